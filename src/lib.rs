@@ -1,0 +1,40 @@
+//! complaint-monitor watches what people say about a brand on social networks
+//! and review sites, and tells the brand's people in time to act.
+//!
+//! A mention flows through one pipeline, the same in live polling and in
+//! replay:
+//!
+//! ```text
+//!  sources ──► enrich ──────────────► store ──► detect ──► alert
+//!  (replay,    (match brand, VADER,   (SQLite,
+//!   pollers)    reach)                 one writer)
+//! ```
+//!
+//! The map of the crate:
+//!
+//! * [`mention`]: the [`Mention`](mention::Mention) type every source
+//!   produces and the JSON Lines feed format (the contract between stages).
+//! * [`config`]: the TOML configuration, `${ENV}` interpolation, validation
+//!   with key paths.
+//! * [`clock`]: wall and virtual time; nothing below the CLI reads the
+//!   system clock directly.
+//! * [`sources`]: where mentions come from; [`sources::replay`] reads
+//!   recorded feeds in virtual time.
+//! * [`enrich`]: brand matching, sentiment (VADER, in the
+//!   `vader-sentiment` workspace crate) and reach estimation.
+//! * [`pipeline`]: enrich, stamp with the clock, batch for the writer.
+//! * [`store`]: SQLite schema and migrations, the single writer thread,
+//!   read queries.
+//! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
+//!
+//! `docs/architecture.md` has the bigger picture and the reasons behind it.
+
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod enrich;
+pub mod export;
+pub mod mention;
+pub mod pipeline;
+pub mod sources;
+pub mod store;

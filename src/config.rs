@@ -1,0 +1,373 @@
+//! The TOML configuration: brands, the reach model, storage.
+//!
+//! Loading goes in three steps so that `check-config` can report every
+//! problem at once, each with its key path: `${ENV_VAR}` references in string
+//! values are filled in from the environment (secrets never sit in the file;
+//! `$${` writes a literal `${`), the result is deserialised with unknown keys
+//! rejected, and then the values are validated.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The demo configuration compiled into the binary, used when no `--config`
+/// is given: two example brands that match the demo feed in `fixtures/demo/`.
+pub const DEMO_CONFIG: &str = include_str!("../config/demo.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub brands: Vec<BrandConfig>,
+    #[serde(default)]
+    pub reach: ReachConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// One watched brand. This table's shape is a contract with users' configs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandConfig {
+    pub name: String,
+    /// Words or phrases, matched case-insensitively on word boundaries.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Account handles, with their `@`.
+    #[serde(default)]
+    pub handles: Vec<String>,
+    /// Hashtags, with their `#`.
+    #[serde(default)]
+    pub hashtags: Vec<String>,
+    /// Phrases whose occurrences do not count as a mention (`acme air fryer`
+    /// when watching Acme Air).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// Constants of the reach model (see `docs/reach.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReachConfig {
+    /// Audience assumed for an author whose network reports none.
+    pub default_audience: f64,
+    /// Average audience of one reposter, each repost exposing the post to it.
+    pub reposter_audience: f64,
+    /// People reached per like or reply, beyond the author's own audience
+    /// (engagement pushes a post into feeds and ranking).
+    pub engagement_reach: f64,
+    /// Source kinds that are review sites: their mentions are read by visitors
+    /// of the reviewed page, not by followers.
+    pub review_sources: Vec<String>,
+    /// People who read one review on each site within a day, by source kind.
+    pub review_readership: BTreeMap<String, f64>,
+    /// Readership for a review site not listed in `review_readership`.
+    pub default_review_readership: f64,
+    /// Extra share of readership per helpful vote on a review.
+    pub helpful_vote_factor: f64,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        let sites = [("appstore", 400.0), ("google_places", 250.0), ("yelp", 150.0), ("trustpilot", 120.0)];
+        ReachConfig {
+            default_audience: 50.0,
+            reposter_audience: 150.0,
+            engagement_reach: 3.0,
+            review_sources: sites.iter().map(|(s, _)| s.to_string()).collect(),
+            review_readership: sites.iter().map(|&(s, r)| (s.to_string(), r)).collect(),
+            default_review_readership: 100.0,
+            helpful_vote_factor: 0.25,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Mentions per write transaction.
+    pub batch_size: usize,
+    /// Batches that may wait for the writer before producers are slowed down.
+    pub queue_batches: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            batch_size: 2000,
+            queue_batches: 8,
+        }
+    }
+}
+
+/// One thing wrong with a configuration, at a key path such as `brands[1].handles[0]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+/// Everything wrong with a configuration file.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub origin: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "{}: {n} problem{}", self.origin, if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            if p.path.is_empty() {
+                write!(f, "\n  {}", p.message)?;
+            } else {
+                write!(f, "\n  {}: {}", p.path, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            problems: vec![Problem {
+                path: String::new(),
+                message: format!("cannot read the file: {e}"),
+            }],
+        })?;
+        Config::parse(&text, &origin, &|name| std::env::var(name).ok())
+    }
+
+    /// The file at `path`, or the embedded demo config when there is none.
+    pub fn load_or_demo(path: Option<&PathBuf>) -> Result<Config, ConfigError> {
+        match path {
+            Some(path) => Config::load(path),
+            None => Config::parse(DEMO_CONFIG, "embedded demo config", &|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// Parses config text; `env` looks up `${NAME}` references.
+    pub fn parse(text: &str, origin: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let fail = |problems| ConfigError {
+            origin: origin.to_string(),
+            problems,
+        };
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| {
+            fail(vec![Problem {
+                path: String::new(),
+                message: format!("not valid TOML: {}", e.message()),
+            }])
+        })?;
+        let mut problems = Vec::new();
+        interpolate(&mut value, &mut String::new(), env, &mut problems);
+        let config: Config = match serde_path_to_error::deserialize(value) {
+            Ok(config) => config,
+            Err(e) => {
+                problems.push(Problem {
+                    path: e.path().to_string().trim_start_matches('.').to_string(),
+                    message: e.inner().message().to_string(),
+                });
+                return Err(fail(problems));
+            }
+        };
+        problems.extend(config.validate());
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(fail(problems))
+        }
+    }
+
+    fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut problem = |path: String, message: &str| problems.push(Problem {
+            path,
+            message: message.to_string(),
+        });
+        if self.brands.is_empty() {
+            problem("brands".into(), "at least one [[brands]] table is needed");
+        }
+        let mut seen = BTreeMap::new();
+        for (i, brand) in self.brands.iter().enumerate() {
+            let at = format!("brands[{i}]");
+            if brand.name.trim().is_empty() {
+                problem(format!("{at}.name"), "must not be empty");
+            } else if let Some(first) = seen.insert(brand.name.to_lowercase(), i) {
+                problem(format!("{at}.name"), &format!("\"{}\" is already the name of brands[{first}]", brand.name));
+            }
+            if brand.keywords.is_empty() && brand.handles.is_empty() && brand.hashtags.is_empty() {
+                problem(at.clone(), "needs at least one of keywords, handles or hashtags");
+            }
+            let lists = [
+                ("keywords", &brand.keywords, None),
+                ("handles", &brand.handles, Some('@')),
+                ("hashtags", &brand.hashtags, Some('#')),
+                ("exclude", &brand.exclude, None),
+            ];
+            for (key, list, prefix) in lists {
+                for (j, term) in list.iter().enumerate() {
+                    let path = format!("{at}.{key}[{j}]");
+                    if term.trim().is_empty() {
+                        problem(path, "must not be empty");
+                    } else if let Some(prefix) = prefix {
+                        if !term.starts_with(prefix) || term.chars().count() < 2 {
+                            problem(path, &format!("must start with '{prefix}' and name something"));
+                        }
+                    } else if term.trim() != term {
+                        problem(path, "has leading or trailing spaces");
+                    }
+                }
+            }
+        }
+        let r = &self.reach;
+        let constants = [
+            ("default_audience", r.default_audience),
+            ("reposter_audience", r.reposter_audience),
+            ("engagement_reach", r.engagement_reach),
+            ("default_review_readership", r.default_review_readership),
+            ("helpful_vote_factor", r.helpful_vote_factor),
+        ];
+        for (key, v) in constants {
+            if !v.is_finite() || v < 0.0 {
+                problem(format!("reach.{key}"), "must be a finite number, zero or more");
+            }
+        }
+        for (site, v) in &r.review_readership {
+            if !v.is_finite() || *v < 0.0 {
+                problem(format!("reach.review_readership.{site}"), "must be a finite number, zero or more");
+            }
+        }
+        if self.store.batch_size == 0 {
+            problem("store.batch_size".into(), "must be at least 1");
+        }
+        if self.store.queue_batches == 0 {
+            problem("store.queue_batches".into(), "must be at least 1");
+        }
+        problems
+    }
+}
+
+/// Replaces `${NAME}` in every string value, recording each unset variable
+/// as a problem at its key path.
+fn interpolate(
+    value: &mut toml::Value,
+    path: &mut String,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<Problem>,
+) {
+    match value {
+        toml::Value::String(s) => match expand(s, env) {
+            Ok(expanded) => *s = expanded,
+            Err(message) => problems.push(Problem {
+                path: path.clone(),
+                message,
+            }),
+        },
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                interpolate(item, path, env, problems);
+                path.truncate(len);
+            }
+        }
+        toml::Value::Table(table) => {
+            for (key, item) in table.iter_mut() {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                interpolate(item, path, env, problems);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    if !s.contains('$') {
+        return Ok(s.to_string());
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        if let Some(stripped) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = stripped;
+        } else if let Some(body) = after.strip_prefix("${") {
+            let end = body.find('}').ok_or("unterminated ${ in value")?;
+            let name = &body[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("${{{name}}} is not a valid environment variable reference"));
+            }
+            let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            out.push_str(&value);
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "test.toml", &|name| (name == "TOKEN").then(|| "s3cret".to_string()))
+    }
+
+    #[test]
+    fn the_demo_config_is_valid() {
+        let config = Config::load_or_demo(None).unwrap();
+        assert_eq!(config.brands.len(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_their_path() {
+        let err = parse("[[brands]]\nname = \"A\"\nkeywords = [\"a\"]\nkeyword = [\"b\"]\n").unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.problems[0].path, "brands[0].keyword");
+        assert!(err.problems[0].message.contains("unknown field `keyword`"), "{err}");
+    }
+
+    #[test]
+    fn every_validation_problem_is_reported() {
+        let err = parse(
+            "[[brands]]\nname = \"A\"\nhandles = [\"acme\"]\nhashtags = [\"\"]\n\
+             [[brands]]\nname = \"a\"\n[reach]\ndefault_audience = -1.0\n",
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["brands[0].handles[0]", "brands[0].hashtags[0]", "brands[1].name", "brands[1]", "reach.default_audience"]
+        );
+    }
+
+    #[test]
+    fn environment_references_are_filled_in_and_missing_ones_named() {
+        let config = parse("[[brands]]\nname = \"${TOKEN} $${TOKEN}\"\nkeywords = [\"a\"]\n").unwrap();
+        assert_eq!(config.brands[0].name, "s3cret ${TOKEN}");
+        let err = parse("[[brands]]\nname = \"A\"\nkeywords = [\"${MISSING}\", \"${}\"]\n").unwrap_err();
+        assert_eq!(err.problems[0].path, "brands[0].keywords[0]");
+        assert!(err.problems[0].message.contains("MISSING is not set"));
+        assert_eq!(err.problems[1].path, "brands[0].keywords[1]");
+    }
+}

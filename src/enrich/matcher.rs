@@ -1,0 +1,229 @@
+//! Which configured brands a mention talks about.
+//!
+//! All keywords, handles, hashtags and exclusions of all brands go into one
+//! Aho–Corasick automaton, so matching costs one pass over the text however
+//! many brands are configured. A hit counts only on word boundaries, and a
+//! keyword hit that lies inside an exclusion hit of the same brand ("acme air"
+//! inside "acme air fryer") does not count.
+
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::config::BrandConfig;
+
+/// Index of a brand in the configuration's `brands` list.
+pub type BrandId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Include,
+    Exclude,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pattern {
+    brand: BrandId,
+    role: Role,
+    /// Whether the pattern's last character is a word character: only then
+    /// must a word boundary follow ("c++" may be followed by anything). The
+    /// start is always checked, so "joe@acme" is not the handle "@acme".
+    check_end: bool,
+}
+
+#[derive(Debug)]
+pub struct BrandMatcher {
+    automaton: AhoCorasick,
+    patterns: Vec<Pattern>,
+    names: Vec<String>,
+}
+
+/// Why the matcher could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the brand matcher: {0}")]
+pub struct MatcherError(#[from] aho_corasick::BuildError);
+
+impl BrandMatcher {
+    pub fn new(brands: &[BrandConfig]) -> Result<Self, MatcherError> {
+        let mut needles = Vec::new();
+        let mut patterns = Vec::new();
+        for (brand, config) in brands.iter().enumerate() {
+            let includes = config.keywords.iter().chain(&config.handles).chain(&config.hashtags);
+            let terms = includes
+                .map(|t| (t, Role::Include))
+                .chain(config.exclude.iter().map(|t| (t, Role::Exclude)));
+            for (term, role) in terms {
+                let needle = term.trim().to_lowercase();
+                let Some(last) = needle.chars().last() else {
+                    continue;
+                };
+                patterns.push(Pattern {
+                    brand,
+                    role,
+                    check_end: is_word_char(last),
+                });
+                needles.push(needle);
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&needles)?;
+        Ok(BrandMatcher {
+            automaton,
+            patterns,
+            names: brands.iter().map(|b| b.name.clone()).collect(),
+        })
+    }
+
+    pub fn brand_names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn brand_id(&self, name: &str) -> Option<BrandId> {
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The brands `text` mentions, in configuration order, each once.
+    pub fn matches(&self, text: &str) -> Vec<BrandId> {
+        let hits = self.hits(text);
+        let mut brands: Vec<BrandId> = hits
+            .iter()
+            .filter(|h| h.counts(&hits))
+            .map(|h| h.brand)
+            .collect();
+        brands.sort_unstable();
+        brands.dedup();
+        brands
+    }
+
+    /// Whether a mention a source attributed to `brand` stays attributed: it
+    /// does unless the text's only references to the brand are excluded ones.
+    pub fn keeps_attribution(&self, brand: BrandId, text: &str) -> bool {
+        let hits = self.hits(text);
+        let of_brand = || hits.iter().filter(|h| h.brand == brand);
+        let excluded = of_brand().any(|h| h.role == Role::Exclude);
+        !excluded || of_brand().any(|h| h.counts(&hits))
+    }
+
+    fn hits(&self, text: &str) -> Vec<Hit> {
+        // ASCII case folding happens in the automaton; other scripts are
+        // lower-cased up front (offsets then refer to the lowered copy).
+        let haystack: Cow<str> = if text.is_ascii() {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(text.to_lowercase())
+        };
+        let bytes = haystack.as_bytes();
+        let mut hits = Vec::new();
+        for m in self.automaton.find_overlapping_iter(bytes) {
+            let pattern = self.patterns[m.pattern().as_usize()];
+            let before_ok = !char_before(&haystack, m.start()).is_some_and(is_word_char);
+            let after_ok = !pattern.check_end || !char_at(&haystack, m.end()).is_some_and(is_word_char);
+            if before_ok && after_ok {
+                hits.push(Hit {
+                    brand: pattern.brand,
+                    role: pattern.role,
+                    start: m.start(),
+                    end: m.end(),
+                });
+            }
+        }
+        hits
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    brand: BrandId,
+    role: Role,
+    start: usize,
+    end: usize,
+}
+
+impl Hit {
+    /// An include hit counts unless an exclusion of its brand covers it.
+    fn counts(&self, all: &[Hit]) -> bool {
+        self.role == Role::Include
+            && !all.iter().any(|x| {
+                x.role == Role::Exclude && x.brand == self.brand && x.start <= self.start && self.end <= x.end
+            })
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn char_before(s: &str, at: usize) -> Option<char> {
+    s.get(..at).and_then(|p| p.chars().next_back())
+}
+
+fn char_at(s: &str, at: usize) -> Option<char> {
+    s.get(at..).and_then(|p| p.chars().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brand(name: &str, keywords: &[&str], handles: &[&str], hashtags: &[&str], exclude: &[&str]) -> BrandConfig {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        BrandConfig {
+            name: name.into(),
+            keywords: v(keywords),
+            handles: v(handles),
+            hashtags: v(hashtags),
+            exclude: v(exclude),
+        }
+    }
+
+    fn matcher() -> BrandMatcher {
+        BrandMatcher::new(&[
+            brand("Acme Air", &["acme air"], &["@acmeair"], &["#acmeair"], &["acme air fryer"]),
+            brand("Acme", &["acme"], &[], &[], &[]),
+            brand("Café Crème", &["café crème", "c++"], &[], &[], &[]),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn keywords_match_case_insensitively_on_word_boundaries() {
+        let m = matcher();
+        assert_eq!(m.matches("Flew ACME AIR today"), vec![0, 1]);
+        assert_eq!(m.matches("acme"), vec![1]);
+        assert_eq!(m.matches("acmecorp is hiring"), Vec::<BrandId>::new());
+        assert_eq!(m.matches("the acme_air team"), Vec::<BrandId>::new());
+        assert_eq!(m.matches("ACME, again."), vec![1]);
+        assert_eq!(m.matches("(acme air)"), vec![0, 1]);
+    }
+
+    #[test]
+    fn handles_and_hashtags_need_their_sigil_and_a_boundary_after() {
+        let m = matcher();
+        assert_eq!(m.matches("thanks @AcmeAir!"), vec![0]);
+        assert_eq!(m.matches("#acmeair delays"), vec![0]);
+        assert_eq!(m.matches("#acmeairlines"), Vec::<BrandId>::new());
+        assert_eq!(m.matches("mail me at joe@acmeair"), Vec::<BrandId>::new());
+        assert_eq!(m.matches("acmeair"), Vec::<BrandId>::new());
+    }
+
+    #[test]
+    fn exclusions_remove_only_the_hits_they_cover() {
+        let m = matcher();
+        assert_eq!(m.matches("my new Acme Air Fryer is great"), vec![1]);
+        assert_eq!(m.matches("acme air fryer burnt, acme air lost my bag"), vec![0, 1]);
+        assert!(!m.keeps_attribution(0, "the acme air fryer review"));
+        assert!(m.keeps_attribution(0, "five stars, great crew"));
+        assert!(m.keeps_attribution(0, "acme air fryer? no, acme air flight"));
+    }
+
+    #[test]
+    fn non_ascii_keywords_and_symbols() {
+        let m = matcher();
+        assert_eq!(m.matches("CAFÉ CRÈME is the best"), vec![2]);
+        assert_eq!(m.matches("café crèmes"), Vec::<BrandId>::new());
+        assert_eq!(m.matches("I write C++."), vec![2]);
+        assert_eq!(m.brand_id("acme air"), Some(0));
+    }
+}

@@ -1,0 +1,81 @@
+//! Enrichment: turns a [`Mention`] into a [`ScoredMention`] by matching it to
+//! brands ([`matcher`]), scoring its sentiment ([`sentiment`]) and estimating
+//! its reach ([`reach`]). Pure and synchronous: the same code serves replay,
+//! live polling and benchmarks.
+
+pub mod matcher;
+pub mod reach;
+pub mod sentiment;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::mention::Mention;
+use matcher::{BrandMatcher, MatcherError};
+use reach::Reach;
+use sentiment::{Label, Sentiment};
+
+/// A mention with everything the later stages need.
+#[derive(Debug, Clone)]
+pub struct ScoredMention {
+    pub mention: Mention,
+    /// Names of the brands it is about, in configuration order.
+    pub brands: Vec<Arc<str>>,
+    /// Scores of the text alone.
+    pub sentiment: Sentiment,
+    /// The label used everywhere else: the text's, unless a star rating decides.
+    pub label: Label,
+    pub reach: Reach,
+}
+
+/// What enrichment made of one mention.
+#[derive(Debug)]
+pub enum Enriched {
+    Scored(Box<ScoredMention>),
+    /// About none of the configured brands; not stored.
+    Unmatched,
+    /// The mention named a brand that is not configured.
+    UnknownBrand(String),
+}
+
+pub struct Enricher {
+    matcher: BrandMatcher,
+    brand_names: Vec<Arc<str>>,
+    reach: crate::config::ReachConfig,
+}
+
+impl Enricher {
+    pub fn new(config: &Config) -> Result<Self, MatcherError> {
+        let matcher = BrandMatcher::new(&config.brands)?;
+        let brand_names = matcher.brand_names().iter().map(|n| Arc::from(n.as_str())).collect();
+        Ok(Enricher {
+            matcher,
+            brand_names,
+            reach: config.reach.clone(),
+        })
+    }
+
+    pub fn enrich(&self, mention: Mention) -> Enriched {
+        let brand_ids = match &mention.brand {
+            Some(name) => match self.matcher.brand_id(name) {
+                Some(id) if self.matcher.keeps_attribution(id, &mention.text) => vec![id],
+                Some(_) => Vec::new(),
+                None => return Enriched::UnknownBrand(name.clone()),
+            },
+            None => self.matcher.matches(&mention.text),
+        };
+        if brand_ids.is_empty() {
+            return Enriched::Unmatched;
+        }
+        let sentiment = sentiment::score(&mention.text);
+        let label = sentiment::mention_label(&sentiment, mention.rating);
+        let reach = reach::estimate(&mention, &self.reach);
+        Enriched::Scored(Box::new(ScoredMention {
+            brands: brand_ids.iter().map(|&id| self.brand_names[id].clone()).collect(),
+            sentiment,
+            label,
+            reach,
+            mention,
+        }))
+    }
+}

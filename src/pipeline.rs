@@ -1,0 +1,132 @@
+//! The ingestion pipeline shared by every way mentions arrive (replay now,
+//! live polling later): enrich each mention, stamp it with the pipeline
+//! clock, and hand full batches to the single writer.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::enrich::matcher::MatcherError;
+use crate::enrich::sentiment::Label;
+use crate::enrich::{Enriched, Enricher};
+use crate::mention::Mention;
+use crate::store::writer::{NewMention, WriterGone, WriterHandle};
+
+/// Counts by label, in the order negative, neutral, positive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LabelCounts {
+    pub negative: u64,
+    pub neutral: u64,
+    pub positive: u64,
+}
+
+impl LabelCounts {
+    pub fn add(&mut self, label: Label) {
+        match label {
+            Label::Negative => self.negative += 1,
+            Label::Neutral => self.neutral += 1,
+            Label::Positive => self.positive += 1,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.negative + self.neutral + self.positive
+    }
+}
+
+/// What the pipeline did with the mentions it was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestStats {
+    /// Mentions handed to the pipeline.
+    pub received: u64,
+    /// About no configured brand: not stored.
+    pub unmatched: u64,
+    /// Named a brand that is not configured: not stored.
+    pub unknown_brand: u64,
+    /// Matched mentions per brand, by label (before duplicates are skipped).
+    pub per_brand: BTreeMap<String, LabelCounts>,
+}
+
+/// What happened to one mention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    Queued,
+    Unmatched,
+    UnknownBrand(String),
+}
+
+pub struct Pipeline {
+    enricher: Enricher,
+    writer: WriterHandle,
+    clock: Arc<dyn Clock>,
+    batch: Vec<NewMention>,
+    batch_size: usize,
+    stats: IngestStats,
+}
+
+impl Pipeline {
+    pub fn new(config: &Config, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, MatcherError> {
+        let batch_size = config.store.batch_size.max(1);
+        Ok(Pipeline {
+            enricher: Enricher::new(config)?,
+            writer,
+            clock,
+            batch: Vec::with_capacity(batch_size),
+            batch_size,
+            stats: IngestStats::default(),
+        })
+    }
+
+    /// Enriches `mention` and queues it for storage, sending a full batch to
+    /// the writer (waiting while its queue is full).
+    pub fn ingest(&mut self, mention: Mention) -> Result<Ingested, WriterGone> {
+        self.stats.received += 1;
+        let scored = match self.enricher.enrich(mention) {
+            Enriched::Scored(scored) => scored,
+            Enriched::Unmatched => {
+                self.stats.unmatched += 1;
+                return Ok(Ingested::Unmatched);
+            }
+            Enriched::UnknownBrand(name) => {
+                self.stats.unknown_brand += 1;
+                return Ok(Ingested::UnknownBrand(name));
+            }
+        };
+        for brand in &scored.brands {
+            match self.stats.per_brand.get_mut(&**brand) {
+                Some(counts) => counts.add(scored.label),
+                None => {
+                    let mut counts = LabelCounts::default();
+                    counts.add(scored.label);
+                    self.stats.per_brand.insert(brand.to_string(), counts);
+                }
+            }
+        }
+        self.batch.push(NewMention {
+            scored: *scored,
+            ingested_at: self.clock.now(),
+        });
+        if self.batch.len() >= self.batch_size {
+            self.flush()?;
+        }
+        Ok(Ingested::Queued)
+    }
+
+    /// Sends whatever is batched to the writer.
+    pub fn flush(&mut self) -> Result<(), WriterGone> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
+        self.writer.send_blocking(batch)
+    }
+
+    /// Flushes and returns the counts; the writer handle is dropped.
+    pub fn finish(mut self) -> Result<IngestStats, WriterGone> {
+        self.flush()?;
+        Ok(self.stats)
+    }
+}

@@ -1,0 +1,381 @@
+//! Replay: recorded JSON Lines feeds through the real pipeline, in virtual
+//! time. The pipeline's clock follows the mentions' own timestamps, so
+//! everything time-based behaves as it did when they were posted; `--speed N`
+//! paces the replay at N times real time, `max` runs as fast as the machine
+//! allows.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::clock::VirtualClock;
+use crate::config::Config;
+use crate::mention::{LineError, Mention, MAX_LINE_BYTES};
+use crate::pipeline::{IngestStats, Ingested, LabelCounts, Pipeline};
+use crate::store::writer::Writer;
+
+/// Rejected lines reported one by one; after that they are only counted.
+const REJECTIONS_REPORTED: u64 = 50;
+
+/// How fast virtual time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// As fast as the machine allows.
+    Max,
+    /// This many times real time.
+    Factor(f64),
+}
+
+impl FromStr for Speed {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
+            _ => Err(format!("{s:?} is not a speed: use `max` or a number above 0 (times real time)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    pub feeds: Vec<PathBuf>,
+    pub db: PathBuf,
+    pub speed: Speed,
+    /// Draw a progress bar on standard error if it is a terminal and the
+    /// replay takes more than a second.
+    pub progress: bool,
+}
+
+/// What a replay did, printed at its end.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplaySummary {
+    pub feeds: usize,
+    /// Non-blank lines read.
+    pub lines: u64,
+    /// Rejected lines by reason.
+    pub rejected: BTreeMap<&'static str, u64>,
+    pub unmatched: u64,
+    /// New mentions stored.
+    pub stored: u64,
+    /// Mentions already stored under the same (source, id): skipped.
+    pub duplicates: u64,
+    /// Matched mentions per brand by label.
+    pub per_brand: BTreeMap<String, LabelCounts>,
+    pub elapsed_seconds: f64,
+    pub lines_per_second: f64,
+}
+
+impl ReplaySummary {
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// Replays `options.feeds` into the database, returning the summary.
+pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<ReplaySummary> {
+    let started = Instant::now();
+    let (writer, handle) = Writer::start(&options.db, config.store.queue_batches)?;
+    let clock = Arc::new(VirtualClock::default());
+    let mut pipeline = Pipeline::new(config, handle, clock.clone())?;
+    let progress = Progress::new(options);
+    let mut counts = LineCounts::default();
+    let mut pacer = Pacer::new(options.speed);
+
+    let fed = (|| -> anyhow::Result<()> {
+        for feed in &options.feeds {
+            replay_feed(feed, &mut pipeline, &clock, &mut pacer, &mut counts, &progress)?;
+        }
+        Ok(())
+    })();
+    progress.bar.finish_and_clear();
+    // Whatever stopped the feed loop, let the writer commit what it has and
+    // report its own error if it is the one that failed.
+    let ingest = pipeline.finish();
+    let written = writer.finish().context("storing mentions")?;
+    fed?;
+    let ingest: IngestStats = ingest?;
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut rejected = counts.rejected;
+    if ingest.unknown_brand > 0 {
+        rejected.insert("unknown_brand", ingest.unknown_brand);
+    }
+    Ok(ReplaySummary {
+        feeds: options.feeds.len(),
+        lines: counts.lines,
+        rejected,
+        unmatched: ingest.unmatched,
+        stored: written.stored,
+        duplicates: written.duplicates,
+        per_brand: ingest.per_brand,
+        elapsed_seconds: elapsed,
+        lines_per_second: if elapsed > 0.0 { counts.lines as f64 / elapsed } else { 0.0 },
+    })
+}
+
+#[derive(Default)]
+struct LineCounts {
+    lines: u64,
+    rejected: BTreeMap<&'static str, u64>,
+}
+
+impl LineCounts {
+    fn reject(&mut self, feed: &Path, line: u64, reason: &dyn fmt::Display, kind: &'static str) {
+        let total: u64 = self.rejected.values().sum();
+        if total < REJECTIONS_REPORTED {
+            tracing::warn!("{}:{line}: rejected: {reason}", feed.display());
+        } else if total == REJECTIONS_REPORTED {
+            tracing::warn!("further rejected lines are counted but not reported one by one");
+        }
+        *self.rejected.entry(kind).or_default() += 1;
+    }
+}
+
+fn replay_feed(
+    feed: &Path,
+    pipeline: &mut Pipeline,
+    clock: &VirtualClock,
+    pacer: &mut Pacer,
+    counts: &mut LineCounts,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let file = File::open(feed).with_context(|| format!("cannot open feed {}", feed.display()))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        let read = read_capped_line(&mut reader, &mut buf, MAX_LINE_BYTES)
+            .with_context(|| format!("reading feed {}", feed.display()))?;
+        let Some(read) = read else { break };
+        line_no += 1;
+        progress.advance(read.bytes_consumed);
+        if read.bytes_in_line <= MAX_LINE_BYTES && buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        counts.lines += 1;
+        let parsed = if read.bytes_in_line > MAX_LINE_BYTES {
+            Err(LineError::TooLong {
+                bytes: read.bytes_in_line,
+            })
+        } else {
+            Mention::from_feed_line(&buf)
+        };
+        let mention = match parsed {
+            Ok(mention) => mention,
+            Err(e) => {
+                counts.reject(feed, line_no, &e, e.kind());
+                continue;
+            }
+        };
+        clock.advance_to(mention.created_at);
+        if pacer.wait_for(mention.created_at) {
+            pipeline.flush()?;
+        }
+        if let Ingested::UnknownBrand(name) = pipeline.ingest(mention)? {
+            let total: u64 = counts.rejected.values().sum();
+            if total < REJECTIONS_REPORTED {
+                tracing::warn!("{}:{line_no}: rejected: brand {name:?} is not configured", feed.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line read by [`read_capped_line`].
+struct LineRead {
+    /// Bytes the line took in the file, terminator included.
+    bytes_consumed: usize,
+    /// Length of the line without its terminator; larger than the cap when
+    /// the line was too long (the buffer then holds only its start).
+    bytes_in_line: usize,
+}
+
+/// Reads the next line into `buf` (without `\n` or `\r\n`), keeping at most
+/// `cap + 1` bytes of it in memory however long it is.
+fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<LineRead>> {
+    buf.clear();
+    let mut consumed = 0usize;
+    let mut length = 0usize;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            if consumed == 0 {
+                return Ok(None);
+            }
+            break;
+        }
+        let (chunk, found_newline) = match memchr_newline(available) {
+            Some(i) => (&available[..i], true),
+            None => (available, false),
+        };
+        let room = (cap + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        length += chunk.len();
+        let used = chunk.len() + usize::from(found_newline);
+        consumed += used;
+        reader.consume(used);
+        if found_newline {
+            break;
+        }
+    }
+    if length == buf.len() && buf.last() == Some(&b'\r') {
+        buf.pop();
+        length -= 1;
+    }
+    Ok(Some(LineRead {
+        bytes_consumed: consumed,
+        bytes_in_line: length,
+    }))
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+/// Sleeps so that virtual time runs at the requested multiple of real time.
+struct Pacer {
+    speed: Speed,
+    origin: Option<(DateTime<Utc>, Instant)>,
+}
+
+impl Pacer {
+    fn new(speed: Speed) -> Self {
+        Pacer { speed, origin: None }
+    }
+
+    /// Waits until the mention at `t` is due; returns whether it waited.
+    fn wait_for(&mut self, t: DateTime<Utc>) -> bool {
+        let Speed::Factor(factor) = self.speed else {
+            return false;
+        };
+        let (start, real_start) = *self.origin.get_or_insert((t, Instant::now()));
+        let virtual_elapsed = (t - start).to_std().unwrap_or_default();
+        let due = real_start + virtual_elapsed.div_f64(factor);
+        let now = Instant::now();
+        if due > now + Duration::from_millis(1) {
+            std::thread::sleep(due - now);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    wanted: bool,
+}
+
+impl Progress {
+    fn new(options: &ReplayOptions) -> Self {
+        let total: u64 = options
+            .feeds
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            started: Instant::now(),
+            wanted: options.progress && io::stderr().is_terminal(),
+        }
+    }
+
+    fn advance(&self, bytes: usize) {
+        self.bar.inc(bytes as u64);
+        if self.wanted && self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+impl fmt::Display for ReplaySummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "replayed {} feed{} in {:.2} s: {} lines ({:.0} lines/s)",
+            self.feeds,
+            if self.feeds == 1 { "" } else { "s" },
+            self.elapsed_seconds,
+            self.lines,
+            self.lines_per_second
+        )?;
+        let reasons: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        if reasons.is_empty() {
+            writeln!(f, "  rejected     0")?;
+        } else {
+            writeln!(f, "  rejected     {} ({})", self.rejected_total(), reasons.join(", "))?;
+        }
+        writeln!(f, "  unmatched    {} (about no configured brand, not stored)", self.unmatched)?;
+        writeln!(f, "  stored       {} new", self.stored)?;
+        writeln!(f, "  duplicates   {} (already stored, skipped)", self.duplicates)?;
+        if !self.per_brand.is_empty() {
+            let width = self.per_brand.keys().map(|b| b.chars().count()).max().unwrap_or(5).max(5);
+            writeln!(f, "matched mentions by brand and label:")?;
+            writeln!(f, "  {:width$}  {:>8}  {:>8}  {:>8}  {:>8}", "brand", "negative", "neutral", "positive", "total")?;
+            for (brand, c) in &self.per_brand {
+                writeln!(
+                    f,
+                    "  {brand:width$}  {:>8}  {:>8}  {:>8}  {:>8}",
+                    c.negative,
+                    c.neutral,
+                    c.positive,
+                    c.total()
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_reader_splits_lines_and_bounds_memory() {
+        let data = b"one\r\ntwo\n\nthree-is-long\nlast";
+        let mut reader = BufReader::with_capacity(4, &data[..]);
+        let mut buf = Vec::new();
+        let mut lines = Vec::new();
+        while let Some(read) = read_capped_line(&mut reader, &mut buf, 5).unwrap() {
+            lines.push((String::from_utf8(buf.clone()).unwrap(), read.bytes_in_line, read.bytes_consumed));
+        }
+        assert_eq!(
+            lines,
+            [
+                ("one".to_string(), 3, 5),
+                ("two".to_string(), 3, 4),
+                (String::new(), 0, 1),
+                ("three-".to_string(), 13, 14),
+                ("last".to_string(), 4, 4),
+            ]
+        );
+    }
+
+    #[test]
+    fn speeds_parse() {
+        assert_eq!("max".parse::<Speed>(), Ok(Speed::Max));
+        assert_eq!("60".parse::<Speed>(), Ok(Speed::Factor(60.0)));
+        assert!("0".parse::<Speed>().is_err());
+        assert!("fast".parse::<Speed>().is_err());
+    }
+}

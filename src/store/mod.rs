@@ -1,0 +1,229 @@
+//! SQLite storage: opening a database (WAL, foreign keys, migrations), the
+//! single [`writer`] that all ingestion goes through, and read queries, each
+//! on its own connection.
+
+pub mod schema;
+pub mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{params_from_iter, Connection, OpenFlags, Row};
+
+use crate::enrich::reach::{Reach, ReachInputs};
+use crate::enrich::sentiment::{Label, Sentiment};
+use crate::enrich::ScoredMention;
+use crate::mention::{Author, Mention, Metrics};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error("database {path}: cannot apply schema migrations: {source}")]
+    Migrate {
+        path: String,
+        source: rusqlite_migration::Error,
+    },
+    #[error("database query failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database holds a value it should not: {0}")]
+    Corrupt(String),
+}
+
+/// Opens (creating if needed) the database at `path` and brings its schema
+/// up to date.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let path_text = path.display().to_string();
+    let open_err = |source| StoreError::Open {
+        path: path_text.clone(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(open_err)?;
+    configure(&conn).map_err(open_err)?;
+    schema::migrations()
+        .to_latest(&mut conn)
+        .map_err(|source| StoreError::Migrate {
+            path: path_text.clone(),
+            source,
+        })?;
+    Ok(conn)
+}
+
+/// Opens an existing database for reading only.
+pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let path_text = path.display().to_string();
+    let open_err = |source| StoreError::Open {
+        path: path_text.clone(),
+        source,
+    };
+    if !path.exists() {
+        return Err(open_err(rusqlite::Error::InvalidPath(path.to_path_buf())));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // In WAL mode NORMAL keeps the database consistent after a crash; only
+    // the last commits before a power loss may be rolled back.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// A mention as stored, with its row id.
+#[derive(Debug, Clone)]
+pub struct StoredMention {
+    pub id: i64,
+    pub scored: ScoredMention,
+    pub ingested_at: DateTime<Utc>,
+}
+
+/// Which mentions a query returns.
+#[derive(Debug, Clone, Default)]
+pub struct MentionFilter {
+    pub brand: Option<String>,
+    pub label: Option<Label>,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: Option<u64>,
+}
+
+const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
+     m.text_chars, m.url, m.likes, m.reposts, m.replies, m.views, m.rating, m.lang, m.brand_hint, \
+     m.compound, m.pos, m.neu, m.neg, m.label, m.reach, m.reach_inputs, m.ingested_at, \
+     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id)";
+
+/// Mentions matching `filter`, newest first.
+pub fn recent_mentions(conn: &Connection, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
+    let (sql, params) = filtered_query(filter, "DESC");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params.iter()), row_to_mention)?;
+    rows.map(|r| r?).collect()
+}
+
+/// Calls `each` for every mention matching `filter`, oldest first, without
+/// holding them all in memory.
+pub fn for_each_mention(
+    conn: &Connection,
+    filter: &MentionFilter,
+    mut each: impl FnMut(StoredMention) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let (sql, params) = filtered_query(filter, "ASC");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
+        each(row_to_mention(row)??)?;
+    }
+    Ok(())
+}
+
+fn filtered_query(filter: &MentionFilter, order: &str) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut params = Vec::new();
+    let mut sql = format!("SELECT {MENTION_COLUMNS} FROM ");
+    let time_column;
+    if let Some(brand) = &filter.brand {
+        // Drive the query from the per-brand index.
+        sql.push_str("mention_brands f JOIN mentions m ON m.id = f.mention_id WHERE f.brand = ?");
+        params.push(Value::Text(brand.clone()));
+        if let Some(label) = filter.label {
+            sql.push_str(" AND f.label = ?");
+            params.push(Value::Text(label.as_str().into()));
+        }
+        time_column = "f.created_at";
+    } else {
+        sql.push_str("mentions m WHERE 1 = 1");
+        if let Some(label) = filter.label {
+            sql.push_str(" AND m.label = ?");
+            params.push(Value::Text(label.as_str().into()));
+        }
+        time_column = "m.created_at";
+    }
+    if let Some(since) = filter.since {
+        sql.push_str(&format!(" AND {time_column} >= ?"));
+        params.push(Value::Integer(since.timestamp_millis()));
+    }
+    sql.push_str(&format!(" ORDER BY {time_column} {order}, m.id {order}"));
+    if let Some(limit) = filter.limit {
+        sql.push_str(" LIMIT ?");
+        params.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    }
+    (sql, params)
+}
+
+fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms is out of range")))
+}
+
+fn count(v: Option<i64>) -> Option<u64> {
+    v.map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreError>> {
+    let label: String = row.get(20)?;
+    let reach_inputs: String = row.get(22)?;
+    let brands: Option<String> = row.get(24)?;
+    let text: String = row.get(6)?;
+    let created_at: i64 = row.get(3)?;
+    let ingested_at: i64 = row.get(23)?;
+    let build = || -> Result<StoredMention, StoreError> {
+        let label: Label = label.parse().map_err(StoreError::Corrupt)?;
+        let compound: f64 = row.get(16)?;
+        let sentiment = Sentiment {
+            compound,
+            pos: row.get(17)?,
+            neu: row.get(18)?,
+            neg: row.get(19)?,
+            label: Label::from_compound(compound),
+        };
+        let mention = Mention {
+            source: row.get(1)?,
+            source_id: row.get(2)?,
+            created_at: millis(created_at)?,
+            author: Author {
+                handle: row.get(4)?,
+                followers: count(row.get(5)?),
+            },
+            text,
+            text_chars: count(Some(row.get(7)?)).unwrap_or(0),
+            url: row.get(8)?,
+            metrics: Metrics {
+                likes: count(row.get(9)?),
+                reposts: count(row.get(10)?),
+                replies: count(row.get(11)?),
+                views: count(row.get(12)?),
+            },
+            rating: row.get::<_, Option<i64>>(13)?.and_then(|r| u8::try_from(r).ok()),
+            lang: row.get(14)?,
+            brand: row.get(15)?,
+        };
+        let inputs: ReachInputs = serde_json::from_str(&reach_inputs)
+            .map_err(|e| StoreError::Corrupt(format!("reach_inputs: {e}")))?;
+        let reach = Reach {
+            people: count(Some(row.get(21)?)).unwrap_or(0),
+            inputs,
+        };
+        let mut brands: Vec<Arc<str>> = brands
+            .map(|b| b.split('\u{1f}').map(Arc::from).collect())
+            .unwrap_or_default();
+        brands.sort();
+        Ok(StoredMention {
+            id: row.get(0)?,
+            scored: ScoredMention {
+                mention,
+                brands,
+                sentiment,
+                label,
+                reach,
+            },
+            ingested_at: millis(ingested_at)?,
+        })
+    };
+    Ok(build())
+}
