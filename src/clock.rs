@@ -40,7 +40,8 @@ impl VirtualClock {
 
     /// Moves the clock to `t` if that is later than its current time.
     pub fn advance_to(&self, t: DateTime<Utc>) {
-        self.now_ms.fetch_max(t.timestamp_millis(), Ordering::Relaxed);
+        self.now_ms
+            .fetch_max(t.timestamp_millis(), Ordering::Relaxed);
     }
 }
 

@@ -20,7 +20,9 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Str
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
         return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
-    let bad = || format!("{value:?} is not a time: use a duration like 24h, 7d, 90m, 2w, a date, or an RFC 3339 time");
+    let bad = || {
+        format!("{value:?} is not a time: use a duration like 24h, 7d, 90m, 2w, a date, or an RFC 3339 time")
+    };
     let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (number, unit) = value.split_at(split);
     let n: i64 = number.parse().map_err(|_| bad())?;
@@ -37,7 +39,11 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Str
 }
 
 /// Prints mentions newest first, as a table or as JSON lines.
-pub fn print_mentions(mentions: &[StoredMention], as_json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn print_mentions(
+    mentions: &[StoredMention],
+    as_json: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if as_json {
         for stored in mentions {
             let mut line = export_line(stored);
@@ -46,7 +52,11 @@ pub fn print_mentions(mentions: &[StoredMention], as_json: bool, out: &mut dyn W
         }
         return Ok(());
     }
-    writeln!(out, "{:<20}  {:<10}  {:<8}  {:>7}  {:>9}  {:<18}  text", "time (UTC)", "source", "label", "score", "reach", "author")?;
+    writeln!(
+        out,
+        "{:<20}  {:<10}  {:<8}  {:>7}  {:>9}  {:<18}  text",
+        "time (UTC)", "source", "label", "score", "reach", "author"
+    )?;
     for stored in mentions {
         let s = &stored.scored;
         let m = &s.mention;
@@ -66,7 +76,12 @@ pub fn print_mentions(mentions: &[StoredMention], as_json: bool, out: &mut dyn W
 }
 
 /// `score`: scores `text`, or each line of `input` when there is no text.
-pub fn score(text: Option<&str>, as_json: bool, input: &mut dyn BufRead, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn score(
+    text: Option<&str>,
+    as_json: bool,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut print = |t: &str| -> std::io::Result<()> {
         let s = sentiment::score(t);
         if as_json {
@@ -76,11 +91,7 @@ pub fn score(text: Option<&str>, as_json: bool, input: &mut dyn BufRead, out: &m
             writeln!(
                 out,
                 "compound {:.4}  pos {:.3}  neu {:.3}  neg {:.3}  {}",
-                s.compound,
-                s.pos,
-                s.neu,
-                s.neg,
-                s.label
+                s.compound, s.pos, s.neu, s.neg, s.label
             )
         }
     };
@@ -118,7 +129,9 @@ fn clip(s: &str, max_chars: usize) -> String {
 /// Mention text on one terminal line: control characters (newlines, escape
 /// sequences a stranger may have typed) become spaces.
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -131,8 +144,14 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         assert_eq!(parse_since("24h", now).unwrap(), now - Duration::hours(24));
         assert_eq!(parse_since("7d", now).unwrap(), now - Duration::days(7));
-        assert_eq!(parse_since("90m", now).unwrap(), now - Duration::minutes(90));
-        assert_eq!(parse_since("2026-11-20", now).unwrap(), Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap());
+        assert_eq!(
+            parse_since("90m", now).unwrap(),
+            now - Duration::minutes(90)
+        );
+        assert_eq!(
+            parse_since("2026-11-20", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap()
+        );
         assert_eq!(
             parse_since("2026-11-20T10:00:00+01:00", now).unwrap(),
             Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()

@@ -71,7 +71,12 @@ pub struct ReachConfig {
 
 impl Default for ReachConfig {
     fn default() -> Self {
-        let sites = [("appstore", 400.0), ("google_places", 250.0), ("yelp", 150.0), ("trustpilot", 120.0)];
+        let sites = [
+            ("appstore", 400.0),
+            ("google_places", 250.0),
+            ("yelp", 150.0),
+            ("trustpilot", 120.0),
+        ];
         ReachConfig {
             default_audience: 50.0,
             reposter_audience: 150.0,
@@ -119,7 +124,12 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "{}: {n} problem{}", self.origin, if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{}: {n} problem{}",
+            self.origin,
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             if p.path.is_empty() {
                 write!(f, "\n  {}", p.message)?;
@@ -151,12 +161,18 @@ impl Config {
     pub fn load_or_demo(path: Option<&PathBuf>) -> Result<Config, ConfigError> {
         match path {
             Some(path) => Config::load(path),
-            None => Config::parse(DEMO_CONFIG, "embedded demo config", &|name| std::env::var(name).ok()),
+            None => Config::parse(DEMO_CONFIG, "embedded demo config", &|name| {
+                std::env::var(name).ok()
+            }),
         }
     }
 
     /// Parses config text; `env` looks up `${NAME}` references.
-    pub fn parse(text: &str, origin: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let fail = |problems| ConfigError {
             origin: origin.to_string(),
             problems,
@@ -189,10 +205,12 @@ impl Config {
 
     fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        let mut problem = |path: String, message: &str| problems.push(Problem {
-            path,
-            message: message.to_string(),
-        });
+        let mut problem = |path: String, message: &str| {
+            problems.push(Problem {
+                path,
+                message: message.to_string(),
+            })
+        };
         if self.brands.is_empty() {
             problem("brands".into(), "at least one [[brands]] table is needed");
         }
@@ -202,10 +220,16 @@ impl Config {
             if brand.name.trim().is_empty() {
                 problem(format!("{at}.name"), "must not be empty");
             } else if let Some(first) = seen.insert(brand.name.to_lowercase(), i) {
-                problem(format!("{at}.name"), &format!("\"{}\" is already the name of brands[{first}]", brand.name));
+                problem(
+                    format!("{at}.name"),
+                    &format!("\"{}\" is already the name of brands[{first}]", brand.name),
+                );
             }
             if brand.keywords.is_empty() && brand.handles.is_empty() && brand.hashtags.is_empty() {
-                problem(at.clone(), "needs at least one of keywords, handles or hashtags");
+                problem(
+                    at.clone(),
+                    "needs at least one of keywords, handles or hashtags",
+                );
             }
             let lists = [
                 ("keywords", &brand.keywords, None),
@@ -220,7 +244,10 @@ impl Config {
                         problem(path, "must not be empty");
                     } else if let Some(prefix) = prefix {
                         if !term.starts_with(prefix) || term.chars().count() < 2 {
-                            problem(path, &format!("must start with '{prefix}' and name something"));
+                            problem(
+                                path,
+                                &format!("must start with '{prefix}' and name something"),
+                            );
                         }
                     } else if term.trim() != term {
                         problem(path, "has leading or trailing spaces");
@@ -238,12 +265,18 @@ impl Config {
         ];
         for (key, v) in constants {
             if !v.is_finite() || v < 0.0 {
-                problem(format!("reach.{key}"), "must be a finite number, zero or more");
+                problem(
+                    format!("reach.{key}"),
+                    "must be a finite number, zero or more",
+                );
             }
         }
         for (site, v) in &r.review_readership {
             if !v.is_finite() || *v < 0.0 {
-                problem(format!("reach.review_readership.{site}"), "must be a finite number, zero or more");
+                problem(
+                    format!("reach.review_readership.{site}"),
+                    "must be a finite number, zero or more",
+                );
             }
         }
         if self.store.batch_size == 0 {
@@ -311,9 +344,12 @@ fn expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Strin
             let end = body.find('}').ok_or("unterminated ${ in value")?;
             let name = &body[..end];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("${{{name}}} is not a valid environment variable reference"));
+                return Err(format!(
+                    "${{{name}}} is not a valid environment variable reference"
+                ));
             }
-            let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            let value =
+                env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
             out.push_str(&value);
             rest = &body[end + 1..];
         } else {
@@ -330,7 +366,9 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, "test.toml", &|name| (name == "TOKEN").then(|| "s3cret".to_string()))
+        Config::parse(text, "test.toml", &|name| {
+            (name == "TOKEN").then(|| "s3cret".to_string())
+        })
     }
 
     #[test]
@@ -341,10 +379,14 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_with_their_path() {
-        let err = parse("[[brands]]\nname = \"A\"\nkeywords = [\"a\"]\nkeyword = [\"b\"]\n").unwrap_err();
+        let err =
+            parse("[[brands]]\nname = \"A\"\nkeywords = [\"a\"]\nkeyword = [\"b\"]\n").unwrap_err();
         assert_eq!(err.problems.len(), 1);
         assert_eq!(err.problems[0].path, "brands[0].keyword");
-        assert!(err.problems[0].message.contains("unknown field `keyword`"), "{err}");
+        assert!(
+            err.problems[0].message.contains("unknown field `keyword`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -357,15 +399,23 @@ mod tests {
         let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["brands[0].handles[0]", "brands[0].hashtags[0]", "brands[1].name", "brands[1]", "reach.default_audience"]
+            [
+                "brands[0].handles[0]",
+                "brands[0].hashtags[0]",
+                "brands[1].name",
+                "brands[1]",
+                "reach.default_audience"
+            ]
         );
     }
 
     #[test]
     fn environment_references_are_filled_in_and_missing_ones_named() {
-        let config = parse("[[brands]]\nname = \"${TOKEN} $${TOKEN}\"\nkeywords = [\"a\"]\n").unwrap();
+        let config =
+            parse("[[brands]]\nname = \"${TOKEN} $${TOKEN}\"\nkeywords = [\"a\"]\n").unwrap();
         assert_eq!(config.brands[0].name, "s3cret ${TOKEN}");
-        let err = parse("[[brands]]\nname = \"A\"\nkeywords = [\"${MISSING}\", \"${}\"]\n").unwrap_err();
+        let err =
+            parse("[[brands]]\nname = \"A\"\nkeywords = [\"${MISSING}\", \"${}\"]\n").unwrap_err();
         assert_eq!(err.problems[0].path, "brands[0].keywords[0]");
         assert!(err.problems[0].message.contains("MISSING is not set"));
         assert_eq!(err.problems[1].path, "brands[0].keywords[1]");

@@ -18,7 +18,11 @@ use complaint_monitor::store::{self, MentionFilter};
 const DEFAULT_DB: &str = "complaint-monitor.db";
 
 #[derive(Parser)]
-#[command(name = "complaint-monitor", version, about = "Watch brand mentions and alert on complaint spikes")]
+#[command(
+    name = "complaint-monitor",
+    version,
+    about = "Watch brand mentions and alert on complaint spikes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,7 +98,8 @@ enum ExportFormat {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "complaint_monitor=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "complaint_monitor=info".into()),
         )
         .with_writer(io::stderr)
         .with_target(false)
@@ -143,12 +148,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let conn = store::open_read_only(&db)?;
             let filter = MentionFilter {
                 brand,
-                since: since.map(|s| commands::parse_since(&s, WallClock.now())).transpose().map_err(anyhow::Error::msg)?,
+                since: since
+                    .map(|s| commands::parse_since(&s, WallClock.now()))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
                 ..MentionFilter::default()
             };
             let mut sink: Box<dyn Write> = match &out {
                 Some(path) => Box::new(BufWriter::new(
-                    std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
                 )),
                 None => Box::new(BufWriter::new(stdout.lock())),
             };
@@ -169,14 +178,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let filter = MentionFilter {
                 brand,
                 label,
-                since: since.map(|s| commands::parse_since(&s, WallClock.now())).transpose().map_err(anyhow::Error::msg)?,
+                since: since
+                    .map(|s| commands::parse_since(&s, WallClock.now()))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
                 limit: Some(limit),
             };
             let mentions = store::recent_mentions(&conn, &filter)?;
             commands::print_mentions(&mentions, json, &mut stdout.lock())?;
         }
         Command::Score { text, json } => {
-            commands::score(text.as_deref(), json, &mut io::stdin().lock(), &mut stdout.lock())?;
+            commands::score(
+                text.as_deref(),
+                json,
+                &mut io::stdin().lock(),
+                &mut stdout.lock(),
+            )?;
         }
         Command::CheckConfig { file } => match Config::load(&file) {
             Ok(config) => println!("{}: ok ({} brands)", file.display(), config.brands.len()),

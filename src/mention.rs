@@ -103,10 +103,15 @@ impl fmt::Display for LineError {
         match self {
             LineError::InvalidUtf8 => write!(f, "line is not valid UTF-8"),
             LineError::TooLong { bytes } => {
-                write!(f, "line is {bytes} bytes, longer than the {MAX_LINE_BYTES}-byte limit")
+                write!(
+                    f,
+                    "line is {bytes} bytes, longer than the {MAX_LINE_BYTES}-byte limit"
+                )
             }
             LineError::InvalidJson(e) => write!(f, "not a JSON object: {e}"),
-            LineError::MissingField(field) => write!(f, "required field `{field}` is missing or null"),
+            LineError::MissingField(field) => {
+                write!(f, "required field `{field}` is missing or null")
+            }
             LineError::InvalidField { field, reason } => write!(f, "field `{field}`: {reason}"),
             LineError::BadTimestamp(value) => {
                 write!(f, "`created_at` {value:?} is not an RFC 3339 time")
@@ -157,7 +162,8 @@ impl Mention {
             return Err(LineError::TooLong { bytes: bytes.len() });
         }
         let line = std::str::from_utf8(bytes).map_err(|_| LineError::InvalidUtf8)?;
-        let raw: FeedLine = serde_json::from_str(line).map_err(|e| LineError::InvalidJson(e.to_string()))?;
+        let raw: FeedLine =
+            serde_json::from_str(line).map_err(|e| LineError::InvalidJson(e.to_string()))?;
         Mention::from_wire(raw)
     }
 
@@ -168,14 +174,18 @@ impl Mention {
             Some(FeedId::Number(n)) => n.to_string(),
             None => return Err(LineError::MissingField("id")),
         };
-        let created_at = raw.created_at.ok_or(LineError::MissingField("created_at"))?;
+        let created_at = raw
+            .created_at
+            .ok_or(LineError::MissingField("created_at"))?;
         let created_at = DateTime::parse_from_rfc3339(created_at.trim())
             .map_err(|_| LineError::BadTimestamp(truncate(&created_at, 64).to_string()))?
             .with_timezone(&Utc);
         let text = raw.text.ok_or(LineError::MissingField("text"))?;
         let rating = raw.rating.map(parse_rating).transpose()?;
         let mut author = raw.author.unwrap_or_default();
-        author.handle = author.handle.map(|h| truncate(&h, MAX_FIELD_BYTES).to_string());
+        author.handle = author
+            .handle
+            .map(|h| truncate(&h, MAX_FIELD_BYTES).to_string());
         let text_chars = text.chars().count() as u64;
         Ok(Mention {
             source: truncate(&source, MAX_FIELD_BYTES).to_string(),
@@ -285,26 +295,56 @@ mod tests {
 
     #[test]
     fn each_malformed_line_gets_its_reason() {
-        assert_eq!(Mention::from_feed_line(b"{\"source\":\"x\xff\"}").unwrap_err(), LineError::InvalidUtf8);
+        assert_eq!(
+            Mention::from_feed_line(b"{\"source\":\"x\xff\"}").unwrap_err(),
+            LineError::InvalidUtf8
+        );
         assert_eq!(reason("{not json"), "invalid_json");
         assert_eq!(reason("[1,2]"), "invalid_json");
-        assert_eq!(reason(r#"{"id":"1","created_at":"2026-11-20T14:03:07Z","text":"t"}"#), "missing_field");
-        assert_eq!(reason(r#"{"source":"x","created_at":"2026-11-20T14:03:07Z","text":"t"}"#), "missing_field");
-        assert_eq!(reason(r#"{"source":"x","id":"1","text":"t"}"#), "missing_field");
-        assert_eq!(reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z"}"#), "missing_field");
-        assert_eq!(reason(r#"{"source":"x","id":"1","created_at":"yesterday","text":"t"}"#), "bad_timestamp");
-        assert_eq!(reason(r#"{"source":"x","id":"1","created_at":"2026-11-20 14:03","text":"t"}"#), "bad_timestamp");
-        assert_eq!(reason(r#"{"source":"","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t"}"#), "invalid_field");
         assert_eq!(
-            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":6}"#),
+            reason(r#"{"id":"1","created_at":"2026-11-20T14:03:07Z","text":"t"}"#),
+            "missing_field"
+        );
+        assert_eq!(
+            reason(r#"{"source":"x","created_at":"2026-11-20T14:03:07Z","text":"t"}"#),
+            "missing_field"
+        );
+        assert_eq!(
+            reason(r#"{"source":"x","id":"1","text":"t"}"#),
+            "missing_field"
+        );
+        assert_eq!(
+            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z"}"#),
+            "missing_field"
+        );
+        assert_eq!(
+            reason(r#"{"source":"x","id":"1","created_at":"yesterday","text":"t"}"#),
+            "bad_timestamp"
+        );
+        assert_eq!(
+            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20 14:03","text":"t"}"#),
+            "bad_timestamp"
+        );
+        assert_eq!(
+            reason(r#"{"source":"","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t"}"#),
             "invalid_field"
         );
         assert_eq!(
-            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":2.5}"#),
+            reason(
+                r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":6}"#
+            ),
             "invalid_field"
         );
         assert_eq!(
-            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","author":{"followers":-3}}"#),
+            reason(
+                r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":2.5}"#
+            ),
+            "invalid_field"
+        );
+        assert_eq!(
+            reason(
+                r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","author":{"followers":-3}}"#
+            ),
             "invalid_json"
         );
         let long = format!(r#"{{"text":"{}"}}"#, "a".repeat(MAX_LINE_BYTES));
@@ -325,7 +365,9 @@ mod tests {
     #[test]
     fn long_text_is_cut_on_a_char_boundary_and_its_length_kept() {
         let text = "é".repeat(MAX_TEXT_BYTES);
-        let line = format!(r#"{{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"{text}"}}"#);
+        let line = format!(
+            r#"{{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"{text}"}}"#
+        );
         let m = Mention::from_feed_line(line.as_bytes()).unwrap();
         assert!(m.text.len() <= MAX_TEXT_BYTES);
         assert_eq!(m.text_chars, MAX_TEXT_BYTES as u64);

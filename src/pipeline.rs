@@ -68,7 +68,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(config: &Config, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, MatcherError> {
+    pub fn new(
+        config: &Config,
+        writer: WriterHandle,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, MatcherError> {
         let batch_size = config.store.batch_size.max(1);
         Ok(Pipeline {
             enricher: Enricher::new(config)?,

@@ -56,7 +56,9 @@ fn write_emoji(code: &mut String) {
     for line in text.trim_end_matches('\n').split('\n') {
         let mut fields = line.trim().split('\t');
         let key = fields.next().expect("emoji key");
-        let description = fields.next().unwrap_or_else(|| panic!("emoji line without description: {line:?}"));
+        let description = fields
+            .next()
+            .unwrap_or_else(|| panic!("emoji line without description: {line:?}"));
         let mut chars = key.chars();
         if let (Some(c), None) = (chars.next(), chars.next()) {
             emoji.insert(c, description.to_string());

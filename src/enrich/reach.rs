@@ -46,7 +46,7 @@ pub enum ReachInputs {
 /// Estimates the reach of `mention`.
 pub fn estimate(mention: &Mention, config: &ReachConfig) -> Reach {
     let m = &mention.metrics;
-    let is_review = mention.rating.is_some() || config.review_sources.iter().any(|s| *s == mention.source);
+    let is_review = mention.rating.is_some() || config.review_sources.contains(&mention.source);
     let (estimate, inputs) = if is_review {
         let readership = config
             .review_readership
@@ -63,7 +63,10 @@ pub fn estimate(mention: &Mention, config: &ReachConfig) -> Reach {
         };
         (people, inputs)
     } else {
-        let audience = mention.author.followers.map_or(config.default_audience, |f| f as f64);
+        let audience = mention
+            .author
+            .followers
+            .map_or(config.default_audience, |f| f as f64);
         let reposts = m.reposts.unwrap_or(0);
         let engagements = m.likes.unwrap_or(0).saturating_add(m.replies.unwrap_or(0));
         let spread = audience
@@ -105,7 +108,12 @@ mod tests {
     use chrono::Utc;
     use proptest::prelude::*;
 
-    fn mention(source: &str, followers: Option<u64>, metrics: Metrics, rating: Option<u8>) -> Mention {
+    fn mention(
+        source: &str,
+        followers: Option<u64>,
+        metrics: Metrics,
+        rating: Option<u8>,
+    ) -> Mention {
         Mention {
             source: source.into(),
             source_id: "1".into(),
@@ -135,7 +143,10 @@ mod tests {
         };
         let r = estimate(&mention("mastodon", Some(1000), metrics, None), &config);
         assert_eq!(r.people, 1000 + 2 * 150 + 15 * 3);
-        let unknown = estimate(&mention("mastodon", None, Metrics::default(), None), &config);
+        let unknown = estimate(
+            &mention("mastodon", None, Metrics::default(), None),
+            &config,
+        );
         assert_eq!(unknown.people, 50);
     }
 
@@ -146,7 +157,10 @@ mod tests {
             views: Some(90_000),
             ..Metrics::default()
         };
-        assert_eq!(estimate(&mention("x", Some(100), metrics, None), &config).people, 90_000);
+        assert_eq!(
+            estimate(&mention("x", Some(100), metrics, None), &config).people,
+            90_000
+        );
     }
 
     #[test]
@@ -156,8 +170,18 @@ mod tests {
             likes: Some(4),
             ..Metrics::default()
         };
-        assert_eq!(estimate(&mention("appstore", None, metrics, Some(1)), &config).people, 800);
-        assert_eq!(estimate(&mention("somesite", None, Metrics::default(), Some(2)), &config).people, 100);
+        assert_eq!(
+            estimate(&mention("appstore", None, metrics, Some(1)), &config).people,
+            800
+        );
+        assert_eq!(
+            estimate(
+                &mention("somesite", None, Metrics::default(), Some(2)),
+                &config
+            )
+            .people,
+            100
+        );
     }
 
     #[test]
@@ -169,8 +193,14 @@ mod tests {
             replies: Some(u64::MAX),
             views: Some(u64::MAX),
         };
-        assert_eq!(estimate(&mention("x", Some(u64::MAX), metrics, None), &config).people, MAX_REACH);
-        assert_eq!(estimate(&mention("yelp", None, metrics, Some(1)), &config).people, MAX_REACH);
+        assert_eq!(
+            estimate(&mention("x", Some(u64::MAX), metrics, None), &config).people,
+            MAX_REACH
+        );
+        assert_eq!(
+            estimate(&mention("yelp", None, metrics, Some(1)), &config).people,
+            MAX_REACH
+        );
     }
 
     proptest! {

@@ -56,7 +56,9 @@ impl FromStr for Label {
             "negative" => Ok(Label::Negative),
             "neutral" => Ok(Label::Neutral),
             "positive" => Ok(Label::Positive),
-            _ => Err(format!("unknown label {s:?}: expected negative, neutral or positive")),
+            _ => Err(format!(
+                "unknown label {s:?}: expected negative, neutral or positive"
+            )),
         }
     }
 }

@@ -44,7 +44,9 @@ impl FromStr for Speed {
         }
         match s.parse::<f64>() {
             Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
-            _ => Err(format!("{s:?} is not a speed: use `max` or a number above 0 (times real time)")),
+            _ => Err(format!(
+                "{s:?} is not a speed: use `max` or a number above 0 (times real time)"
+            )),
         }
     }
 }
@@ -96,7 +98,14 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
 
     let fed = (|| -> anyhow::Result<()> {
         for feed in &options.feeds {
-            replay_feed(feed, &mut pipeline, &clock, &mut pacer, &mut counts, &progress)?;
+            replay_feed(
+                feed,
+                &mut pipeline,
+                &clock,
+                &mut pacer,
+                &mut counts,
+                &progress,
+            )?;
         }
         Ok(())
     })();
@@ -122,7 +131,11 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
         duplicates: written.duplicates,
         per_brand: ingest.per_brand,
         elapsed_seconds: elapsed,
-        lines_per_second: if elapsed > 0.0 { counts.lines as f64 / elapsed } else { 0.0 },
+        lines_per_second: if elapsed > 0.0 {
+            counts.lines as f64 / elapsed
+        } else {
+            0.0
+        },
     })
 }
 
@@ -187,7 +200,10 @@ fn replay_feed(
         if let Ingested::UnknownBrand(name) = pipeline.ingest(mention)? {
             let total: u64 = counts.rejected.values().sum();
             if total < REJECTIONS_REPORTED {
-                tracing::warn!("{}:{line_no}: rejected: brand {name:?} is not configured", feed.display());
+                tracing::warn!(
+                    "{}:{line_no}: rejected: brand {name:?} is not configured",
+                    feed.display()
+                );
             }
         }
     }
@@ -205,7 +221,11 @@ struct LineRead {
 
 /// Reads the next line into `buf` (without `\n` or `\r\n`), keeping at most
 /// `cap + 1` bytes of it in memory however long it is.
-fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<LineRead>> {
+fn read_capped_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<Option<LineRead>> {
     buf.clear();
     let mut consumed = 0usize;
     let mut length = 0usize;
@@ -253,7 +273,10 @@ struct Pacer {
 
 impl Pacer {
     fn new(speed: Speed) -> Self {
-        Pacer { speed, origin: None }
+        Pacer {
+            speed,
+            origin: None,
+        }
     }
 
     /// Waits until the mention at `t` is due; returns whether it waited.
@@ -289,7 +312,9 @@ impl Progress {
             .map(|m| m.len())
             .sum();
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        {
             bar.set_style(style);
         }
         Progress {
@@ -318,19 +343,46 @@ impl fmt::Display for ReplaySummary {
             self.lines,
             self.lines_per_second
         )?;
-        let reasons: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let reasons: Vec<String> = self
+            .rejected
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         if reasons.is_empty() {
             writeln!(f, "  rejected     0")?;
         } else {
-            writeln!(f, "  rejected     {} ({})", self.rejected_total(), reasons.join(", "))?;
+            writeln!(
+                f,
+                "  rejected     {} ({})",
+                self.rejected_total(),
+                reasons.join(", ")
+            )?;
         }
-        writeln!(f, "  unmatched    {} (about no configured brand, not stored)", self.unmatched)?;
+        writeln!(
+            f,
+            "  unmatched    {} (about no configured brand, not stored)",
+            self.unmatched
+        )?;
         writeln!(f, "  stored       {} new", self.stored)?;
-        writeln!(f, "  duplicates   {} (already stored, skipped)", self.duplicates)?;
+        writeln!(
+            f,
+            "  duplicates   {} (already stored, skipped)",
+            self.duplicates
+        )?;
         if !self.per_brand.is_empty() {
-            let width = self.per_brand.keys().map(|b| b.chars().count()).max().unwrap_or(5).max(5);
+            let width = self
+                .per_brand
+                .keys()
+                .map(|b| b.chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(5);
             writeln!(f, "matched mentions by brand and label:")?;
-            writeln!(f, "  {:width$}  {:>8}  {:>8}  {:>8}  {:>8}", "brand", "negative", "neutral", "positive", "total")?;
+            writeln!(
+                f,
+                "  {:width$}  {:>8}  {:>8}  {:>8}  {:>8}",
+                "brand", "negative", "neutral", "positive", "total"
+            )?;
             for (brand, c) in &self.per_brand {
                 writeln!(
                     f,
@@ -357,7 +409,11 @@ mod tests {
         let mut buf = Vec::new();
         let mut lines = Vec::new();
         while let Some(read) = read_capped_line(&mut reader, &mut buf, 5).unwrap() {
-            lines.push((String::from_utf8(buf.clone()).unwrap(), read.bytes_in_line, read.bytes_consumed));
+            lines.push((
+                String::from_utf8(buf.clone()).unwrap(),
+                read.bytes_in_line,
+                read.bytes_consumed,
+            ));
         }
         assert_eq!(
             lines,

@@ -62,7 +62,12 @@ impl WriterHandle {
     /// Queues a batch, waiting while the queue is full. For threads outside
     /// the async runtime (replay, tests).
     pub fn send_blocking(&self, mentions: Vec<NewMention>) -> Result<(), WriterGone> {
-        self.queue.blocking_send(Batch { mentions, done: None }).map_err(|_| WriterGone)
+        self.queue
+            .blocking_send(Batch {
+                mentions,
+                done: None,
+            })
+            .map_err(|_| WriterGone)
     }
 
     /// Queues a batch and waits until it is committed.
@@ -106,7 +111,10 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, mut batches: mpsc::Receiver<Batch>) -> Result<WriterStats, StoreError> {
+fn run(
+    mut conn: Connection,
+    mut batches: mpsc::Receiver<Batch>,
+) -> Result<WriterStats, StoreError> {
     let mut stats = WriterStats::default();
     while let Some(first) = batches.blocking_recv() {
         let mut group = vec![first];
@@ -153,8 +161,8 @@ fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<BatchOutcom
         let m = &s.mention;
         let created_at = m.created_at.timestamp_millis();
         let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
-        let reach_inputs =
-            serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
+        let reach_inputs = serde_json::to_string(&s.reach.inputs)
+            .map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
         let as_sql = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let inserted = insert_mention.execute(params![
             m.source,

@@ -189,17 +189,16 @@ fn is_titlecase(c: char) -> bool {
 /// matched as n-grams in [`special_idioms_check`]).
 fn booster_scalar(word: &str) -> Option<f64> {
     let scalar = match word {
-        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable"
-        | "considerably" | "decidedly" | "deeply" | "effing" | "enormous" | "enormously"
-        | "entirely" | "especially" | "exceptional" | "exceptionally" | "extreme"
-        | "extremely" | "fabulously" | "flipping" | "flippin" | "frackin" | "fracking"
-        | "fricking" | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking"
-        | "fuggin" | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible"
-        | "incredibly" | "intensely" | "major" | "majorly" | "more" | "most"
-        | "particularly" | "purely" | "quite" | "really" | "remarkably" | "so"
-        | "substantially" | "thoroughly" | "total" | "totally" | "tremendous"
-        | "tremendously" | "uber" | "unbelievably" | "unusually" | "utter" | "utterly"
-        | "very" => B_INCR,
+        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably"
+        | "decidedly" | "deeply" | "effing" | "enormous" | "enormously" | "entirely"
+        | "especially" | "exceptional" | "exceptionally" | "extreme" | "extremely"
+        | "fabulously" | "flipping" | "flippin" | "frackin" | "fracking" | "fricking"
+        | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
+        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly"
+        | "intensely" | "major" | "majorly" | "more" | "most" | "particularly" | "purely"
+        | "quite" | "really" | "remarkably" | "so" | "substantially" | "thoroughly" | "total"
+        | "totally" | "tremendous" | "tremendously" | "uber" | "unbelievably" | "unusually"
+        | "utter" | "utterly" | "very" => B_INCR,
         "almost" | "barely" | "hardly" | "kinda" | "kindof" | "kind-of" | "less" | "little"
         | "marginal" | "marginally" | "occasional" | "occasionally" | "partly" | "scarce"
         | "scarcely" | "slight" | "slightly" | "somewhat" | "sorta" | "sortof" | "sort-of" => {
@@ -235,15 +234,65 @@ const SPECIAL_CASES: [(&[&str], f64); 8] = [
 fn is_negation(word: &str) -> bool {
     matches!(
         word,
-        "aint" | "arent" | "cannot" | "cant" | "couldnt" | "darent" | "didnt" | "doesnt"
-            | "ain't" | "aren't" | "can't" | "couldn't" | "daren't" | "didn't" | "doesn't"
-            | "dont" | "hadnt" | "hasnt" | "havent" | "isnt" | "mightnt" | "mustnt"
-            | "neither" | "don't" | "hadn't" | "hasn't" | "haven't" | "isn't" | "mightn't"
-            | "mustn't" | "neednt" | "needn't" | "never" | "none" | "nope" | "nor" | "not"
-            | "nothing" | "nowhere" | "oughtnt" | "shant" | "shouldnt" | "uhuh" | "wasnt"
-            | "werent" | "oughtn't" | "shan't" | "shouldn't" | "uh-uh" | "wasn't"
-            | "weren't" | "without" | "wont" | "wouldnt" | "won't" | "wouldn't" | "rarely"
-            | "seldom" | "despite"
+        "aint"
+            | "arent"
+            | "cannot"
+            | "cant"
+            | "couldnt"
+            | "darent"
+            | "didnt"
+            | "doesnt"
+            | "ain't"
+            | "aren't"
+            | "can't"
+            | "couldn't"
+            | "daren't"
+            | "didn't"
+            | "doesn't"
+            | "dont"
+            | "hadnt"
+            | "hasnt"
+            | "havent"
+            | "isnt"
+            | "mightnt"
+            | "mustnt"
+            | "neither"
+            | "don't"
+            | "hadn't"
+            | "hasn't"
+            | "haven't"
+            | "isn't"
+            | "mightn't"
+            | "mustn't"
+            | "neednt"
+            | "needn't"
+            | "never"
+            | "none"
+            | "nope"
+            | "nor"
+            | "not"
+            | "nothing"
+            | "nowhere"
+            | "oughtnt"
+            | "shant"
+            | "shouldnt"
+            | "uhuh"
+            | "wasnt"
+            | "werent"
+            | "oughtn't"
+            | "shan't"
+            | "shouldn't"
+            | "uh-uh"
+            | "wasn't"
+            | "weren't"
+            | "without"
+            | "wont"
+            | "wouldnt"
+            | "won't"
+            | "wouldn't"
+            | "rarely"
+            | "seldom"
+            | "despite"
     ) || word.contains("n't")
 }
 
@@ -344,7 +393,10 @@ fn negation_check(valence: f64, tokens: &[Token], start_i: usize, i: usize) -> f
 /// Whether the lower-cased words `tokens[from..from + key.len()]` are `key`.
 fn words_are(tokens: &[Token], from: usize, key: &[&str]) -> bool {
     tokens.len() >= from + key.len()
-        && key.iter().enumerate().all(|(k, word)| tokens[from + k].lower == *word)
+        && key
+            .iter()
+            .enumerate()
+            .all(|(k, word)| tokens[from + k].lower == *word)
 }
 
 fn special_case(tokens: &[Token], from: usize, len: usize) -> Option<f64> {
@@ -358,7 +410,10 @@ fn special_case(tokens: &[Token], from: usize, len: usize) -> Option<f64> {
 fn special_idioms_check(mut valence: f64, tokens: &[Token], i: usize) -> f64 {
     // onezero, twoonezero, twoone, threetwoone, threetwo: the first that matches.
     let sequences = [(i - 1, 2), (i - 2, 3), (i - 2, 2), (i - 3, 3), (i - 3, 2)];
-    if let Some(v) = sequences.iter().find_map(|&(from, len)| special_case(tokens, from, len)) {
+    if let Some(v) = sequences
+        .iter()
+        .find_map(|&(from, len)| special_case(tokens, from, len))
+    {
         valence = v;
     }
     if tokens.len() - 1 > i {

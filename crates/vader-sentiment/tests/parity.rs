@@ -9,7 +9,11 @@ fn every_reference_text_scores_as_the_reference_does() {
     let data = include_str!("data/reference.tsv");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for (n, line) in data.lines().enumerate().filter(|(_, l)| !l.starts_with('#')) {
+    for (n, line) in data
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#'))
+    {
         let fields: Vec<&str> = line.splitn(5, '\t').collect();
         let [compound, pos, neu, neg, text] = fields[..] else {
             panic!("reference.tsv line {}: expected 5 fields", n + 1);
@@ -18,13 +22,25 @@ fn every_reference_text_scores_as_the_reference_does() {
         let expected = [compound, pos, neu, neg].map(|f| f.parse::<f64>().expect("number"));
         let got = vader_sentiment::polarity_scores(&text);
         let got = [got.compound, got.pos, got.neu, got.neg];
-        if expected.iter().zip(got).any(|(e, g)| (e - g).abs() > TOLERANCE) {
-            failures.push(format!("line {}: {text:?}: expected {expected:?}, got {got:?}", n + 1));
+        if expected
+            .iter()
+            .zip(got)
+            .any(|(e, g)| (e - g).abs() > TOLERANCE)
+        {
+            failures.push(format!(
+                "line {}: {text:?}: expected {expected:?}, got {got:?}",
+                n + 1
+            ));
         }
         checked += 1;
     }
     assert!(checked > 4000, "only {checked} reference lines read");
-    assert!(failures.is_empty(), "{} of {checked} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Decodes the JSON string literal the generator writes (json.dumps with

@@ -1,0 +1,270 @@
+//! The walking skeleton end to end: feeds replayed into real SQLite files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use complaint_monitor::config::Config;
+use complaint_monitor::export;
+use complaint_monitor::sources::replay::{replay, ReplayOptions, ReplaySummary, Speed};
+use complaint_monitor::store::{self, MentionFilter};
+use rusqlite::Connection;
+
+fn demo_feed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")
+}
+
+fn demo_config() -> Config {
+    Config::load_or_demo(None).expect("demo config")
+}
+
+fn run(config: &Config, feeds: &[PathBuf], db: &Path) -> ReplaySummary {
+    let options = ReplayOptions {
+        feeds: feeds.to_vec(),
+        db: db.to_path_buf(),
+        speed: Speed::Max,
+        progress: false,
+    };
+    replay(config, &options).expect("replay")
+}
+
+/// Every stored column of every mention and brand link, in a stable order.
+fn dump(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.*, (SELECT group_concat(brand || ':' || label || ':' || reach || ':' || created_at, '|') \
+             FROM (SELECT * FROM mention_brands b WHERE b.mention_id = m.id ORDER BY brand)) \
+             FROM mentions m ORDER BY source, source_id",
+        )
+        .unwrap();
+    let columns = stmt.column_count();
+    let mut rows = stmt.query([]).unwrap();
+    while let Some(row) = rows.next().unwrap() {
+        // Skip the row id: it is an internal detail, not content.
+        let fields: Vec<String> = (1..columns)
+            .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+            .collect();
+        out.push(fields.join("\t"));
+    }
+    out
+}
+
+#[test]
+fn replaying_the_demo_feed_twice_stores_nothing_new_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let first = run(&demo_config(), &[demo_feed()], &db);
+    assert!(first.lines > 5000, "{first}");
+    assert!(first.stored > 5000, "{first}");
+    assert!(
+        first.duplicates > 0,
+        "the demo feed repeats some lines: {first}"
+    );
+    assert!(first.unmatched > 0, "{first}");
+    for reason in [
+        "invalid_json",
+        "missing_field",
+        "bad_timestamp",
+        "invalid_utf8",
+        "invalid_field",
+        "unknown_brand",
+    ] {
+        assert!(
+            first.rejected.get(reason).copied().unwrap_or(0) > 0,
+            "no {reason} in {first}"
+        );
+    }
+    let second = run(&demo_config(), &[demo_feed()], &db);
+    assert_eq!(second.stored, 0, "{second}");
+    assert_eq!(second.duplicates, first.stored + first.duplicates);
+    assert_eq!(second.rejected, first.rejected);
+    let conn = Connection::open(&db).unwrap();
+    let count: u64 = conn
+        .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, first.stored);
+}
+
+#[test]
+fn the_same_feed_gives_the_same_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let config = demo_config();
+    run(&config, &[demo_feed()], &a);
+    // A different batch size must not change what is stored.
+    let mut small_batches = config.clone();
+    small_batches.store.batch_size = 7;
+    run(&small_batches, &[demo_feed()], &b);
+    let (dump_a, dump_b) = (dump(&a), dump(&b));
+    assert!(dump_a.len() > 5000);
+    assert!(dump_a == dump_b, "replays of one feed differ");
+}
+
+#[test]
+fn export_then_replay_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (original, copy) = (dir.path().join("original.db"), dir.path().join("copy.db"));
+    let config = demo_config();
+    run(&config, &[demo_feed()], &original);
+    let exported = dir.path().join("export.jsonl");
+    {
+        let conn = store::open_read_only(&original).unwrap();
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&exported).unwrap());
+        let n = export::write_jsonl(&conn, &MentionFilter::default(), &mut file).unwrap();
+        file.flush().unwrap();
+        assert!(n > 5000);
+    }
+    let summary = run(&config, std::slice::from_ref(&exported), &copy);
+    assert_eq!(summary.rejected_total(), 0, "{summary}");
+    assert_eq!(summary.unmatched, 0, "{summary}");
+    assert_eq!(summary.duplicates, 0, "{summary}");
+    assert!(
+        dump(&original) == dump(&copy),
+        "export → replay changed the stored mentions"
+    );
+
+    // The export carries the derived fields, as documented.
+    let first_line = std::fs::read_to_string(&exported).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(first_line.lines().next().unwrap()).unwrap();
+    for key in [
+        "source",
+        "id",
+        "created_at",
+        "text",
+        "brands",
+        "sentiment",
+        "reach",
+    ] {
+        assert!(first.get(key).is_some(), "export lacks {key}: {first}");
+    }
+    for key in ["compound", "pos", "neu", "neg", "label"] {
+        assert!(
+            first["sentiment"].get(key).is_some(),
+            "sentiment lacks {key}"
+        );
+    }
+}
+
+#[test]
+fn bad_lines_are_counted_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    let mut lines: Vec<Vec<u8>> = vec![
+        br#"{"source":"x","id":"1","created_at":"2026-11-20T10:00:00Z","text":"@acmeair you lost my bag, awful"}"#.to_vec(),
+        b"{not json".to_vec(),
+        br#"{"source":"x","created_at":"2026-11-20T10:00:01Z","text":"acme air"}"#.to_vec(),
+        br#"{"source":"x","id":"3","created_at":"noon","text":"acme air"}"#.to_vec(),
+        b"{\"source\":\"x\",\"id\":\"4\",\"created_at\":\"2026-11-20T10:00:02Z\",\"text\":\"acme \xff air\"}".to_vec(),
+        br#"{"source":"x","id":"5","created_at":"2026-11-20T10:00:03Z","text":"acme air","rating":0}"#.to_vec(),
+        br#"{"source":"x","id":"6","created_at":"2026-11-20T10:00:04Z","text":"hi","brand":"Nobody"}"#.to_vec(),
+        br#"{"source":"x","id":"7","created_at":"2026-11-20T10:00:05Z","text":"nothing to see"}"#.to_vec(),
+        br#"{"source":"appstore","id":"8","created_at":"2026-11-20T10:00:06Z","text":"Love it!","rating":1,"brand":"globex bank"}"#.to_vec(),
+        br#"{"source":"x","id":"9","created_at":"2026-11-20T10:00:07Z","text":"my acme air fryer rocks"}"#.to_vec(),
+        Vec::new(),
+        br#"{"source":"x","id":"1","created_at":"2026-11-20T10:00:00Z","text":"@acmeair you lost my bag, awful"}"#.to_vec(),
+        br#"{"source":"x","id":"10","created_at":"2026-11-20T10:00:08Z","text":"Thanks @AcmeAir, great flight!"}"#.to_vec(),
+    ];
+    lines.push(
+        format!(
+            r#"{{"source":"x","id":"11","text":"{}"}}"#,
+            "a".repeat(2 << 20)
+        )
+        .into_bytes(),
+    );
+    std::fs::write(&feed, lines.join(&b'\n')).unwrap();
+    let db = dir.path().join("t.db");
+    let s = run(&demo_config(), &[feed], &db);
+    assert_eq!(s.lines, 13, "{s}");
+    let expected: Vec<(&str, u64)> = vec![
+        ("bad_timestamp", 1),
+        ("invalid_field", 1),
+        ("invalid_json", 1),
+        ("invalid_utf8", 1),
+        ("line_too_long", 1),
+        ("missing_field", 1),
+        ("unknown_brand", 1),
+    ];
+    assert_eq!(
+        s.rejected.clone().into_iter().collect::<Vec<_>>(),
+        expected,
+        "{s}"
+    );
+    assert_eq!(s.unmatched, 2, "{s}"); // "nothing to see" and the air fryer
+    assert_eq!(s.stored, 3, "{s}");
+    assert_eq!(s.duplicates, 1, "{s}");
+
+    let conn = store::open_read_only(&db).unwrap();
+    let globex = store::recent_mentions(
+        &conn,
+        &MentionFilter {
+            brand: Some("Globex Bank".into()),
+            ..MentionFilter::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(globex.len(), 1);
+    // A one-star review is negative whatever its text says; the text score is kept.
+    assert_eq!(globex[0].scored.label.as_str(), "negative");
+    assert!(globex[0].scored.sentiment.compound > 0.5);
+    assert_eq!(
+        globex[0]
+            .scored
+            .brands
+            .iter()
+            .map(|b| &**b)
+            .collect::<Vec<_>>(),
+        ["Globex Bank"]
+    );
+}
+
+#[test]
+fn a_database_is_migrated_once_and_reopened_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let conn = store::open(&db).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert!(version >= 1);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1);
+    drop(conn);
+    run(&demo_config(), &[demo_feed()], &db);
+    let before = dump(&db);
+    let conn = store::open(&db).unwrap();
+    let again: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(again, version);
+    drop(conn);
+    assert!(dump(&db) == before);
+}
+
+#[test]
+fn brand_queries_use_the_per_brand_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    drop(store::open(&db).unwrap());
+    let conn = Connection::open(&db).unwrap();
+    let plan: Vec<String> = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT m.id FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+             WHERE f.brand = 'a' AND f.label = 'negative' AND f.created_at >= 0 ORDER BY f.created_at DESC",
+        )
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("mention_brands_by_label"), "{plan}");
+    assert!(!plan.contains("SCAN"), "{plan}");
+}
