@@ -1,5 +1,9 @@
-//! Turns the VADER lexicons into perfect-hash tables at build time, so the
-//! scorer has nothing to parse or allocate when it starts.
+//! Turns the VADER lexicons into static tables at build time, so the scorer
+//! has nothing to parse, allocate or lock when it starts:
+//!
+//! * the word lexicon as an open-addressing hash table (linear probing, load
+//!   under one half) keyed by [`table_hash`], shared with the scorer;
+//! * the emoji lexicon as a sorted array for binary search.
 
 use std::collections::BTreeMap;
 use std::env;
@@ -7,10 +11,13 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
+include!("src/table_hash.rs");
+
 fn main() {
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     println!("cargo:rerun-if-changed=data/vader_lexicon.txt");
     println!("cargo:rerun-if-changed=data/emoji_utf8_lexicon.txt");
+    println!("cargo:rerun-if-changed=src/table_hash.rs");
 
     let mut code = String::new();
     write_lexicon(&mut code);
@@ -35,17 +42,31 @@ fn write_lexicon(code: &mut String) {
             .unwrap_or_else(|| panic!("lexicon line without a valence: {line:?}"));
         words.insert(word.to_string(), mean);
     }
-    let mut map = phf_codegen::Map::new();
+    let size = (words.len() * 2).next_power_of_two();
+    let mask = size - 1;
+    let mut slots: Vec<Option<(&str, f64)>> = vec![None; size];
     for (word, mean) in &words {
-        map.entry(word.as_str(), &format!("{mean:?}"));
+        let mut i = table_hash(word.as_bytes()) as usize & mask;
+        while slots[i].is_some() {
+            i = (i + 1) & mask;
+        }
+        slots[i] = Some((word.as_str(), *mean));
     }
     writeln!(
         code,
-        "/// The VADER lexicon: word (as written in the file) to mean valence.\n\
-         static LEXICON: phf::Map<&'static str, f64> = {};",
-        map.build()
+        "/// The VADER lexicon as a hash table: see `build.rs`."
     )
-    .expect("format lexicon");
+    .unwrap();
+    writeln!(code, "const LEXICON_MASK: usize = {mask};").unwrap();
+    writeln!(code, "static LEXICON_SLOTS: [(&str, f64); {size}] = [").unwrap();
+    for slot in &slots {
+        match slot {
+            // An empty key marks a free slot: no lexicon word is empty.
+            None => writeln!(code, "    (\"\", 0.0),").unwrap(),
+            Some((word, mean)) => writeln!(code, "    ({word:?}, {mean:?}),").unwrap(),
+        }
+    }
+    writeln!(code, "];").unwrap();
 }
 
 /// `emoji<TAB>description` per line. The reference looks emoji up one code
@@ -64,15 +85,17 @@ fn write_emoji(code: &mut String) {
             emoji.insert(c, description.to_string());
         }
     }
-    let mut map = phf_codegen::Map::new();
-    for (c, description) in &emoji {
-        map.entry(*c, &format!("{description:?}"));
-    }
+    let first = emoji.keys().next().copied().unwrap_or('\0');
+    writeln!(code, "/// The lowest code point with an emoji description.").unwrap();
+    writeln!(code, "const FIRST_EMOJI: char = {first:?};").unwrap();
     writeln!(
         code,
-        "/// Single-code-point emoji to their textual description.\n\
-         static EMOJI: phf::Map<char, &'static str> = {};",
-        map.build()
+        "/// Single-code-point emoji and their descriptions, sorted."
     )
-    .expect("format emoji table");
+    .unwrap();
+    writeln!(code, "static EMOJI: [(char, &str); {}] = [", emoji.len()).unwrap();
+    for (c, description) in &emoji {
+        writeln!(code, "    ({c:?}, {description:?}),").unwrap();
+    }
+    writeln!(code, "];").unwrap();
 }
