@@ -94,6 +94,9 @@ impl Writer {
     /// thread with room for `queue_batches` waiting batches.
     pub fn start(path: &Path, queue_batches: usize) -> Result<(Writer, WriterHandle), StoreError> {
         let conn = super::open(path)?;
+        // Index pages of a large table are touched at random by new keys; a
+        // larger cache than SQLite's 2 MB default keeps them in memory.
+        conn.pragma_update(None, "cache_size", -64 * 1024)?;
         let (queue, batches) = mpsc::channel(queue_batches.max(1));
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
