@@ -96,7 +96,7 @@ impl Writer {
         let conn = super::open(path)?;
         // Index pages of a large table are touched at random by new keys; a
         // larger cache than SQLite's 2 MB default keeps them in memory.
-        conn.pragma_update(None, "cache_size", -64 * 1024)?;
+        conn.pragma_update(None, "cache_size", -16 * 1024)?;
         let (queue, batches) = mpsc::channel(queue_batches.max(1));
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
