@@ -60,9 +60,51 @@ impl Clock for VirtualClock {
     }
 }
 
+/// Parses a span such as `30s`, `5m`, `2h`, `1d` or `2w`.
+pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
+    let value = value.trim();
+    let bad = || {
+        format!("{value:?} is not a duration: use a whole number with s, m, h, d or w (e.g. 5m, 24h, 7d)")
+    };
+    let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = value.split_at(split);
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    match unit {
+        "s" => chrono::Duration::try_seconds(n),
+        "m" | "min" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
+        "w" => chrono::Duration::try_weeks(n),
+        _ => None,
+    }
+    .ok_or_else(bad)
+}
+
+/// A configured duration, written in config files as `5m`, `2h`, `1d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub chrono::Duration);
+
+impl<'de> serde::Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_duration(&text)
+            .map(Span)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("5m").unwrap(), chrono::Duration::minutes(5));
+        assert_eq!(parse_duration("2w").unwrap(), chrono::Duration::weeks(2));
+        for bad in ["", "5", "m", "5y", "-5m", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn virtual_clock_never_goes_back() {

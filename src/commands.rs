@@ -3,7 +3,9 @@
 
 use std::io::{BufRead, Write};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::clock::parse_duration;
 use serde_json::json;
 
 use crate::enrich::sentiment::{self, Label};
@@ -20,22 +22,11 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Str
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
         return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
-    let bad = || {
+    let span = parse_duration(value).map_err(|_| {
         format!("{value:?} is not a time: use a duration like 24h, 7d, 90m, 2w, a date, or an RFC 3339 time")
-    };
-    let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = value.split_at(split);
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    let span = match unit {
-        "s" => Duration::try_seconds(n),
-        "m" | "min" => Duration::try_minutes(n),
-        "h" => Duration::try_hours(n),
-        "d" => Duration::try_days(n),
-        "w" => Duration::try_weeks(n),
-        _ => None,
-    }
-    .ok_or_else(bad)?;
-    now.checked_sub_signed(span).ok_or_else(bad)
+    })?;
+    now.checked_sub_signed(span)
+        .ok_or_else(|| format!("{value:?} reaches back before the earliest representable time"))
 }
 
 /// Prints mentions newest first, as a table or as JSON lines.
@@ -137,7 +128,7 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     #[test]
     fn since_accepts_durations_dates_and_times() {

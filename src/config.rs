@@ -25,6 +25,8 @@ pub struct Config {
     pub reach: ReachConfig,
     #[serde(default)]
     pub store: StoreConfig,
+    #[serde(default)]
+    pub detect: crate::detect::DetectConfig,
 }
 
 /// One watched brand. This table's shape is a contract with users' configs.
@@ -278,6 +280,9 @@ impl Config {
                     "must be a finite number, zero or more",
                 );
             }
+        }
+        for (key, message) in self.detect.problems() {
+            problem(format!("detect.{key}"), &message);
         }
         if self.store.batch_size == 0 {
             problem("store.batch_size".into(), "must be at least 1");

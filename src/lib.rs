@@ -23,6 +23,7 @@
 //! * [`enrich`]: brand matching, sentiment (VADER, in the
 //!   `vader-sentiment` workspace crate) and reach estimation.
 //! * [`pipeline`]: enrich, stamp with the clock, batch for the writer.
+//! * [`detect`]: per-bucket baselines and spike tests, incidents, `backtest`.
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
 //!   read queries.
 //! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
@@ -32,6 +33,7 @@
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod detect;
 pub mod enrich;
 pub mod export;
 pub mod mention;

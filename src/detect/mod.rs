@@ -1,0 +1,294 @@
+//! Spike detection: turns per-bucket counts of negative mentions into
+//! decisions ("this bucket is anomalous") and incidents.
+//!
+//! The same code runs live, in replay and in `backtest`: a [`ScopeDetector`]
+//! is fed one [`BucketCounts`] at a time, oldest first, whatever they were
+//! read from (the database, or a CSV count series); [`incident::IncidentTracker`]
+//! turns its decisions into incidents that open, escalate and resolve.
+
+pub mod backtest;
+pub mod baseline;
+pub mod incident;
+pub mod stats;
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Span;
+use baseline::Baseline;
+
+/// The `[detect]` config table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Width of a counting bucket.
+    pub bucket: Span,
+    /// Window lengths tested, in buckets: 1 catches sharp spikes, 3 one spread
+    /// over a quarter of an hour (with 5-minute buckets).
+    pub windows: Vec<u32>,
+    /// History a scope needs before it may alert.
+    pub warmup: Span,
+    /// Upper-tail probability under the baseline below which a window is improbable.
+    pub p_value: f64,
+    /// Fewest negative mentions in a window that may alert.
+    pub min_count: u64,
+    /// Smallest ratio of observed to expected that may alert.
+    pub min_ratio: f64,
+    /// Also alert when the share of negative mentions rises, volume flat.
+    pub negative_share: bool,
+    /// Fewest mentions (all labels) in a window for the share test.
+    pub share_min_total: u64,
+    /// Smallest ratio of the window's negative share to the usual one.
+    pub share_min_ratio: f64,
+    /// Detect per brand × source as well as per brand.
+    pub per_source: bool,
+    /// How long counts must stay near the baseline before an incident resolves.
+    pub resolve_after: Span,
+    /// Negative reach at or above which an incident is critical.
+    pub critical_reach: u64,
+    /// Excess (observed − expected) at or above which, with `critical_ratio`
+    /// and `critical_min_reach`, an incident is critical.
+    pub critical_excess: f64,
+    pub critical_ratio: f64,
+    pub critical_min_reach: u64,
+    /// How long after a bucket ends live detection waits for late mentions.
+    pub grace: Span,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            bucket: Span(Duration::minutes(5)),
+            windows: vec![1, 3],
+            warmup: Span(Duration::days(1)),
+            p_value: 1e-4,
+            min_count: 5,
+            min_ratio: 2.0,
+            negative_share: true,
+            share_min_total: 20,
+            share_min_ratio: 1.5,
+            per_source: false,
+            resolve_after: Span(Duration::minutes(30)),
+            critical_reach: 1_000_000,
+            critical_excess: 50.0,
+            critical_ratio: 4.0,
+            critical_min_reach: 20_000,
+            grace: Span(Duration::minutes(2)),
+        }
+    }
+}
+
+impl DetectConfig {
+    pub fn bucket_ms(&self) -> i64 {
+        self.bucket.0.num_milliseconds().max(1000)
+    }
+
+    /// The start of the bucket containing `t`.
+    pub fn bucket_start(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let ms = self.bucket_ms();
+        let start = t.timestamp_millis().div_euclid(ms) * ms;
+        DateTime::from_timestamp_millis(start).unwrap_or(t)
+    }
+
+    /// Problems with the values, as `(key, message)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let bucket = self.bucket.0;
+        if bucket < Duration::seconds(10)
+            || bucket > Duration::hours(1)
+            || 3600 % bucket.num_seconds().max(1) != 0
+        {
+            problems.push((
+                "bucket",
+                "must divide an hour and be between 10s and 1h".to_string(),
+            ));
+        }
+        if self.windows.is_empty() || self.windows.iter().any(|&w| w == 0 || w > 24) {
+            problems.push((
+                "windows",
+                "needs one or more window lengths from 1 to 24 buckets".to_string(),
+            ));
+        }
+        if !(self.p_value > 0.0 && self.p_value < 0.5) {
+            problems.push(("p_value", "must be above 0 and below 0.5".to_string()));
+        }
+        for (key, v) in [
+            ("min_ratio", self.min_ratio),
+            ("share_min_ratio", self.share_min_ratio),
+            ("critical_ratio", self.critical_ratio),
+            ("critical_excess", self.critical_excess),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                problems.push((key, "must be a finite number, zero or more".to_string()));
+            }
+        }
+        problems
+    }
+}
+
+/// Counts of one bucket of one scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketCounts {
+    pub start: DateTime<Utc>,
+    pub negatives: u64,
+    /// All mentions, when known (a CSV count series has only negatives).
+    pub total: Option<u64>,
+    /// Summed reach of the negative mentions.
+    pub negative_reach: u64,
+}
+
+/// Why a bucket was judged anomalous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// More negative mentions than the baseline makes plausible.
+    Count,
+    /// A larger share of negative mentions than usual.
+    Share,
+}
+
+/// The verdict on one bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketEval {
+    pub counts: BucketCounts,
+    /// Expected negatives in this bucket.
+    pub expected: f64,
+    /// The most improbable window ending with this bucket.
+    pub window: u32,
+    pub window_observed: u64,
+    pub window_expected: f64,
+    pub p_value: f64,
+    /// Negative share of the window, when totals are known.
+    pub negative_share: Option<f64>,
+    pub usual_share: f64,
+    pub trigger: Option<Trigger>,
+    /// Still learning: no alert may fire.
+    pub warming_up: bool,
+}
+
+impl BucketEval {
+    pub fn is_anomalous(&self) -> bool {
+        self.trigger.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    negatives: u64,
+    total: Option<u64>,
+    expected: f64,
+    phi: f64,
+}
+
+/// Detection state of one scope (a brand, or a brand × source).
+#[derive(Debug, Clone)]
+pub struct ScopeDetector {
+    config: DetectConfig,
+    baseline: Baseline,
+    recent: VecDeque<Seen>,
+    first: Option<DateTime<Utc>>,
+}
+
+impl ScopeDetector {
+    pub fn new(config: &DetectConfig) -> Self {
+        ScopeDetector {
+            baseline: Baseline::new(config.bucket_ms() / 1000),
+            recent: VecDeque::new(),
+            first: None,
+            config: config.clone(),
+        }
+    }
+
+    /// Judges the next bucket and learns from it. `in_incident` says whether
+    /// the scope has an open incident: such buckets are not learnt as usual.
+    pub fn observe(&mut self, counts: BucketCounts, in_incident: bool) -> BucketEval {
+        let first = *self.first.get_or_insert(counts.start);
+        let warming_up = counts.start - first < self.config.warmup.0;
+        let expectation = self.baseline.expect(counts.start);
+        self.recent.push_front(Seen {
+            negatives: counts.negatives,
+            total: counts.total,
+            expected: expectation.mean,
+            phi: expectation.phi,
+        });
+        let longest = self.config.windows.iter().copied().max().unwrap_or(1) as usize;
+        self.recent.truncate(longest);
+        let usual_share = self.baseline.negative_share();
+
+        let mut eval = BucketEval {
+            counts,
+            expected: expectation.mean,
+            window: 1,
+            window_observed: counts.negatives,
+            window_expected: expectation.mean,
+            p_value: 1.0,
+            negative_share: None,
+            usual_share,
+            trigger: None,
+            warming_up,
+        };
+        for &w in &self.config.windows {
+            let window: Vec<&Seen> = self.recent.iter().take(w as usize).collect();
+            if window.len() < w as usize {
+                continue;
+            }
+            let observed: u64 = window.iter().map(|s| s.negatives).sum();
+            let expected: f64 = window.iter().map(|s| s.expected).sum();
+            // A sum of independent negative binomials: the variances add.
+            let extra: f64 = window.iter().map(|s| s.phi * s.expected * s.expected).sum();
+            let phi = extra / (expected * expected);
+            let p = stats::count_upper_tail(observed, expected, phi);
+            let count_fires = p < self.config.p_value
+                && observed >= self.config.min_count
+                && observed as f64 >= self.config.min_ratio * expected;
+
+            let total: Option<u64> = window.iter().map(|s| s.total).sum();
+            let mut share_fires = false;
+            let mut share = None;
+            let mut share_p = 1.0;
+            if let Some(total) = total.filter(|&t| t > 0) {
+                let s = observed as f64 / total as f64;
+                share = Some(s);
+                if self.config.negative_share && total >= self.config.share_min_total {
+                    share_p = stats::binomial_upper_tail(observed, total, usual_share);
+                    share_fires = share_p < self.config.p_value
+                        && observed >= self.config.min_count
+                        && s >= self.config.share_min_ratio * usual_share;
+                }
+            }
+            let trigger = if count_fires {
+                Some(Trigger::Count)
+            } else if share_fires {
+                Some(Trigger::Share)
+            } else {
+                None
+            };
+            let best_p = if share_fires { share_p.min(p) } else { p };
+            let better = match (trigger, eval.trigger) {
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                _ => best_p < eval.p_value,
+            };
+            if better {
+                eval.window = w;
+                eval.window_observed = observed;
+                eval.window_expected = expected;
+                eval.p_value = best_p;
+                eval.negative_share = share;
+                eval.trigger = trigger;
+            }
+        }
+        if warming_up {
+            eval.trigger = None;
+        }
+        self.baseline.learn(
+            counts.start,
+            counts.negatives,
+            counts.total,
+            in_incident || eval.is_anomalous(),
+        );
+        eval
+    }
+}
