@@ -59,8 +59,7 @@ fn generate(rng: &mut ChaCha8Rng) -> Series {
         .map(|i| {
             let day = i / per_day;
             let hour = (i % per_day) as f64 * BUCKET_MIN as f64 / 60.0;
-            let season =
-                1.0 + daily_amp * ((hour - peak_hour) / 24.0 * std::f64::consts::TAU).cos();
+            let season = 1.0 + daily_amp * ((hour - peak_hour) / 24.0 * std::f64::consts::TAU).cos();
             let week = if day % 7 >= 5 { weekend } else { 1.0 };
             base * season * week * (1.0 + trend * i as f64 / n as f64)
         })
@@ -95,15 +94,11 @@ fn generate(rng: &mut ChaCha8Rng) -> Series {
     let mut counts: Vec<u64> = mean
         .iter()
         .map(|&m| {
-            let lambda = Gamma::new(1.0 / phi, m * phi)
-                .map(|g| g.sample(rng))
-                .unwrap_or(m);
+            let lambda = Gamma::new(1.0 / phi, m * phi).map(|g| g.sample(rng)).unwrap_or(m);
             if lambda <= 0.0 {
                 0
             } else {
-                Poisson::new(lambda)
-                    .map(|p| p.sample(rng) as u64)
-                    .unwrap_or(0)
+                Poisson::new(lambda).map(|p| p.sample(rng) as u64).unwrap_or(0)
             }
         })
         .collect();
@@ -135,12 +130,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--series" => {
-                series_count = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(series_count)
-            }
+            "--series" => series_count = args.next().and_then(|v| v.parse().ok()).unwrap_or(series_count),
             "--seed" => seed = args.next().and_then(|v| v.parse().ok()).unwrap_or(seed),
             "--csv-dir" => csv_dir = args.next(),
             other => {
@@ -150,10 +140,7 @@ fn main() {
         }
     }
     let config = DetectConfig::default();
-    let t0: DateTime<Utc> = Utc
-        .with_ymd_and_hms(2026, 1, 5, 0, 0, 0)
-        .single()
-        .expect("valid date");
+    let t0: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().expect("valid date");
     let bucket = Duration::minutes(BUCKET_MIN);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
 
@@ -183,12 +170,7 @@ fn main() {
             if let Ok(mut f) = std::fs::File::create(&path) {
                 let _ = writeln!(f, "timestamp,value");
                 for c in &counts {
-                    let _ = writeln!(
-                        f,
-                        "{},{}",
-                        c.start.format("%Y-%m-%dT%H:%M:%SZ"),
-                        c.negatives
-                    );
+                    let _ = writeln!(f, "{},{}", c.start.format("%Y-%m-%dT%H:%M:%SZ"), c.negatives);
                 }
             }
         }

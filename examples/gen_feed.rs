@@ -38,10 +38,7 @@ fn parse_args() -> Result<Args, String> {
         mentions: 6000,
         days: 1,
         seed: 20261120,
-        start: Utc
-            .with_ymd_and_hms(2026, 11, 20, 0, 0, 0)
-            .single()
-            .ok_or("start")?,
+        start: Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).single().ok_or("start")?,
         faults: true,
         incident: true,
     };
@@ -50,9 +47,7 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--out" => args.out = PathBuf::from(value()?),
-            "--mentions" => {
-                args.mentions = value()?.parse().map_err(|e| format!("--mentions: {e}"))?
-            }
+            "--mentions" => args.mentions = value()?.parse().map_err(|e| format!("--mentions: {e}"))?,
             "--days" => args.days = value()?.parse().map_err(|e| format!("--days: {e}"))?,
             "--seed" => args.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--start" => {
@@ -63,11 +58,9 @@ fn parse_args() -> Result<Args, String> {
             "--no-faults" => args.faults = false,
             "--no-incident" => args.incident = false,
             "--help" | "-h" => {
-                return Err(
-                    "usage: gen_feed [--out FILE] [--mentions N] [--days N] [--seed N] \
+                return Err("usage: gen_feed [--out FILE] [--mentions N] [--days N] [--seed N] \
                      [--start RFC3339] [--no-faults] [--no-incident]"
-                        .into(),
-                )
+                    .into())
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -107,8 +100,8 @@ fn main() {
 /// Relative mention rate by hour of day (UTC): quiet at night, busy from
 /// late morning to evening.
 const HOURLY_WEIGHT: [f64; 24] = [
-    0.35, 0.25, 0.18, 0.15, 0.15, 0.2, 0.35, 0.6, 0.85, 1.0, 1.1, 1.15, 1.2, 1.2, 1.15, 1.1, 1.1,
-    1.15, 1.2, 1.2, 1.1, 0.9, 0.7, 0.5,
+    0.35, 0.25, 0.18, 0.15, 0.15, 0.2, 0.35, 0.6, 0.85, 1.0, 1.1, 1.15, 1.2, 1.2, 1.15, 1.1, 1.1, 1.15, 1.2, 1.2, 1.1,
+    0.9, 0.7, 0.5,
 ];
 
 fn generate(args: &Args, out: &mut impl Write) -> std::io::Result<()> {
@@ -170,12 +163,7 @@ enum Kind {
     Incident,
 }
 
-fn write_malformed(
-    rng: &mut ChaCha8Rng,
-    out: &mut impl Write,
-    n: usize,
-    t: DateTime<Utc>,
-) -> std::io::Result<()> {
+fn write_malformed(rng: &mut ChaCha8Rng, out: &mut impl Write, n: usize, t: DateTime<Utc>) -> std::io::Result<()> {
     let time = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let line: Vec<u8> = match n % 7 {
         0 => br#"{"source":"mastodon","id":"broken","created_at":"#.to_vec(),
@@ -190,7 +178,11 @@ fn write_malformed(
         }
         4 => format!(r#"{{"source":"appstore","id":"r{n}","created_at":"{time}","text":"Globex app","rating":7}}"#)
             .into_bytes(),
-        5 => format!(r#"{{"source":"hackernews","id":"{}","created_at":"{time}"}}"#, rng.gen::<u32>()).into_bytes(),
+        5 => format!(
+            r#"{{"source":"hackernews","id":"{}","created_at":"{time}"}}"#,
+            rng.gen::<u32>()
+        )
+        .into_bytes(),
         _ => format!(
             r#"{{"source":"trustpilot","id":"tp{n}","created_at":"{time}","text":"ok","brand":"Initech","rating":3}}"#
         )
@@ -312,11 +304,7 @@ fn fill(rng: &mut ChaCha8Rng, template: &str) -> String {
 fn followers(rng: &mut ChaCha8Rng) -> u64 {
     let normal: f64 = (0..12).map(|_| rng.gen::<f64>()).sum::<f64>() - 6.0;
     let base = (5.0 + 1.6 * normal).exp();
-    let boosted = if rng.gen_bool(0.003) {
-        base * 500.0
-    } else {
-        base
-    };
+    let boosted = if rng.gen_bool(0.003) { base * 500.0 } else { base };
     boosted.min(5e7) as u64
 }
 
@@ -339,23 +327,11 @@ fn mention_line(rng: &mut ChaCha8Rng, i: usize, t: DateTime<Utc>, kind: Kind) ->
         }
         Kind::Regular if roll < 0.07 => {
             let (stars, text) = *APPSTORE_REVIEWS.choose(rng).unwrap_or(&(3, "ok"));
-            (
-                "appstore",
-                text.to_string(),
-                "en",
-                Some(stars),
-                Some("Globex Bank"),
-            )
+            ("appstore", text.to_string(), "en", Some(stars), Some("Globex Bank"))
         }
         Kind::Regular if roll < 0.11 => {
             let (stars, text) = *TRUSTPILOT_REVIEWS.choose(rng).unwrap_or(&(3, "ok"));
-            (
-                "trustpilot",
-                text.to_string(),
-                "en",
-                Some(stars),
-                Some("Acme Air"),
-            )
+            ("trustpilot", text.to_string(), "en", Some(stars), Some("Acme Air"))
         }
         Kind::Regular if roll < 0.15 => {
             let (lang, text) = *NON_ENGLISH.choose(rng).unwrap_or(&("es", ""));
@@ -401,9 +377,7 @@ fn mention_line(rng: &mut ChaCha8Rng, i: usize, t: DateTime<Utc>, kind: Kind) ->
     };
     let handle = format!("user{}", rng.gen_range(1..40_000));
     let audience = followers(rng);
-    let engagement = |rng: &mut ChaCha8Rng, scale: f64| {
-        (audience as f64 * scale * rng.gen::<f64>()).round() as u64
-    };
+    let engagement = |rng: &mut ChaCha8Rng, scale: f64| (audience as f64 * scale * rng.gen::<f64>()).round() as u64;
     let likes = engagement(rng, 0.02);
     let reposts = engagement(rng, 0.004);
     let replies = engagement(rng, 0.003);

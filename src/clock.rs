@@ -40,8 +40,7 @@ impl VirtualClock {
 
     /// Moves the clock to `t` if that is later than its current time.
     pub fn advance_to(&self, t: DateTime<Utc>) {
-        self.now_ms
-            .fetch_max(t.timestamp_millis(), Ordering::Relaxed);
+        self.now_ms.fetch_max(t.timestamp_millis(), Ordering::Relaxed);
     }
 }
 
@@ -63,13 +62,12 @@ impl Clock for VirtualClock {
 /// Parses a span such as `30s`, `5m`, `2h`, `1d` or `2w`.
 pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
     let value = value.trim();
-    let bad = || {
-        format!("{value:?} is not a duration: use a whole number with s, m, h, d or w (e.g. 5m, 24h, 7d)")
-    };
+    let bad = || format!("{value:?} is not a duration: use a whole number with ms, s, m, h, d or w (e.g. 5m, 24h, 7d)");
     let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (number, unit) = value.split_at(split);
     let n: i64 = number.parse().map_err(|_| bad())?;
     match unit {
+        "ms" => chrono::Duration::try_milliseconds(n),
         "s" => chrono::Duration::try_seconds(n),
         "m" | "min" => chrono::Duration::try_minutes(n),
         "h" => chrono::Duration::try_hours(n),
@@ -87,9 +85,7 @@ pub struct Span(pub chrono::Duration);
 impl<'de> serde::Deserialize<'de> for Span {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        parse_duration(&text)
-            .map(Span)
-            .map_err(serde::de::Error::custom)
+        parse_duration(&text).map(Span).map_err(serde::de::Error::custom)
     }
 }
 

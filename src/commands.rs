@@ -30,11 +30,7 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Str
 }
 
 /// Prints mentions newest first, as a table or as JSON lines.
-pub fn print_mentions(
-    mentions: &[StoredMention],
-    as_json: bool,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
+pub fn print_mentions(mentions: &[StoredMention], as_json: bool, out: &mut dyn Write) -> std::io::Result<()> {
     if as_json {
         for stored in mentions {
             let mut line = export_line(stored);
@@ -67,12 +63,7 @@ pub fn print_mentions(
 }
 
 /// `score`: scores `text`, or each line of `input` when there is no text.
-pub fn score(
-    text: Option<&str>,
-    as_json: bool,
-    input: &mut dyn BufRead,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
+pub fn score(text: Option<&str>, as_json: bool, input: &mut dyn BufRead, out: &mut dyn Write) -> std::io::Result<()> {
     let mut print = |t: &str| -> std::io::Result<()> {
         let s = sentiment::score(t);
         if as_json {
@@ -120,9 +111,7 @@ fn clip(s: &str, max_chars: usize) -> String {
 /// Mention text on one terminal line: control characters (newlines, escape
 /// sequences a stranger may have typed) become spaces.
 fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]
@@ -135,10 +124,7 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         assert_eq!(parse_since("24h", now).unwrap(), now - Duration::hours(24));
         assert_eq!(parse_since("7d", now).unwrap(), now - Duration::days(7));
-        assert_eq!(
-            parse_since("90m", now).unwrap(),
-            now - Duration::minutes(90)
-        );
+        assert_eq!(parse_since("90m", now).unwrap(), now - Duration::minutes(90));
         assert_eq!(
             parse_since("2026-11-20", now).unwrap(),
             Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap()

@@ -27,6 +27,8 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub detect: crate::detect::DetectConfig,
+    #[serde(default)]
+    pub alerts: crate::alert::AlertsConfig,
 }
 
 /// One watched brand. This table's shape is a contract with users' configs.
@@ -126,12 +128,7 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(
-            f,
-            "{}: {n} problem{}",
-            self.origin,
-            if n == 1 { "" } else { "s" }
-        )?;
+        write!(f, "{}: {n} problem{}", self.origin, if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             if p.path.is_empty() {
                 write!(f, "\n  {}", p.message)?;
@@ -163,18 +160,12 @@ impl Config {
     pub fn load_or_demo(path: Option<&PathBuf>) -> Result<Config, ConfigError> {
         match path {
             Some(path) => Config::load(path),
-            None => Config::parse(DEMO_CONFIG, "embedded demo config", &|name| {
-                std::env::var(name).ok()
-            }),
+            None => Config::parse(DEMO_CONFIG, "embedded demo config", &|name| std::env::var(name).ok()),
         }
     }
 
     /// Parses config text; `env` looks up `${NAME}` references.
-    pub fn parse(
-        text: &str,
-        origin: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn parse(text: &str, origin: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let fail = |problems| ConfigError {
             origin: origin.to_string(),
             problems,
@@ -228,10 +219,7 @@ impl Config {
                 );
             }
             if brand.keywords.is_empty() && brand.handles.is_empty() && brand.hashtags.is_empty() {
-                problem(
-                    at.clone(),
-                    "needs at least one of keywords, handles or hashtags",
-                );
+                problem(at.clone(), "needs at least one of keywords, handles or hashtags");
             }
             let lists = [
                 ("keywords", &brand.keywords, None),
@@ -246,10 +234,7 @@ impl Config {
                         problem(path, "must not be empty");
                     } else if let Some(prefix) = prefix {
                         if !term.starts_with(prefix) || term.chars().count() < 2 {
-                            problem(
-                                path,
-                                &format!("must start with '{prefix}' and name something"),
-                            );
+                            problem(path, &format!("must start with '{prefix}' and name something"));
                         }
                     } else if term.trim() != term {
                         problem(path, "has leading or trailing spaces");
@@ -267,10 +252,7 @@ impl Config {
         ];
         for (key, v) in constants {
             if !v.is_finite() || v < 0.0 {
-                problem(
-                    format!("reach.{key}"),
-                    "must be a finite number, zero or more",
-                );
+                problem(format!("reach.{key}"), "must be a finite number, zero or more");
             }
         }
         for (site, v) in &r.review_readership {
@@ -283,6 +265,18 @@ impl Config {
         }
         for (key, message) in self.detect.problems() {
             problem(format!("detect.{key}"), &message);
+        }
+        let mut channel_names = BTreeMap::new();
+        for (i, channel) in self.alerts.channels.iter().enumerate() {
+            for (key, message) in channel.problems() {
+                problem(format!("alerts.channels[{i}].{key}"), &message);
+            }
+            if let Some(first) = channel_names.insert(channel.name.clone(), i) {
+                problem(
+                    format!("alerts.channels[{i}].name"),
+                    &format!("\"{}\" is already the name of alerts.channels[{first}]", channel.name),
+                );
+            }
         }
         if self.store.batch_size == 0 {
             problem("store.batch_size".into(), "must be at least 1");
@@ -349,12 +343,9 @@ fn expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Strin
             let end = body.find('}').ok_or("unterminated ${ in value")?;
             let name = &body[..end];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "${{{name}}} is not a valid environment variable reference"
-                ));
+                return Err(format!("${{{name}}} is not a valid environment variable reference"));
             }
-            let value =
-                env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
             out.push_str(&value);
             rest = &body[end + 1..];
         } else {
@@ -384,14 +375,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_with_their_path() {
-        let err =
-            parse("[[brands]]\nname = \"A\"\nkeywords = [\"a\"]\nkeyword = [\"b\"]\n").unwrap_err();
+        let err = parse("[[brands]]\nname = \"A\"\nkeywords = [\"a\"]\nkeyword = [\"b\"]\n").unwrap_err();
         assert_eq!(err.problems.len(), 1);
         assert_eq!(err.problems[0].path, "brands[0].keyword");
-        assert!(
-            err.problems[0].message.contains("unknown field `keyword`"),
-            "{err}"
-        );
+        assert!(err.problems[0].message.contains("unknown field `keyword`"), "{err}");
     }
 
     #[test]
@@ -416,11 +403,9 @@ mod tests {
 
     #[test]
     fn environment_references_are_filled_in_and_missing_ones_named() {
-        let config =
-            parse("[[brands]]\nname = \"${TOKEN} $${TOKEN}\"\nkeywords = [\"a\"]\n").unwrap();
+        let config = parse("[[brands]]\nname = \"${TOKEN} $${TOKEN}\"\nkeywords = [\"a\"]\n").unwrap();
         assert_eq!(config.brands[0].name, "s3cret ${TOKEN}");
-        let err =
-            parse("[[brands]]\nname = \"A\"\nkeywords = [\"${MISSING}\", \"${}\"]\n").unwrap_err();
+        let err = parse("[[brands]]\nname = \"A\"\nkeywords = [\"${MISSING}\", \"${}\"]\n").unwrap_err();
         assert_eq!(err.problems[0].path, "brands[0].keywords[0]");
         assert!(err.problems[0].message.contains("MISSING is not set"));
         assert_eq!(err.problems[1].path, "brands[0].keywords[1]");

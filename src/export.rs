@@ -11,11 +11,7 @@ use crate::store::{self, MentionFilter, StoreError, StoredMention};
 
 /// Writes every mention matching `filter` as one JSON line, oldest first.
 /// Returns how many were written.
-pub fn write_jsonl(
-    conn: &Connection,
-    filter: &MentionFilter,
-    out: &mut dyn Write,
-) -> Result<u64, ExportError> {
+pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Write) -> Result<u64, ExportError> {
     let mut written = 0u64;
     store::for_each_mention(conn, filter, |stored| {
         let line = export_line(&stored);

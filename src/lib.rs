@@ -24,12 +24,15 @@
 //!   `vader-sentiment` workspace crate) and reach estimation.
 //! * [`pipeline`]: enrich, stamp with the clock, batch for the writer.
 //! * [`detect`]: per-bucket baselines and spike tests, incidents, `backtest`.
+//! * [`alert`]: incident lifecycle in the store, silences, the outbox and
+//!   its delivery through channels (log, stdout, webhook, Slack).
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
 //!   read queries.
 //! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
 
+pub mod alert;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -98,8 +98,7 @@ enum ExportFormat {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "complaint_monitor=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "complaint_monitor=info".into()),
         )
         .with_writer(io::stderr)
         .with_target(false)
@@ -156,8 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let mut sink: Box<dyn Write> = match &out {
                 Some(path) => Box::new(BufWriter::new(
-                    std::fs::File::create(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?,
+                    std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
                 )),
                 None => Box::new(BufWriter::new(stdout.lock())),
             };
@@ -188,12 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::print_mentions(&mentions, json, &mut stdout.lock())?;
         }
         Command::Score { text, json } => {
-            commands::score(
-                text.as_deref(),
-                json,
-                &mut io::stdin().lock(),
-                &mut stdout.lock(),
-            )?;
+            commands::score(text.as_deref(), json, &mut io::stdin().lock(), &mut stdout.lock())?;
         }
         Command::CheckConfig { file } => match Config::load(&file) {
             Ok(config) => println!("{}: ok ({} brands)", file.display(), config.brands.len()),

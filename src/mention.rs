@@ -103,10 +103,7 @@ impl fmt::Display for LineError {
         match self {
             LineError::InvalidUtf8 => write!(f, "line is not valid UTF-8"),
             LineError::TooLong { bytes } => {
-                write!(
-                    f,
-                    "line is {bytes} bytes, longer than the {MAX_LINE_BYTES}-byte limit"
-                )
+                write!(f, "line is {bytes} bytes, longer than the {MAX_LINE_BYTES}-byte limit")
             }
             LineError::InvalidJson(e) => write!(f, "not a JSON object: {e}"),
             LineError::MissingField(field) => {
@@ -162,8 +159,7 @@ impl Mention {
             return Err(LineError::TooLong { bytes: bytes.len() });
         }
         let line = std::str::from_utf8(bytes).map_err(|_| LineError::InvalidUtf8)?;
-        let raw: FeedLine =
-            serde_json::from_str(line).map_err(|e| LineError::InvalidJson(e.to_string()))?;
+        let raw: FeedLine = serde_json::from_str(line).map_err(|e| LineError::InvalidJson(e.to_string()))?;
         Mention::from_wire(raw)
     }
 
@@ -174,18 +170,14 @@ impl Mention {
             Some(FeedId::Number(n)) => n.to_string(),
             None => return Err(LineError::MissingField("id")),
         };
-        let created_at = raw
-            .created_at
-            .ok_or(LineError::MissingField("created_at"))?;
+        let created_at = raw.created_at.ok_or(LineError::MissingField("created_at"))?;
         let created_at = DateTime::parse_from_rfc3339(created_at.trim())
             .map_err(|_| LineError::BadTimestamp(truncate(&created_at, 64).to_string()))?
             .with_timezone(&Utc);
         let text = raw.text.ok_or(LineError::MissingField("text"))?;
         let rating = raw.rating.map(parse_rating).transpose()?;
         let mut author = raw.author.unwrap_or_default();
-        author.handle = author
-            .handle
-            .map(|h| truncate(&h, MAX_FIELD_BYTES).to_string());
+        author.handle = author.handle.map(|h| truncate(&h, MAX_FIELD_BYTES).to_string());
         let text_chars = text.chars().count() as u64;
         Ok(Mention {
             source: truncate(&source, MAX_FIELD_BYTES).to_string(),
@@ -309,10 +301,7 @@ mod tests {
             reason(r#"{"source":"x","created_at":"2026-11-20T14:03:07Z","text":"t"}"#),
             "missing_field"
         );
-        assert_eq!(
-            reason(r#"{"source":"x","id":"1","text":"t"}"#),
-            "missing_field"
-        );
+        assert_eq!(reason(r#"{"source":"x","id":"1","text":"t"}"#), "missing_field");
         assert_eq!(
             reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z"}"#),
             "missing_field"
@@ -330,15 +319,11 @@ mod tests {
             "invalid_field"
         );
         assert_eq!(
-            reason(
-                r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":6}"#
-            ),
+            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":6}"#),
             "invalid_field"
         );
         assert_eq!(
-            reason(
-                r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":2.5}"#
-            ),
+            reason(r#"{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"t","rating":2.5}"#),
             "invalid_field"
         );
         assert_eq!(
@@ -365,9 +350,7 @@ mod tests {
     #[test]
     fn long_text_is_cut_on_a_char_boundary_and_its_length_kept() {
         let text = "é".repeat(MAX_TEXT_BYTES);
-        let line = format!(
-            r#"{{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"{text}"}}"#
-        );
+        let line = format!(r#"{{"source":"x","id":"1","created_at":"2026-11-20T14:03:07Z","text":"{text}"}}"#);
         let m = Mention::from_feed_line(line.as_bytes()).unwrap();
         assert!(m.text.len() <= MAX_TEXT_BYTES);
         assert_eq!(m.text_chars, MAX_TEXT_BYTES as u64);

@@ -68,11 +68,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(
-        config: &Config,
-        writer: WriterHandle,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, MatcherError> {
+    pub fn new(config: &Config, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, MatcherError> {
         let batch_size = config.store.batch_size.max(1);
         Ok(Pipeline {
             enricher: Enricher::new(config)?,
@@ -126,6 +122,18 @@ impl Pipeline {
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
         self.writer.send_blocking(batch)
+    }
+
+    /// Sends whatever is batched and waits until everything sent so far is
+    /// committed, so readers (the detector) see it.
+    pub fn sync(&mut self) -> Result<(), WriterGone> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
+        self.writer.write_blocking(batch).map(|_| ())
+    }
+
+    /// A handle on the pipeline's writer, for other stages that write.
+    pub fn writer(&self) -> WriterHandle {
+        self.writer.clone()
     }
 
     /// Flushes and returns the counts; the writer handle is dropped.

@@ -42,9 +42,7 @@ fn dump(db: &Path) -> Vec<String> {
     let mut rows = stmt.query([]).unwrap();
     while let Some(row) = rows.next().unwrap() {
         // Skip the row id: it is an internal detail, not content.
-        let fields: Vec<String> = (1..columns)
-            .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-            .collect();
+        let fields: Vec<String> = (1..columns).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
         out.push(fields.join("\t"));
     }
     out
@@ -57,10 +55,7 @@ fn replaying_the_demo_feed_twice_stores_nothing_new_the_second_time() {
     let first = run(&demo_config(), &[demo_feed()], &db);
     assert!(first.lines > 5000, "{first}");
     assert!(first.stored > 5000, "{first}");
-    assert!(
-        first.duplicates > 0,
-        "the demo feed repeats some lines: {first}"
-    );
+    assert!(first.duplicates > 0, "the demo feed repeats some lines: {first}");
     assert!(first.unmatched > 0, "{first}");
     for reason in [
         "invalid_json",
@@ -126,24 +121,12 @@ fn export_then_replay_round_trips() {
 
     // The export carries the derived fields, as documented.
     let first_line = std::fs::read_to_string(&exported).unwrap();
-    let first: serde_json::Value =
-        serde_json::from_str(first_line.lines().next().unwrap()).unwrap();
-    for key in [
-        "source",
-        "id",
-        "created_at",
-        "text",
-        "brands",
-        "sentiment",
-        "reach",
-    ] {
+    let first: serde_json::Value = serde_json::from_str(first_line.lines().next().unwrap()).unwrap();
+    for key in ["source", "id", "created_at", "text", "brands", "sentiment", "reach"] {
         assert!(first.get(key).is_some(), "export lacks {key}: {first}");
     }
     for key in ["compound", "pos", "neu", "neg", "label"] {
-        assert!(
-            first["sentiment"].get(key).is_some(),
-            "sentiment lacks {key}"
-        );
+        assert!(first["sentiment"].get(key).is_some(), "sentiment lacks {key}");
     }
 }
 
@@ -166,13 +149,7 @@ fn bad_lines_are_counted_and_the_rest_goes_on() {
         br#"{"source":"x","id":"1","created_at":"2026-11-20T10:00:00Z","text":"@acmeair you lost my bag, awful"}"#.to_vec(),
         br#"{"source":"x","id":"10","created_at":"2026-11-20T10:00:08Z","text":"Thanks @AcmeAir, great flight!"}"#.to_vec(),
     ];
-    lines.push(
-        format!(
-            r#"{{"source":"x","id":"11","text":"{}"}}"#,
-            "a".repeat(2 << 20)
-        )
-        .into_bytes(),
-    );
+    lines.push(format!(r#"{{"source":"x","id":"11","text":"{}"}}"#, "a".repeat(2 << 20)).into_bytes());
     std::fs::write(&feed, lines.join(&b'\n')).unwrap();
     let db = dir.path().join("t.db");
     let s = run(&demo_config(), &[feed], &db);
@@ -186,11 +163,7 @@ fn bad_lines_are_counted_and_the_rest_goes_on() {
         ("missing_field", 1),
         ("unknown_brand", 1),
     ];
-    assert_eq!(
-        s.rejected.clone().into_iter().collect::<Vec<_>>(),
-        expected,
-        "{s}"
-    );
+    assert_eq!(s.rejected.clone().into_iter().collect::<Vec<_>>(), expected, "{s}");
     assert_eq!(s.unmatched, 2, "{s}"); // "nothing to see" and the air fryer
     assert_eq!(s.stored, 3, "{s}");
     assert_eq!(s.duplicates, 1, "{s}");
@@ -209,12 +182,7 @@ fn bad_lines_are_counted_and_the_rest_goes_on() {
     assert_eq!(globex[0].scored.label.as_str(), "negative");
     assert!(globex[0].scored.sentiment.compound > 0.5);
     assert_eq!(
-        globex[0]
-            .scored
-            .brands
-            .iter()
-            .map(|b| &**b)
-            .collect::<Vec<_>>(),
+        globex[0].scored.brands.iter().map(|b| &**b).collect::<Vec<_>>(),
         ["Globex Bank"]
     );
 }
@@ -224,25 +192,17 @@ fn a_database_is_migrated_once_and_reopened_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.db");
     let conn = store::open(&db).unwrap();
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert!(version >= 1);
-    let mode: String = conn
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = conn
-        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
-        .unwrap();
+    let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
     assert_eq!(fk, 1);
     drop(conn);
     run(&demo_config(), &[demo_feed()], &db);
     let before = dump(&db);
     let conn = store::open(&db).unwrap();
-    let again: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
+    let again: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(again, version);
     drop(conn);
     assert!(dump(&db) == before);

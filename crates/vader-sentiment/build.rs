@@ -52,11 +52,7 @@ fn write_lexicon(code: &mut String) {
         }
         slots[i] = Some((word.as_str(), *mean));
     }
-    writeln!(
-        code,
-        "/// The VADER lexicon as a hash table: see `build.rs`."
-    )
-    .unwrap();
+    writeln!(code, "/// The VADER lexicon as a hash table: see `build.rs`.").unwrap();
     writeln!(code, "const LEXICON_MASK: usize = {mask};").unwrap();
     writeln!(code, "static LEXICON_SLOTS: [(&str, f64); {size}] = [").unwrap();
     for slot in &slots {
@@ -88,11 +84,7 @@ fn write_emoji(code: &mut String) {
     let first = emoji.keys().next().copied().unwrap_or('\0');
     writeln!(code, "/// The lowest code point with an emoji description.").unwrap();
     writeln!(code, "const FIRST_EMOJI: char = {first:?};").unwrap();
-    writeln!(
-        code,
-        "/// Single-code-point emoji and their descriptions, sorted."
-    )
-    .unwrap();
+    writeln!(code, "/// Single-code-point emoji and their descriptions, sorted.").unwrap();
     writeln!(code, "static EMOJI: [(char, &str); {}] = [", emoji.len()).unwrap();
     for (c, description) in &emoji {
         writeln!(code, "    ({c:?}, {description:?}),").unwrap();

@@ -47,23 +47,22 @@ pub fn run(
     let mut detector = ScopeDetector::new(config);
     let mut tracker = IncidentTracker::new(config);
     let mut reports = Vec::new();
-    let report =
-        |f: &super::incident::IncidentFigures, resolved: Option<DateTime<Utc>>| AlertReport {
-            brand: brand.to_string(),
-            source: source.map(str::to_string),
-            started_at: format_time(f.started_at),
-            peak_at: format_time(f.peak_at),
-            observed: f.observed,
-            expected: round2(f.expected),
-            peak_observed: f.peak_observed,
-            peak_expected: round2(f.peak_expected),
-            severity: f.severity,
-            trigger: f.trigger,
-            reach: f.reach,
-            resolved_at: resolved.map(format_time),
-        };
+    let report = |f: &super::incident::IncidentFigures, resolved: Option<DateTime<Utc>>| AlertReport {
+        brand: brand.to_string(),
+        source: source.map(str::to_string),
+        started_at: format_time(f.started_at),
+        peak_at: format_time(f.peak_at),
+        observed: f.observed,
+        expected: round2(f.expected),
+        peak_observed: f.peak_observed,
+        peak_expected: round2(f.peak_expected),
+        severity: f.severity,
+        trigger: f.trigger,
+        reach: f.reach,
+        resolved_at: resolved.map(format_time),
+    };
     for counts in fill_gaps(config, series) {
-        let eval = detector.observe(counts, tracker.is_open());
+        let eval = detector.observe(counts);
         if let Some(Transition::Resolved { figures, at }) = tracker.observe(&eval) {
             reports.push(report(&figures, Some(at)));
         }
@@ -136,8 +135,7 @@ pub fn read_csv(
     let mut line_no = 0u64;
     loop {
         buf.clear();
-        let n =
-            std::io::Read::take(&mut input, MAX_CSV_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+        let n = std::io::Read::take(&mut input, MAX_CSV_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
         if n == 0 {
             break;
         }
@@ -170,10 +168,7 @@ pub fn read_csv(
                 total: None,
                 negative_reach: 0,
             }),
-            Err(reason) => rejected.push(CsvRejection {
-                line: line_no,
-                reason,
-            }),
+            Err(reason) => rejected.push(CsvRejection { line: line_no, reason }),
         }
     }
     rows.sort_by_key(|r| r.start);
@@ -181,9 +176,7 @@ pub fn read_csv(
     let mut merged: Vec<BucketCounts> = Vec::with_capacity(rows.len());
     for row in rows {
         match merged.last_mut() {
-            Some(last) if last.start == row.start => {
-                last.negatives = last.negatives.saturating_add(row.negatives)
-            }
+            Some(last) if last.start == row.start => last.negatives = last.negatives.saturating_add(row.negatives),
             _ => merged.push(row),
         }
     }
@@ -230,10 +223,7 @@ mod tests {
         let config = DetectConfig::default();
         let text = "timestamp,value\n2026-11-20T10:00:00Z,3\n2026-11-20 10:05:00,4\nnoon,1\n2026-11-20T10:10:00Z,-2\n2026-11-20T10:10:00Z,2.0\n";
         let (rows, rejected) = read_csv(&mut text.as_bytes(), &config).unwrap();
-        assert_eq!(
-            rows.iter().map(|r| r.negatives).collect::<Vec<_>>(),
-            [3, 4, 2]
-        );
+        assert_eq!(rows.iter().map(|r| r.negatives).collect::<Vec<_>>(), [3, 4, 2]);
         assert_eq!(rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 5]);
     }
 

@@ -100,24 +100,18 @@ impl Baseline {
         (self.negatives + 5.0) / (self.totals + 20.0)
     }
 
-    /// Learns from the bucket starting at `t`. `in_incident` buckets only
+    /// Learns from the bucket starting at `t`. `anomalous` buckets only
     /// move time forward: what happens during an incident is not "usual".
-    pub fn learn(
-        &mut self,
-        t: DateTime<Utc>,
-        negatives: u64,
-        total: Option<u64>,
-        in_incident: bool,
-    ) {
+    pub fn learn(&mut self, t: DateTime<Utc>, negatives: u64, total: Option<u64>, anomalous: bool) {
         let expected = self.expect(t);
-        let x = if in_incident {
+        let x = if anomalous {
             expected.mean
         } else {
             let sd = (expected.mean + expected.phi * expected.mean * expected.mean).sqrt();
             (negatives as f64).min(expected.mean + 3.0 * sd + 2.0)
         };
         let per_day = 24.0 * self.buckets_per_hour;
-        if !in_incident {
+        if !anomalous {
             let mu = expected.mean.max(1.0);
             let excess = ((x - expected.mean).powi(2) - expected.mean) / (mu * mu);
             self.phi += (excess.clamp(0.0, 3.0) - self.phi) / per_day;

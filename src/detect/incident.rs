@@ -42,9 +42,7 @@ impl std::str::FromStr for Severity {
         match s {
             "warning" => Ok(Severity::Warning),
             "critical" => Ok(Severity::Critical),
-            _ => Err(format!(
-                "unknown severity {s:?}: expected warning or critical"
-            )),
+            _ => Err(format!("unknown severity {s:?}: expected warning or critical")),
         }
     }
 }
@@ -153,12 +151,7 @@ impl IncidentTracker {
                         negative_share: eval.negative_share,
                         usual_share: eval.usual_share,
                         reach,
-                        severity: Severity::of(
-                            excess.max(window_excess),
-                            eval.expected,
-                            reach,
-                            &self.config,
-                        ),
+                        severity: Severity::of(excess.max(window_excess), eval.expected, reach, &self.config),
                         trigger,
                     };
                     self.open = Some(figures.clone());

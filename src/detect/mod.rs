@@ -96,14 +96,8 @@ impl DetectConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         let bucket = self.bucket.0;
-        if bucket < Duration::seconds(10)
-            || bucket > Duration::hours(1)
-            || 3600 % bucket.num_seconds().max(1) != 0
-        {
-            problems.push((
-                "bucket",
-                "must divide an hour and be between 10s and 1h".to_string(),
-            ));
+        if bucket < Duration::seconds(10) || bucket > Duration::hours(1) || 3600 % bucket.num_seconds().max(1) != 0 {
+            problems.push(("bucket", "must divide an hour and be between 10s and 1h".to_string()));
         }
         if self.windows.is_empty() || self.windows.iter().any(|&w| w == 0 || w > 24) {
             problems.push((
@@ -201,9 +195,11 @@ impl ScopeDetector {
         }
     }
 
-    /// Judges the next bucket and learns from it. `in_incident` says whether
-    /// the scope has an open incident: such buckets are not learnt as usual.
-    pub fn observe(&mut self, counts: BucketCounts, in_incident: bool) -> BucketEval {
+    /// Judges the next bucket and learns from it. Anomalous buckets are not
+    /// learnt as usual (an incident must not inflate the baseline); quiet
+    /// buckets are, even while an incident is open, so that the baseline
+    /// follows a level change and the incident can resolve.
+    pub fn observe(&mut self, counts: BucketCounts) -> BucketEval {
         let first = *self.first.get_or_insert(counts.start);
         let warming_up = counts.start - first < self.config.warmup.0;
         let expectation = self.baseline.expect(counts.start);
@@ -283,12 +279,8 @@ impl ScopeDetector {
         if warming_up {
             eval.trigger = None;
         }
-        self.baseline.learn(
-            counts.start,
-            counts.negatives,
-            counts.total,
-            in_incident || eval.is_anomalous(),
-        );
+        self.baseline
+            .learn(counts.start, counts.negatives, counts.total, eval.is_anomalous());
         eval
     }
 }

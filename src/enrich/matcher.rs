@@ -48,11 +48,7 @@ impl BrandMatcher {
         let mut needles = Vec::new();
         let mut patterns = Vec::new();
         for (brand, config) in brands.iter().enumerate() {
-            let includes = config
-                .keywords
-                .iter()
-                .chain(&config.handles)
-                .chain(&config.hashtags);
+            let includes = config.keywords.iter().chain(&config.handles).chain(&config.hashtags);
             let terms = includes
                 .map(|t| (t, Role::Include))
                 .chain(config.exclude.iter().map(|t| (t, Role::Exclude)));
@@ -85,19 +81,13 @@ impl BrandMatcher {
     }
 
     pub fn brand_id(&self, name: &str) -> Option<BrandId> {
-        self.names
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(name.trim()))
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(name.trim()))
     }
 
     /// The brands `text` mentions, in configuration order, each once.
     pub fn matches(&self, text: &str) -> Vec<BrandId> {
         let hits = self.hits(text);
-        let mut brands: Vec<BrandId> = hits
-            .iter()
-            .filter(|h| h.counts(&hits))
-            .map(|h| h.brand)
-            .collect();
+        let mut brands: Vec<BrandId> = hits.iter().filter(|h| h.counts(&hits)).map(|h| h.brand).collect();
         brands.sort_unstable();
         brands.dedup();
         brands
@@ -125,8 +115,7 @@ impl BrandMatcher {
         for m in self.automaton.find_overlapping_iter(bytes) {
             let pattern = self.patterns[m.pattern().as_usize()];
             let before_ok = !char_before(&haystack, m.start()).is_some_and(is_word_char);
-            let after_ok =
-                !pattern.check_end || !char_at(&haystack, m.end()).is_some_and(is_word_char);
+            let after_ok = !pattern.check_end || !char_at(&haystack, m.end()).is_some_and(is_word_char);
             if before_ok && after_ok {
                 hits.push(Hit {
                     brand: pattern.brand,
@@ -152,12 +141,9 @@ impl Hit {
     /// An include hit counts unless an exclusion of its brand covers it.
     fn counts(&self, all: &[Hit]) -> bool {
         self.role == Role::Include
-            && !all.iter().any(|x| {
-                x.role == Role::Exclude
-                    && x.brand == self.brand
-                    && x.start <= self.start
-                    && self.end <= x.end
-            })
+            && !all
+                .iter()
+                .any(|x| x.role == Role::Exclude && x.brand == self.brand && x.start <= self.start && self.end <= x.end)
     }
 }
 
@@ -177,13 +163,7 @@ fn char_at(s: &str, at: usize) -> Option<char> {
 mod tests {
     use super::*;
 
-    fn brand(
-        name: &str,
-        keywords: &[&str],
-        handles: &[&str],
-        hashtags: &[&str],
-        exclude: &[&str],
-    ) -> BrandConfig {
+    fn brand(name: &str, keywords: &[&str], handles: &[&str], hashtags: &[&str], exclude: &[&str]) -> BrandConfig {
         let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
         BrandConfig {
             name: name.into(),
@@ -234,10 +214,7 @@ mod tests {
     fn exclusions_remove_only_the_hits_they_cover() {
         let m = matcher();
         assert_eq!(m.matches("my new Acme Air Fryer is great"), vec![1]);
-        assert_eq!(
-            m.matches("acme air fryer burnt, acme air lost my bag"),
-            vec![0, 1]
-        );
+        assert_eq!(m.matches("acme air fryer burnt, acme air lost my bag"), vec![0, 1]);
         assert!(!m.keeps_attribution(0, "the acme air fryer review"));
         assert!(m.keeps_attribution(0, "five stars, great crew"));
         assert!(m.keeps_attribution(0, "acme air fryer? no, acme air flight"));

@@ -47,11 +47,7 @@ pub struct Enricher {
 impl Enricher {
     pub fn new(config: &Config) -> Result<Self, MatcherError> {
         let matcher = BrandMatcher::new(&config.brands)?;
-        let brand_names = matcher
-            .brand_names()
-            .iter()
-            .map(|n| Arc::from(n.as_str()))
-            .collect();
+        let brand_names = matcher.brand_names().iter().map(|n| Arc::from(n.as_str())).collect();
         Ok(Enricher {
             matcher,
             brand_names,
@@ -75,10 +71,7 @@ impl Enricher {
         let label = sentiment::mention_label(&sentiment, mention.rating);
         let reach = reach::estimate(&mention, &self.reach);
         Enriched::Scored(Box::new(ScoredMention {
-            brands: brand_ids
-                .iter()
-                .map(|&id| self.brand_names[id].clone())
-                .collect(),
+            brands: brand_ids.iter().map(|&id| self.brand_names[id].clone()).collect(),
             sentiment,
             label,
             reach,

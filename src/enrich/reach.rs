@@ -63,15 +63,11 @@ pub fn estimate(mention: &Mention, config: &ReachConfig) -> Reach {
         };
         (people, inputs)
     } else {
-        let audience = mention
-            .author
-            .followers
-            .map_or(config.default_audience, |f| f as f64);
+        let audience = mention.author.followers.map_or(config.default_audience, |f| f as f64);
         let reposts = m.reposts.unwrap_or(0);
         let engagements = m.likes.unwrap_or(0).saturating_add(m.replies.unwrap_or(0));
-        let spread = audience
-            + reposts as f64 * config.reposter_audience
-            + engagements as f64 * config.engagement_reach;
+        let spread =
+            audience + reposts as f64 * config.reposter_audience + engagements as f64 * config.engagement_reach;
         let people = m.views.map_or(spread, |v| spread.max(v as f64));
         let inputs = ReachInputs::Social {
             audience,
@@ -108,12 +104,7 @@ mod tests {
     use chrono::Utc;
     use proptest::prelude::*;
 
-    fn mention(
-        source: &str,
-        followers: Option<u64>,
-        metrics: Metrics,
-        rating: Option<u8>,
-    ) -> Mention {
+    fn mention(source: &str, followers: Option<u64>, metrics: Metrics, rating: Option<u8>) -> Mention {
         Mention {
             source: source.into(),
             source_id: "1".into(),
@@ -143,10 +134,7 @@ mod tests {
         };
         let r = estimate(&mention("mastodon", Some(1000), metrics, None), &config);
         assert_eq!(r.people, 1000 + 2 * 150 + 15 * 3);
-        let unknown = estimate(
-            &mention("mastodon", None, Metrics::default(), None),
-            &config,
-        );
+        let unknown = estimate(&mention("mastodon", None, Metrics::default(), None), &config);
         assert_eq!(unknown.people, 50);
     }
 
@@ -175,11 +163,7 @@ mod tests {
             800
         );
         assert_eq!(
-            estimate(
-                &mention("somesite", None, Metrics::default(), Some(2)),
-                &config
-            )
-            .people,
+            estimate(&mention("somesite", None, Metrics::default(), Some(2)), &config).people,
             100
         );
     }

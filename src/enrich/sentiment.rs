@@ -56,9 +56,7 @@ impl FromStr for Label {
             "negative" => Ok(Label::Negative),
             "neutral" => Ok(Label::Neutral),
             "positive" => Ok(Label::Positive),
-            _ => Err(format!(
-                "unknown label {s:?}: expected negative, neutral or positive"
-            )),
+            _ => Err(format!("unknown label {s:?}: expected negative, neutral or positive")),
         }
     }
 }

@@ -18,7 +18,9 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::clock::VirtualClock;
+use crate::alert::delivery::{DeliveryStats, Dispatcher};
+use crate::alert::service::{AlertService, TickReport};
+use crate::clock::{Clock, VirtualClock};
 use crate::config::Config;
 use crate::mention::{LineError, Mention, MAX_LINE_BYTES};
 use crate::pipeline::{IngestStats, Ingested, LabelCounts, Pipeline};
@@ -76,6 +78,12 @@ pub struct ReplaySummary {
     pub duplicates: u64,
     /// Matched mentions per brand by label.
     pub per_brand: BTreeMap<String, LabelCounts>,
+    /// Incidents the detector opened and resolved during the replay.
+    pub incidents_opened: u64,
+    pub incidents_resolved: u64,
+    /// Notifications delivered, and those still pending when replay ended.
+    pub notifications_sent: u64,
+    pub notifications_failed: u64,
     pub elapsed_seconds: f64,
     pub lines_per_second: f64,
 }
@@ -86,6 +94,10 @@ impl ReplaySummary {
     }
 }
 
+/// Longest time replay waits at its end for notifications to be delivered;
+/// what is still pending then stays in the outbox for the service.
+const DELIVERY_WAIT: Duration = Duration::from_secs(30);
+
 /// Replays `options.feeds` into the database, returning the summary.
 pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<ReplaySummary> {
     let started = Instant::now();
@@ -95,6 +107,7 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
     let progress = Progress::new(options);
     let mut counts = LineCounts::default();
     let mut pacer = Pacer::new(options.speed);
+    let mut detection = Detection::start(config, options, &pipeline)?;
 
     let fed = (|| -> anyhow::Result<()> {
         for feed in &options.feeds {
@@ -105,16 +118,30 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
                 &mut pacer,
                 &mut counts,
                 &progress,
+                &mut detection,
             )?;
+        }
+        // Judge the last bucket too: the replay's end closes it.
+        if let Some(last) = detection.last_seen {
+            let end = last + config.detect.bucket.0 + config.detect.grace.0;
+            clock.advance_to(end);
+            detection.tick(&mut pipeline, clock.now(), true)?;
         }
         Ok(())
     })();
     progress.bar.finish_and_clear();
+    let delivered = match &fed {
+        Ok(()) => deliver(config, options, &pipeline),
+        Err(_) => Ok(DeliveryStats::default()),
+    };
+    let alerts = detection.report;
+    drop(detection);
     // Whatever stopped the feed loop, let the writer commit what it has and
     // report its own error if it is the one that failed.
     let ingest = pipeline.finish();
     let written = writer.finish().context("storing mentions")?;
     fed?;
+    let delivered = delivered?;
     let ingest: IngestStats = ingest?;
 
     let elapsed = started.elapsed().as_secs_f64();
@@ -130,6 +157,10 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
         stored: written.stored,
         duplicates: written.duplicates,
         per_brand: ingest.per_brand,
+        incidents_opened: alerts.opened,
+        incidents_resolved: alerts.resolved,
+        notifications_sent: delivered.sent,
+        notifications_failed: delivered.gave_up,
         elapsed_seconds: elapsed,
         lines_per_second: if elapsed > 0.0 {
             counts.lines as f64 / elapsed
@@ -137,6 +168,64 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
             0.0
         },
     })
+}
+
+/// Delivers the notifications the replay queued (stdout, webhooks…).
+fn deliver(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> anyhow::Result<DeliveryStats> {
+    if config.alerts.channels.is_empty() {
+        return Ok(DeliveryStats::default());
+    }
+    let dispatcher = Dispatcher::new(&config.alerts, &options.db, pipeline.writer()).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stats = runtime.block_on(dispatcher.drain(tokio::time::Instant::now() + DELIVERY_WAIT))?;
+    Ok(stats)
+}
+
+/// Spike detection driven by the replay's virtual clock: each time a bucket
+/// closes, what was ingested is committed and the alert service judges it.
+struct Detection {
+    service: AlertService,
+    bucket: chrono::Duration,
+    grace: chrono::Duration,
+    closed_until: Option<DateTime<Utc>>,
+    last_seen: Option<DateTime<Utc>>,
+    report: TickReport,
+}
+
+impl Detection {
+    fn start(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> anyhow::Result<Self> {
+        Ok(Detection {
+            service: AlertService::start(config, &options.db, pipeline.writer())?,
+            bucket: config.detect.bucket.0,
+            grace: config.detect.grace.0,
+            closed_until: None,
+            last_seen: None,
+            report: TickReport::default(),
+        })
+    }
+
+    fn tick(&mut self, pipeline: &mut Pipeline, now: DateTime<Utc>, force: bool) -> anyhow::Result<()> {
+        let bucket_ms = self.bucket.num_milliseconds().max(1);
+        let closed_ms = (now - self.grace).timestamp_millis().div_euclid(bucket_ms) * bucket_ms;
+        let closed = DateTime::from_timestamp_millis(closed_ms).unwrap_or(now);
+        if !force && self.closed_until.is_some_and(|c| c >= closed) {
+            return Ok(());
+        }
+        if self.closed_until.is_none() && !force {
+            // The first mention: nothing has closed yet.
+            self.closed_until = Some(closed);
+            return Ok(());
+        }
+        self.closed_until = Some(closed);
+        pipeline.sync()?;
+        let r = self.service.tick(now)?;
+        self.report.buckets += r.buckets;
+        self.report.opened += r.opened;
+        self.report.escalated += r.escalated;
+        self.report.resolved += r.resolved;
+        self.report.repeats += r.repeats;
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -164,6 +253,7 @@ fn replay_feed(
     pacer: &mut Pacer,
     counts: &mut LineCounts,
     progress: &Progress,
+    detection: &mut Detection,
 ) -> anyhow::Result<()> {
     let file = File::open(feed).with_context(|| format!("cannot open feed {}", feed.display()))?;
     let mut reader = BufReader::with_capacity(256 * 1024, file);
@@ -194,6 +284,8 @@ fn replay_feed(
             }
         };
         clock.advance_to(mention.created_at);
+        detection.last_seen = Some(clock.now());
+        detection.tick(pipeline, clock.now(), false)?;
         if pacer.wait_for(mention.created_at) {
             pipeline.flush()?;
         }
@@ -221,11 +313,7 @@ struct LineRead {
 
 /// Reads the next line into `buf` (without `\n` or `\r\n`), keeping at most
 /// `cap + 1` bytes of it in memory however long it is.
-fn read_capped_line(
-    reader: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-    cap: usize,
-) -> io::Result<Option<LineRead>> {
+fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<LineRead>> {
     buf.clear();
     let mut consumed = 0usize;
     let mut length = 0usize;
@@ -273,10 +361,7 @@ struct Pacer {
 
 impl Pacer {
     fn new(speed: Speed) -> Self {
-        Pacer {
-            speed,
-            origin: None,
-        }
+        Pacer { speed, origin: None }
     }
 
     /// Waits until the mention at `t` is due; returns whether it waited.
@@ -312,9 +397,7 @@ impl Progress {
             .map(|m| m.len())
             .sum();
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
             bar.set_style(style);
         }
         Progress {
@@ -343,20 +426,11 @@ impl fmt::Display for ReplaySummary {
             self.lines,
             self.lines_per_second
         )?;
-        let reasons: Vec<String> = self
-            .rejected
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let reasons: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
         if reasons.is_empty() {
             writeln!(f, "  rejected     0")?;
         } else {
-            writeln!(
-                f,
-                "  rejected     {} ({})",
-                self.rejected_total(),
-                reasons.join(", ")
-            )?;
+            writeln!(f, "  rejected     {} ({})", self.rejected_total(), reasons.join(", "))?;
         }
         writeln!(
             f,
@@ -364,10 +438,11 @@ impl fmt::Display for ReplaySummary {
             self.unmatched
         )?;
         writeln!(f, "  stored       {} new", self.stored)?;
+        writeln!(f, "  duplicates   {} (already stored, skipped)", self.duplicates)?;
         writeln!(
             f,
-            "  duplicates   {} (already stored, skipped)",
-            self.duplicates
+            "  incidents    {} opened, {} resolved; notifications {} delivered, {} failed",
+            self.incidents_opened, self.incidents_resolved, self.notifications_sent, self.notifications_failed
         )?;
         if !self.per_brand.is_empty() {
             let width = self

@@ -19,10 +19,7 @@ use crate::mention::{Author, Mention, Metrics};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Open { path: String, source: rusqlite::Error },
     #[error("database {path}: cannot apply schema migrations: {source}")]
     Migrate {
         path: String,
@@ -32,6 +29,12 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database holds a value it should not: {0}")]
     Corrupt(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Opens (creating if needed) the database at `path` and brings its schema
@@ -63,10 +66,8 @@ pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     if !path.exists() {
         return Err(open_err(rusqlite::Error::InvalidPath(path.to_path_buf())));
     }
-    let conn =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(open_err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(open_err)?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
     Ok(conn)
 }
 
@@ -97,17 +98,13 @@ pub struct MentionFilter {
     pub limit: Option<u64>,
 }
 
-const MENTION_COLUMNS: &str =
-    "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
+const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
      m.text_chars, m.url, m.likes, m.reposts, m.replies, m.views, m.rating, m.lang, m.brand_hint, \
      m.compound, m.pos, m.neu, m.neg, m.label, m.reach, m.reach_inputs, m.ingested_at, \
      (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id)";
 
 /// Mentions matching `filter`, newest first.
-pub fn recent_mentions(
-    conn: &Connection,
-    filter: &MentionFilter,
-) -> Result<Vec<StoredMention>, StoreError> {
+pub fn recent_mentions(conn: &Connection, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
     let (sql, params) = filtered_query(filter, "DESC");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params.iter()), row_to_mention)?;
@@ -208,14 +205,12 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
                 replies: count(row.get(11)?),
                 views: count(row.get(12)?),
             },
-            rating: row
-                .get::<_, Option<i64>>(13)?
-                .and_then(|r| u8::try_from(r).ok()),
+            rating: row.get::<_, Option<i64>>(13)?.and_then(|r| u8::try_from(r).ok()),
             lang: row.get(14)?,
             brand: row.get(15)?,
         };
-        let inputs: ReachInputs = serde_json::from_str(&reach_inputs)
-            .map_err(|e| StoreError::Corrupt(format!("reach_inputs: {e}")))?;
+        let inputs: ReachInputs =
+            serde_json::from_str(&reach_inputs).map_err(|e| StoreError::Corrupt(format!("reach_inputs: {e}")))?;
         let reach = Reach {
             people: count(Some(row.get(21)?)).unwrap_or(0),
             inputs,

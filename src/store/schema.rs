@@ -4,8 +4,9 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         -- One row per (source, source_id): the unique key is what makes
         -- replaying or re-polling the same items store nothing twice.
         CREATE TABLE mentions (
@@ -51,5 +52,81 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX mention_brands_by_label ON mention_brands (brand, label, created_at);
         CREATE INDEX mention_brands_by_mention ON mention_brands (mention_id);
         "#,
-    )])
+        ),
+        M::up(
+            r#"
+        -- Incidents, one row per (brand, scope source, start). source is ''
+        -- for a whole-brand scope. Times are Unix milliseconds.
+        CREATE TABLE incidents (
+            id                INTEGER PRIMARY KEY,
+            brand             TEXT    NOT NULL,
+            source            TEXT    NOT NULL DEFAULT '',
+            state             TEXT    NOT NULL CHECK (state IN ('firing', 'acknowledged', 'resolved')),
+            severity          TEXT    NOT NULL CHECK (severity IN ('warning', 'critical')),
+            trigger           TEXT    NOT NULL,
+            started_at        INTEGER NOT NULL,
+            peak_at           INTEGER NOT NULL,
+            last_anomalous_at INTEGER NOT NULL,
+            observed          INTEGER NOT NULL,
+            expected          REAL    NOT NULL,
+            peak_observed     INTEGER NOT NULL,
+            peak_expected     REAL    NOT NULL,
+            negative_share    REAL,
+            usual_share       REAL    NOT NULL,
+            reach             INTEGER NOT NULL,
+            silenced          INTEGER NOT NULL DEFAULT 0,
+            acknowledged_by   TEXT,
+            acknowledged_at   INTEGER,
+            ack_note          TEXT,
+            resolved_at       INTEGER,
+            resolved_by       TEXT,             -- NULL when it resolved by itself
+            notifications     INTEGER NOT NULL DEFAULT 0,
+            last_notified_at  INTEGER,
+            UNIQUE (brand, source, started_at)
+        );
+        CREATE INDEX incidents_by_state ON incidents (state, started_at);
+
+        -- Notifications to deliver, written in the same transaction as the
+        -- incident change they announce: none is lost to a crash.
+        CREATE TABLE outbox (
+            id               INTEGER PRIMARY KEY,
+            incident_id      INTEGER NOT NULL REFERENCES incidents (id),
+            channel          TEXT    NOT NULL,
+            event            TEXT    NOT NULL,
+            idempotency_key  TEXT    NOT NULL UNIQUE,
+            payload          TEXT    NOT NULL,
+            status           TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'gave_up')),
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at  INTEGER NOT NULL,
+            first_attempt_at INTEGER,           -- wall time of the first try
+            last_error       TEXT,
+            created_at       INTEGER NOT NULL,
+            sent_at          INTEGER
+        );
+        CREATE INDEX outbox_due ON outbox (status, channel, next_attempt_at);
+        CREATE INDEX outbox_by_incident ON outbox (incident_id);
+
+        CREATE TABLE silences (
+            id         INTEGER PRIMARY KEY,
+            brand      TEXT    NOT NULL,
+            source     TEXT    NOT NULL DEFAULT '',  -- '' silences every source of the brand
+            starts_at  INTEGER NOT NULL,
+            ends_at    INTEGER NOT NULL,
+            reason     TEXT    NOT NULL,
+            created_by TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX silences_by_brand ON silences (brand, ends_at);
+
+        -- The next bucket each detection scope will judge: detection resumes
+        -- there after a restart instead of judging a bucket twice.
+        CREATE TABLE detector_progress (
+            brand       TEXT    NOT NULL,
+            source      TEXT    NOT NULL DEFAULT '',
+            next_bucket INTEGER NOT NULL,
+            PRIMARY KEY (brand, source)
+        );
+        "#,
+        ),
+    ])
 }

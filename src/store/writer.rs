@@ -40,16 +40,23 @@ pub struct WriterStats {
     pub transactions: u64,
 }
 
-struct Batch {
-    mentions: Vec<NewMention>,
-    done: Option<oneshot::Sender<BatchOutcome>>,
+type Job = Box<dyn FnOnce(&Transaction) -> Result<(), StoreError> + Send>;
+
+/// A unit of work for the writer thread.
+enum Work {
+    Mentions {
+        mentions: Vec<NewMention>,
+        done: Option<oneshot::Sender<BatchOutcome>>,
+    },
+    /// Any other change (alert state, outbox rows), in a transaction of its own.
+    Job(Job),
 }
 
-/// Sends batches to the writer. Cheap to clone; the writer stops once every
+/// Sends work to the writer. Cheap to clone; the writer stops once every
 /// handle is dropped and the queue is empty.
 #[derive(Clone)]
 pub struct WriterHandle {
-    queue: mpsc::Sender<Batch>,
+    queue: mpsc::Sender<Work>,
 }
 
 /// The writer could not take the batch: it has stopped, and
@@ -62,26 +69,76 @@ impl WriterHandle {
     /// Queues a batch, waiting while the queue is full. For threads outside
     /// the async runtime (replay, tests).
     pub fn send_blocking(&self, mentions: Vec<NewMention>) -> Result<(), WriterGone> {
-        self.queue
-            .blocking_send(Batch {
-                mentions,
-                done: None,
-            })
-            .map_err(|_| WriterGone)
+        let work = Work::Mentions { mentions, done: None };
+        self.queue.blocking_send(work).map_err(|_| WriterGone)
+    }
+
+    /// Queues a batch and waits until it is committed, from a thread outside
+    /// the async runtime.
+    pub fn write_blocking(&self, mentions: Vec<NewMention>) -> Result<BatchOutcome, WriterGone> {
+        let (done, committed) = oneshot::channel();
+        let work = Work::Mentions {
+            mentions,
+            done: Some(done),
+        };
+        self.queue.blocking_send(work).map_err(|_| WriterGone)?;
+        committed.blocking_recv().map_err(|_| WriterGone)
     }
 
     /// Queues a batch and waits until it is committed.
     pub async fn write(&self, mentions: Vec<NewMention>) -> Result<BatchOutcome, WriterGone> {
         let (done, committed) = oneshot::channel();
-        self.queue
-            .send(Batch {
-                mentions,
-                done: Some(done),
-            })
-            .await
-            .map_err(|_| WriterGone)?;
+        let work = Work::Mentions {
+            mentions,
+            done: Some(done),
+        };
+        self.queue.send(work).await.map_err(|_| WriterGone)?;
         committed.await.map_err(|_| WriterGone)
     }
+
+    /// Runs `job` in a transaction of its own on the writer thread and
+    /// returns its result once committed (or rolled back, if it failed). For
+    /// threads outside the async runtime.
+    pub fn transact_blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, result) = oneshot::channel();
+        self.queue
+            .blocking_send(job_work(job, done))
+            .map_err(|_| StoreError::WriterStopped)?;
+        result.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`WriterHandle::transact_blocking`] for async callers.
+    pub async fn transact<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, result) = oneshot::channel();
+        self.queue
+            .send(job_work(job, done))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        result.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+fn job_work<T: Send + 'static>(
+    job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+    done: oneshot::Sender<Result<T, StoreError>>,
+) -> Work {
+    Work::Job(Box::new(move |tx| {
+        let result = job(tx);
+        let failed = result.is_err();
+        let _ = done.send(result);
+        // The caller has the error; the writer only has to roll back.
+        if failed {
+            Err(StoreError::Invalid("job failed".into()))
+        } else {
+            Ok(())
+        }
+    }))
 }
 
 /// The running writer thread.
@@ -95,12 +152,12 @@ impl Writer {
     pub fn start(path: &Path, queue_batches: usize) -> Result<(Writer, WriterHandle), StoreError> {
         let conn = super::open(path)?;
         // Index pages of a large table are touched at random by new keys; a
-        // larger cache than SQLite's 2 MB default keeps them in memory.
+        // larger cache than SQLite's 2 MB default keeps more of them in memory.
         conn.pragma_update(None, "cache_size", -16 * 1024)?;
-        let (queue, batches) = mpsc::channel(queue_batches.max(1));
+        let (queue, receiver) = mpsc::channel(queue_batches.max(1));
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(conn, batches))
+            .spawn(move || run(conn, receiver))
             .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
         Ok((Writer { thread }, WriterHandle { queue }))
     }
@@ -114,30 +171,43 @@ impl Writer {
     }
 }
 
-fn run(
-    mut conn: Connection,
-    mut batches: mpsc::Receiver<Batch>,
-) -> Result<WriterStats, StoreError> {
+fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterStats, StoreError> {
     let mut stats = WriterStats::default();
-    while let Some(first) = batches.blocking_recv() {
-        let mut group = vec![first];
+    let mut held: Option<Work> = None;
+    while let Some(first) = held.take().or_else(|| queue.blocking_recv()) {
+        let mut group = match first {
+            Work::Job(job) => {
+                let tx = conn.transaction()?;
+                // A failed job's transaction is dropped, which rolls it back.
+                if job(&tx).is_ok() {
+                    tx.commit()?;
+                    stats.transactions += 1;
+                }
+                continue;
+            }
+            Work::Mentions { mentions, done } => vec![(mentions, done)],
+        };
         while group.len() < MAX_BATCHES_PER_TRANSACTION {
-            match batches.try_recv() {
-                Ok(next) => group.push(next),
+            match queue.try_recv() {
+                Ok(Work::Mentions { mentions, done }) => group.push((mentions, done)),
+                Ok(job) => {
+                    held = Some(job);
+                    break;
+                }
                 Err(_) => break,
             }
         }
         let tx = conn.transaction()?;
         let mut outcomes = Vec::with_capacity(group.len());
-        for batch in &group {
-            outcomes.push(insert_batch(&tx, &batch.mentions)?);
+        for (mentions, _) in &group {
+            outcomes.push(insert_batch(&tx, mentions)?);
         }
         tx.commit()?;
         stats.transactions += 1;
-        for (batch, outcome) in group.into_iter().zip(outcomes) {
+        for ((_, done), outcome) in group.into_iter().zip(outcomes) {
             stats.stored += outcome.stored;
             stats.duplicates += outcome.duplicates;
-            if let Some(done) = batch.done {
+            if let Some(done) = done {
                 // The sender may have given up waiting; the data is committed either way.
                 let _ = done.send(outcome);
             }
@@ -164,8 +234,8 @@ fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<BatchOutcom
         let m = &s.mention;
         let created_at = m.created_at.timestamp_millis();
         let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
-        let reach_inputs = serde_json::to_string(&s.reach.inputs)
-            .map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
+        let reach_inputs =
+            serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
         let as_sql = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let inserted = insert_mention.execute(params![
             m.source,

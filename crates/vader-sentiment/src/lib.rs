@@ -43,10 +43,7 @@ fn emoji_description(c: char) -> Option<&'static str> {
     if c < FIRST_EMOJI {
         return None;
     }
-    EMOJI
-        .binary_search_by_key(&c, |&(e, _)| e)
-        .ok()
-        .map(|i| EMOJI[i].1)
+    EMOJI.binary_search_by_key(&c, |&(e, _)| e).ok().map(|i| EMOJI[i].1)
 }
 
 /// Empirically derived increment for booster words ("very", "extremely").
@@ -140,8 +137,7 @@ fn score_words(words: &Words, sentiments: &mut Vec<f64>, text: &str) -> Scores {
     let is_cap_diff = upper_count > 0 && upper_count < tokens.len();
 
     for (i, token) in tokens.iter().enumerate() {
-        let kind_of =
-            token.word == Word::Kind && tokens.get(i + 1).is_some_and(|t| t.word == Word::Of);
+        let kind_of = token.word == Word::Kind && tokens.get(i + 1).is_some_and(|t| t.word == Word::Of);
         if token.booster.is_some() || kind_of {
             sentiments.push(0.0);
         } else {
@@ -397,8 +393,7 @@ fn push_py_lower(out: &mut String, word: &str) {
 fn py_isupper(word: &str) -> bool {
     if word.is_ascii() {
         let bytes = word.as_bytes();
-        return !bytes.iter().any(u8::is_ascii_lowercase)
-            && bytes.iter().any(u8::is_ascii_uppercase);
+        return !bytes.iter().any(u8::is_ascii_lowercase) && bytes.iter().any(u8::is_ascii_uppercase);
     }
     let mut cased = false;
     for c in word.chars() {
@@ -425,21 +420,17 @@ fn is_titlecase(c: char) -> bool {
 /// matched as n-grams in [`special_idioms_check`]).
 fn booster_scalar(word: &str) -> Option<f64> {
     let scalar = match word {
-        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably"
-        | "decidedly" | "deeply" | "effing" | "enormous" | "enormously" | "entirely"
-        | "especially" | "exceptional" | "exceptionally" | "extreme" | "extremely"
-        | "fabulously" | "flipping" | "flippin" | "frackin" | "fracking" | "fricking"
-        | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
-        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly"
-        | "intensely" | "major" | "majorly" | "more" | "most" | "particularly" | "purely"
-        | "quite" | "really" | "remarkably" | "so" | "substantially" | "thoroughly" | "total"
-        | "totally" | "tremendous" | "tremendously" | "uber" | "unbelievably" | "unusually"
-        | "utter" | "utterly" | "very" => B_INCR,
-        "almost" | "barely" | "hardly" | "kinda" | "kindof" | "kind-of" | "less" | "little"
-        | "marginal" | "marginally" | "occasional" | "occasionally" | "partly" | "scarce"
-        | "scarcely" | "slight" | "slightly" | "somewhat" | "sorta" | "sortof" | "sort-of" => {
-            B_DECR
-        }
+        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably" | "decidedly"
+        | "deeply" | "effing" | "enormous" | "enormously" | "entirely" | "especially" | "exceptional"
+        | "exceptionally" | "extreme" | "extremely" | "fabulously" | "flipping" | "flippin" | "frackin"
+        | "fracking" | "fricking" | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
+        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly" | "intensely"
+        | "major" | "majorly" | "more" | "most" | "particularly" | "purely" | "quite" | "really" | "remarkably"
+        | "so" | "substantially" | "thoroughly" | "total" | "totally" | "tremendous" | "tremendously" | "uber"
+        | "unbelievably" | "unusually" | "utter" | "utterly" | "very" => B_INCR,
+        "almost" | "barely" | "hardly" | "kinda" | "kindof" | "kind-of" | "less" | "little" | "marginal"
+        | "marginally" | "occasional" | "occasionally" | "partly" | "scarce" | "scarcely" | "slight" | "slightly"
+        | "somewhat" | "sorta" | "sortof" | "sort-of" => B_DECR,
         _ => return None,
     };
     Some(scalar)
@@ -615,9 +606,7 @@ fn negation_check(valence: f64, words: &Words, start_i: usize, i: usize) -> f64 
             // right before the word count as "never so"; kept for parity.
             if (w(i - 3) == Word::Never && so_or_this(i - 2)) || so_or_this(i - 1) {
                 valence * 1.25
-            } else if w(i - 3) == Word::Without
-                && (w(i - 2) == Word::Doubt || w(i - 1) == Word::Doubt)
-            {
+            } else if w(i - 3) == Word::Without && (w(i - 2) == Word::Doubt || w(i - 1) == Word::Doubt) {
                 valence
             } else if negates(i - 3) {
                 valence * N_SCALAR
@@ -649,10 +638,7 @@ fn special_idioms_check(mut valence: f64, words: &Words, i: usize) -> f64 {
     let tokens = words.tokens;
     // onezero, twoonezero, twoone, threetwoone, threetwo: the first that matches.
     let sequences = [(i - 1, 2), (i - 2, 3), (i - 2, 2), (i - 3, 3), (i - 3, 2)];
-    if let Some(v) = sequences
-        .iter()
-        .find_map(|&(from, len)| special_case(words, from, len))
-    {
+    if let Some(v) = sequences.iter().find_map(|&(from, len)| special_case(words, from, len)) {
         valence = v;
     }
     if tokens.len() - 1 > i {
@@ -679,8 +665,7 @@ fn special_idioms_check(mut valence: f64, words: &Words, i: usize) -> f64 {
 }
 
 fn least_check(valence: f64, words: &Words, i: usize) -> f64 {
-    let previous_is_least =
-        i > 0 && !words.tokens[i - 1].in_lexicon() && words.word(i - 1) == Word::Least;
+    let previous_is_least = i > 0 && !words.tokens[i - 1].in_lexicon() && words.word(i - 1) == Word::Least;
     if !previous_is_least {
         return valence;
     }

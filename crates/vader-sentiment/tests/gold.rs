@@ -13,9 +13,7 @@ const TOLERANCE: f64 = 1e-3;
 fn gold_sentences_score_as_the_reference_does() {
     let dir = std::env::var_os("VADER_GOLD_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/vader")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/vader"));
     if !dir.is_dir() {
         eprintln!("gold check skipped: no folder {}", dir.display());
         return;
@@ -27,12 +25,7 @@ fn gold_sentences_score_as_the_reference_does() {
     let mut failures = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("read gold folder")
-        .map(|e| {
-            e.expect("entry")
-                .file_name()
-                .into_string()
-                .expect("utf-8 name")
-        })
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8 name"))
         .filter(|n| n.ends_with("_GroundTruth.txt"))
         .collect();
     files.sort();
@@ -40,17 +33,13 @@ fn gold_sentences_score_as_the_reference_does() {
         let text = std::fs::read_to_string(dir.join(name)).expect("read gold file");
         for line in text.lines() {
             let mut fields = line.splitn(3, '\t');
-            let (Some(id), Some(rating), Some(sentence)) =
-                (fields.next(), fields.next(), fields.next())
-            else {
+            let (Some(id), Some(rating), Some(sentence)) = (fields.next(), fields.next(), fields.next()) else {
                 panic!("{name}: malformed line {line:?}");
             };
             let expected = reference[&(name.clone(), id.to_string())];
             let got = vader_sentiment::polarity_scores(sentence).compound;
             if (got - expected).abs() > TOLERANCE {
-                failures.push(format!(
-                    "{name} {id}: {sentence:?}: reference {expected}, ours {got}"
-                ));
+                failures.push(format!("{name} {id}: {sentence:?}: reference {expected}, ours {got}"));
             }
             human.push(rating.parse::<f64>().expect("rating"));
             ours.push(got);
@@ -78,10 +67,7 @@ fn reference_compounds() -> HashMap<(String, String), f64> {
         .filter(|l| !l.starts_with('#'))
         .map(|line| {
             let f: Vec<&str> = line.split('\t').collect();
-            (
-                (f[0].to_string(), f[1].to_string()),
-                f[2].parse().expect("compound"),
-            )
+            ((f[0].to_string(), f[1].to_string()), f[2].parse().expect("compound"))
         })
         .collect()
 }

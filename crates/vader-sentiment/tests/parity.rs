@@ -9,11 +9,7 @@ fn every_reference_text_scores_as_the_reference_does() {
     let data = include_str!("data/reference.tsv");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for (n, line) in data
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.starts_with('#'))
-    {
+    for (n, line) in data.lines().enumerate().filter(|(_, l)| !l.starts_with('#')) {
         let fields: Vec<&str> = line.splitn(5, '\t').collect();
         let [compound, pos, neu, neg, text] = fields[..] else {
             panic!("reference.tsv line {}: expected 5 fields", n + 1);
@@ -22,15 +18,8 @@ fn every_reference_text_scores_as_the_reference_does() {
         let expected = [compound, pos, neu, neg].map(|f| f.parse::<f64>().expect("number"));
         let got = vader_sentiment::polarity_scores(&text);
         let got = [got.compound, got.pos, got.neu, got.neg];
-        if expected
-            .iter()
-            .zip(got)
-            .any(|(e, g)| (e - g).abs() > TOLERANCE)
-        {
-            failures.push(format!(
-                "line {}: {text:?}: expected {expected:?}, got {got:?}",
-                n + 1
-            ));
+        if expected.iter().zip(got).any(|(e, g)| (e - g).abs() > TOLERANCE) {
+            failures.push(format!("line {}: {text:?}: expected {expected:?}, got {got:?}", n + 1));
         }
         checked += 1;
     }

@@ -1,0 +1,234 @@
+//! Where notifications go. Each channel kind is one file; all of them take a
+//! [`Notification`] and an idempotency key and say whether delivery worked,
+//! failed for now (retry, perhaps after a time the receiver named), or failed
+//! for good.
+
+mod log;
+mod slack;
+mod stdout;
+mod webhook;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::Notification;
+use crate::clock::Span;
+use crate::detect::incident::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    /// A `tracing` log line per notification.
+    Log,
+    /// One JSON object per line on standard output (used by replay).
+    Stdout,
+    /// JSON POST with an `Idempotency-Key` and an HMAC-SHA256 signature.
+    Webhook,
+    /// A Slack incoming-webhook message with blocks.
+    Slack,
+}
+
+/// A secret from the config (normally `${ENV_VAR}`), never printed.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// One `[[alerts.channels]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    /// Names the channel in the outbox and in logs.
+    pub name: String,
+    pub kind: ChannelKind,
+    /// Only these brands (all when empty).
+    #[serde(default)]
+    pub brands: Vec<String>,
+    /// Only incidents of at least this severity.
+    #[serde(default = "lowest_severity")]
+    pub min_severity: Severity,
+    /// Receiver URL (webhook, slack). May hold a secret: use `${ENV_VAR}`.
+    #[serde(default)]
+    pub url: Option<Secret>,
+    /// HMAC key for the webhook signature; use `${ENV_VAR}`.
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// Time allowed for one delivery attempt.
+    #[serde(default = "default_timeout")]
+    pub timeout: Span,
+}
+
+fn lowest_severity() -> Severity {
+    Severity::Warning
+}
+
+fn default_timeout() -> Span {
+    Span(chrono::Duration::seconds(10))
+}
+
+impl ChannelConfig {
+    pub fn accepts(&self, brand: &str, severity: Severity) -> bool {
+        severity >= self.min_severity
+            && (self.brands.is_empty() || self.brands.iter().any(|b| b.eq_ignore_ascii_case(brand)))
+    }
+
+    /// Problems with this channel's settings.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.name.trim().is_empty() {
+            problems.push(("name", "must not be empty".to_string()));
+        }
+        match self.kind {
+            ChannelKind::Webhook | ChannelKind::Slack => match &self.url {
+                None => problems.push(("url", "is required for this kind".to_string())),
+                Some(url) if reqwest::Url::parse(url.expose()).map(|u| u.scheme().starts_with("http")) != Ok(true) => {
+                    problems.push(("url", "is not an http(s) URL".to_string()))
+                }
+                Some(_) => {}
+            },
+            ChannelKind::Log | ChannelKind::Stdout => {}
+        }
+        problems
+    }
+}
+
+/// Why one delivery attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendError {
+    /// Worth trying again; `after` is the receiver's own `Retry-After`.
+    Retry { error: String, after: Option<Duration> },
+    /// Trying again cannot help (the receiver rejected the request).
+    Permanent(String),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Retry { error, .. } | SendError::Permanent(error) => f.write_str(error),
+        }
+    }
+}
+
+/// A channel ready to send.
+pub enum Channel {
+    Log,
+    Stdout,
+    Webhook(webhook::Webhook),
+    Slack(slack::Slack),
+}
+
+impl Channel {
+    pub fn new(config: &ChannelConfig, http: &reqwest::Client) -> Result<Channel, String> {
+        let url = || {
+            config
+                .url
+                .as_ref()
+                .map(|u| u.expose().to_string())
+                .ok_or_else(|| format!("channel {}: url is required", config.name))
+        };
+        let timeout = config.timeout.0.to_std().unwrap_or(Duration::from_secs(10));
+        Ok(match config.kind {
+            ChannelKind::Log => Channel::Log,
+            ChannelKind::Stdout => Channel::Stdout,
+            ChannelKind::Webhook => Channel::Webhook(webhook::Webhook::new(
+                http.clone(),
+                url()?,
+                config.secret.clone(),
+                timeout,
+            )),
+            ChannelKind::Slack => Channel::Slack(slack::Slack::new(http.clone(), url()?, timeout)),
+        })
+    }
+
+    pub async fn send(&self, notification: &Notification, payload: &str, key: &str) -> Result<(), SendError> {
+        match self {
+            Channel::Log => log::send(notification),
+            Channel::Stdout => stdout::send(payload),
+            Channel::Webhook(w) => w.send(payload, key).await,
+            Channel::Slack(s) => s.send(notification).await,
+        }
+    }
+}
+
+/// Classifies an HTTP answer: 2xx delivered; 408, 425, 429 and 5xx worth a
+/// retry (after the receiver's `Retry-After` if it gave one); any other
+/// status rejected for good.
+pub(crate) fn classify(response: &reqwest::Response) -> Result<(), SendError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let error = format!("receiver answered HTTP {status}");
+    if status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429) {
+        let after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        Err(SendError::Retry { error, after })
+    } else {
+        Err(SendError::Permanent(error))
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds.min(86_400)));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or_default().min(Duration::from_secs(86_400)))
+}
+
+/// A transport failure (timeout, refused, reset) is always worth a retry.
+pub(crate) fn transport_error(e: reqwest::Error) -> SendError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    // The URL may carry a token (Slack's does): never print it.
+    SendError::Retry {
+        error: format!("{kind}: {}", e.without_url()),
+        after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let config: ChannelConfig = toml::from_str(
+            "name = \"hook\"\nkind = \"webhook\"\nurl = \"https://example.test/hook?token=abc\"\nsecret = \"s3cret\"\n",
+        )
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("token=abc"), "{shown}");
+    }
+}

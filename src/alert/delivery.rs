@@ -1,0 +1,259 @@
+//! Delivers the outbox. Each channel has its own loop, so a dead receiver
+//! delays only its own notifications; failed attempts are retried with
+//! exponential backoff and jitter (or after the receiver's `Retry-After`),
+//! until `give_up_after` has passed since the first attempt. Delivery runs on
+//! wall time even in replay: it talks to real receivers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng;
+use rusqlite::params;
+
+use super::channels::{Channel, SendError};
+use super::{AlertsConfig, Notification};
+use crate::store::writer::WriterHandle;
+use crate::store::{self, StoreError};
+
+/// First retry delay; each further failure doubles it, up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+
+/// Counts from delivering.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryStats {
+    pub sent: u64,
+    pub failed_attempts: u64,
+    pub gave_up: u64,
+}
+
+impl std::ops::AddAssign for DeliveryStats {
+    fn add_assign(&mut self, o: Self) {
+        self.sent += o.sent;
+        self.failed_attempts += o.failed_attempts;
+        self.gave_up += o.gave_up;
+    }
+}
+
+struct Due {
+    id: i64,
+    key: String,
+    payload: String,
+    attempts: u32,
+    first_attempt_at: Option<i64>,
+}
+
+pub struct Dispatcher {
+    db: PathBuf,
+    writer: WriterHandle,
+    channels: HashMap<String, Channel>,
+    give_up_after: chrono::Duration,
+    base_backoff: Duration,
+}
+
+impl Dispatcher {
+    pub fn new(config: &AlertsConfig, db: &Path, writer: WriterHandle) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("complaint-monitor/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let mut channels = HashMap::new();
+        for c in &config.channels {
+            channels.insert(c.name.clone(), Channel::new(c, &http)?);
+        }
+        Ok(Dispatcher {
+            db: db.to_path_buf(),
+            writer,
+            channels,
+            give_up_after: config.give_up_after.0,
+            base_backoff: BASE_BACKOFF,
+        })
+    }
+
+    /// Sets the first retry delay (tests use a short one).
+    pub fn with_base_backoff(mut self, base: Duration) -> Self {
+        self.base_backoff = base;
+        self
+    }
+
+    /// Delivers what is due, channel by channel concurrently, until nothing
+    /// is pending or `deadline` passes. Returns what it did.
+    pub async fn drain(&self, deadline: tokio::time::Instant) -> Result<DeliveryStats, StoreError> {
+        let loops = self
+            .channels
+            .iter()
+            .map(|(name, channel)| self.channel_loop(name, channel, Some(deadline)));
+        let mut total = DeliveryStats::default();
+        for result in futures::future::join_all(loops).await {
+            total += result?;
+        }
+        Ok(total)
+    }
+
+    /// Delivers forever (until the task is dropped).
+    pub async fn run(&self) -> Result<(), StoreError> {
+        let loops = self
+            .channels
+            .iter()
+            .map(|(name, channel)| self.channel_loop(name, channel, None));
+        for result in futures::future::join_all(loops).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn channel_loop(
+        &self,
+        name: &str,
+        channel: &Channel,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<DeliveryStats, StoreError> {
+        let conn = store::open_read_only(&self.db)?;
+        let mut stats = DeliveryStats::default();
+        loop {
+            let now_ms = Utc::now().timestamp_millis();
+            let (due, next_due): (Vec<Due>, Option<i64>) = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, idempotency_key, payload, attempts, first_attempt_at FROM outbox \
+                     WHERE status = 'pending' AND channel = ?1 AND next_attempt_at <= ?2 ORDER BY id LIMIT 100",
+                )?;
+                let due = stmt
+                    .query_map(params![name, now_ms], |r| {
+                        Ok(Due {
+                            id: r.get(0)?,
+                            key: r.get(1)?,
+                            payload: r.get(2)?,
+                            attempts: r.get(3)?,
+                            first_attempt_at: r.get(4)?,
+                        })
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let next: Option<i64> = conn.query_row(
+                    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?1",
+                    [name],
+                    |r| r.get(0),
+                )?;
+                (due, next)
+            };
+            if due.is_empty() {
+                let wait = match next_due {
+                    Some(at) => Duration::from_millis((at - now_ms).clamp(10, 1000) as u64),
+                    None if deadline.is_some() => return Ok(stats),
+                    None => Duration::from_secs(1),
+                };
+                if deadline.is_some_and(|d| tokio::time::Instant::now() + wait > d) {
+                    return Ok(stats);
+                }
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            for item in due {
+                stats += self.attempt(name, channel, item).await?;
+                if deadline.is_some_and(|d| tokio::time::Instant::now() > d) {
+                    return Ok(stats);
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, name: &str, channel: &Channel, item: Due) -> Result<DeliveryStats, StoreError> {
+        let mut stats = DeliveryStats::default();
+        let notification: Notification = match serde_json::from_str(&item.payload) {
+            Ok(n) => n,
+            Err(e) => {
+                self.record(
+                    item.id,
+                    Outcome::GaveUp(format!("unreadable payload: {e}")),
+                    item.first_attempt_at,
+                )
+                .await?;
+                stats.gave_up += 1;
+                return Ok(stats);
+            }
+        };
+        let started = Utc::now().timestamp_millis();
+        let first = item.first_attempt_at.unwrap_or(started);
+        match channel.send(&notification, &item.payload, &item.key).await {
+            Ok(()) => {
+                self.record(item.id, Outcome::Sent, Some(first)).await?;
+                stats.sent += 1;
+            }
+            Err(error) => {
+                stats.failed_attempts += 1;
+                let give_up_at = first + self.give_up_after.num_milliseconds();
+                let permanent = matches!(error, SendError::Permanent(_));
+                if permanent || Utc::now().timestamp_millis() >= give_up_at {
+                    tracing::error!(
+                        channel = name,
+                        outbox = item.id,
+                        attempts = item.attempts + 1,
+                        "gave up delivering {}: {error}",
+                        item.key
+                    );
+                    self.record(item.id, Outcome::GaveUp(error.to_string()), Some(first))
+                        .await?;
+                    stats.gave_up += 1;
+                } else {
+                    let backoff = self.backoff(item.attempts, &error);
+                    if item.attempts == 0 {
+                        // One clear line per notification; further retries log at debug.
+                        tracing::warn!(channel = name, outbox = item.id, "delivery failed, will retry: {error}");
+                    } else {
+                        tracing::debug!(channel = name, outbox = item.id, "retry failed: {error}");
+                    }
+                    let next = Utc::now().timestamp_millis() + backoff.as_millis() as i64;
+                    self.record(item.id, Outcome::Retry(error.to_string(), next), Some(first))
+                        .await?;
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    fn backoff(&self, attempts: u32, error: &SendError) -> Duration {
+        let exponential = self
+            .base_backoff
+            .saturating_mul(1u32 << attempts.min(16))
+            .min(MAX_BACKOFF);
+        let jittered = exponential.mul_f64(rand::thread_rng().gen_range(0.5..1.5));
+        match error {
+            SendError::Retry { after: Some(after), .. } => jittered.max(*after),
+            _ => jittered,
+        }
+    }
+
+    async fn record(&self, id: i64, outcome: Outcome, first_attempt_at: Option<i64>) -> Result<(), StoreError> {
+        let now = Utc::now().timestamp_millis();
+        self.writer
+            .transact(move |tx| {
+                match outcome {
+                    Outcome::Sent => tx.execute(
+                        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, \
+                         first_attempt_at = ?3, last_error = NULL WHERE id = ?1",
+                        params![id, now, first_attempt_at],
+                    )?,
+                    Outcome::Retry(error, next) => tx.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, first_attempt_at = ?3, \
+                         last_error = ?4 WHERE id = ?1",
+                        params![id, next, first_attempt_at, error],
+                    )?,
+                    Outcome::GaveUp(error) => tx.execute(
+                        "UPDATE outbox SET status = 'gave_up', attempts = attempts + 1, first_attempt_at = ?2, \
+                         last_error = ?3 WHERE id = ?1",
+                        params![id, first_attempt_at, error],
+                    )?,
+                };
+                Ok(())
+            })
+            .await
+    }
+}
+
+enum Outcome {
+    Sent,
+    Retry(String, i64),
+    GaveUp(String),
+}

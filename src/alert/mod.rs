@@ -1,0 +1,460 @@
+//! Alerts: the incident lifecycle as staff see it (firing → acknowledged →
+//! resolved), silences, and notifications written to an outbox in the same
+//! transaction as the change they announce, then delivered by
+//! [`delivery`] through the configured [`channels`].
+//!
+//! [`service::AlertService`] feeds the detector from the store and records
+//! what it decides; the functions here are the operations staff run (from the
+//! CLI now, the web UI later), each one transaction.
+
+pub mod channels;
+pub mod delivery;
+pub mod service;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Span;
+use crate::detect::incident::{IncidentFigures, Severity};
+use crate::detect::Trigger;
+use crate::mention::format_time;
+use crate::store::StoreError;
+use channels::ChannelConfig;
+
+/// The `[alerts]` config table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Notify again at this interval while an incident fires unacknowledged.
+    pub repeat_every: Span,
+    /// Stop retrying a notification this long after its first attempt.
+    pub give_up_after: Span,
+    pub channels: Vec<ChannelConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            repeat_every: Span(chrono::Duration::hours(1)),
+            give_up_after: Span(chrono::Duration::hours(24)),
+            channels: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Firing,
+    Acknowledged,
+    Resolved,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Firing => "firing",
+            State::Acknowledged => "acknowledged",
+            State::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::str::FromStr for State {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "firing" => Ok(State::Firing),
+            "acknowledged" => Ok(State::Acknowledged),
+            "resolved" => Ok(State::Resolved),
+            _ => Err(format!(
+                "unknown state {s:?}: expected firing, acknowledged or resolved"
+            )),
+        }
+    }
+}
+
+/// Why a notification is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    Opened,
+    Escalated,
+    Repeat,
+    Resolved,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Opened => "opened",
+            Event::Escalated => "escalated",
+            Event::Repeat => "repeat",
+            Event::Resolved => "resolved",
+        }
+    }
+}
+
+/// A stored incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub id: i64,
+    pub brand: String,
+    /// The source of a brand × source scope; `None` for the whole brand.
+    pub source: Option<String>,
+    pub state: State,
+    pub silenced: bool,
+    #[serde(flatten)]
+    pub figures: IncidentFigures,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub ack_note: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub notifications: u32,
+    pub last_notified_at: Option<DateTime<Utc>>,
+}
+
+/// One of the negative mentions with the largest reach in an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopMention {
+    pub source: String,
+    pub author: Option<String>,
+    pub audience: Option<u64>,
+    pub text: String,
+    pub url: Option<String>,
+    pub reach: u64,
+    pub created_at: String,
+}
+
+/// What every channel is given to say: everything staff need to respond.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub event: Event,
+    pub incident_id: i64,
+    pub brand: String,
+    pub source: Option<String>,
+    pub state: State,
+    pub severity: Severity,
+    pub trigger: Trigger,
+    pub started_at: String,
+    pub peak_at: String,
+    pub last_anomalous_at: String,
+    pub observed: u64,
+    pub expected: f64,
+    pub peak_observed: u64,
+    pub peak_expected: f64,
+    pub negative_share: Option<f64>,
+    pub usual_share: f64,
+    pub reach: u64,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<String>,
+    pub top_mentions: Vec<TopMention>,
+}
+
+impl Notification {
+    /// A one-line summary, for logs and message titles.
+    pub fn headline(&self) -> String {
+        let scope = match &self.source {
+            Some(source) => format!("{} on {source}", self.brand),
+            None => self.brand.clone(),
+        };
+        let what = match self.event {
+            Event::Opened => "negative mentions spiking",
+            Event::Escalated => "spike escalated",
+            Event::Repeat => "still spiking, unacknowledged",
+            Event::Resolved => "spike resolved",
+        };
+        format!(
+            "[{}] {scope}: {what}: {} negative vs {:.1} expected, reach {}",
+            self.severity.as_str().to_uppercase(),
+            self.peak_observed,
+            self.peak_expected,
+            self.reach
+        )
+    }
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+const INCIDENT_COLUMNS: &str = "id, brand, source, state, severity, trigger, started_at, peak_at, last_anomalous_at, \
+     observed, expected, peak_observed, peak_expected, negative_share, usual_share, reach, silenced, \
+     acknowledged_by, acknowledged_at, ack_note, resolved_at, resolved_by, notifications, last_notified_at";
+
+fn row_to_incident(row: &Row) -> rusqlite::Result<Incident> {
+    let state: String = row.get(3)?;
+    let severity: String = row.get(4)?;
+    let trigger: String = row.get(5)?;
+    let source: String = row.get(2)?;
+    let invalid = |i, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
+    Ok(Incident {
+        id: row.get(0)?,
+        brand: row.get(1)?,
+        source: (!source.is_empty()).then_some(source),
+        state: state.parse().map_err(|e| invalid(3, e))?,
+        silenced: row.get(16)?,
+        figures: IncidentFigures {
+            started_at: from_ms(row.get(6)?),
+            peak_at: from_ms(row.get(7)?),
+            last_anomalous_at: from_ms(row.get(8)?),
+            observed: row.get::<_, i64>(9)?.max(0) as u64,
+            expected: row.get(10)?,
+            peak_observed: row.get::<_, i64>(11)?.max(0) as u64,
+            peak_expected: row.get(12)?,
+            negative_share: row.get(13)?,
+            usual_share: row.get(14)?,
+            reach: row.get::<_, i64>(15)?.max(0) as u64,
+            severity: severity.parse().map_err(|e| invalid(4, e))?,
+            trigger: if trigger == "share" {
+                Trigger::Share
+            } else {
+                Trigger::Count
+            },
+        },
+        acknowledged_by: row.get(17)?,
+        acknowledged_at: row.get::<_, Option<i64>>(18)?.map(from_ms),
+        ack_note: row.get(19)?,
+        resolved_at: row.get::<_, Option<i64>>(20)?.map(from_ms),
+        resolved_by: row.get(21)?,
+        notifications: row.get(22)?,
+        last_notified_at: row.get::<_, Option<i64>>(23)?.map(from_ms),
+    })
+}
+
+pub fn get_incident(conn: &Connection, id: i64) -> Result<Incident, StoreError> {
+    conn.query_row(
+        &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"),
+        [id],
+        row_to_incident,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no incident {id}")))
+}
+
+/// Incidents, newest first, optionally in one state.
+pub fn list_incidents(conn: &Connection, state: Option<State>, limit: u64) -> Result<Vec<Incident>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE (?1 IS NULL OR state = ?1) \
+         ORDER BY started_at DESC, id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![state.map(State::as_str), limit], row_to_incident)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The open (not resolved) incident of a scope, if any.
+pub fn open_incident(conn: &Connection, brand: &str, source: &str) -> Result<Option<Incident>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE brand = ?1 AND source = ?2 \
+                 AND state != 'resolved' ORDER BY started_at DESC LIMIT 1"
+            ),
+            params![brand, source],
+            row_to_incident,
+        )
+        .optional()?)
+}
+
+/// The negative mentions with the largest reach in an incident's window.
+pub fn top_mentions(
+    conn: &Connection,
+    brand: &str,
+    source: Option<&str>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<TopMention>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.source, m.author, m.followers, m.text, m.url, f.reach, m.created_at \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
+           AND (?4 IS NULL OR m.source = ?4) \
+         ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(params![brand, ms(from), ms(until), source, limit], |row| {
+        let text: String = row.get(3)?;
+        Ok(TopMention {
+            source: row.get(0)?,
+            author: row.get(1)?,
+            audience: row.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
+            text: snippet(&text, 280),
+            url: row.get(4)?,
+            reach: row.get::<_, i64>(5)?.max(0) as u64,
+            created_at: format_time(from_ms(row.get(6)?)),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn snippet(text: &str, max_chars: usize) -> String {
+    let mut chars = text.chars();
+    let cut: String = chars.by_ref().take(max_chars).collect();
+    if chars.next().is_some() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// Whether a silence covers the scope at `at`.
+pub fn is_silenced(conn: &Connection, brand: &str, source: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM silences WHERE brand = ?1 AND (source = '' OR source = ?2) \
+         AND starts_at <= ?3 AND ends_at > ?3",
+        params![brand, source, ms(at)],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// Records a silence; returns its id.
+pub fn add_silence(
+    conn: &Connection,
+    brand: &str,
+    source: Option<&str>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    reason: &str,
+    by: Option<&str>,
+) -> Result<i64, StoreError> {
+    if reason.trim().is_empty() {
+        return Err(StoreError::Invalid("a silence needs a reason".into()));
+    }
+    conn.execute(
+        "INSERT INTO silences (brand, source, starts_at, ends_at, reason, created_by, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)",
+        params![brand, source.unwrap_or(""), ms(from), ms(until), reason, by],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Acknowledges a firing incident: staff are on it, repeats stop.
+pub fn acknowledge(
+    conn: &mut Connection,
+    id: i64,
+    by: &str,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Incident, StoreError> {
+    if by.trim().is_empty() {
+        return Err(StoreError::Invalid("say who acknowledges (--by NAME)".into()));
+    }
+    let tx = conn.transaction()?;
+    let incident = get_incident(&tx, id)?;
+    if incident.state != State::Firing {
+        return Err(StoreError::Invalid(format!(
+            "incident {id} is {}, not firing",
+            incident.state.as_str()
+        )));
+    }
+    tx.execute(
+        "UPDATE incidents SET state = 'acknowledged', acknowledged_by = ?2, acknowledged_at = ?3, ack_note = ?4 \
+         WHERE id = ?1",
+        params![id, by, ms(at), note],
+    )?;
+    let updated = get_incident(&tx, id)?;
+    tx.commit()?;
+    Ok(updated)
+}
+
+/// Resolves an incident by hand and queues its resolution notices.
+pub fn resolve_by_hand(
+    conn: &mut Connection,
+    config: &AlertsConfig,
+    id: i64,
+    by: &str,
+    at: DateTime<Utc>,
+    bucket: chrono::Duration,
+) -> Result<Incident, StoreError> {
+    let tx = conn.transaction()?;
+    let incident = get_incident(&tx, id)?;
+    if incident.state == State::Resolved {
+        return Err(StoreError::Invalid(format!("incident {id} is already resolved")));
+    }
+    tx.execute(
+        "UPDATE incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3 WHERE id = ?1",
+        params![id, ms(at), by],
+    )?;
+    let resolved = get_incident(&tx, id)?;
+    notify(&tx, config, &resolved, Event::Resolved, at, bucket)?;
+    tx.commit()?;
+    Ok(resolved)
+}
+
+/// Queues `event` for every channel whose filters take the incident, unless
+/// it is silenced, and counts it on the incident.
+/// `bucket` is the detection bucket: the incident's mentions are those of
+/// its first to its last anomalous bucket.
+pub fn notify(
+    tx: &Transaction,
+    config: &AlertsConfig,
+    incident: &Incident,
+    event: Event,
+    at: DateTime<Utc>,
+    bucket: chrono::Duration,
+) -> Result<usize, StoreError> {
+    if incident.silenced {
+        return Ok(0);
+    }
+    let f = &incident.figures;
+    let window_end = f.last_anomalous_at + bucket;
+    let top = top_mentions(
+        tx,
+        &incident.brand,
+        incident.source.as_deref(),
+        f.started_at,
+        window_end,
+        5,
+    )?;
+    let notification = Notification {
+        event,
+        incident_id: incident.id,
+        brand: incident.brand.clone(),
+        source: incident.source.clone(),
+        state: incident.state,
+        severity: f.severity,
+        trigger: f.trigger,
+        started_at: format_time(f.started_at),
+        peak_at: format_time(f.peak_at),
+        last_anomalous_at: format_time(f.last_anomalous_at),
+        observed: f.observed,
+        expected: (f.expected * 100.0).round() / 100.0,
+        peak_observed: f.peak_observed,
+        peak_expected: (f.peak_expected * 100.0).round() / 100.0,
+        negative_share: f.negative_share.map(|s| (s * 1000.0).round() / 1000.0),
+        usual_share: (f.usual_share * 1000.0).round() / 1000.0,
+        reach: f.reach,
+        acknowledged_by: incident.acknowledged_by.clone(),
+        resolved_at: incident.resolved_at.map(format_time),
+        top_mentions: top,
+    };
+    let payload = serde_json::to_string(&notification).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let sequence = incident.notifications + 1;
+    let mut queued = 0;
+    for channel in config
+        .channels
+        .iter()
+        .filter(|c| c.accepts(&incident.brand, f.severity))
+    {
+        let key = format!("cm-{}-{}-{}-{}", incident.id, sequence, event.as_str(), channel.name);
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (incident_id, channel, event, idempotency_key, payload, next_attempt_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            params![incident.id, channel.name, event.as_str(), key, payload, ms(at)],
+        )?;
+        queued += 1;
+    }
+    tx.execute(
+        "UPDATE incidents SET notifications = notifications + 1, last_notified_at = ?2 WHERE id = ?1",
+        params![incident.id, ms(at)],
+    )?;
+    Ok(queued)
+}

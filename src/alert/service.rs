@@ -1,0 +1,427 @@
+//! The alert service: on each tick of the pipeline clock it judges every
+//! bucket that has closed (plus `grace` for late mentions) from the stored
+//! counts, and records what the detector decides — incident rows, outbox
+//! rows and the scope's progress in one writer transaction. Replay ticks it
+//! in virtual time, the live service in wall time: the same code.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::{is_silenced, ms, notify, open_incident, AlertsConfig, Event, Incident, State};
+use crate::config::Config;
+use crate::detect::incident::{IncidentFigures, IncidentTracker, Transition};
+use crate::detect::{backtest, BucketCounts, DetectConfig, ScopeDetector};
+use crate::store::writer::WriterHandle;
+use crate::store::{self, StoreError};
+
+/// History replayed into a scope's baseline when the service starts.
+const REBUILD_HISTORY: i64 = 28;
+
+struct Scope {
+    brand: String,
+    /// '' for the whole brand.
+    source: String,
+    detector: ScopeDetector,
+    tracker: IncidentTracker,
+    incident_id: Option<i64>,
+    next_bucket: Option<DateTime<Utc>>,
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub buckets: u64,
+    pub opened: u64,
+    pub escalated: u64,
+    pub resolved: u64,
+    pub repeats: u64,
+}
+
+pub struct AlertService {
+    detect: DetectConfig,
+    alerts: AlertsConfig,
+    scopes: Vec<Scope>,
+    reader: Connection,
+    writer: WriterHandle,
+}
+
+impl AlertService {
+    /// Loads each brand's progress and open incident, and rebuilds its
+    /// baseline from stored history, so a restart resumes where it stopped.
+    pub fn start(config: &Config, db: &Path, writer: WriterHandle) -> Result<Self, StoreError> {
+        let reader = store::open_read_only(db)?;
+        let mut service = AlertService {
+            detect: config.detect.clone(),
+            alerts: config.alerts.clone(),
+            scopes: Vec::new(),
+            reader,
+            writer,
+        };
+        for brand in &config.brands {
+            service.add_scope(&brand.name, "")?;
+        }
+        Ok(service)
+    }
+
+    fn add_scope(&mut self, brand: &str, source: &str) -> Result<(), StoreError> {
+        let mut scope = Scope {
+            brand: brand.to_string(),
+            source: source.to_string(),
+            detector: ScopeDetector::new(&self.detect),
+            tracker: IncidentTracker::new(&self.detect),
+            incident_id: None,
+            next_bucket: None,
+        };
+        let next: Option<i64> = self
+            .reader
+            .query_row(
+                "SELECT next_bucket FROM detector_progress WHERE brand = ?1 AND source = ?2",
+                params![brand, source],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(next) = next.and_then(DateTime::from_timestamp_millis) {
+            let from = next - Duration::days(REBUILD_HISTORY);
+            let first = self.first_bucket(brand, source)?.map_or(next, |f| f.max(from));
+            // Judging the same history again gives the same state the
+            // detector had: its decisions depend on the counts alone.
+            let series = bucket_counts(&self.reader, &self.detect, brand, source, first, next)?;
+            for counts in backtest::fill_gaps(&self.detect, series) {
+                scope.detector.observe(counts);
+            }
+            scope.next_bucket = Some(next);
+        }
+        if let Some(open) = open_incident(&self.reader, brand, source)? {
+            scope.tracker = IncidentTracker::resume(&self.detect, open.figures.clone());
+            scope.incident_id = Some(open.id);
+        }
+        self.scopes.push(scope);
+        Ok(())
+    }
+
+    fn first_bucket(&self, brand: &str, source: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let first: Option<i64> = if source.is_empty() {
+            self.reader.query_row(
+                "SELECT min(created_at) FROM mention_brands WHERE brand = ?1",
+                [brand],
+                |r| r.get(0),
+            )?
+        } else {
+            self.reader.query_row(
+                "SELECT min(f.created_at) FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+                 WHERE f.brand = ?1 AND m.source = ?2",
+                params![brand, source],
+                |r| r.get(0),
+            )?
+        };
+        Ok(first
+            .and_then(DateTime::from_timestamp_millis)
+            .map(|t| self.detect.bucket_start(t)))
+    }
+
+    /// Judges every bucket closed by `now` and queues due repeat notices.
+    /// Mentions up to `now` must already be committed.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
+        let mut report = TickReport::default();
+        if self.detect.per_source {
+            self.discover_sources()?;
+        }
+        let bucket = self.detect.bucket.0;
+        let closed_until = self.detect.bucket_start(now - self.detect.grace.0);
+        for i in 0..self.scopes.len() {
+            self.refresh_incident(i)?;
+            let (brand, source) = (self.scopes[i].brand.clone(), self.scopes[i].source.clone());
+            let from = match self.scopes[i].next_bucket {
+                Some(next) => next,
+                None => match self.first_bucket(&brand, &source)? {
+                    Some(first) => first,
+                    None => continue,
+                },
+            };
+            if from >= closed_until {
+                continue;
+            }
+            let series = bucket_counts(&self.reader, &self.detect, &brand, &source, from, closed_until)?;
+            let mut transitions = Vec::new();
+            let scope = &mut self.scopes[i];
+            let mut padded: Vec<BucketCounts> = backtest::fill_gaps(&self.detect, series).collect();
+            pad_until(&mut padded, from, closed_until, bucket);
+            for counts in padded {
+                report.buckets += 1;
+                let eval = scope.detector.observe(counts);
+                if let Some(t) = scope.tracker.observe(&eval) {
+                    transitions.push(t);
+                }
+            }
+            scope.next_bucket = Some(closed_until);
+            for t in &transitions {
+                match t {
+                    Transition::Opened(_) => report.opened += 1,
+                    Transition::Escalated(_) => report.escalated += 1,
+                    Transition::Resolved { .. } => report.resolved += 1,
+                    Transition::Updated(_) => {}
+                }
+            }
+            let alerts = self.alerts.clone();
+            let incident_id = scope.incident_id;
+            let new_id = self.writer.transact_blocking(move |tx| {
+                let mut id = incident_id;
+                for t in transitions {
+                    id = apply(tx, &alerts, &brand, &source, id, t, now, bucket)?;
+                }
+                tx.execute(
+                    "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (brand, source) DO UPDATE SET next_bucket = excluded.next_bucket",
+                    params![brand, source, ms(closed_until)],
+                )?;
+                Ok(id)
+            })?;
+            self.scopes[i].incident_id = new_id;
+        }
+        report.repeats = self.queue_repeats(now)?;
+        Ok(report)
+    }
+
+    /// Follows changes staff made (a resolve by hand closes the tracker's incident).
+    fn refresh_incident(&mut self, i: usize) -> Result<(), StoreError> {
+        let scope = &mut self.scopes[i];
+        let Some(id) = scope.incident_id else {
+            return Ok(());
+        };
+        let state: Option<String> = self
+            .reader
+            .query_row("SELECT state FROM incidents WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        if state.as_deref() != Some("firing") && state.as_deref() != Some("acknowledged") {
+            scope.tracker.close();
+            scope.incident_id = None;
+        }
+        Ok(())
+    }
+
+    fn discover_sources(&mut self) -> Result<(), StoreError> {
+        let brands: Vec<String> = self
+            .scopes
+            .iter()
+            .filter(|s| s.source.is_empty())
+            .map(|s| s.brand.clone())
+            .collect();
+        for brand in brands {
+            let sources: Vec<String> = {
+                let mut stmt = self.reader.prepare_cached(
+                    "SELECT DISTINCT m.source FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+                     WHERE f.brand = ?1",
+                )?;
+                let rows = stmt.query_map([&brand], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for source in sources {
+                if !self.scopes.iter().any(|s| s.brand == brand && s.source == source) {
+                    self.add_scope(&brand, &source)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues a repeat notice for each incident still firing, unacknowledged,
+    /// `repeat_every` after its last notice.
+    fn queue_repeats(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let due_before = ms(now - self.alerts.repeat_every.0);
+        let ids: Vec<i64> = {
+            let mut stmt = self.reader.prepare_cached(
+                "SELECT id FROM incidents WHERE state = 'firing' AND silenced = 0 AND last_notified_at <= ?1",
+            )?;
+            let rows = stmt.query_map([due_before], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let alerts = self.alerts.clone();
+        let bucket = self.detect.bucket.0;
+        self.writer.transact_blocking(move |tx| {
+            let mut queued = 0;
+            for id in ids {
+                let incident = super::get_incident(tx, id)?;
+                // Re-check inside the transaction: staff may have acknowledged it.
+                if incident.state == State::Firing {
+                    notify(tx, &alerts, &incident, Event::Repeat, now, bucket)?;
+                    queued += 1;
+                }
+            }
+            Ok(queued)
+        })
+    }
+}
+
+/// Appends zero buckets so the series reaches `until` (a quiet stretch at
+/// the end has no rows, but its buckets are judged all the same).
+fn pad_until(series: &mut Vec<BucketCounts>, from: DateTime<Utc>, until: DateTime<Utc>, bucket: Duration) {
+    let mut next = series.last().map_or(from, |c| c.start + bucket);
+    while next < until {
+        series.push(BucketCounts {
+            start: next,
+            negatives: 0,
+            total: Some(0),
+            negative_reach: 0,
+        });
+        next += bucket;
+    }
+}
+
+/// Records one transition; returns the scope's open incident id afterwards.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    tx: &Transaction,
+    alerts: &AlertsConfig,
+    brand: &str,
+    source: &str,
+    incident_id: Option<i64>,
+    transition: Transition,
+    now: DateTime<Utc>,
+    bucket: Duration,
+) -> Result<Option<i64>, StoreError> {
+    match transition {
+        Transition::Opened(f) => {
+            let silenced = is_silenced(tx, brand, source, f.started_at)?;
+            let inserted = tx.execute(
+                "INSERT INTO incidents (brand, source, state, severity, trigger, started_at, peak_at, \
+                 last_anomalous_at, observed, expected, peak_observed, peak_expected, negative_share, \
+                 usual_share, reach, silenced) VALUES (?1, ?2, 'firing', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+                 ?11, ?12, ?13, ?14, ?15) ON CONFLICT (brand, source, started_at) DO NOTHING",
+                params![
+                    brand,
+                    source,
+                    f.severity.as_str(),
+                    trigger_name(&f),
+                    ms(f.started_at),
+                    ms(f.peak_at),
+                    ms(f.last_anomalous_at),
+                    f.observed as i64,
+                    f.expected,
+                    f.peak_observed as i64,
+                    f.peak_expected,
+                    f.negative_share,
+                    f.usual_share,
+                    f.reach.min(i64::MAX as u64) as i64,
+                    silenced,
+                ],
+            )?;
+            let id: i64 = tx.query_row(
+                "SELECT id FROM incidents WHERE brand = ?1 AND source = ?2 AND started_at = ?3",
+                params![brand, source, ms(f.started_at)],
+                |r| r.get(0),
+            )?;
+            if inserted == 1 {
+                let incident = super::get_incident(tx, id)?;
+                notify(tx, alerts, &incident, Event::Opened, now, bucket)?;
+            }
+            Ok(Some(id))
+        }
+        Transition::Updated(f) | Transition::Escalated(f) if incident_id.is_none() => {
+            // The incident was resolved by hand meanwhile; nothing to update.
+            let _ = f;
+            Ok(None)
+        }
+        Transition::Updated(f) => {
+            let id = incident_id.unwrap_or_default();
+            update_figures(tx, id, &f)?;
+            Ok(Some(id))
+        }
+        Transition::Escalated(f) => {
+            let id = incident_id.unwrap_or_default();
+            update_figures(tx, id, &f)?;
+            let incident: Incident = super::get_incident(tx, id)?;
+            notify(tx, alerts, &incident, Event::Escalated, now, bucket)?;
+            Ok(Some(id))
+        }
+        Transition::Resolved { figures, at } => {
+            let Some(id) = incident_id else {
+                return Ok(None);
+            };
+            update_figures(tx, id, &figures)?;
+            let changed = tx.execute(
+                "UPDATE incidents SET state = 'resolved', resolved_at = ?2 WHERE id = ?1 AND state != 'resolved'",
+                params![id, ms(at)],
+            )?;
+            if changed == 1 {
+                let incident = super::get_incident(tx, id)?;
+                notify(tx, alerts, &incident, Event::Resolved, now, bucket)?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+fn trigger_name(f: &IncidentFigures) -> &'static str {
+    match f.trigger {
+        crate::detect::Trigger::Count => "count",
+        crate::detect::Trigger::Share => "share",
+    }
+}
+
+fn update_figures(tx: &Transaction, id: i64, f: &IncidentFigures) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE incidents SET severity = ?2, peak_at = ?3, last_anomalous_at = ?4, observed = ?5, expected = ?6, \
+         peak_observed = ?7, peak_expected = ?8, negative_share = ?9, reach = ?10 WHERE id = ?1",
+        params![
+            id,
+            f.severity.as_str(),
+            ms(f.peak_at),
+            ms(f.last_anomalous_at),
+            f.observed as i64,
+            f.expected,
+            f.peak_observed as i64,
+            f.peak_expected,
+            f.negative_share,
+            f.reach.min(i64::MAX as u64) as i64,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Per-bucket counts of a scope in `[from, until)`, from the per-brand index.
+pub fn bucket_counts(
+    conn: &Connection,
+    detect: &DetectConfig,
+    brand: &str,
+    source: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<BucketCounts>, StoreError> {
+    let bucket_ms = detect.bucket_ms();
+    let sql = if source.is_empty() {
+        "SELECT created_at / ?4, count(*), sum(label = 'negative'), \
+         coalesce(sum(CASE WHEN label = 'negative' THEN reach END), 0) \
+         FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
+         GROUP BY 1 ORDER BY 1"
+    } else {
+        "SELECT f.created_at / ?4, count(*), sum(f.label = 'negative'), \
+         coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach END), 0) \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
+         GROUP BY 1 ORDER BY 1"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![brand, ms(from), ms(until), bucket_ms, source], |r| {
+        let b: i64 = r.get(0)?;
+        Ok((b, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (b, total, negatives, reach) = row?;
+        let Some(start) = DateTime::from_timestamp_millis(b * bucket_ms) else {
+            continue;
+        };
+        out.push(BucketCounts {
+            start,
+            negatives: negatives.max(0) as u64,
+            total: Some(total.max(0) as u64),
+            negative_reach: reach.max(0) as u64,
+        });
+    }
+    Ok(out)
+}
