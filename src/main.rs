@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use complaint_monitor::clock::{Clock, WallClock};
+use complaint_monitor::alert::{self, State};
+use complaint_monitor::clock::{parse_duration, Clock, Span, WallClock};
+use complaint_monitor::detect::backtest;
 use complaint_monitor::commands;
 use complaint_monitor::config::Config;
 use complaint_monitor::enrich::sentiment::Label;
@@ -88,6 +90,90 @@ enum Command {
     },
     /// Check a configuration file and report every problem.
     CheckConfig { file: PathBuf },
+    /// Run the spike detector over history and print every incident it
+    /// would have raised, one JSON object per line.
+    Backtest {
+        /// Stored mentions to replay the detector over.
+        #[arg(long, conflicts_with = "csv", required_unless_present = "csv")]
+        db: Option<PathBuf>,
+        /// A `timestamp,value` series of negative-mention counts instead.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        brand: Option<String>,
+        /// A duration back from now, a date, or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Bucket width (default: the config's), e.g. 5m, 1h.
+        #[arg(long)]
+        bucket: Option<String>,
+    },
+    /// Work with incidents: list, show, acknowledge, resolve, silence.
+    Alerts {
+        #[command(subcommand)]
+        action: AlertsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsAction {
+    /// Incidents, newest first.
+    List {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+        #[arg(long, value_parser = |s: &str| s.parse::<State>())]
+        state: Option<State>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One incident with its top negative mentions.
+    Show {
+        id: i64,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Acknowledge a firing incident: someone is on it; repeats stop.
+    Ack {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
+    /// Resolve an incident by hand (notifies the channels).
+    Resolve {
+        id: i64,
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Mute a brand (or brand × source) for a while; incidents are still recorded.
+    Silence {
+        #[arg(long)]
+        brand: String,
+        #[arg(long)]
+        source: Option<String>,
+        /// How long, e.g. 2h, 1d.
+        #[arg(long = "for")]
+        duration: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -188,6 +274,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score { text, json } => {
             commands::score(text.as_deref(), json, &mut io::stdin().lock(), &mut stdout.lock())?;
         }
+        Command::Backtest {
+            db,
+            csv,
+            config,
+            brand,
+            since,
+            bucket,
+        } => {
+            let mut config = Config::load_or_demo(config.as_ref())?;
+            if let Some(bucket) = bucket {
+                config.detect.bucket = Span(parse_duration(&bucket).map_err(anyhow::Error::msg)?);
+            }
+            let since = since
+                .map(|s| commands::parse_since(&s, WallClock.now()))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let reports = if let Some(path) = csv {
+                let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+                let (series, rejected) = backtest::read_csv(&mut io::BufReader::new(file), &config.detect)?;
+                for r in &rejected {
+                    eprintln!("{}:{}: rejected: {}", path.display(), r.line, r.reason);
+                }
+                let series = series.into_iter().filter(|c| since.is_none_or(|s| c.start >= s));
+                backtest::run(&config.detect, brand.as_deref().unwrap_or("series"), None, series)
+            } else {
+                let db = db.context("--db or --csv is required")?;
+                let conn = store::open_read_only(&db)?;
+                backtest::run_db(&conn, &config, brand.as_deref(), since)?
+            };
+            let mut out = stdout.lock();
+            for r in reports {
+                writeln!(out, "{}", serde_json::to_string(&r)?)?;
+            }
+        }
+        Command::Alerts { action } => return alerts(action),
         Command::CheckConfig { file } => match Config::load(&file) {
             Ok(config) => println!("{}: ok ({} brands)", file.display(), config.brands.len()),
             Err(e) => {
@@ -195,6 +316,78 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
+    let now = WallClock.now();
+    let mut out = io::stdout().lock();
+    match action {
+        AlertsAction::List { db, state, limit, json } => {
+            let conn = store::open_read_only(&db)?;
+            for i in alert::list_incidents(&conn, state, limit)? {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(&i)?)?;
+                } else {
+                    let f = &i.figures;
+                    writeln!(
+                        out,
+                        "#{:<5} {:<12} {:<8} {:<18} {}  started {}  {} negative vs {:.1} expected  reach {}{}",
+                        i.id,
+                        i.state.as_str(),
+                        f.severity.as_str(),
+                        i.brand,
+                        i.source.as_deref().unwrap_or("all sources"),
+                        f.started_at.format("%Y-%m-%d %H:%M"),
+                        f.observed,
+                        f.expected,
+                        f.reach,
+                        if i.silenced { "  (silenced)" } else { "" }
+                    )?;
+                }
+            }
+        }
+        AlertsAction::Show { id, db, config } => {
+            let config = Config::load_or_demo(config.as_ref())?;
+            let conn = store::open_read_only(&db)?;
+            let incident = alert::get_incident(&conn, id)?;
+            let f = &incident.figures;
+            let top = alert::top_mentions(
+                &conn,
+                &incident.brand,
+                incident.source.as_deref(),
+                f.started_at,
+                f.last_anomalous_at + config.detect.bucket.0,
+                5,
+            )?;
+            let shown = serde_json::json!({"incident": incident, "top_mentions": top});
+            writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
+        }
+        AlertsAction::Ack { id, by, note, db } => {
+            let mut conn = store::open(&db)?;
+            let i = alert::acknowledge(&mut conn, id, &by, note.as_deref(), now)?;
+            writeln!(out, "incident {} acknowledged by {by}", i.id)?;
+        }
+        AlertsAction::Resolve { id, by, db, config } => {
+            let config = Config::load_or_demo(config.as_ref())?;
+            let mut conn = store::open(&db)?;
+            let i = alert::resolve_by_hand(&mut conn, &config.alerts, id, &by, now, config.detect.bucket.0)?;
+            writeln!(out, "incident {} resolved by {by}", i.id)?;
+        }
+        AlertsAction::Silence {
+            brand,
+            source,
+            duration,
+            reason,
+            by,
+            db,
+        } => {
+            let span = parse_duration(&duration).map_err(anyhow::Error::msg)?;
+            let conn = store::open(&db)?;
+            let id = alert::add_silence(&conn, &brand, source.as_deref(), now, now + span, &reason, by.as_deref())?;
+            writeln!(out, "silence {id}: {brand} muted until {}", (now + span).to_rfc3339())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

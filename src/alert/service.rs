@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::detect::incident::{IncidentFigures, IncidentTracker, Transition};
 use crate::detect::{backtest, BucketCounts, DetectConfig, ScopeDetector};
 use crate::store::writer::WriterHandle;
-use crate::store::{self, StoreError};
+use crate::store::{self, bucket_counts, StoreError};
 
 /// History replayed into a scope's baseline when the service starts.
 const REBUILD_HISTORY: i64 = 28;
@@ -381,47 +381,4 @@ fn update_figures(tx: &Transaction, id: i64, f: &IncidentFigures) -> Result<(), 
         ],
     )?;
     Ok(())
-}
-
-/// Per-bucket counts of a scope in `[from, until)`, from the per-brand index.
-pub fn bucket_counts(
-    conn: &Connection,
-    detect: &DetectConfig,
-    brand: &str,
-    source: &str,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Vec<BucketCounts>, StoreError> {
-    let bucket_ms = detect.bucket_ms();
-    let sql = if source.is_empty() {
-        "SELECT created_at / ?4, count(*), sum(label = 'negative'), \
-         coalesce(sum(CASE WHEN label = 'negative' THEN reach END), 0) \
-         FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
-         GROUP BY 1 ORDER BY 1"
-    } else {
-        "SELECT f.created_at / ?4, count(*), sum(f.label = 'negative'), \
-         coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach END), 0) \
-         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
-         GROUP BY 1 ORDER BY 1"
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![brand, ms(from), ms(until), bucket_ms, source], |r| {
-        let b: i64 = r.get(0)?;
-        Ok((b, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (b, total, negatives, reach) = row?;
-        let Some(start) = DateTime::from_timestamp_millis(b * bucket_ms) else {
-            continue;
-        };
-        out.push(BucketCounts {
-            start,
-            negatives: negatives.max(0) as u64,
-            total: Some(total.max(0) as u64),
-            negative_reach: reach.max(0) as u64,
-        });
-    }
-    Ok(out)
 }

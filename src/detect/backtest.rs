@@ -36,6 +36,40 @@ pub struct AlertReport {
     pub resolved_at: Option<String>,
 }
 
+/// Backtests every configured brand (or just `brand`) over the stored
+/// mentions since `since`, and per source too when `per_source` is set.
+pub fn run_db(
+    conn: &rusqlite::Connection,
+    config: &crate::config::Config,
+    brand: Option<&str>,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<AlertReport>, crate::store::StoreError> {
+    let detect = &config.detect;
+    let mut reports = Vec::new();
+    let from = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let until = DateTime::<Utc>::MAX_UTC;
+    for b in config.brands.iter().filter(|b| brand.is_none_or(|n| n.eq_ignore_ascii_case(&b.name))) {
+        let mut scopes = vec![String::new()];
+        if detect.per_source {
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT m.source FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+                 WHERE f.brand = ?1 ORDER BY 1",
+            )?;
+            let sources = stmt.query_map([&b.name], |r| r.get::<_, String>(0))?;
+            for s in sources {
+                scopes.push(s?);
+            }
+        }
+        for source in scopes {
+            let series = crate::store::bucket_counts(conn, detect, &b.name, &source, from, until)?;
+            let source = (!source.is_empty()).then_some(source.as_str());
+            reports.extend(run(detect, &b.name, source, series));
+        }
+    }
+    reports.sort_by(|a, b| (&a.started_at, &a.brand).cmp(&(&b.started_at, &b.brand)));
+    Ok(reports)
+}
+
 /// Runs the detector over one scope's series (oldest first; missing buckets
 /// count as zero) and returns its incidents in order.
 pub fn run(

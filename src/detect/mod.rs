@@ -284,3 +284,124 @@ impl ScopeDetector {
         eval
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::incident::{IncidentTracker, Severity, Transition};
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap()
+    }
+
+    /// A deterministic daily pattern: quiet nights, a busy afternoon peak
+    /// eight times the night rate, and a little noise.
+    fn usual(i: usize) -> u64 {
+        let hour = (i % 288) / 12;
+        let base = if (13..18).contains(&hour) { 16 } else if (8..22).contains(&hour) { 6 } else { 2 };
+        base + (i * 7 % 5) as u64 / 2
+    }
+
+    fn counts(i: usize, negatives: u64, reach: u64) -> BucketCounts {
+        BucketCounts {
+            start: t0() + Duration::minutes(5 * i as i64),
+            negatives,
+            total: Some(negatives * 3),
+            negative_reach: reach,
+        }
+    }
+
+    #[test]
+    fn no_alert_while_warming_up() {
+        let config = DetectConfig::default();
+        let mut d = ScopeDetector::new(&config);
+        for i in 0..200 {
+            let eval = d.observe(counts(i, if i == 150 { 80 } else { 2 }, 0));
+            assert!(!eval.is_anomalous(), "bucket {i} alerted during warm-up");
+            assert!(eval.warming_up);
+        }
+    }
+
+    #[test]
+    fn a_normal_daily_peak_is_not_an_incident_and_a_real_one_is_found_within_two_buckets() {
+        let config = DetectConfig::default();
+        let mut d = ScopeDetector::new(&config);
+        let days = 4 * 288;
+        for i in 0..days {
+            let eval = d.observe(counts(i, usual(i), 100));
+            if i >= 288 {
+                assert!(!eval.is_anomalous(), "usual bucket {i} ({} negatives) alerted: {eval:?}", usual(i));
+            }
+        }
+        // An incident at 10:00 on day five: +25 negatives a bucket.
+        let start = days + 120;
+        for i in days..start {
+            assert!(!d.observe(counts(i, usual(i), 100)).is_anomalous());
+        }
+        let first_two: Vec<bool> =
+            (start..start + 2).map(|i| d.observe(counts(i, usual(i) + 25, 100)).is_anomalous()).collect();
+        assert!(first_two.contains(&true), "incident not found within two buckets");
+    }
+
+    #[test]
+    fn one_incident_opens_once_escalates_with_reach_and_resolves_when_quiet() {
+        let config = DetectConfig::default();
+        let mut d = ScopeDetector::new(&config);
+        let mut tracker = IncidentTracker::new(&config);
+        let days = 2 * 288;
+        for i in 0..days {
+            let eval = d.observe(counts(i, usual(i), 10));
+            assert_eq!(tracker.observe(&eval), None);
+        }
+        let mut transitions = Vec::new();
+        for k in 0..12 {
+            let i = days + 100 + k;
+            // Small reach at first, then a post from an account with millions of followers.
+            let reach = if k < 4 { 500 } else { 2_000_000 };
+            let eval = d.observe(counts(i, usual(i) + 30, reach));
+            transitions.extend(tracker.observe(&eval));
+        }
+        for k in 12..40 {
+            let i = days + 100 + k;
+            transitions.extend(tracker.observe(&d.observe(counts(i, usual(i), 10))));
+        }
+        let opened = transitions.iter().filter(|t| matches!(t, Transition::Opened(_))).count();
+        assert_eq!(opened, 1, "{transitions:?}");
+        match transitions.first() {
+            Some(Transition::Opened(f)) => assert_eq!(f.severity, Severity::Warning),
+            other => panic!("first transition {other:?}"),
+        }
+        let escalated: Vec<_> = transitions.iter().filter(|t| matches!(t, Transition::Escalated(_))).collect();
+        assert_eq!(escalated.len(), 1, "{transitions:?}");
+        let resolved = transitions.iter().filter(|t| matches!(t, Transition::Resolved { .. })).count();
+        assert_eq!(resolved, 1);
+        assert!(!tracker.is_open());
+    }
+
+    #[test]
+    fn severity_is_ranked_by_reach_first() {
+        let config = DetectConfig::default();
+        // A small spike seen by two million outranks a large one seen by 500.
+        let small_far = Severity::of(6.0, 2.0, 2_000_000, &config);
+        let large_near = Severity::of(400.0, 5.0, 500, &config);
+        assert!(small_far > large_near);
+    }
+
+    #[test]
+    fn a_rising_negative_share_is_caught_at_flat_volume() {
+        let config = DetectConfig::default();
+        let mut d = ScopeDetector::new(&config);
+        let share = |i: usize, negatives: u64| BucketCounts {
+            start: t0() + Duration::minutes(5 * i as i64),
+            negatives,
+            total: Some(40),
+            negative_reach: 0,
+        };
+        for i in 0..2 * 288 {
+            d.observe(share(i, 8 + (i % 3) as u64));
+        }
+        let fired: Vec<Option<Trigger>> = (0..3).map(|k| d.observe(share(2 * 288 + k, 22)).trigger).collect();
+        assert!(fired.contains(&Some(Trigger::Share)) || fired.contains(&Some(Trigger::Count)), "{fired:?}");
+    }
+}

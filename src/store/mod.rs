@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{params_from_iter, Connection, OpenFlags, Row};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, Row};
 
 use crate::enrich::reach::{Reach, ReachInputs};
 use crate::enrich::sentiment::{Label, Sentiment};
@@ -233,3 +233,47 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
     };
     Ok(build())
 }
+
+/// Per-bucket counts of a scope in `[from, until)`, from the per-brand index.
+pub fn bucket_counts(
+    conn: &Connection,
+    detect: &crate::detect::DetectConfig,
+    brand: &str,
+    source: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<crate::detect::BucketCounts>, StoreError> {
+    let bucket_ms = detect.bucket_ms();
+    let sql = if source.is_empty() {
+        "SELECT created_at / ?4, count(*), sum(label = 'negative'), \
+         coalesce(sum(CASE WHEN label = 'negative' THEN reach END), 0) \
+         FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
+         GROUP BY 1 ORDER BY 1"
+    } else {
+        "SELECT f.created_at / ?4, count(*), sum(f.label = 'negative'), \
+         coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach END), 0) \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
+         GROUP BY 1 ORDER BY 1"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![brand, from.timestamp_millis(), until.timestamp_millis(), bucket_ms, source], |r| {
+        let b: i64 = r.get(0)?;
+        Ok((b, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (b, total, negatives, reach) = row?;
+        let Some(start) = DateTime::from_timestamp_millis(b * bucket_ms) else {
+            continue;
+        };
+        out.push(crate::detect::BucketCounts {
+            start,
+            negatives: negatives.max(0) as u64,
+            total: Some(total.max(0) as u64),
+            negative_reach: reach.max(0) as u64,
+        });
+    }
+    Ok(out)
+}
+
