@@ -9,9 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use complaint_monitor::alert::{self, State};
 use complaint_monitor::clock::{parse_duration, Clock, Span, WallClock};
-use complaint_monitor::detect::backtest;
 use complaint_monitor::commands;
 use complaint_monitor::config::Config;
+use complaint_monitor::detect::backtest;
 use complaint_monitor::enrich::sentiment::Label;
 use complaint_monitor::export;
 use complaint_monitor::sources::replay::{self, ReplayOptions, Speed};
@@ -385,7 +385,15 @@ fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
         } => {
             let span = parse_duration(&duration).map_err(anyhow::Error::msg)?;
             let conn = store::open(&db)?;
-            let id = alert::add_silence(&conn, &brand, source.as_deref(), now, now + span, &reason, by.as_deref())?;
+            let id = alert::add_silence(
+                &conn,
+                &brand,
+                source.as_deref(),
+                now,
+                now + span,
+                &reason,
+                by.as_deref(),
+            )?;
             writeln!(out, "silence {id}: {brand} muted until {}", (now + span).to_rfc3339())?;
         }
     }

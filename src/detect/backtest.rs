@@ -48,7 +48,11 @@ pub fn run_db(
     let mut reports = Vec::new();
     let from = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let until = DateTime::<Utc>::MAX_UTC;
-    for b in config.brands.iter().filter(|b| brand.is_none_or(|n| n.eq_ignore_ascii_case(&b.name))) {
+    for b in config
+        .brands
+        .iter()
+        .filter(|b| brand.is_none_or(|n| n.eq_ignore_ascii_case(&b.name)))
+    {
         let mut scopes = vec![String::new()];
         if detect.per_source {
             let mut stmt = conn.prepare(

@@ -299,7 +299,13 @@ mod tests {
     /// eight times the night rate, and a little noise.
     fn usual(i: usize) -> u64 {
         let hour = (i % 288) / 12;
-        let base = if (13..18).contains(&hour) { 16 } else if (8..22).contains(&hour) { 6 } else { 2 };
+        let base = if (13..18).contains(&hour) {
+            16
+        } else if (8..22).contains(&hour) {
+            6
+        } else {
+            2
+        };
         base + (i * 7 % 5) as u64 / 2
     }
 
@@ -331,7 +337,11 @@ mod tests {
         for i in 0..days {
             let eval = d.observe(counts(i, usual(i), 100));
             if i >= 288 {
-                assert!(!eval.is_anomalous(), "usual bucket {i} ({} negatives) alerted: {eval:?}", usual(i));
+                assert!(
+                    !eval.is_anomalous(),
+                    "usual bucket {i} ({} negatives) alerted: {eval:?}",
+                    usual(i)
+                );
             }
         }
         // An incident at 10:00 on day five: +25 negatives a bucket.
@@ -339,8 +349,9 @@ mod tests {
         for i in days..start {
             assert!(!d.observe(counts(i, usual(i), 100)).is_anomalous());
         }
-        let first_two: Vec<bool> =
-            (start..start + 2).map(|i| d.observe(counts(i, usual(i) + 25, 100)).is_anomalous()).collect();
+        let first_two: Vec<bool> = (start..start + 2)
+            .map(|i| d.observe(counts(i, usual(i) + 25, 100)).is_anomalous())
+            .collect();
         assert!(first_two.contains(&true), "incident not found within two buckets");
     }
 
@@ -366,15 +377,24 @@ mod tests {
             let i = days + 100 + k;
             transitions.extend(tracker.observe(&d.observe(counts(i, usual(i), 10))));
         }
-        let opened = transitions.iter().filter(|t| matches!(t, Transition::Opened(_))).count();
+        let opened = transitions
+            .iter()
+            .filter(|t| matches!(t, Transition::Opened(_)))
+            .count();
         assert_eq!(opened, 1, "{transitions:?}");
         match transitions.first() {
             Some(Transition::Opened(f)) => assert_eq!(f.severity, Severity::Warning),
             other => panic!("first transition {other:?}"),
         }
-        let escalated: Vec<_> = transitions.iter().filter(|t| matches!(t, Transition::Escalated(_))).collect();
+        let escalated: Vec<_> = transitions
+            .iter()
+            .filter(|t| matches!(t, Transition::Escalated(_)))
+            .collect();
         assert_eq!(escalated.len(), 1, "{transitions:?}");
-        let resolved = transitions.iter().filter(|t| matches!(t, Transition::Resolved { .. })).count();
+        let resolved = transitions
+            .iter()
+            .filter(|t| matches!(t, Transition::Resolved { .. }))
+            .count();
         assert_eq!(resolved, 1);
         assert!(!tracker.is_open());
     }
@@ -402,6 +422,9 @@ mod tests {
             d.observe(share(i, 8 + (i % 3) as u64));
         }
         let fired: Vec<Option<Trigger>> = (0..3).map(|k| d.observe(share(2 * 288 + k, 22)).trigger).collect();
-        assert!(fired.contains(&Some(Trigger::Share)) || fired.contains(&Some(Trigger::Count)), "{fired:?}");
+        assert!(
+            fired.contains(&Some(Trigger::Share)) || fired.contains(&Some(Trigger::Count)),
+            "{fired:?}"
+        );
     }
 }

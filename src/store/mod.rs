@@ -257,10 +257,19 @@ pub fn bucket_counts(
          GROUP BY 1 ORDER BY 1"
     };
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![brand, from.timestamp_millis(), until.timestamp_millis(), bucket_ms, source], |r| {
-        let b: i64 = r.get(0)?;
-        Ok((b, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-    })?;
+    let rows = stmt.query_map(
+        params![
+            brand,
+            from.timestamp_millis(),
+            until.timestamp_millis(),
+            bucket_ms,
+            source
+        ],
+        |r| {
+            let b: i64 = r.get(0)?;
+            Ok((b, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let (b, total, negatives, reach) = row?;
@@ -276,4 +285,3 @@ pub fn bucket_counts(
     }
     Ok(out)
 }
-

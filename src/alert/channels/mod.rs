@@ -8,6 +8,8 @@ mod slack;
 mod stdout;
 mod webhook;
 
+pub use webhook::signature as webhook_signature;
+
 use std::fmt;
 use std::time::Duration;
 

@@ -1,0 +1,270 @@
+//! Spike alerts end to end: replay raises incidents into a real SQLite
+//! file, notifications go through the outbox to a real local HTTP receiver.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use complaint_monitor::alert::delivery::Dispatcher;
+use complaint_monitor::alert::{self, State};
+use complaint_monitor::config::Config;
+use complaint_monitor::detect::backtest;
+use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::store::{self, writer::Writer};
+use rusqlite::Connection;
+use wiremock::matchers::{header_exists, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn demo_feed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")
+}
+
+/// The demo config without the stdout channel (tests keep stdout quiet).
+fn quiet_config() -> Config {
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels.clear();
+    config
+}
+
+fn run(config: &Config, db: &Path) -> complaint_monitor::sources::replay::ReplaySummary {
+    let options = ReplayOptions {
+        feeds: vec![demo_feed()],
+        db: db.to_path_buf(),
+        speed: Speed::Max,
+        progress: false,
+    };
+    replay(config, &options).unwrap()
+}
+
+fn incidents(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT brand, source, state, severity, started_at, peak_at, observed, expected, reach FROM incidents ORDER BY id")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{}|{}|{}|{}|{}|{}|{}|{:.4}|{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, f64>(7)?,
+                r.get::<_, i64>(8)?
+            ))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+#[test]
+fn the_demo_feed_raises_its_incident_the_same_way_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let config = quiet_config();
+    let summary = run(&config, &a);
+    assert_eq!(summary.incidents_opened, 1, "{summary}");
+    run(&config, &b);
+    let (ia, ib) = (incidents(&a), incidents(&b));
+    assert_eq!(ia, ib);
+    assert_eq!(ia.len(), 1);
+    // Acme Air's lost-baggage wave starts at 14:00; found within two buckets.
+    let conn = store::open_read_only(&a).unwrap();
+    let incident = &alert::list_incidents(&conn, None, 10).unwrap()[0];
+    assert_eq!(incident.brand, "Acme Air");
+    let start = incident.figures.started_at.format("%H:%M").to_string();
+    assert!(start == "14:00" || start == "14:05", "started {start}");
+    assert_eq!(incident.state, State::Resolved);
+
+    // Replaying into the same database again raises nothing new.
+    let again = run(&config, &a);
+    assert_eq!(again.incidents_opened, 0);
+    assert_eq!(incidents(&a), ia);
+}
+
+#[test]
+fn backtest_over_the_database_agrees_with_the_replay_and_with_a_csv_of_the_same_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bt.db");
+    let mut config = quiet_config();
+    // A CSV carries negative counts only, so compare the count test alone.
+    config.detect.negative_share = false;
+    run(&config, &db);
+    let conn = store::open_read_only(&db).unwrap();
+    let from_db = backtest::run_db(&conn, &config, Some("Acme Air"), None).unwrap();
+    let replayed = alert::list_incidents(&conn, None, 10).unwrap();
+    assert_eq!(from_db.len(), replayed.len());
+    assert_eq!(
+        from_db[0].started_at,
+        complaint_monitor::mention::format_time(replayed[0].figures.started_at)
+    );
+
+    let series = store::bucket_counts(
+        &conn,
+        &config.detect,
+        "Acme Air",
+        "",
+        chrono::DateTime::<Utc>::MIN_UTC,
+        chrono::DateTime::<Utc>::MAX_UTC,
+    )
+    .unwrap();
+    let csv: String = std::iter::once("timestamp,value".to_string())
+        .chain(
+            series
+                .iter()
+                .map(|c| format!("{},{}", c.start.format("%Y-%m-%d %H:%M:%S"), c.negatives)),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (rows, rejected) = backtest::read_csv(&mut csv.as_bytes(), &config.detect).unwrap();
+    assert!(rejected.is_empty());
+    let from_csv = backtest::run(&config.detect, "Acme Air", None, rows);
+    let key = |r: &backtest::AlertReport| (r.started_at.clone(), r.peak_at.clone(), r.observed, r.expected);
+    assert_eq!(
+        from_db.iter().map(key).collect::<Vec<_>>(),
+        from_csv.iter().map(key).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn silenced_incidents_are_recorded_without_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let mut config = quiet_config();
+    config.alerts.channels = toml::from_str::<toml::Table>("[[c]]\nname = \"log\"\nkind = \"log\"\n").unwrap()["c"]
+        .clone()
+        .try_into()
+        .unwrap();
+    {
+        let conn = store::open(&db).unwrap();
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        alert::add_silence(
+            &conn,
+            "Acme Air",
+            None,
+            t("2026-11-20T12:00:00Z"),
+            t("2026-11-20T18:00:00Z"),
+            "known outage",
+            None,
+        )
+        .unwrap();
+    }
+    run(&config, &db);
+    let conn = store::open_read_only(&db).unwrap();
+    let incidents = alert::list_incidents(&conn, None, 10).unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert!(incidents[0].silenced);
+    let outbox: i64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    assert_eq!(outbox, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_delivery_retries_after_failures_and_is_accepted_exactly_once() {
+    let receiver = MockServer::start().await;
+    // The receiver is down for the first two attempts.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "0"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(header_exists("Idempotency-Key"))
+        .and(header_exists("X-Signature-256"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut config = quiet_config();
+    let channel = format!(
+        "name = \"hook\"\nkind = \"webhook\"\nurl = \"{}/hook\"\nsecret = \"test-secret\"\nmin_severity = \"critical\"\n",
+        receiver.uri()
+    );
+    config.alerts.channels = vec![toml::from_str(&channel).unwrap()];
+    // Replay without channels, then queue a notification for the webhook and
+    // deliver it with a fresh dispatcher, as a restarted service would from
+    // the pending outbox rows.
+    let db2 = db.clone();
+    let cfg = config.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = cfg.clone();
+        c.alerts.channels.clear();
+        run(&c, &db2)
+    })
+    .await
+    .unwrap();
+    // Reopen the incident and resolve it by hand: that queues one notice.
+    {
+        let mut conn = store::open(&db).unwrap();
+        let incident = alert::list_incidents(&conn, None, 1).unwrap().remove(0);
+        conn.execute(
+            "UPDATE incidents SET state = 'firing', resolved_at = NULL WHERE id = ?1",
+            [incident.id],
+        )
+        .unwrap();
+        alert::resolve_by_hand(
+            &mut conn,
+            &config.alerts,
+            incident.id,
+            "test",
+            Utc::now(),
+            config.detect.bucket.0,
+        )
+        .unwrap();
+    }
+    let pending: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 1);
+
+    let (writer, handle) = Writer::start(&db, 4).unwrap();
+    let dispatcher = Dispatcher::new(&config.alerts, &db, handle)
+        .unwrap()
+        .with_base_backoff(Duration::from_millis(20));
+    let stats = dispatcher
+        .drain(tokio::time::Instant::now() + Duration::from_secs(20))
+        .await
+        .unwrap();
+    drop(dispatcher);
+    tokio::task::spawn_blocking(move || writer.finish().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stats.sent, 1, "{stats:?}");
+    assert_eq!(stats.failed_attempts, 2, "{stats:?}");
+
+    let requests = receiver.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    let keys: Vec<&str> = requests
+        .iter()
+        .map(|r| r.headers["Idempotency-Key"].to_str().unwrap())
+        .collect();
+    assert!(
+        keys.iter().all(|k| *k == keys[0]),
+        "one notification, one key: {keys:?}"
+    );
+    let last = requests.last().unwrap();
+    let signature = last.headers["X-Signature-256"].to_str().unwrap();
+    assert_eq!(
+        signature,
+        complaint_monitor::alert::channels::webhook_signature("test-secret", &last.body)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&last.body).unwrap();
+    assert_eq!(body["event"], "resolved");
+    assert_eq!(body["brand"], "Acme Air");
+    assert!(!body["top_mentions"].as_array().unwrap().is_empty());
+
+    let conn = Connection::open(&db).unwrap();
+    let (status, attempts): (String, i64) = conn
+        .query_row("SELECT status, attempts FROM outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("sent", 3));
+}
