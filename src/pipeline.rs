@@ -2,8 +2,11 @@
 //! live polling later): enrich each mention, stamp it with the pipeline
 //! clock, and hand full batches to the single writer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
 
 use serde::Serialize;
 
@@ -13,7 +16,7 @@ use crate::enrich::matcher::MatcherError;
 use crate::enrich::sentiment::Label;
 use crate::enrich::{Enriched, Enricher};
 use crate::mention::Mention;
-use crate::store::writer::{NewMention, WriterGone, WriterHandle};
+use crate::store::writer::{BatchOutcome, NewMention, WriterGone, WriterHandle};
 
 /// Counts by label, in the order negative, neutral, positive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -65,6 +68,11 @@ pub struct Pipeline {
     batch: Vec<NewMention>,
     batch_size: usize,
     stats: IngestStats,
+    /// Batches sent but maybe not committed yet, with the clock time when
+    /// each was sent (every mention in it is older).
+    in_flight: VecDeque<(DateTime<Utc>, oneshot::Receiver<BatchOutcome>)>,
+    /// Clock time up to which every mention ingested is committed.
+    committed_until: Option<DateTime<Utc>>,
 }
 
 impl Pipeline {
@@ -77,6 +85,8 @@ impl Pipeline {
             batch: Vec::with_capacity(batch_size),
             batch_size,
             stats: IngestStats::default(),
+            in_flight: VecDeque::new(),
+            committed_until: None,
         })
     }
 
@@ -121,14 +131,37 @@ impl Pipeline {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
-        self.writer.send_blocking(batch)
+        let sent_at = self.clock.now();
+        let committed = self.writer.send_tracked_blocking(batch)?;
+        self.in_flight.push_back((sent_at, committed));
+        Ok(())
+    }
+
+    /// The clock time up to which everything ingested is committed, without
+    /// waiting: readers (the detector) may judge up to there.
+    pub fn committed_until(&mut self) -> Option<DateTime<Utc>> {
+        while let Some((sent_at, committed)) = self.in_flight.front_mut() {
+            match committed.try_recv() {
+                Ok(_) | Err(oneshot::error::TryRecvError::Closed) => {
+                    self.committed_until = Some(*sent_at);
+                    self.in_flight.pop_front();
+                }
+                Err(oneshot::error::TryRecvError::Empty) => break,
+            }
+        }
+        self.committed_until
     }
 
     /// Sends whatever is batched and waits until everything sent so far is
     /// committed, so readers (the detector) see it.
     pub fn sync(&mut self) -> Result<(), WriterGone> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
-        self.writer.write_blocking(batch).map(|_| ())
+        let now = self.clock.now();
+        self.writer.write_blocking(batch)?;
+        // The writer commits in order: everything sent before is in too.
+        self.in_flight.clear();
+        self.committed_until = Some(now);
+        Ok(())
     }
 
     /// A handle on the pipeline's writer, for other stages that write.

@@ -268,3 +268,47 @@ async fn webhook_delivery_retries_after_failures_and_is_accepted_exactly_once() 
         .unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", 3));
 }
+
+fn outbox_events(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT event, channel, created_at FROM outbox ORDER BY id")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{}|{}|{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?
+            ))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+#[test]
+fn repeats_fall_due_while_unacknowledged_and_tick_cadence_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fast, paced) = (dir.path().join("fast.db"), dir.path().join("paced.db"));
+    let mut config = quiet_config();
+    config.alerts.channels = vec![toml::from_str("name = \"log\"\nkind = \"log\"\n").unwrap()];
+    config.alerts.repeat_every = complaint_monitor::clock::Span(chrono::Duration::minutes(20));
+    run(&config, &fast);
+    // The same feed at 200,000 times real time: the detector ticks at every
+    // bucket instead of once a committed hour.
+    let options = ReplayOptions {
+        feeds: vec![demo_feed()],
+        db: paced.clone(),
+        speed: Speed::Factor(200_000.0),
+        progress: false,
+    };
+    replay(&config, &options).unwrap();
+    let events = outbox_events(&fast);
+    assert_eq!(events, outbox_events(&paced));
+    let count = |e: &str| events.iter().filter(|x| x.starts_with(e)).count();
+    assert_eq!(count("opened|"), 1, "{events:?}");
+    assert_eq!(count("resolved|"), 1, "{events:?}");
+    assert!(count("repeat|") >= 2, "{events:?}");
+    assert_eq!(incidents(&fast), incidents(&paced));
+}

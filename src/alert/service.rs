@@ -144,6 +144,10 @@ impl AlertService {
                 continue;
             }
             let series = bucket_counts(&self.reader, &self.detect, &brand, &source, from, closed_until)?;
+            // Each decision is stamped with the time live detection would
+            // have made it (bucket end + grace), so that how often the
+            // service ticks never changes what it records.
+            let grace = self.detect.grace.0;
             let mut transitions = Vec::new();
             let scope = &mut self.scopes[i];
             let mut padded: Vec<BucketCounts> = backtest::fill_gaps(&self.detect, series).collect();
@@ -152,11 +156,11 @@ impl AlertService {
                 report.buckets += 1;
                 let eval = scope.detector.observe(counts);
                 if let Some(t) = scope.tracker.observe(&eval) {
-                    transitions.push(t);
+                    transitions.push((counts.start + bucket + grace, t));
                 }
             }
             scope.next_bucket = Some(closed_until);
-            for t in &transitions {
+            for (_, t) in &transitions {
                 match t {
                     Transition::Opened(_) => report.opened += 1,
                     Transition::Escalated(_) => report.escalated += 1,
@@ -168,8 +172,11 @@ impl AlertService {
             let incident_id = scope.incident_id;
             let new_id = self.writer.transact_blocking(move |tx| {
                 let mut id = incident_id;
-                for t in transitions {
-                    id = apply(tx, &alerts, &brand, &source, id, t, now, bucket)?;
+                for (at, t) in transitions {
+                    if let Some(open) = id {
+                        queue_due_repeats(tx, &alerts, open, at, bucket)?;
+                    }
+                    id = apply(tx, &alerts, &brand, &source, id, t, at, bucket)?;
                 }
                 tx.execute(
                     "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
@@ -226,8 +233,8 @@ impl AlertService {
         Ok(())
     }
 
-    /// Queues a repeat notice for each incident still firing, unacknowledged,
-    /// `repeat_every` after its last notice.
+    /// Queues the repeat notices due by `now` for every incident still
+    /// firing unacknowledged.
     fn queue_repeats(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let due_before = ms(now - self.alerts.repeat_every.0);
         let ids: Vec<i64> = {
@@ -245,16 +252,41 @@ impl AlertService {
         self.writer.transact_blocking(move |tx| {
             let mut queued = 0;
             for id in ids {
-                let incident = super::get_incident(tx, id)?;
-                // Re-check inside the transaction: staff may have acknowledged it.
-                if incident.state == State::Firing {
-                    notify(tx, &alerts, &incident, Event::Repeat, now, bucket)?;
-                    queued += 1;
-                }
+                queued += queue_due_repeats(tx, &alerts, id, now, bucket)?;
             }
             Ok(queued)
         })
     }
+}
+
+/// Most repeat notices queued for one incident at once (a service that was
+/// down for days sends a few reminders, not hundreds).
+const MAX_REPEATS_AT_ONCE: u64 = 3;
+
+/// Queues each repeat notice of incident `id` that fell due by `until`, each
+/// stamped `repeat_every` after the previous notice; stops once staff
+/// acknowledged or resolved it.
+fn queue_due_repeats(
+    tx: &Transaction,
+    alerts: &AlertsConfig,
+    id: i64,
+    until: DateTime<Utc>,
+    bucket: Duration,
+) -> Result<u64, StoreError> {
+    let mut queued = 0;
+    while queued < MAX_REPEATS_AT_ONCE {
+        let incident = super::get_incident(tx, id)?;
+        let Some(last) = incident.last_notified_at else {
+            break;
+        };
+        let due = last + alerts.repeat_every.0;
+        if incident.state != State::Firing || incident.silenced || due > until {
+            break;
+        }
+        notify(tx, alerts, &incident, Event::Repeat, due, bucket)?;
+        queued += 1;
+    }
+    Ok(queued)
 }
 
 /// Appends zero buckets so the series reaches `until` (a quiet stretch at

@@ -121,12 +121,7 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
                 &mut detection,
             )?;
         }
-        // Judge the last bucket too: the replay's end closes it.
-        if let Some(last) = detection.last_seen {
-            let end = last + config.detect.bucket.0 + config.detect.grace.0;
-            clock.advance_to(end);
-            detection.tick(&mut pipeline, clock.now(), true)?;
-        }
+        detection.finish(&mut pipeline, &clock)?;
         Ok(())
     })();
     progress.bar.finish_and_clear();
@@ -181,13 +176,18 @@ fn deliver(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> any
     Ok(stats)
 }
 
-/// Spike detection driven by the replay's virtual clock: each time a bucket
-/// closes, what was ingested is committed and the alert service judges it.
+/// Spike detection driven by the replay's virtual clock. The detector may
+/// only judge what is committed; at full speed it follows the writer's
+/// progress without waiting for it (so ingestion stays pipelined) and ticks
+/// once a virtual hour has been committed, judging every bucket closed since;
+/// paced replays wait for the writer at every bucket. Decisions are stamped
+/// with bucket times, so the cadence does not change what is recorded.
 struct Detection {
     service: AlertService,
     bucket: chrono::Duration,
     grace: chrono::Duration,
-    closed_until: Option<DateTime<Utc>>,
+    every_bucket: bool,
+    judged_until: Option<DateTime<Utc>>,
     last_seen: Option<DateTime<Utc>>,
     report: TickReport,
 }
@@ -198,26 +198,53 @@ impl Detection {
             service: AlertService::start(config, &options.db, pipeline.writer())?,
             bucket: config.detect.bucket.0,
             grace: config.detect.grace.0,
-            closed_until: None,
+            every_bucket: options.speed != Speed::Max,
+            judged_until: None,
             last_seen: None,
             report: TickReport::default(),
         })
     }
 
-    fn tick(&mut self, pipeline: &mut Pipeline, now: DateTime<Utc>, force: bool) -> anyhow::Result<()> {
+    fn closed_by(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let bucket_ms = self.bucket.num_milliseconds().max(1);
         let closed_ms = (now - self.grace).timestamp_millis().div_euclid(bucket_ms) * bucket_ms;
-        let closed = DateTime::from_timestamp_millis(closed_ms).unwrap_or(now);
-        if !force && self.closed_until.is_some_and(|c| c >= closed) {
+        DateTime::from_timestamp_millis(closed_ms).unwrap_or(now)
+    }
+
+    /// Called after each mention; `now` is the clock.
+    fn after_mention(&mut self, pipeline: &mut Pipeline, now: DateTime<Utc>) -> anyhow::Result<()> {
+        self.last_seen = Some(now);
+        let Some(judged) = self.judged_until else {
+            self.judged_until = Some(self.closed_by(now));
+            return Ok(());
+        };
+        if self.every_bucket {
+            if self.closed_by(now) > judged {
+                pipeline.sync()?;
+                self.tick(now)?;
+            }
             return Ok(());
         }
-        if self.closed_until.is_none() && !force {
-            // The first mention: nothing has closed yet.
-            self.closed_until = Some(closed);
-            return Ok(());
+        if let Some(committed) = pipeline.committed_until() {
+            if self.closed_by(committed) >= judged + chrono::Duration::hours(1) {
+                self.tick(committed)?;
+            }
         }
-        self.closed_until = Some(closed);
-        pipeline.sync()?;
+        Ok(())
+    }
+
+    /// Judges everything: the replay's end closes the last bucket.
+    fn finish(&mut self, pipeline: &mut Pipeline, clock: &VirtualClock) -> anyhow::Result<()> {
+        if let Some(last) = self.last_seen {
+            clock.advance_to(last + self.bucket + self.grace);
+            pipeline.sync()?;
+            self.tick(clock.now())?;
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        self.judged_until = Some(self.closed_by(now));
         let r = self.service.tick(now)?;
         self.report.buckets += r.buckets;
         self.report.opened += r.opened;
@@ -284,8 +311,7 @@ fn replay_feed(
             }
         };
         clock.advance_to(mention.created_at);
-        detection.last_seen = Some(clock.now());
-        detection.tick(pipeline, clock.now(), false)?;
+        detection.after_mention(pipeline, clock.now())?;
         if pacer.wait_for(mention.created_at) {
             pipeline.flush()?;
         }

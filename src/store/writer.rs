@@ -40,7 +40,12 @@ pub struct WriterStats {
     pub transactions: u64,
 }
 
-type Job = Box<dyn FnOnce(&Transaction) -> Result<(), StoreError> + Send>;
+/// What the writer calls once it knows whether a job's transaction committed.
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A job runs in a transaction and says whether to commit it, and how to
+/// answer its caller once that is done (never before: a caller that reads
+/// right after must see the change).
+type Job = Box<dyn FnOnce(&Transaction) -> (bool, Reply) + Send>;
 
 /// A unit of work for the writer thread.
 enum Work {
@@ -71,6 +76,21 @@ impl WriterHandle {
     pub fn send_blocking(&self, mentions: Vec<NewMention>) -> Result<(), WriterGone> {
         let work = Work::Mentions { mentions, done: None };
         self.queue.blocking_send(work).map_err(|_| WriterGone)
+    }
+
+    /// Queues a batch, waiting while the queue is full, and returns a
+    /// receiver that is answered once the batch is committed.
+    pub fn send_tracked_blocking(
+        &self,
+        mentions: Vec<NewMention>,
+    ) -> Result<oneshot::Receiver<BatchOutcome>, WriterGone> {
+        let (done, committed) = oneshot::channel();
+        let work = Work::Mentions {
+            mentions,
+            done: Some(done),
+        };
+        self.queue.blocking_send(work).map_err(|_| WriterGone)?;
+        Ok(committed)
     }
 
     /// Queues a batch and waits until it is committed, from a thread outside
@@ -128,15 +148,18 @@ fn job_work<T: Send + 'static>(
     job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
     done: oneshot::Sender<Result<T, StoreError>>,
 ) -> Work {
-    Work::Job(Box::new(move |tx| {
-        let result = job(tx);
-        let failed = result.is_err();
-        let _ = done.send(result);
-        // The caller has the error; the writer only has to roll back.
-        if failed {
-            Err(StoreError::Invalid("job failed".into()))
-        } else {
-            Ok(())
+    Work::Job(Box::new(move |tx| match job(tx) {
+        Ok(value) => {
+            let reply: Reply = Box::new(move |committed| {
+                let _ = done.send(committed.map(|()| value));
+            });
+            (true, reply)
+        }
+        Err(e) => {
+            let reply: Reply = Box::new(move |_| {
+                let _ = done.send(Err(e));
+            });
+            (false, reply)
         }
     }))
 }
@@ -178,10 +201,15 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
         let mut group = match first {
             Work::Job(job) => {
                 let tx = conn.transaction()?;
-                // A failed job's transaction is dropped, which rolls it back.
-                if job(&tx).is_ok() {
-                    tx.commit()?;
-                    stats.transactions += 1;
+                let (commit, reply) = job(&tx);
+                if commit {
+                    let committed = tx.commit().map_err(StoreError::from);
+                    stats.transactions += u64::from(committed.is_ok());
+                    reply(committed);
+                } else {
+                    // Dropping the transaction rolls the failed job back.
+                    drop(tx);
+                    reply(Ok(()));
                 }
                 continue;
             }
