@@ -127,19 +127,27 @@ fn main() {
     let mut series_count = 120usize;
     let mut seed = 1u64;
     let mut csv_dir: Option<String> = None;
+    let mut explain = false;
+    let mut p_value: Option<f64> = None;
+    let mut min_ratio: Option<f64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--series" => series_count = args.next().and_then(|v| v.parse().ok()).unwrap_or(series_count),
             "--seed" => seed = args.next().and_then(|v| v.parse().ok()).unwrap_or(seed),
             "--csv-dir" => csv_dir = args.next(),
+            "--explain" => explain = true,
+            "--p-value" => p_value = args.next().and_then(|v| v.parse().ok()),
+            "--min-ratio" => min_ratio = args.next().and_then(|v| v.parse().ok()),
             other => {
                 eprintln!("unknown argument {other}");
                 std::process::exit(2);
             }
         }
     }
-    let config = DetectConfig::default();
+    let mut config = DetectConfig::default();
+    config.p_value = p_value.unwrap_or(config.p_value);
+    config.min_ratio = min_ratio.unwrap_or(config.min_ratio);
     let t0: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().expect("valid date");
     let bucket = Duration::minutes(BUCKET_MIN);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -206,13 +214,27 @@ fn main() {
                 delays.push(a - lo);
             }
         }
-        for &a in &starts {
+        for (k, &a) in starts.iter().enumerate() {
             let explained = series
                 .incidents
                 .iter()
                 .any(|i| a >= i.start as i64 && a <= (i.start + i.len) as i64 + 6);
             if !explained {
                 false_alerts += 1;
+                if explain {
+                    let day = a / per_day;
+                    let r = &alerts[k];
+                    eprintln!(
+                        "false alert: base {:.2} day {day} ({}) hour {} observed {} expected {:.1} peak {}/{:.1}",
+                        series.base,
+                        if day % 7 >= 5 { "weekend" } else { "weekday" },
+                        (a % per_day) / 12,
+                        r.observed,
+                        r.expected,
+                        r.peak_observed,
+                        r.peak_expected
+                    );
+                }
             }
         }
     }
@@ -220,7 +242,10 @@ fn main() {
     let median = delays.get(delays.len() / 2).copied().unwrap_or(-1);
     let p90 = delays.get(delays.len() * 9 / 10).copied().unwrap_or(-1);
     let within_two = delays.iter().filter(|&&d| d <= 1).count();
-    println!("series: {series_count} x {WEEKS} weeks of {BUCKET_MIN}-minute buckets (seed {seed})");
+    println!(
+        "series: {series_count} x {WEEKS} weeks of {BUCKET_MIN}-minute buckets (seed {seed}); p_value {}, min_ratio {}",
+        config.p_value, config.min_ratio
+    );
     println!(
         "incidents: {total_incidents}, found {found} (recall {:.1}%), found within two buckets {:.1}%",
         100.0 * found as f64 / total_incidents.max(1) as f64,

@@ -112,8 +112,11 @@ impl Baseline {
         };
         let per_day = 24.0 * self.buckets_per_hour;
         if !anomalous {
+            // Dispersion is estimated from the raw count (clipping it would
+            // hide exactly the spread being measured); one bucket's say is capped.
             let mu = expected.mean.max(1.0);
-            let excess = ((x - expected.mean).powi(2) - expected.mean) / (mu * mu);
+            let raw = negatives as f64;
+            let excess = ((raw - expected.mean).powi(2) - expected.mean) / (mu * mu);
             self.phi += (excess.clamp(0.0, 3.0) - self.phi) / per_day;
             if let Some(total) = total {
                 let decay = 1.0 - 1.0 / (7.0 * per_day);

@@ -26,7 +26,7 @@ pub struct DetectConfig {
     /// Width of a counting bucket.
     pub bucket: Span,
     /// Window lengths tested, in buckets: 1 catches sharp spikes, 3 one spread
-    /// over a quarter of an hour (with 5-minute buckets).
+    /// over a quarter of an hour, 6 and 12 slow ramps (with 5-minute buckets).
     pub windows: Vec<u32>,
     /// History a scope needs before it may alert.
     pub warmup: Span,
@@ -61,9 +61,9 @@ impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
             bucket: Span(Duration::minutes(5)),
-            windows: vec![1, 3],
+            windows: vec![1, 3, 6, 12],
             warmup: Span(Duration::days(1)),
-            p_value: 1e-4,
+            p_value: 1e-5,
             min_count: 5,
             min_ratio: 2.0,
             negative_share: true,
@@ -279,8 +279,12 @@ impl ScopeDetector {
         if warming_up {
             eval.trigger = None;
         }
+        // An empty bucket where many were expected is most likely a gap in
+        // the data (a source down), not a quiet spell: learning it would drag
+        // the baseline down and make the return to normal look like a spike.
+        let gap = counts.negatives == 0 && stats::zero_probability(expectation.mean, expectation.phi) < 1e-3;
         self.baseline
-            .learn(counts.start, counts.negatives, counts.total, eval.is_anomalous());
+            .learn(counts.start, counts.negatives, counts.total, eval.is_anomalous() || gap);
         eval
     }
 }

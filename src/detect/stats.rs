@@ -35,6 +35,17 @@ pub fn count_upper_tail(k: u64, mean: f64, phi: f64) -> f64 {
     (1.0 - lower).clamp(0.0, 1.0)
 }
 
+/// `P(X = 0)` under the same distribution as [`count_upper_tail`].
+pub fn zero_probability(mean: f64, phi: f64) -> f64 {
+    let mean = mean.max(0.0);
+    if phi <= 1e-9 {
+        (-mean).exp()
+    } else {
+        let r = 1.0 / phi;
+        (r * (r / (r + mean)).ln()).exp()
+    }
+}
+
 /// `P(X >= k)` for a binomial with `n` trials and success probability `p`.
 pub fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
     if k == 0 {
