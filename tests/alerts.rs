@@ -15,6 +15,9 @@ use rusqlite::Connection;
 use wiremock::matchers::{header_exists, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/smtp.rs"]
+mod smtp;
+
 fn demo_feed() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")
 }
@@ -179,50 +182,13 @@ async fn webhook_delivery_retries_after_failures_and_is_accepted_exactly_once() 
         .mount(&receiver)
         .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
     let mut config = quiet_config();
     let channel = format!(
         "name = \"hook\"\nkind = \"webhook\"\nurl = \"{}/hook\"\nsecret = \"test-secret\"\nmin_severity = \"critical\"\n",
         receiver.uri()
     );
     config.alerts.channels = vec![toml::from_str(&channel).unwrap()];
-    // Replay without channels, then queue a notification for the webhook and
-    // deliver it with a fresh dispatcher, as a restarted service would from
-    // the pending outbox rows.
-    let db2 = db.clone();
-    let cfg = config.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut c = cfg.clone();
-        c.alerts.channels.clear();
-        run(&c, &db2)
-    })
-    .await
-    .unwrap();
-    // Reopen the incident and resolve it by hand: that queues one notice.
-    {
-        let mut conn = store::open(&db).unwrap();
-        let incident = alert::list_incidents(&conn, None, 1).unwrap().remove(0);
-        conn.execute(
-            "UPDATE incidents SET state = 'firing', resolved_at = NULL WHERE id = ?1",
-            [incident.id],
-        )
-        .unwrap();
-        alert::resolve_by_hand(
-            &mut conn,
-            &config.alerts,
-            incident.id,
-            "test",
-            Utc::now(),
-            config.detect.bucket.0,
-        )
-        .unwrap();
-    }
-    let pending: i64 = Connection::open(&db)
-        .unwrap()
-        .query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(pending, 1);
+    let (_dir, db) = db_with_one_queued_notice(&config).await;
 
     let (writer, handle) = Writer::start(&db, 4).unwrap();
     let dispatcher = Dispatcher::new(&config.alerts, &db, handle)
@@ -267,6 +233,82 @@ async fn webhook_delivery_retries_after_failures_and_is_accepted_exactly_once() 
         })
         .unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", 3));
+}
+
+/// A database holding the demo incident with one resolution notice queued
+/// for `config`'s channels, as a service that stopped before delivering
+/// would leave it.
+async fn db_with_one_queued_notice(config: &Config) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("queued.db");
+    let (db2, cfg) = (db.clone(), config.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut without_channels = cfg;
+        without_channels.alerts.channels.clear();
+        run(&without_channels, &db2)
+    })
+    .await
+    .unwrap();
+    // Reopen the incident and resolve it by hand: that queues one notice.
+    let mut conn = store::open(&db).unwrap();
+    let incident = alert::list_incidents(&conn, None, 1).unwrap().remove(0);
+    conn.execute(
+        "UPDATE incidents SET state = 'firing', resolved_at = NULL WHERE id = ?1",
+        [incident.id],
+    )
+    .unwrap();
+    alert::resolve_by_hand(
+        &mut conn,
+        &config.alerts,
+        incident.id,
+        "test",
+        Utc::now(),
+        config.detect.bucket.0,
+    )
+    .unwrap();
+    let pending: i64 = conn
+        .query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 1);
+    (dir, db)
+}
+
+async fn deliver(config: &Config, db: &Path) -> complaint_monitor::alert::delivery::DeliveryStats {
+    let (writer, handle) = Writer::start(db, 4).unwrap();
+    let dispatcher = Dispatcher::new(&config.alerts, db, handle)
+        .unwrap()
+        .with_base_backoff(Duration::from_millis(20));
+    let stats = dispatcher
+        .drain(tokio::time::Instant::now() + Duration::from_secs(20))
+        .await
+        .unwrap();
+    drop(dispatcher);
+    tokio::task::spawn_blocking(move || writer.finish().unwrap())
+        .await
+        .unwrap();
+    stats
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_goes_to_a_local_smtp_receiver_once_after_a_transient_refusal() {
+    let receiver = smtp::Receiver::start(1).await;
+    let mut config = quiet_config();
+    let channel = format!(
+        "name = \"mail\"\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\n\
+         from = \"Monitor <monitor@example.test>\"\nto = [\"care@example.test\"]\n",
+        receiver.port
+    );
+    config.alerts.channels = vec![toml::from_str(&channel).unwrap()];
+    let (_dir, db) = db_with_one_queued_notice(&config).await;
+    let stats = deliver(&config, &db).await;
+    assert_eq!((stats.sent, stats.failed_attempts), (1, 1), "{stats:?}");
+    let messages = receiver.messages();
+    assert_eq!(messages.len(), 1, "accepted exactly once");
+    let m = &messages[0];
+    assert!(m.contains("Subject: [CRITICAL] Acme Air: spike resolved"), "{m}");
+    assert!(m.contains("Message-ID: <cm-"), "{m}");
+    assert!(m.contains("Largest reach first"), "{m}");
+    assert!(m.contains("RCPT:<care@example.test>"), "{m}");
 }
 
 fn outbox_events(db: &Path) -> Vec<String> {

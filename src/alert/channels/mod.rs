@@ -3,11 +3,13 @@
 //! failed for now (retry, perhaps after a time the receiver named), or failed
 //! for good.
 
+mod email;
 mod log;
 mod slack;
 mod stdout;
 mod webhook;
 
+pub use email::EmailTls;
 pub use webhook::signature as webhook_signature;
 
 use std::fmt;
@@ -30,6 +32,8 @@ pub enum ChannelKind {
     Webhook,
     /// A Slack incoming-webhook message with blocks.
     Slack,
+    /// A plain-text email over SMTP.
+    Email,
 }
 
 /// A secret from the config (normally `${ENV_VAR}`), never printed.
@@ -71,6 +75,23 @@ pub struct ChannelConfig {
     /// Time allowed for one delivery attempt.
     #[serde(default = "default_timeout")]
     pub timeout: Span,
+    /// Email: the SMTP server, its port (default by `tls`: 587, 465 or 25),
+    /// how the connection is secured, and the credentials (use `${ENV_VAR}`).
+    #[serde(default)]
+    pub smtp_host: Option<String>,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default)]
+    pub tls: Option<EmailTls>,
+    #[serde(default)]
+    pub username: Option<Secret>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// Email: sender and recipients.
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
 }
 
 fn lowest_severity() -> Severity {
@@ -101,6 +122,17 @@ impl ChannelConfig {
                 }
                 Some(_) => {}
             },
+            ChannelKind::Email => {
+                if self.smtp_host.is_none() {
+                    problems.push(("smtp_host", "is required for email".to_string()));
+                }
+                if self.from.is_none() {
+                    problems.push(("from", "is required for email".to_string()));
+                }
+                if self.to.is_empty() {
+                    problems.push(("to", "needs at least one address".to_string()));
+                }
+            }
             ChannelKind::Log | ChannelKind::Stdout => {}
         }
         problems
@@ -130,6 +162,7 @@ pub enum Channel {
     Stdout,
     Webhook(webhook::Webhook),
     Slack(slack::Slack),
+    Email(Box<email::Email>),
 }
 
 impl Channel {
@@ -152,6 +185,7 @@ impl Channel {
                 timeout,
             )),
             ChannelKind::Slack => Channel::Slack(slack::Slack::new(http.clone(), url()?, timeout)),
+            ChannelKind::Email => Channel::Email(Box::new(email::Email::new(config, timeout)?)),
         })
     }
 
@@ -161,6 +195,7 @@ impl Channel {
             Channel::Stdout => stdout::send(payload),
             Channel::Webhook(w) => w.send(payload, key).await,
             Channel::Slack(s) => s.send(notification).await,
+            Channel::Email(e) => e.send(notification, key).await,
         }
     }
 }
