@@ -93,9 +93,131 @@ fn check_config_reports_every_problem_and_fails() {
         "{err}"
     );
 
+    // The example's secrets come from the environment.
+    let secrets = [
+        ("WEBHOOK_SECRET", "s3cret-hmac-key"),
+        ("SLACK_WEBHOOK_URL", "https://hooks.slack.test/services/T0/B0/XYZ"),
+        ("SMTP_USERNAME", "monitor"),
+        ("SMTP_PASSWORD", "hunter2-smtp"),
+    ];
     for shipped in ["config/example.toml", "config/demo.toml"] {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(shipped).exists());
-        let out = cli(&["check-config", shipped]);
+        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(["check-config", shipped])
+            .envs(secrets)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{shipped}: {}", stderr(&out));
+        for (_, secret) in secrets {
+            assert!(!stdout(&out).contains(secret) && !stderr(&out).contains(secret));
+        }
     }
+    let out = cli(&["check-config", "config/example.toml"]);
+    assert!(!out.status.success(), "unset secrets are reported");
+    assert!(stderr(&out).contains("alerts.channels[1].secret: environment variable WEBHOOK_SECRET is not set"));
+}
+
+#[test]
+fn alerts_can_be_listed_acknowledged_resolved_and_silenced_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("alerts.db");
+    let db = db.to_str().unwrap();
+    let out = cli(&["replay", "fixtures/demo/feed.jsonl", "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The stdout channel printed the notifications as JSON lines, then the summary.
+    let printed = stdout(&out);
+    let events: Vec<serde_json::Value> = printed
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        events.first().map(|e| e["event"].clone()),
+        Some("opened".into()),
+        "{printed}"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e["top_mentions"].as_array().is_some_and(|m| !m.is_empty())));
+    assert!(printed.contains("1 opened, 1 resolved"), "{printed}");
+
+    let out = cli(&["alerts", "list", "--db", db, "--json"]);
+    let listed: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["state"], "resolved");
+    let id = listed[0]["id"].to_string();
+
+    // Acknowledging needs a firing incident; a resolved one is refused clearly.
+    let out = cli(&["alerts", "ack", &id, "--by", "sam", "--db", db]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is resolved, not firing"), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute("UPDATE incidents SET state = 'firing'", []).unwrap();
+    let out = cli(&["alerts", "ack", &id, "--by", "sam", "--note", "on it", "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(&["alerts", "show", &id, "--db", db]);
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["incident"]["acknowledged_by"], "sam");
+    assert_eq!(shown["incident"]["ack_note"], "on it");
+    assert_eq!(shown["top_mentions"].as_array().unwrap().len(), 5);
+    let out = cli(&["alerts", "resolve", &id, "--by", "sam", "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let state: String = conn.query_row("SELECT state FROM incidents", [], |r| r.get(0)).unwrap();
+    assert_eq!(state, "resolved");
+
+    let out = cli(&[
+        "alerts",
+        "silence",
+        "--brand",
+        "Acme Air",
+        "--for",
+        "2h",
+        "--reason",
+        "planned outage",
+        "--db",
+        db,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let silences: i64 = conn
+        .query_row("SELECT count(*) FROM silences", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(silences, 1);
+    let out = cli(&[
+        "alerts", "silence", "--brand", "Acme Air", "--for", "2 hours", "--reason", "x", "--db", db,
+    ]);
+    assert!(!out.status.success());
+
+    let out = cli(&["backtest", "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reports: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(reports.len(), 1);
+    for key in ["brand", "started_at", "peak_at", "observed", "expected", "severity"] {
+        assert!(reports[0].get(key).is_some(), "backtest line lacks {key}");
+    }
+}
+
+#[test]
+fn backtest_reads_a_csv_and_names_its_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("series.csv");
+    let mut text = String::from("timestamp,value\n");
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
+    for i in 0..(3 * 288) {
+        let t = start + chrono::Duration::minutes(5 * i);
+        let value = if (2 * 288 + 100..2 * 288 + 106).contains(&i) {
+            40
+        } else {
+            3 + (i % 3)
+        };
+        text.push_str(&format!("{},{value}\n", t.format("%Y-%m-%d %H:%M:%S")));
+    }
+    text.push_str("garbage,row\n");
+    std::fs::write(&csv, text).unwrap();
+    let out = cli(&["backtest", "--csv", csv.to_str().unwrap(), "--brand", "Acme Air"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reports: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(reports.len(), 1, "{}", stdout(&out));
+    assert_eq!(reports[0]["started_at"], "2026-11-03T08:20:00Z");
+    assert!(stderr(&out).contains(":866: rejected:"), "{}", stderr(&out));
 }
