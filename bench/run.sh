@@ -3,8 +3,11 @@
 # Prints a table and writes bench/results/latest.json.
 #   sentiment: our VADER vs the reference vaderSentiment 3.3.2 (installed into a
 #              throwaway virtual environment), one thread, same texts.
-#   replay:    end-to-end replay of generated feeds of 10k, 100k and 1M mentions
-#              into fresh SQLite files, with peak RSS.
+#   replay:    end-to-end replay (parse, match, score, reach, store, detect) of
+#              generated feeds of 10k, 100k and 1M mentions into fresh SQLite
+#              files, with peak RSS; and the ceiling: the same rows stored by the
+#              same writer with the same schema and batching, enriched beforehand.
+#   matching:  brand matching against 10, 100 and 1,000 brands of 10 terms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -12,7 +15,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 results=()
 
-cargo build --release --quiet --example bench_sentiment --example gen_feed --bin complaint-monitor
+cargo build --release --quiet --example bench_sentiment --example gen_feed --example bench_store \
+  --example bench_matching --bin complaint-monitor
 
 if [[ $what == sentiment || $what == all ]]; then
   python3 bench/gen_texts.py 20000 7 > "$work/texts.jsonl"
@@ -44,15 +48,31 @@ if [[ $what == replay || $what == all ]]; then
     /usr/bin/time -v -o "$work/time.txt" ./target/release/complaint-monitor replay "$work/feed.jsonl" \
       --db "$work/replay.db" --json > "$work/summary.json" 2>/dev/null
     rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/time.txt")
-    results+=("$(python3 - "$work/summary.json" "$rss_kb" "$n" <<'PY'
+    rm -f "$work/ceiling.db"*
+    ./target/release/examples/bench_store "$work/feed.jsonl" "$work/ceiling.db" > "$work/ceiling.json"
+    results+=("$(python3 - "$work/summary.json" "$rss_kb" "$n" "$work/ceiling.json" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))
+# The demo config's stdout channel prints notifications first; the summary is last.
+s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+c = json.load(open(sys.argv[4]))
+stored_per_s = s["stored"] / s["elapsed_seconds"]
 print(json.dumps({"bench": "replay", "mentions": int(sys.argv[3]), "lines": s["lines"], "stored": s["stored"],
-                  "lines_per_s": round(s["lines_per_second"]), "peak_rss_mb": round(int(sys.argv[2]) / 1024, 1)}))
+                  "lines_per_s": round(s["lines_per_second"]), "stored_per_s": round(stored_per_s),
+                  "ceiling_rows_per_s": round(c["rows_per_second"]),
+                  "ceiling_over_pipeline": round(c["rows_per_second"] / stored_per_s, 2),
+                  "peak_rss_mb": round(int(sys.argv[2]) / 1024, 1)}))
 PY
 )")
     echo "${results[-1]}"
   done
+fi
+
+if [[ $what == matching || $what == all ]]; then
+  ./target/release/examples/gen_feed --mentions 100000 --no-faults --out "$work/match.jsonl"
+  while read -r line; do
+    results+=("$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["bench"]="matching"; print(json.dumps(r))' "$line")")
+    echo "${results[-1]}"
+  done < <(./target/release/examples/bench_matching "$work/match.jsonl")
 fi
 
 mkdir -p bench/results
@@ -73,7 +93,10 @@ for r in d["results"]:
     if r["bench"] == "sentiment":
         ref = r.get("reference_per_s", "skipped")
         print(f"sentiment  {r['texts']:>9} texts  ours {r['ours_per_s']:>9}/s  reference {ref}/s  ratio {r.get('ratio', '-')}x  divergent {r.get('divergent', '-')}")
+    elif r["bench"] == "replay":
+        print(f"replay     {r['mentions']:>9} mentions  {r['lines_per_s']:>9} lines/s  {r['stored_per_s']:>9} stored/s  "
+              f"ceiling {r['ceiling_rows_per_s']:>9} rows/s (ceiling/pipeline {r['ceiling_over_pipeline']})  peak RSS {r['peak_rss_mb']} MB")
     else:
-        print(f"replay     {r['mentions']:>9} mentions  {r['lines_per_s']:>9} lines/s  peak RSS {r['peak_rss_mb']} MB")
+        print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s")
 print("written to bench/results/latest.json")
 PY

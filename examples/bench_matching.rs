@@ -1,0 +1,67 @@
+//! Brand matching throughput against 10, 100 and 1,000 brands of 10
+//! keywords each, for `bench/run.sh`. One thread, a fixed set of texts.
+//!
+//! usage: bench_matching FEED
+//! Prints one JSON object per brand count: brands, texts, texts_per_second.
+
+use std::io::{BufRead, BufReader};
+use std::time::Instant;
+
+use complaint_monitor::config::BrandConfig;
+use complaint_monitor::enrich::matcher::BrandMatcher;
+use complaint_monitor::mention::Mention;
+
+/// `n` brands: the two the feed talks about plus made-up ones, each with a
+/// phrase, a single word, a handle, a hashtag and more phrases (10 terms).
+fn brands(n: usize) -> Vec<BrandConfig> {
+    (0..n)
+        .map(|i| {
+            let (name, stem) = match i {
+                0 => ("Acme Air".to_string(), "acme air".to_string()),
+                1 => ("Globex Bank".to_string(), "globex bank".to_string()),
+                _ => (format!("Brand {i}"), format!("brandname{i}")),
+            };
+            let tag = stem.replace(' ', "");
+            BrandConfig {
+                name,
+                keywords: vec![
+                    stem.clone(),
+                    format!("{stem} app"),
+                    format!("{stem} support"),
+                    format!("{stem} card"),
+                    format!("{tag}help"),
+                    format!("{stem} store"),
+                ],
+                handles: vec![format!("@{tag}"), format!("@{tag}help")],
+                hashtags: vec![format!("#{tag}"), format!("#{tag}fail")],
+                exclude: vec![],
+            }
+        })
+        .collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let feed = std::env::args().nth(1).ok_or("usage: bench_matching FEED")?;
+    let texts: Vec<String> = BufReader::new(std::fs::File::open(feed)?)
+        .split(b'\n')
+        .filter_map(|l| l.ok())
+        .filter_map(|l| Mention::from_feed_line(&l).ok())
+        .map(|m| m.text)
+        .take(100_000)
+        .collect();
+    for n in [10, 100, 1000] {
+        let matcher = BrandMatcher::new(&brands(n))?;
+        let mut matched = 0usize;
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let started = Instant::now();
+            matched = texts.iter().filter(|t| !matcher.matches(t).is_empty()).count();
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        println!(
+            "{}",
+            serde_json::json!({"brands": n, "texts": texts.len(), "matched": matched, "texts_per_second": texts.len() as f64 / best})
+        );
+    }
+    Ok(())
+}
