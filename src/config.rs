@@ -29,6 +29,8 @@ pub struct Config {
     pub detect: crate::detect::DetectConfig,
     #[serde(default)]
     pub alerts: crate::alert::AlertsConfig,
+    #[serde(default)]
+    pub digest: crate::digest::DigestConfig,
 }
 
 /// One watched brand. This table's shape is a contract with users' configs.
@@ -265,6 +267,9 @@ impl Config {
         }
         for (key, message) in self.detect.problems() {
             problem(format!("detect.{key}"), &message);
+        }
+        for (key, message) in self.digest.problems() {
+            problem(format!("digest.{key}"), &message);
         }
         let mut channel_names = BTreeMap::new();
         for (i, channel) in self.alerts.channels.iter().enumerate() {

@@ -28,6 +28,8 @@
 //!   its delivery through channels (log, stdout, webhook, Slack).
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
 //!   read queries.
+//! * [`digest`]: the daily summary for managers (compute, then render as
+//!   Markdown, HTML or JSON).
 //! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
@@ -37,6 +39,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod digest;
 pub mod enrich;
 pub mod export;
 pub mod mention;

@@ -12,6 +12,7 @@ use complaint_monitor::clock::{parse_duration, Clock, Span, WallClock};
 use complaint_monitor::commands;
 use complaint_monitor::config::Config;
 use complaint_monitor::detect::backtest;
+use complaint_monitor::digest;
 use complaint_monitor::enrich::sentiment::Label;
 use complaint_monitor::export;
 use complaint_monitor::sources::replay::{self, ReplayOptions, Speed};
@@ -110,6 +111,27 @@ enum Command {
         #[arg(long)]
         bucket: Option<String>,
     },
+    /// The daily digest of one calendar day: volume, sentiment, NPS,
+    /// incidents, top negative mentions, complaints, sources.
+    Digest {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        brand: Option<String>,
+        /// YYYY-MM-DD (default: yesterday in the time zone).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// IANA time zone (default: the config's `digest.tz`).
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long, value_enum, default_value_t = DigestFormat::Md)]
+        format: DigestFormat,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Work with incidents: list, show, acknowledge, resolve, silence.
     Alerts {
         #[command(subcommand)]
@@ -179,6 +201,13 @@ enum AlertsAction {
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportFormat {
     Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DigestFormat {
+    Md,
+    Html,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -309,6 +338,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Alerts { action } => return alerts(action),
+        Command::Digest {
+            db,
+            config,
+            brand,
+            date,
+            tz,
+            format,
+            out,
+        } => {
+            let config = Config::load_or_demo(config.as_ref())?;
+            let tz = tz.unwrap_or_else(|| config.digest.tz.clone());
+            let zone: chrono_tz::Tz = tz
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone (e.g. Europe/London)"))?;
+            let date = date.unwrap_or_else(|| digest::yesterday(WallClock.now(), zone));
+            let conn = store::open_read_only(&db)?;
+            let computed = digest::compute(&conn, &config, brand.as_deref(), date, &tz)?;
+            let text = match format {
+                DigestFormat::Md => digest::render::markdown(&computed),
+                DigestFormat::Html => digest::render::html(&computed),
+                DigestFormat::Json => digest::render::json(&computed),
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?
+                }
+                None => writeln!(stdout.lock(), "{text}")?,
+            }
+        }
         Command::CheckConfig { file } => match Config::load(&file) {
             Ok(config) => println!("{}: ok ({} brands)", file.display(), config.brands.len()),
             Err(e) => {

@@ -1,0 +1,515 @@
+//! The daily digest for managers: one calendar day in the configured time
+//! zone, per brand, compared with the day before and the trailing 7-day
+//! average. Computing ([`compute`]) is separate from rendering
+//! ([`render`]: Markdown, HTML, JSON); `docs/digest.md` documents the JSON
+//! shape, which is stable.
+
+pub mod render;
+mod terms;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{BrandConfig, Config};
+use crate::store::StoreError;
+
+/// The `[digest]` config table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestConfig {
+    /// IANA time zone whose calendar days the digest covers.
+    pub tz: String,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig { tz: "UTC".into() }
+    }
+}
+
+impl DigestConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        match self.tz.parse::<Tz>() {
+            Ok(_) => Vec::new(),
+            Err(_) => vec![(
+                "tz",
+                format!("{:?} is not an IANA time zone (e.g. Europe/London)", self.tz),
+            )],
+        }
+    }
+}
+
+/// How star ratings map to NPS classes, stated in every digest.
+pub const RATING_MAPPING: &str = "5 stars promoter, 4 stars passive, 1-3 stars detractor";
+
+/// Mentions a day, by label.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub total: f64,
+    pub negative: f64,
+    pub neutral: f64,
+    pub positive: f64,
+}
+
+impl Counts {
+    fn scaled(self, k: f64) -> Counts {
+        Counts {
+            total: self.total * k,
+            negative: self.negative * k,
+            neutral: self.neutral * k,
+            positive: self.positive * k,
+        }
+    }
+
+    fn add(&mut self, o: Counts) {
+        self.total += o.total;
+        self.negative += o.negative;
+        self.neutral += o.neutral;
+        self.positive += o.positive;
+    }
+
+    /// (positive − negative) / (positive + negative) × 100.
+    pub fn net_sentiment(&self) -> Option<f64> {
+        let decided = self.positive + self.negative;
+        (decided > 0.0).then(|| (self.positive - self.negative) / decided * 100.0)
+    }
+
+    pub fn share(&self, part: f64) -> Option<f64> {
+        (self.total > 0.0).then(|| part / self.total * 100.0)
+    }
+}
+
+/// Star ratings of the day's reviews.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Ratings {
+    pub count: f64,
+    pub sum: f64,
+    pub promoters: f64,
+    pub passives: f64,
+    pub detractors: f64,
+}
+
+impl Ratings {
+    fn add_stars(&mut self, stars: i64, n: f64) {
+        self.count += n;
+        self.sum += stars as f64 * n;
+        match stars {
+            5 => self.promoters += n,
+            4 => self.passives += n,
+            _ => self.detractors += n,
+        }
+    }
+
+    fn add(&mut self, o: Ratings) {
+        self.count += o.count;
+        self.sum += o.sum;
+        self.promoters += o.promoters;
+        self.passives += o.passives;
+        self.detractors += o.detractors;
+    }
+
+    fn scaled(self, k: f64) -> Ratings {
+        Ratings {
+            count: self.count * k,
+            sum: self.sum * k,
+            promoters: self.promoters * k,
+            passives: self.passives * k,
+            detractors: self.detractors * k,
+        }
+    }
+
+    pub fn average(&self) -> Option<f64> {
+        (self.count > 0.0).then(|| self.sum / self.count)
+    }
+
+    /// % promoters − % detractors, from −100 to 100.
+    pub fn nps(&self) -> Option<f64> {
+        (self.count > 0.0).then(|| (self.promoters - self.detractors) / self.count * 100.0)
+    }
+}
+
+/// One day's figures for a brand (or a 7-day average of them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DayFigures {
+    pub counts: Counts,
+    pub net_sentiment: Option<f64>,
+    pub ratings: Ratings,
+    pub average_rating: Option<f64>,
+    pub nps: Option<f64>,
+    /// Estimated reach of the negative mentions.
+    pub negative_reach: f64,
+    /// All and negative mentions per source.
+    pub sources: BTreeMap<String, (f64, f64)>,
+}
+
+impl DayFigures {
+    fn finish(mut self) -> Self {
+        self.net_sentiment = self.counts.net_sentiment();
+        self.average_rating = self.ratings.average();
+        self.nps = self.ratings.nps();
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hour {
+    /// Local start of the hour, RFC 3339 with offset.
+    pub start: String,
+    pub all: u64,
+    pub negative: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentLine {
+    pub id: i64,
+    pub started_at: String,
+    pub resolved_at: Option<String>,
+    pub state: String,
+    pub severity: String,
+    pub observed: u64,
+    pub expected: f64,
+    pub reach: u64,
+    pub acknowledged_by: Option<String>,
+    pub minutes_to_acknowledge: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NegativeMention {
+    pub source: String,
+    pub author: Option<String>,
+    pub audience: Option<u64>,
+    pub created_at: String,
+    pub text: String,
+    pub url: Option<String>,
+    pub reach: u64,
+    /// Whether staff responded; null until responses are recorded.
+    pub responded: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Term {
+    pub term: String,
+    pub count: u64,
+    pub average_7d: f64,
+}
+
+/// A source that usually brings this brand's mentions but brought none:
+/// a gap in the data, not a quiet day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceGap {
+    pub source: String,
+    pub usual_per_day: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrandDigest {
+    pub brand: String,
+    pub day: DayFigures,
+    pub previous_day: DayFigures,
+    pub average_7d: DayFigures,
+    pub hourly: Vec<Hour>,
+    pub incidents: Vec<IncidentLine>,
+    pub top_negative: Vec<NegativeMention>,
+    /// Most frequent words and two-word phrases in the day's negative mentions.
+    pub complaints: Vec<Term>,
+    pub gaps: Vec<SourceGap>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Digest {
+    /// The calendar day, in `time_zone`.
+    pub date: NaiveDate,
+    pub time_zone: String,
+    /// 24, or 23 / 25 on a daylight-saving change.
+    pub hours: usize,
+    pub from: String,
+    pub until: String,
+    pub rating_mapping: &'static str,
+    pub brands: Vec<BrandDigest>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DigestError {
+    #[error("{0:?} is not an IANA time zone (e.g. Europe/London)")]
+    TimeZone(String),
+    #[error("{0} does not exist in {1}")]
+    NoSuchDay(NaiveDate, String),
+    #[error("no brand named {0:?} in the config")]
+    UnknownBrand(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for DigestError {
+    fn from(e: rusqlite::Error) -> Self {
+        DigestError::Store(StoreError::Sql(e))
+    }
+}
+
+/// The UTC instants where local day `date` starts and ends in `tz`.
+pub fn day_bounds(date: NaiveDate, tz: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start_of = |d: NaiveDate| {
+        // Midnight may not exist (a DST jump at 00:00): take the first instant of the day.
+        (0..24).find_map(|h| tz.from_local_datetime(&d.and_hms_opt(h, 0, 0)?).earliest())
+    };
+    let start = start_of(date)?.with_timezone(&Utc);
+    let end = start_of(date.succ_opt()?)?.with_timezone(&Utc);
+    Some((start, end))
+}
+
+/// Yesterday in `tz`, seen from `now`.
+pub fn yesterday(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    let today = now.with_timezone(&tz).date_naive();
+    today.pred_opt().unwrap_or(today)
+}
+
+/// Computes the digest of `date` (in `tz_name`) for every configured brand,
+/// or only `brand`.
+pub fn compute(
+    conn: &Connection,
+    config: &Config,
+    brand: Option<&str>,
+    date: NaiveDate,
+    tz_name: &str,
+) -> Result<Digest, DigestError> {
+    let tz: Tz = tz_name
+        .parse()
+        .map_err(|_| DigestError::TimeZone(tz_name.to_string()))?;
+    let (start, end) = day_bounds(date, tz).ok_or_else(|| DigestError::NoSuchDay(date, tz_name.to_string()))?;
+    let brands: Vec<&BrandConfig> = match brand {
+        Some(name) => vec![config
+            .brands
+            .iter()
+            .find(|b| b.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| DigestError::UnknownBrand(name.to_string()))?],
+        None => config.brands.iter().collect(),
+    };
+    let mut out = Vec::new();
+    for b in brands {
+        out.push(brand_digest(conn, b, date, tz)?);
+    }
+    Ok(Digest {
+        date,
+        time_zone: tz_name.to_string(),
+        hours: ((end - start).num_minutes() / 60) as usize,
+        from: start.with_timezone(&tz).to_rfc3339(),
+        until: end.with_timezone(&tz).to_rfc3339(),
+        rating_mapping: RATING_MAPPING,
+        brands: out,
+    })
+}
+
+fn brand_digest(conn: &Connection, brand: &BrandConfig, date: NaiveDate, tz: Tz) -> Result<BrandDigest, DigestError> {
+    let bounds = |d: NaiveDate| day_bounds(d, tz).ok_or_else(|| DigestError::NoSuchDay(d, tz.name().to_string()));
+    let (start, end) = bounds(date)?;
+    let day = day_figures(conn, &brand.name, start, end)?;
+    let previous = date
+        .pred_opt()
+        .ok_or_else(|| DigestError::NoSuchDay(date, tz.name().into()))?;
+    let (p_start, p_end) = bounds(previous)?;
+    let previous_day = day_figures(conn, &brand.name, p_start, p_end)?;
+    let mut week = DayFigures::default();
+    let mut d = date;
+    for _ in 0..7 {
+        d = d
+            .pred_opt()
+            .ok_or_else(|| DigestError::NoSuchDay(d, tz.name().into()))?;
+        let (s, e) = bounds(d)?;
+        let f = day_figures(conn, &brand.name, s, e)?;
+        week.counts.add(f.counts);
+        week.ratings.add(f.ratings);
+        week.negative_reach += f.negative_reach;
+        for (source, (all, neg)) in f.sources {
+            let entry = week.sources.entry(source).or_default();
+            entry.0 += all;
+            entry.1 += neg;
+        }
+    }
+    let average_7d = DayFigures {
+        counts: week.counts.scaled(1.0 / 7.0),
+        ratings: week.ratings.scaled(1.0 / 7.0),
+        negative_reach: week.negative_reach / 7.0,
+        sources: week
+            .sources
+            .into_iter()
+            .map(|(s, (a, n))| (s, (a / 7.0, n / 7.0)))
+            .collect(),
+        ..DayFigures::default()
+    }
+    .finish();
+    let gaps = average_7d
+        .sources
+        .iter()
+        .filter(|(source, (usual, _))| *usual >= 5.0 && !day.sources.contains_key(*source))
+        .map(|(source, (usual, _))| SourceGap {
+            source: source.clone(),
+            usual_per_day: (usual * 10.0).round() / 10.0,
+        })
+        .collect();
+    let week_start = bounds(date - Duration::days(7))?.0;
+    Ok(BrandDigest {
+        brand: brand.name.clone(),
+        hourly: hourly(conn, &brand.name, start, end, tz)?,
+        incidents: incidents(conn, &brand.name, start, end, tz)?,
+        top_negative: top_negative(conn, &brand.name, start, end, tz)?,
+        complaints: terms::complaints(conn, brand, week_start, start, end)?,
+        gaps,
+        day,
+        previous_day,
+        average_7d,
+    })
+}
+
+fn day_figures(
+    conn: &Connection,
+    brand: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<DayFigures, DigestError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.source, m.rating, f.label, count(*), coalesce(sum(f.reach), 0) \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 \
+         GROUP BY m.source, m.rating, f.label",
+    )?;
+    let mut rows = stmt.query(params![brand, start.timestamp_millis(), end.timestamp_millis()])?;
+    let mut f = DayFigures::default();
+    while let Some(row) = rows.next()? {
+        let source: String = row.get(0)?;
+        let rating: Option<i64> = row.get(1)?;
+        let label: String = row.get(2)?;
+        let n = row.get::<_, i64>(3)? as f64;
+        let reach = row.get::<_, i64>(4)? as f64;
+        f.counts.total += n;
+        let negative = label == "negative";
+        match label.as_str() {
+            "negative" => {
+                f.counts.negative += n;
+                f.negative_reach += reach;
+            }
+            "positive" => f.counts.positive += n,
+            _ => f.counts.neutral += n,
+        }
+        if let Some(stars) = rating {
+            f.ratings.add_stars(stars, n);
+        }
+        let entry = f.sources.entry(source).or_default();
+        entry.0 += n;
+        if negative {
+            entry.1 += n;
+        }
+    }
+    Ok(f.finish())
+}
+
+/// All and negative mentions per local hour; a DST day has 23 or 25.
+fn hourly(
+    conn: &Connection,
+    brand: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Vec<Hour>, DigestError> {
+    let hours = ((end - start).num_minutes() / 60).max(0) as usize;
+    let mut all = vec![0u64; hours];
+    let mut negative = vec![0u64; hours];
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_at, label = 'negative' FROM mention_brands \
+         WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3",
+    )?;
+    let mut rows = stmt.query(params![brand, start.timestamp_millis(), end.timestamp_millis()])?;
+    while let Some(row) = rows.next()? {
+        let at: i64 = row.get(0)?;
+        let index = ((at - start.timestamp_millis()) / 3_600_000) as usize;
+        if index < hours {
+            all[index] += 1;
+            if row.get::<_, bool>(1)? {
+                negative[index] += 1;
+            }
+        }
+    }
+    Ok((0..hours)
+        .map(|i| Hour {
+            start: (start + Duration::hours(i as i64)).with_timezone(&tz).to_rfc3339(),
+            all: all[i],
+            negative: negative[i],
+        })
+        .collect())
+}
+
+fn incidents(
+    conn: &Connection,
+    brand: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Vec<IncidentLine>, DigestError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, started_at, resolved_at, state, severity, observed, expected, reach, acknowledged_by, \
+         acknowledged_at FROM incidents WHERE brand = ?1 AND started_at < ?3 \
+         AND (resolved_at IS NULL OR resolved_at >= ?2) ORDER BY started_at",
+    )?;
+    let local = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&tz).to_rfc3339());
+    let rows = stmt.query_map(params![brand, start.timestamp_millis(), end.timestamp_millis()], |r| {
+        let started: i64 = r.get(1)?;
+        let acked: Option<i64> = r.get(9)?;
+        Ok(IncidentLine {
+            id: r.get(0)?,
+            started_at: local(started).unwrap_or_default(),
+            resolved_at: r.get::<_, Option<i64>>(2)?.and_then(local),
+            state: r.get(3)?,
+            severity: r.get(4)?,
+            observed: r.get::<_, i64>(5)?.max(0) as u64,
+            expected: (r.get::<_, f64>(6)? * 10.0).round() / 10.0,
+            reach: r.get::<_, i64>(7)?.max(0) as u64,
+            acknowledged_by: r.get(8)?,
+            minutes_to_acknowledge: acked.map(|a| (a - started) / 60_000),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn top_negative(
+    conn: &Connection,
+    brand: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Vec<NegativeMention>, DigestError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.source, m.author, m.followers, m.created_at, m.text, m.url, f.reach \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
+         ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT 10",
+    )?;
+    let rows = stmt.query_map(params![brand, start.timestamp_millis(), end.timestamp_millis()], |r| {
+        let text: String = r.get(4)?;
+        Ok(NegativeMention {
+            source: r.get(0)?,
+            author: r.get(1)?,
+            audience: r.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
+            created_at: DateTime::from_timestamp_millis(r.get(3)?)
+                .map(|t| t.with_timezone(&tz).to_rfc3339())
+                .unwrap_or_default(),
+            text: snippet(&text, 200),
+            url: r.get(5)?,
+            reach: r.get::<_, i64>(6)?.max(0) as u64,
+            responded: None,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn snippet(text: &str, max: usize) -> String {
+    let mut chars = text.chars();
+    let cut: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}

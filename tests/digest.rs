@@ -1,0 +1,171 @@
+//! The digest against a hand-computed fixture: a daylight-saving day in
+//! London (25 hours), a source outage, star ratings, and hostile text.
+
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use complaint_monitor::config::Config;
+use complaint_monitor::digest::{self, render};
+use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::store;
+use serde_json::json;
+
+const NEGATIVE: &str = "acme air lost my bag, terrible service";
+const POSITIVE: &str = "acme air crew was great, thank you";
+const NEUTRAL: &str = "acme air flight leaves at 9";
+
+fn line(source: &str, id: &str, at: chrono::DateTime<Utc>, text: &str, rating: Option<u8>) -> String {
+    json!({
+        "source": source, "id": id, "created_at": at.to_rfc3339(),
+        "author": {"handle": format!("{source}-{id}"), "followers": 100},
+        "text": text, "url": format!("https://example.test/{source}/{id}"),
+        "rating": rating, "brand": if rating.is_some() { Some("Acme Air") } else { None },
+    })
+    .to_string()
+}
+
+/// The fixture, in UTC. Europe/London leaves summer time on 2026-10-25 at
+/// 02:00 BST, so that local day runs from 2026-10-24T23:00Z to
+/// 2026-10-26T00:00Z: 25 hours.
+fn fixture(dir: &Path) -> std::path::PathBuf {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let mut lines = Vec::new();
+    // Oct 18–24 (local): six neutral mastodon mentions a day at noon UTC.
+    for day in 0..7 {
+        let noon = Utc.with_ymd_and_hms(2026, 10, 18, 12, 0, 0).unwrap() + Duration::days(day);
+        for k in 0..6 {
+            lines.push(line(
+                "mastodon",
+                &format!("m{day}-{k}"),
+                noon + Duration::minutes(k),
+                NEUTRAL,
+                None,
+            ));
+        }
+    }
+    // 23:59 BST on Oct 24: the day before, not the digest's day.
+    lines.push(line("x", "late", t("2026-10-24T22:59:00Z"), NEGATIVE, None));
+    // Oct 25 (local). Mastodon brings nothing: an outage.
+    lines.push(line("x", "d1", t("2026-10-24T23:30:00Z"), NEGATIVE, None)); // 00:30 BST, hour 0
+    lines.push(line("bluesky", "d2", t("2026-10-25T00:30:00Z"), POSITIVE, None)); // 01:30 BST, hour 1
+    lines.push(line("x", "d3", t("2026-10-25T01:30:00Z"), NEGATIVE, None)); // 01:30 GMT, hour 2
+                                                                            // Reviews at noon UTC (hour 13): the stars decide the label.
+    lines.push(line("appstore", "r5", t("2026-10-25T12:00:00Z"), "meh", Some(5)));
+    lines.push(line(
+        "trustpilot",
+        "r4",
+        t("2026-10-25T12:01:00Z"),
+        "terrible, awful",
+        Some(4),
+    ));
+    lines.push(line("trustpilot", "r2", t("2026-10-25T12:02:00Z"), "lovely!", Some(2)));
+    lines.push(line("bluesky", "d4", t("2026-10-25T23:30:00Z"), NEUTRAL, None)); // 23:30 GMT, hour 24
+                                                                                 // Hostile text, on the day.
+    lines.push(
+        json!({
+            "source": "x", "id": "evil", "created_at": "2026-10-25T10:00:00Z",
+            "author": {"handle": "<b>evil</b>", "followers": 5_000_000},
+            "text": "acme air is awful <script>alert(1)</script><img src=x onerror=alert(2)> & worse",
+            "url": "javascript:alert(3)",
+        })
+        .to_string(),
+    );
+    // The next local day starts at 00:00 GMT on Oct 26.
+    lines.push(line("x", "next", t("2026-10-26T00:00:00Z"), POSITIVE, None));
+    let feed = dir.join("digest.jsonl");
+    std::fs::write(&feed, lines.join("\n")).unwrap();
+    feed
+}
+
+fn digest_of(tz: &str, date: NaiveDate) -> (tempfile::TempDir, digest::Digest) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("digest.db");
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels.clear();
+    let options = ReplayOptions {
+        feeds: vec![fixture(dir.path())],
+        db: db.clone(),
+        speed: Speed::Max,
+        progress: false,
+    };
+    replay(&config, &options).unwrap();
+    let conn = store::open_read_only(&db).unwrap();
+    let d = digest::compute(&conn, &config, Some("Acme Air"), date, tz).unwrap();
+    (dir, d)
+}
+
+#[test]
+fn a_daylight_saving_day_is_counted_by_hand() {
+    let (_dir, d) = digest_of("Europe/London", NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
+    assert_eq!(d.hours, 25);
+    assert_eq!(d.from, "2026-10-25T00:00:00+01:00");
+    assert_eq!(d.until, "2026-10-26T00:00:00+00:00");
+    let b = &d.brands[0];
+    let c = b.day.counts;
+    // x d1, x d3, trustpilot 2★, the hostile one: negative; bluesky d2, 5★, 4★: positive; d4 neutral.
+    assert_eq!((c.total, c.negative, c.positive, c.neutral), (8.0, 4.0, 3.0, 1.0));
+    assert_eq!(b.day.net_sentiment, Some((3.0 - 4.0) / 7.0 * 100.0));
+    assert_eq!(b.day.ratings.count, 3.0);
+    assert_eq!(b.day.nps, Some(0.0)); // one promoter, one passive, one detractor
+    assert!((b.day.average_rating.unwrap() - 11.0 / 3.0).abs() < 1e-9);
+
+    let hourly: Vec<(u64, u64)> = b.hourly.iter().map(|h| (h.all, h.negative)).collect();
+    assert_eq!(hourly.len(), 25);
+    assert_eq!(hourly[0], (1, 1));
+    assert_eq!(hourly[1], (1, 0));
+    assert_eq!(hourly[2], (1, 1));
+    assert_eq!(hourly[11], (1, 1)); // the hostile mention, 10:00 GMT
+    assert_eq!(hourly[13], (3, 1));
+    assert_eq!(hourly[24], (1, 0));
+    assert_eq!(b.hourly[1].start, "2026-10-25T01:00:00+01:00");
+    assert_eq!(b.hourly[2].start, "2026-10-25T01:00:00+00:00");
+
+    // The day before: six mastodon mentions and the 23:59 BST negative.
+    assert_eq!(b.previous_day.counts.total, 7.0);
+    assert!((b.average_7d.counts.total - 43.0 / 7.0).abs() < 1e-9);
+    // Mastodon usually brings six a day and brought none: a gap, not a quiet day.
+    assert_eq!(b.gaps.len(), 1);
+    assert_eq!(b.gaps[0].source, "mastodon");
+    assert_eq!(b.gaps[0].usual_per_day, 6.0);
+
+    // Largest reach first; words of the brand and stop words are not complaints.
+    assert_eq!(b.top_negative[0].author.as_deref(), Some("<b>evil</b>"));
+    assert!(b.complaints.iter().any(|t| t.term == "terrible" && t.count == 2));
+    assert!(!b
+        .complaints
+        .iter()
+        .any(|t| t.term == "acme" || t.term == "air" || t.term == "the"));
+}
+
+#[test]
+fn spring_forward_has_23_hours_and_an_empty_day_is_all_zero() {
+    let (_dir, d) = digest_of("Europe/London", NaiveDate::from_ymd_opt(2026, 3, 29).unwrap());
+    assert_eq!(d.hours, 23);
+    assert_eq!(d.brands[0].hourly.len(), 23);
+    assert_eq!(d.brands[0].day.counts.total, 0.0);
+    assert_eq!(d.brands[0].day.net_sentiment, None);
+}
+
+#[test]
+fn hostile_mention_text_is_inert_in_html_and_markdown() {
+    let (_dir, d) = digest_of("Europe/London", NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
+    let html = render::html(&d);
+    assert!(!html.contains("<script"), "script tag in the HTML");
+    assert!(!html.contains("<img"), "img tag in the HTML");
+    assert!(!html.contains("<b>evil"), "author markup in the HTML");
+    assert!(!html.contains("javascript:"), "a javascript: link");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&lt;b&gt;evil&lt;/b&gt;"));
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"//"),
+        "no external assets"
+    );
+
+    let md = render::markdown(&d);
+    assert!(!md.contains("<script") && !md.contains("<img") && !md.contains("<b>"));
+
+    let json: serde_json::Value = serde_json::from_str(&render::json(&d)).unwrap();
+    assert_eq!(json["hours"], 25);
+    assert_eq!(json["brands"][0]["day"]["counts"]["negative"], 4.0);
+}
