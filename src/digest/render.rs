@@ -43,6 +43,23 @@ fn change_opt(now: Option<f64>, before: Option<f64>) -> String {
     }
 }
 
+/// How to read one figure of a day.
+type Figure = fn(&DayFigures) -> f64;
+
+/// The count rows of the figures table, in order.
+const FIGURE_ROWS: [(&str, Figure); 5] = [
+    ("Mentions", |f| f.counts.total),
+    ("Negative", |f| f.counts.negative),
+    ("Neutral", |f| f.counts.neutral),
+    ("Positive", |f| f.counts.positive),
+    ("Reach of negative mentions", |f| f.negative_reach),
+];
+
+/// The share of all mentions, for the label rows.
+fn label_share(name: &str, f: &DayFigures, v: f64) -> Option<String> {
+    matches!(name, "Negative" | "Neutral" | "Positive").then(|| format!(" ({}%)", opt(f.counts.share(v), 0)))
+}
+
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 fn sparkline(values: &[u64], max: u64) -> String {
@@ -92,21 +109,9 @@ pub fn markdown(d: &Digest) -> String {
     for b in &d.brands {
         s.push_str(&format!("\n## {}\n\n", md(&b.brand)));
         s.push_str("| | day | vs previous day | vs 7-day average |\n|---|---|---|---|\n");
-        let rows: [(&str, fn(&DayFigures) -> f64); 5] = [
-            ("mentions", |f| f.counts.total),
-            ("negative", |f| f.counts.negative),
-            ("neutral", |f| f.counts.neutral),
-            ("positive", |f| f.counts.positive),
-            ("reach of negative mentions", |f| f.negative_reach),
-        ];
-        for (name, get) in rows {
+        for (name, get) in FIGURE_ROWS {
             let v = get(&b.day);
-            let share = match name {
-                "negative" | "neutral" | "positive" => {
-                    format!(" ({})", opt(b.day.counts.share(v), 0) + "%")
-                }
-                _ => String::new(),
-            };
+            let share = label_share(name, &b.day, v).unwrap_or_default();
             s.push_str(&format!(
                 "| {name} | {}{share} | {} | {} |\n",
                 num(v),
@@ -115,7 +120,7 @@ pub fn markdown(d: &Digest) -> String {
             ));
         }
         s.push_str(&format!(
-            "| net sentiment | {} | {} | {} |\n| NPS from {} rated reviews | {} | {} | {} |\n| average rating | {} | {} | {} |\n",
+            "| Net sentiment | {} | {} | {} |\n| NPS from {} rated reviews | {} | {} | {} |\n| Average rating | {} | {} | {} |\n",
             opt(b.day.net_sentiment, 0),
             change_opt(b.day.net_sentiment, b.previous_day.net_sentiment),
             change_opt(b.day.net_sentiment, b.average_7d.net_sentiment),
@@ -227,24 +232,12 @@ font-size:14px}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;ve
 padding:6px 10px}.text{word-break:break-word}";
 
 fn figure_rows(b: &BrandDigest) -> Markup {
-    let rows: [(&str, fn(&DayFigures) -> f64); 5] = [
-        ("Mentions", |f| f.counts.total),
-        ("Negative", |f| f.counts.negative),
-        ("Neutral", |f| f.counts.neutral),
-        ("Positive", |f| f.counts.positive),
-        ("Reach of negative mentions", |f| f.negative_reach),
-    ];
     html! {
-        @for (name, get) in rows {
+        @for (name, get) in FIGURE_ROWS {
             @let v = get(&b.day);
             tr {
                 td { (name) }
-                td {
-                    (num(v))
-                    @if matches!(name, "Negative" | "Neutral" | "Positive") {
-                        " (" (opt(b.day.counts.share(v), 0)) "%)"
-                    }
-                }
+                td { (num(v)) (label_share(name, &b.day, v).unwrap_or_default()) }
                 td { (change(v, get(&b.previous_day))) }
                 td { (change(v, get(&b.average_7d))) }
             }
