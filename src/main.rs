@@ -131,6 +131,10 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Instead: send every digest that is due to the configured targets
+        /// (`digest.directory`, `digest.email_channel`), each exactly once.
+        #[arg(long, conflicts_with_all = ["date", "out", "brand"])]
+        send_due: bool,
     },
     /// Work with incidents: list, show, acknowledge, resolve, silence.
     Alerts {
@@ -346,8 +350,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tz,
             format,
             out,
+            send_due,
         } => {
-            let config = Config::load_or_demo(config.as_ref())?;
+            let mut config = Config::load_or_demo(config.as_ref())?;
+            if send_due {
+                if let Some(tz) = tz {
+                    config.digest.tz = tz;
+                }
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let sent = runtime.block_on(digest::schedule::send_due(&config, &db, WallClock.now()))?;
+                for s in &sent {
+                    println!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
+                }
+                if sent.is_empty() {
+                    println!("no digest due");
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let tz = tz.unwrap_or_else(|| config.digest.tz.clone());
             let zone: chrono_tz::Tz = tz
                 .parse()

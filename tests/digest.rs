@@ -10,6 +10,9 @@ use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
 use complaint_monitor::store;
 use serde_json::json;
 
+#[path = "support/smtp.rs"]
+mod smtp;
+
 const NEGATIVE: &str = "acme air lost my bag, terrible service";
 const POSITIVE: &str = "acme air crew was great, thank you";
 const NEUTRAL: &str = "acme air flight leaves at 9";
@@ -168,4 +171,98 @@ fn hostile_mention_text_is_inert_in_html_and_markdown() {
     let json: serde_json::Value = serde_json::from_str(&render::json(&d)).unwrap();
     assert_eq!(json["hours"], 25);
     assert_eq!(json["brands"][0]["day"]["counts"]["negative"], 4.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
+    let receiver = smtp::Receiver::start(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scheduled.db");
+    let files = dir.path().join("digests");
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels = vec![toml::from_str(&format!(
+        "name = \"mail\"\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\n\
+         from = \"monitor@example.test\"\nto = [\"managers@example.test\"]\n",
+        receiver.port
+    ))
+    .unwrap()];
+    config.digest = toml::from_str(&format!(
+        "tz = \"Europe/London\"\nsend_at = \"08:00\"\nemail_channel = \"mail\"\ndirectory = {:?}\ncatch_up_days = 3\n",
+        files.display().to_string()
+    ))
+    .unwrap();
+    let (replay_config, feed, db2) = (
+        {
+            let mut c = config.clone();
+            c.alerts.channels.clear();
+            c
+        },
+        fixture(dir.path()),
+        db.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let options = ReplayOptions {
+            feeds: vec![feed],
+            db: db2,
+            speed: Speed::Max,
+            progress: false,
+        };
+        replay(&replay_config, &options).unwrap()
+    })
+    .await
+    .unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+
+    // 07:59 on Oct 26: Oct 25's digest is not due yet; the three days before
+    // are (the service was down: it catches up).
+    let early = digest::schedule::send_due(&config, &db, at("2026-10-26T07:59:00Z"))
+        .await
+        .unwrap();
+    let days: Vec<String> = early
+        .iter()
+        .map(|s| format!("{} {} {}", s.brand, s.date, s.target))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "Acme Air 2026-10-22 directory",
+            "Acme Air 2026-10-22 mail",
+            "Globex Bank 2026-10-22 directory",
+            "Globex Bank 2026-10-22 mail",
+            "Acme Air 2026-10-23 directory",
+            "Acme Air 2026-10-23 mail",
+            "Globex Bank 2026-10-23 directory",
+            "Globex Bank 2026-10-23 mail",
+            "Acme Air 2026-10-24 directory",
+            "Acme Air 2026-10-24 mail",
+            "Globex Bank 2026-10-24 directory",
+            "Globex Bank 2026-10-24 mail",
+        ]
+    );
+    // After 08:00 local (GMT now): Oct 25 is due. Run twice, as a restarted service would.
+    let sent = digest::schedule::send_due(&config, &db, at("2026-10-26T08:01:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 4);
+    let again = digest::schedule::send_due(&config, &db, at("2026-10-26T09:30:00Z"))
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "sent twice: {again:?}");
+
+    let messages = receiver.messages();
+    assert_eq!(messages.len(), 8, "one email per brand per day");
+    let acme_25: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.contains("Subject: Acme Air: mention digest for 2026-10-25"))
+        .collect();
+    assert_eq!(acme_25.len(), 1);
+    assert!(acme_25[0].contains("text/html") && acme_25[0].contains("text/plain"));
+    for ext in ["html", "md", "json"] {
+        assert!(files.join(format!("acme-air-2026-10-25.{ext}")).exists(), "{ext}");
+    }
+    let recorded: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM digest_deliveries", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, 16);
 }

@@ -5,6 +5,7 @@
 //! shape, which is stable.
 
 pub mod render;
+pub mod schedule;
 mod terms;
 
 use std::collections::BTreeMap;
@@ -23,23 +24,45 @@ use crate::store::StoreError;
 pub struct DigestConfig {
     /// IANA time zone whose calendar days the digest covers.
     pub tz: String,
+    /// Local time of day after which yesterday's digest is sent (HH:MM).
+    pub send_at: String,
+    /// Write each digest here as HTML, Markdown and JSON files.
+    pub directory: Option<std::path::PathBuf>,
+    /// Email each digest through this `[[alerts.channels]]` email channel.
+    pub email_channel: Option<String>,
+    /// Days back a late sender catches up on (a service that was down).
+    pub catch_up_days: u32,
 }
 
 impl Default for DigestConfig {
     fn default() -> Self {
-        DigestConfig { tz: "UTC".into() }
+        DigestConfig {
+            tz: "UTC".into(),
+            send_at: "08:00".into(),
+            directory: None,
+            email_channel: None,
+            catch_up_days: 3,
+        }
     }
 }
 
 impl DigestConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        match self.tz.parse::<Tz>() {
-            Ok(_) => Vec::new(),
-            Err(_) => vec![(
+        let mut problems = Vec::new();
+        if self.tz.parse::<Tz>().is_err() {
+            problems.push((
                 "tz",
                 format!("{:?} is not an IANA time zone (e.g. Europe/London)", self.tz),
-            )],
+            ));
         }
+        if self.send_time().is_none() {
+            problems.push(("send_at", format!("{:?} is not a time of day (HH:MM)", self.send_at)));
+        }
+        problems
+    }
+
+    pub fn send_time(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.send_at, "%H:%M").ok()
     }
 }
 

@@ -128,5 +128,17 @@ pub fn migrations() -> Migrations<'static> {
         );
         "#,
         ),
+        M::up(
+            r#"
+        -- Each digest delivered, once per brand, local day and target.
+        CREATE TABLE digest_deliveries (
+            brand   TEXT    NOT NULL,
+            date    TEXT    NOT NULL,  -- YYYY-MM-DD in the digest's time zone
+            target  TEXT    NOT NULL,  -- 'directory' or the email channel's name
+            sent_at INTEGER NOT NULL,
+            PRIMARY KEY (brand, date, target)
+        );
+        "#,
+        ),
     ])
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -85,17 +85,35 @@ impl Email {
     }
 
     pub async fn send(&self, n: &Notification, key: &str) -> Result<(), SendError> {
+        let message = self
+            .builder(&n.headline(), key)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body(n))
+            .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))?;
+        self.deliver(message).await
+    }
+
+    /// Sends `html` with a plain-text alternative (the daily digest).
+    pub async fn send_html(&self, subject: &str, key: &str, text: String, html: String) -> Result<(), SendError> {
+        let message = self
+            .builder(subject, key)
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))?;
+        self.deliver(message).await
+    }
+
+    fn builder(&self, subject: &str, key: &str) -> lettre::message::MessageBuilder {
         let mut message = Message::builder()
             .from(self.from.clone())
-            .subject(n.headline())
-            .message_id(Some(format!("<{key}@complaint-monitor>")))
-            .header(ContentType::TEXT_PLAIN);
+            .subject(subject)
+            .message_id(Some(format!("<{key}@complaint-monitor>")));
         for to in &self.to {
             message = message.to(to.clone());
         }
-        let message = message
-            .body(body(n))
-            .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))?;
+        message
+    }
+
+    async fn deliver(&self, message: Message) -> Result<(), SendError> {
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("SMTP server refused: {e}"))),

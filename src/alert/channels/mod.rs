@@ -3,7 +3,7 @@
 //! failed for now (retry, perhaps after a time the receiver named), or failed
 //! for good.
 
-mod email;
+pub mod email;
 mod log;
 mod slack;
 mod stdout;
