@@ -387,18 +387,30 @@ fn brand_digest(conn: &Connection, brand: &BrandConfig, date: NaiveDate, tz: Tz)
     })
 }
 
+/// Counts, ratings, reach and sources of a brand's day.
+pub(crate) const DAY_FIGURES_SQL: &str = "SELECT m.source, m.rating, f.label, count(*), coalesce(sum(f.reach), 0) \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 \
+         GROUP BY m.source, m.rating, f.label";
+
+/// Every mention time of a brand's day, from the index alone.
+pub(crate) const HOURLY_SQL: &str = "SELECT created_at, label = 'negative' FROM mention_brands \
+         WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3";
+
+/// The negative mentions with the largest reach of a brand's day.
+pub(crate) const TOP_NEGATIVE_SQL: &str =
+    "SELECT m.source, m.author, m.followers, m.created_at, m.text, m.url, f.reach \
+         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
+         ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT 10";
+
 fn day_figures(
     conn: &Connection,
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<DayFigures, DigestError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.source, m.rating, f.label, count(*), coalesce(sum(f.reach), 0) \
-         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 \
-         GROUP BY m.source, m.rating, f.label",
-    )?;
+    let mut stmt = conn.prepare_cached(DAY_FIGURES_SQL)?;
     let mut rows = stmt.query(params![brand, start.timestamp_millis(), end.timestamp_millis()])?;
     let mut f = DayFigures::default();
     while let Some(row) = rows.next()? {
@@ -440,10 +452,7 @@ fn hourly(
     let hours = ((end - start).num_minutes() / 60).max(0) as usize;
     let mut all = vec![0u64; hours];
     let mut negative = vec![0u64; hours];
-    let mut stmt = conn.prepare_cached(
-        "SELECT created_at, label = 'negative' FROM mention_brands \
-         WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3",
-    )?;
+    let mut stmt = conn.prepare_cached(HOURLY_SQL)?;
     let mut rows = stmt.query(params![brand, start.timestamp_millis(), end.timestamp_millis()])?;
     while let Some(row) = rows.next()? {
         let at: i64 = row.get(0)?;
@@ -503,12 +512,7 @@ fn top_negative(
     end: DateTime<Utc>,
     tz: Tz,
 ) -> Result<Vec<NegativeMention>, DigestError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.source, m.author, m.followers, m.created_at, m.text, m.url, f.reach \
-         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
-         ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT 10",
-    )?;
+    let mut stmt = conn.prepare_cached(TOP_NEGATIVE_SQL)?;
     let rows = stmt.query_map(params![brand, start.timestamp_millis(), end.timestamp_millis()], |r| {
         let text: String = r.get(4)?;
         Ok(NegativeMention {
@@ -534,5 +538,36 @@ fn snippet(text: &str, max: usize) -> String {
         format!("{cut}…")
     } else {
         cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every digest query reads a brand's day through an index, never a
+    /// scan of all mentions: that is what keeps a digest fast on a year of data.
+    #[test]
+    fn digest_queries_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(&dir.path().join("plan.db")).unwrap();
+        for sql in [DAY_FIGURES_SQL, HOURLY_SQL, TOP_NEGATIVE_SQL, terms::NEGATIVE_TEXTS_SQL] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(params!["Acme Air", 0, 1], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("SEARCH f USING") || plan.contains("SEARCH mention_brands USING"),
+                "{sql}\n{plan}"
+            );
+            assert!(
+                !plan.contains("SCAN m") && !plan.contains("SCAN f") && !plan.contains("SCAN mention"),
+                "{sql}\n{plan}"
+            );
+        }
     }
 }

@@ -204,6 +204,11 @@ impl Tokenizer {
     }
 }
 
+/// The texts of a brand's negative mentions in a time range.
+pub(crate) const NEGATIVE_TEXTS_SQL: &str = "SELECT f.created_at, m.text FROM mention_brands f \
+     JOIN mentions m ON m.id = f.mention_id \
+     WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3";
+
 /// Top words and phrases of the negative mentions in `[start, end)`, each with
 /// its daily average over `[week_start, start)`.
 pub fn complaints(
@@ -214,10 +219,7 @@ pub fn complaints(
     end: DateTime<Utc>,
 ) -> Result<Vec<Term>, DigestError> {
     let tokenizer = Tokenizer::new(brand);
-    let mut stmt = conn.prepare_cached(
-        "SELECT f.created_at, m.text FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3",
-    )?;
+    let mut stmt = conn.prepare_cached(NEGATIVE_TEXTS_SQL)?;
     let mut rows = stmt.query(params![
         brand.name,
         week_start.timestamp_millis(),
