@@ -176,18 +176,31 @@ fn hostile_mention_text_is_inert_in_html_and_markdown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
     let receiver = smtp::Receiver::start(0).await;
+    let chat = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&chat)
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("scheduled.db");
     let files = dir.path().join("digests");
     let mut config = Config::load_or_demo(None).unwrap();
-    config.alerts.channels = vec![toml::from_str(&format!(
-        "name = \"mail\"\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\n\
-         from = \"monitor@example.test\"\nto = [\"managers@example.test\"]\n",
-        receiver.port
-    ))
-    .unwrap()];
+    config.alerts.channels = vec![
+        toml::from_str(&format!(
+            "name = \"mail\"\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\n\
+             from = \"monitor@example.test\"\nto = [\"managers@example.test\"]\n",
+            receiver.port
+        ))
+        .unwrap(),
+        toml::from_str(&format!(
+            "name = \"chat\"\nkind = \"slack\"\nurl = \"{}/slack\"\n",
+            chat.uri()
+        ))
+        .unwrap(),
+    ];
     config.digest = toml::from_str(&format!(
-        "tz = \"Europe/London\"\nsend_at = \"08:00\"\nemail_channel = \"mail\"\ndirectory = {:?}\ncatch_up_days = 3\n",
+        "tz = \"Europe/London\"\nsend_at = \"08:00\"\nemail_channel = \"mail\"\nslack_channel = \"chat\"\n\
+         directory = {:?}\ncatch_up_days = 3\n",
         files.display().to_string()
     ))
     .unwrap();
@@ -222,28 +235,20 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
         .iter()
         .map(|s| format!("{} {} {}", s.brand, s.date, s.target))
         .collect();
-    assert_eq!(
-        days,
-        [
-            "Acme Air 2026-10-22 directory",
-            "Acme Air 2026-10-22 mail",
-            "Globex Bank 2026-10-22 directory",
-            "Globex Bank 2026-10-22 mail",
-            "Acme Air 2026-10-23 directory",
-            "Acme Air 2026-10-23 mail",
-            "Globex Bank 2026-10-23 directory",
-            "Globex Bank 2026-10-23 mail",
-            "Acme Air 2026-10-24 directory",
-            "Acme Air 2026-10-24 mail",
-            "Globex Bank 2026-10-24 directory",
-            "Globex Bank 2026-10-24 mail",
-        ]
-    );
+    let mut expected = Vec::new();
+    for day in ["2026-10-22", "2026-10-23", "2026-10-24"] {
+        for brand in ["Acme Air", "Globex Bank"] {
+            for target in ["directory", "mail", "chat"] {
+                expected.push(format!("{brand} {day} {target}"));
+            }
+        }
+    }
+    assert_eq!(days, expected);
     // After 08:00 local (GMT now): Oct 25 is due. Run twice, as a restarted service would.
     let sent = digest::schedule::send_due(&config, &db, at("2026-10-26T08:01:00Z"))
         .await
         .unwrap();
-    assert_eq!(sent.len(), 4);
+    assert_eq!(sent.len(), 6);
     let again = digest::schedule::send_due(&config, &db, at("2026-10-26T09:30:00Z"))
         .await
         .unwrap();
@@ -264,5 +269,22 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
         .unwrap()
         .query_row("SELECT count(*) FROM digest_deliveries", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(recorded, 16);
+    assert_eq!(recorded, 24);
+    let posts = chat.received_requests().await.unwrap();
+    assert_eq!(posts.len(), 8, "one chat summary per brand per day");
+    let texts: Vec<String> = posts
+        .iter()
+        .map(|p| {
+            serde_json::from_slice::<serde_json::Value>(&p.body).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let acme_25 = texts.iter().find(|t| t.starts_with("Acme Air on 2026-10-25")).unwrap();
+    assert!(
+        acme_25.contains("8 mentions") && acme_25.contains("no data from mastodon"),
+        "{acme_25}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("<script>")), "chat text is escaped");
 }

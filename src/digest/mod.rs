@@ -30,6 +30,8 @@ pub struct DigestConfig {
     pub directory: Option<std::path::PathBuf>,
     /// Email each digest through this `[[alerts.channels]]` email channel.
     pub email_channel: Option<String>,
+    /// Post a short summary of each digest to this `[[alerts.channels]]` Slack channel.
+    pub slack_channel: Option<String>,
     /// Days back a late sender catches up on (a service that was down).
     pub catch_up_days: u32,
 }
@@ -41,6 +43,7 @@ impl Default for DigestConfig {
             send_at: "08:00".into(),
             directory: None,
             email_channel: None,
+            slack_channel: None,
             catch_up_days: 3,
         }
     }

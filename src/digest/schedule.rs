@@ -13,7 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{compute, render, DigestError};
 use crate::alert::channels::email::Email;
-use crate::alert::channels::ChannelKind;
+use crate::alert::channels::slack::Slack;
+use crate::alert::channels::{ChannelKind, SendError};
 use crate::config::Config;
 use crate::store::{self, StoreError};
 
@@ -63,70 +64,153 @@ pub fn due_days(config: &Config, conn: &Connection, now: DateTime<Utc>) -> Resul
     Ok(days)
 }
 
+/// Where a digest goes.
+enum Target {
+    Directory(std::path::PathBuf),
+    Email(String, Box<Email>),
+    Slack(String, Slack),
+}
+
+impl Target {
+    fn name(&self) -> &str {
+        match self {
+            Target::Directory(_) => "directory",
+            Target::Email(name, _) | Target::Slack(name, _) => name,
+        }
+    }
+
+    async fn deliver(&self, brand: &str, date: NaiveDate, digest: &super::Digest) -> Result<(), DigestError> {
+        let failed = |what: &str, e: SendError| DigestError::Store(StoreError::Invalid(format!("{what}: {e}")));
+        match self {
+            Target::Directory(dir) => write_files(dir, brand, date, digest),
+            Target::Email(_, email) => {
+                let key = format!("digest-{}-{date}", slug(brand));
+                let subject = format!("{brand}: mention digest for {date}");
+                email
+                    .send_html(&subject, &key, render::markdown(digest), render::html(digest))
+                    .await
+                    .map_err(|e| failed("emailing the digest", e))
+            }
+            Target::Slack(_, slack) => slack
+                .send_text(&summary(digest))
+                .await
+                .map_err(|e| failed("posting the digest", e)),
+        }
+    }
+}
+
+fn invalid(message: String) -> DigestError {
+    DigestError::Store(StoreError::Invalid(message))
+}
+
+/// The targets `[digest]` names, checked against `[[alerts.channels]]`.
+fn targets(config: &Config) -> Result<Vec<Target>, DigestError> {
+    let d = &config.digest;
+    let channel = |name: &str, kind: ChannelKind| {
+        config
+            .alerts
+            .channels
+            .iter()
+            .find(|c| c.name == name && c.kind == kind)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "digest: {name:?} names no {kind:?} channel in [[alerts.channels]]"
+                ))
+            })
+    };
+    let mut targets = Vec::new();
+    if let Some(dir) = &d.directory {
+        targets.push(Target::Directory(dir.clone()));
+    }
+    if let Some(name) = &d.email_channel {
+        let c = channel(name, ChannelKind::Email)?;
+        let email = Email::new(c, c.timeout.0.to_std().unwrap_or_default()).map_err(invalid)?;
+        targets.push(Target::Email(name.clone(), Box::new(email)));
+    }
+    if let Some(name) = &d.slack_channel {
+        let c = channel(name, ChannelKind::Slack)?;
+        let url = c.url.as_ref().map(|u| u.expose().to_string()).unwrap_or_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("complaint-monitor/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| invalid(format!("HTTP client: {e}")))?;
+        targets.push(Target::Slack(
+            name.clone(),
+            Slack::new(http, url, c.timeout.0.to_std().unwrap_or_default()),
+        ));
+    }
+    Ok(targets)
+}
+
 /// Sends every due digest not sent yet; returns what it sent.
 pub async fn send_due(config: &Config, db: &Path, now: DateTime<Utc>) -> Result<Vec<Sent>, DigestError> {
-    let d = &config.digest;
-    let email = match &d.email_channel {
-        Some(name) => {
-            let channel = config
-                .alerts
-                .channels
-                .iter()
-                .find(|c| &c.name == name && c.kind == ChannelKind::Email)
-                .ok_or_else(|| {
-                    DigestError::Store(StoreError::Invalid(format!(
-                        "digest.email_channel {name:?} names no email channel in [[alerts.channels]]"
-                    )))
-                })?;
-            let timeout = channel.timeout.0.to_std().unwrap_or_default();
-            let email = Email::new(channel, timeout).map_err(|e| DigestError::Store(StoreError::Invalid(e)))?;
-            Some((name.clone(), email))
-        }
-        None => None,
-    };
+    let targets = targets(config)?;
     let conn = store::open(db)?;
     let mut sent = Vec::new();
     for date in due_days(config, &conn, now)? {
         for brand in &config.brands {
             let mut digest = None;
-            if let Some(dir) = &d.directory {
-                if !delivered(&conn, &brand.name, date, "directory")? {
-                    let digest = match &digest {
-                        Some(x) => x,
-                        None => digest.insert(compute(&conn, config, Some(&brand.name), date, &d.tz)?),
-                    };
-                    write_files(dir, &brand.name, date, digest)?;
-                    record(&conn, &brand.name, date, "directory", now)?;
-                    sent.push(Sent {
-                        brand: brand.name.clone(),
-                        date,
-                        target: "directory".into(),
-                    });
+            for target in &targets {
+                if delivered(&conn, &brand.name, date, target.name())? {
+                    continue;
                 }
-            }
-            if let Some((name, email)) = &email {
-                if !delivered(&conn, &brand.name, date, name)? {
-                    let digest = match &digest {
-                        Some(x) => x,
-                        None => digest.insert(compute(&conn, config, Some(&brand.name), date, &d.tz)?),
-                    };
-                    let key = format!("digest-{}-{date}", slug(&brand.name));
-                    let subject = format!("{}: mention digest for {date}", brand.name);
-                    email
-                        .send_html(&subject, &key, render::markdown(digest), render::html(digest))
-                        .await
-                        .map_err(|e| DigestError::Store(StoreError::Invalid(format!("emailing the digest: {e}"))))?;
-                    record(&conn, &brand.name, date, name, now)?;
-                    sent.push(Sent {
-                        brand: brand.name.clone(),
-                        date,
-                        target: name.to_string(),
-                    });
-                }
+                let digest = match &digest {
+                    Some(computed) => computed,
+                    None => digest.insert(compute(&conn, config, Some(&brand.name), date, &config.digest.tz)?),
+                };
+                target.deliver(&brand.name, date, digest).await?;
+                record(&conn, &brand.name, date, target.name(), now)?;
+                sent.push(Sent {
+                    brand: brand.name.clone(),
+                    date,
+                    target: target.name().to_string(),
+                });
             }
         }
     }
     Ok(sent)
+}
+
+/// A few lines for chat: the headline numbers of each brand.
+pub fn summary(digest: &super::Digest) -> String {
+    let mut lines = Vec::new();
+    for b in &digest.brands {
+        let c = b.day.counts;
+        let usual = b.average_7d.counts.total;
+        let change = if usual > 0.0 {
+            format!(" ({:+.0}% vs the 7-day average)", (c.total - usual) / usual * 100.0)
+        } else {
+            String::new()
+        };
+        let words: Vec<&str> = b.complaints.iter().take(3).map(|t| t.term.as_str()).collect();
+        lines.push(format!(
+            "{} on {}: {} mentions{change}, {} negative ({}), net sentiment {}, NPS {}{}, {} spike incident{}{}",
+            b.brand,
+            digest.date,
+            c.total,
+            c.negative,
+            c.share(c.negative).map_or("–".into(), |s| format!("{s:.0}%")),
+            b.day.net_sentiment.map_or("–".into(), |v| format!("{v:.0}")),
+            b.day.nps.map_or("–".into(), |v| format!("{v:.0}")),
+            if b.day.ratings.count > 0.0 {
+                format!(" from {} reviews", b.day.ratings.count)
+            } else {
+                String::new()
+            },
+            b.incidents.len(),
+            if b.incidents.len() == 1 { "" } else { "s" },
+            if words.is_empty() {
+                String::new()
+            } else {
+                format!("; complaints: {}", words.join(", "))
+            },
+        ));
+        if !b.gaps.is_empty() {
+            let gaps: Vec<&str> = b.gaps.iter().map(|g| g.source.as_str()).collect();
+            lines.push(format!("  no data from {}: a gap, not a quiet day", gaps.join(", ")));
+        }
+    }
+    lines.join("\n")
 }
 
 fn delivered(conn: &Connection, brand: &str, date: NaiveDate, target: &str) -> Result<bool, DigestError> {

@@ -5,7 +5,7 @@
 
 pub mod email;
 mod log;
-mod slack;
+pub mod slack;
 mod stdout;
 mod webhook;
 

@@ -67,11 +67,20 @@ impl Slack {
     }
 
     pub async fn send(&self, notification: &Notification) -> Result<(), SendError> {
+        self.post(&message(notification)).await
+    }
+
+    /// Posts a plain message (escaped: it may quote strangers).
+    pub async fn send_text(&self, text: &str) -> Result<(), SendError> {
+        self.post(&json!({ "text": escape(text) })).await
+    }
+
+    async fn post(&self, body: &serde_json::Value) -> Result<(), SendError> {
         let response = self
             .http
             .post(&self.url)
             .timeout(self.timeout)
-            .json(&message(notification))
+            .json(body)
             .send()
             .await
             .map_err(transport_error)?;
