@@ -8,6 +8,8 @@
 #              files, with peak RSS; and the ceiling: the same rows stored by the
 #              same writer with the same schema and batching, enriched beforehand.
 #   matching:  brand matching against 10, 100 and 1,000 brands of 10 terms.
+#   digest:    one day's digest in a database holding a year of mentions
+#              (2M generated mentions; building it takes about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -75,6 +77,28 @@ if [[ $what == matching || $what == all ]]; then
   done < <(./target/release/examples/bench_matching "$work/match.jsonl")
 fi
 
+if [[ $what == digest || $what == all ]]; then
+  ./target/release/examples/gen_feed --mentions 2000000 --days 365 --start 2025-11-20T00:00:00Z --no-faults \
+    --out "$work/year.jsonl"
+  ./target/release/complaint-monitor replay "$work/year.jsonl" --db "$work/year.db" > /dev/null 2>&1
+  rm -f "$work/year.jsonl"
+  best=$(python3 - "$work" <<'PY'
+import subprocess, sys, time
+work = sys.argv[1]
+runs = []
+for _ in range(3):
+    start = time.perf_counter()
+    subprocess.run(["./target/release/complaint-monitor", "digest", "--db", f"{work}/year.db", "--date", "2026-06-15",
+                    "--format", "html", "--out", f"{work}/day.html"], check=True)
+    runs.append(time.perf_counter() - start)
+print(min(runs))
+PY
+)
+  stored=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from mentions").fetchone()[0])' "$work/year.db")
+  results+=("$(python3 -c 'import json,sys; print(json.dumps({"bench":"digest","stored_mentions":int(sys.argv[2]),"seconds":round(float(sys.argv[1]),3)}))' "$best" "$stored")")
+  echo "${results[-1]}"
+fi
+
 mkdir -p bench/results
 python3 - "$(nproc)" "$(awk '/MemTotal/ {print $2}' /proc/meminfo)" "${results[@]}" > bench/results/latest.json <<'PY'
 import json, platform, sys
@@ -96,7 +120,9 @@ for r in d["results"]:
     elif r["bench"] == "replay":
         print(f"replay     {r['mentions']:>9} mentions  {r['lines_per_s']:>9} lines/s  {r['stored_per_s']:>9} stored/s  "
               f"ceiling {r['ceiling_rows_per_s']:>9} rows/s (ceiling/pipeline {r['ceiling_over_pipeline']})  peak RSS {r['peak_rss_mb']} MB")
-    else:
+    elif r["bench"] == "matching":
         print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s")
+    else:
+        print(f"digest     one day over {r['stored_mentions']} stored mentions: {r['seconds']} s (whole command)")
 print("written to bench/results/latest.json")
 PY
