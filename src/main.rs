@@ -136,6 +136,20 @@ enum Command {
         #[arg(long, conflicts_with_all = ["date", "out", "brand"])]
         send_due: bool,
     },
+    /// Copy the database to FILE with SQLite's online backup API (safe while
+    /// the service writes).
+    Backup {
+        file: PathBuf,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
+    /// Delete mentions older than a span (e.g. 180d), in small batches.
+    Prune {
+        #[arg(long)]
+        older_than: String,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
     /// Work with incidents: list, show, acknowledge, resolve, silence.
     Alerts {
         #[command(subcommand)]
@@ -342,6 +356,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Alerts { action } => return alerts(action),
+        Command::Backup { file, db } => {
+            let pages = store::backup(&db, &file)?;
+            println!("backed up {} ({pages} pages) to {}", db.display(), file.display());
+        }
+        Command::Prune { older_than, db } => {
+            let span = parse_duration(&older_than).map_err(anyhow::Error::msg)?;
+            let mut conn = store::open(&db)?;
+            let deleted = store::prune(&mut conn, WallClock.now() - span, 5000)?;
+            println!("deleted {deleted} mentions older than {older_than}");
+        }
         Command::Digest {
             db,
             config,

@@ -221,3 +221,88 @@ fn backtest_reads_a_csv_and_names_its_bad_rows() {
     assert_eq!(reports[0]["started_at"], "2026-11-03T08:20:00Z");
     assert!(stderr(&out).contains(":866: rejected:"), "{}", stderr(&out));
 }
+
+#[test]
+fn backup_copies_a_consistent_database_and_prune_deletes_old_mentions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let copy = dir.path().join("copy.db");
+    let (db_s, copy_s) = (db.to_str().unwrap(), copy.to_str().unwrap());
+    assert!(cli(&["replay", "fixtures/demo/feed.jsonl", "--db", db_s])
+        .status
+        .success());
+    let out = cli(&["backup", copy_s, "--db", db_s]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let count = |p: &str| -> i64 {
+        rusqlite::Connection::open(p)
+            .unwrap()
+            .query_row("SELECT count(*) FROM mentions", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(copy_s), count(db_s));
+    let check: String = rusqlite::Connection::open(&copy)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    assert!(
+        !cli(&["backup", copy_s, "--db", db_s]).status.success(),
+        "never overwrites"
+    );
+
+    // The demo day is 2026-11-20: a week's margin keeps it, none does not.
+    let days_old = (chrono::Utc::now()
+        - chrono::DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z")
+            .unwrap()
+            .to_utc())
+    .num_days();
+    let keep = format!("{}d", days_old + 7);
+    let out = cli(&["prune", "--older-than", &keep, "--db", db_s]);
+    assert!(stdout(&out).contains("deleted 0 mentions"), "{}", stdout(&out));
+    let out = cli(&["prune", "--older-than", "1s", "--db", db_s]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count(db_s), 0);
+    let links: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM mention_brands", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(links, 0, "brand links go with their mentions");
+}
+
+#[test]
+fn secrets_never_reach_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("secret.toml");
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    // A receiver that refuses connections, so delivery fails and is logged.
+    std::fs::write(
+        &config,
+        format!(
+            "{demo}\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"${{HOOK_URL}}\"\nsecret = \"${{HOOK_SECRET}}\"\n\
+             [[alerts.channels]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"${{SLACK_URL}}\"\n"
+        )
+        .replace("repeat_every = \"2h\"", "repeat_every = \"2h\"\ngive_up_after = \"1s\""),
+    )
+    .unwrap();
+    let db = dir.path().join("s.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args([
+            "replay",
+            "fixtures/demo/feed.jsonl",
+            "--db",
+            db.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .env("HOOK_URL", "http://127.0.0.1:9/hook?token=TOPSECRET-URL-TOKEN")
+        .env("HOOK_SECRET", "TOPSECRET-HMAC-KEY")
+        .env("SLACK_URL", "http://127.0.0.1:9/services/TOPSECRET-SLACK-PATH")
+        .env("RUST_LOG", "debug")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let logs = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(logs.contains("delivery failed") || logs.contains("gave up"), "{logs}");
+    assert!(!logs.contains("TOPSECRET"), "a secret reached the output:\n{logs}");
+}

@@ -81,6 +81,47 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Copies the database at `db` to `target` with SQLite's online backup API:
+/// a consistent snapshot, taken in small steps so that the writer is never
+/// held up for long. Returns the pages copied.
+pub fn backup(db: &Path, target: &Path) -> Result<i32, StoreError> {
+    if target.exists() {
+        return Err(StoreError::Invalid(format!(
+            "{} exists already; choose a new file",
+            target.display()
+        )));
+    }
+    let source = open_read_only(db)?;
+    let mut destination = Connection::open(target).map_err(|source| StoreError::Open {
+        path: target.display().to_string(),
+        source,
+    })?;
+    let backup = rusqlite::backup::Backup::new(&source, &mut destination)?;
+    backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
+    Ok(backup.progress().pagecount)
+}
+
+/// Deletes the mentions created before `before` (and their brand links),
+/// `batch` at a time, each batch its own short transaction so ingestion is
+/// never blocked for long. Incidents and notifications are kept. Returns how
+/// many mentions were deleted.
+pub fn prune(conn: &mut Connection, before: DateTime<Utc>, batch: usize) -> Result<u64, StoreError> {
+    let mut deleted = 0u64;
+    loop {
+        let tx = conn.transaction()?;
+        // mention_brands rows go with their mention (ON DELETE CASCADE).
+        let n = tx.execute(
+            "DELETE FROM mentions WHERE id IN (SELECT id FROM mentions WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+            params![before.timestamp_millis(), batch as i64],
+        )?;
+        tx.commit()?;
+        deleted += n as u64;
+        if n < batch {
+            return Ok(deleted);
+        }
+    }
+}
+
 /// A mention as stored, with its row id.
 #[derive(Debug, Clone)]
 pub struct StoredMention {
