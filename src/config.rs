@@ -31,6 +31,8 @@ pub struct Config {
     pub alerts: crate::alert::AlertsConfig,
     #[serde(default)]
     pub digest: crate::digest::DigestConfig,
+    #[serde(default)]
+    pub sources: Vec<crate::sources::SourceConfig>,
 }
 
 /// One watched brand. This table's shape is a contract with users' configs.
@@ -267,6 +269,26 @@ impl Config {
         }
         for (key, message) in self.detect.problems() {
             problem(format!("detect.{key}"), &message);
+        }
+        let mut source_names = BTreeMap::new();
+        for (i, source) in self.sources.iter().enumerate() {
+            for (key, message) in source.problems() {
+                problem(format!("sources[{i}].{key}"), &message);
+            }
+            if let Some(first) = source_names.insert(source.name.clone(), i) {
+                problem(
+                    format!("sources[{i}].name"),
+                    &format!("\"{}\" is already the name of sources[{first}]", source.name),
+                );
+            }
+            if let Some(brand) = &source.brand {
+                if !self.brands.iter().any(|b| b.name.eq_ignore_ascii_case(brand)) {
+                    problem(
+                        format!("sources[{i}].brand"),
+                        &format!("\"{brand}\" is not a configured brand"),
+                    );
+                }
+            }
         }
         for (key, message) in self.digest.problems() {
             problem(format!("digest.{key}"), &message);

@@ -150,6 +150,24 @@ enum Command {
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
     },
+    /// Poll every configured source (or one) once, store what is new, and
+    /// say what each fetched; exits non-zero if a source failed.
+    PollOnce {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// List the configured sources with their cursor, last success, last
+    /// error and rate-limit state.
+    Sources {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
     /// Work with incidents: list, show, acknowledge, resolve, silence.
     Alerts {
         #[command(subcommand)]
@@ -356,6 +374,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Alerts { action } => return alerts(action),
+        Command::PollOnce { config, db, source } => return poll_once(&config, &db, source.as_deref()),
+        Command::Sources { config, db } => {
+            let config = Config::load(&config)?;
+            let conn = store::open(&db)?;
+            for s in complaint_monitor::sources::poll::status(&conn, &config)? {
+                println!("{s}");
+            }
+        }
         Command::Backup { file, db } => {
             let pages = store::backup(&db, &file)?;
             println!("backed up {} ({pages} pages) to {}", db.display(), file.display());
@@ -499,4 +525,54 @@ fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn poll_once(config: &std::path::Path, db: &std::path::Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    use complaint_monitor::sources::poll::{sources, Poller};
+    use complaint_monitor::store::writer::Writer;
+    let config = Config::load(config)?;
+    let chosen: Vec<_> = sources(&config)
+        .into_iter()
+        .filter(|s| only.is_none_or(|name| s.config.name == name))
+        .collect();
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "no source {} in the config",
+            only.map_or("at all".to_string(), |n| format!("named {n:?}"))
+        );
+    }
+    let (writer, handle) = Writer::start(db, config.store.queue_batches)?;
+    let poller = Poller::new(&config, db, handle, std::sync::Arc::new(WallClock)).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let reports = runtime.block_on(futures::future::join_all(chosen.iter().map(|s| poller.poll(s))));
+    drop(poller);
+    writer.finish()?;
+    let mut failed = false;
+    for r in &reports {
+        let state = match (&r.error, r.rate_limited_until) {
+            (Some(e), _) => {
+                failed = true;
+                format!("FAILED: {e}")
+            }
+            (None, Some(until)) => format!("rate limited until {}", until.to_rfc3339()),
+            (None, None) => "ok".to_string(),
+        };
+        println!(
+            "{}: {} pages, {} fetched, {} new, {} already stored, {} unmatched, {} unreadable; {state}",
+            r.source,
+            r.pages,
+            r.fetched,
+            r.stored,
+            r.duplicates,
+            r.unmatched,
+            r.rejected.len()
+        );
+        for reason in r.rejected.iter().take(5) {
+            eprintln!("{}: rejected an item: {reason}", r.source);
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -1,5 +1,235 @@
-//! Where mentions come from. Today: [`replay`] of recorded JSON Lines feeds.
-//! Live connectors (one file each behind a small trait, sharing one polling
-//! core) feed the same [`crate::pipeline::Pipeline`].
+//! Where mentions come from: [`replay`] of recorded feeds, and live
+//! connectors, one file each behind the small [`Connector`] trait. Everything
+//! generic — HTTP, rate limits (client quota and the server's own signals),
+//! retries, body caps, cursors stored with the mentions they cover, health —
+//! lives once in [`poll`]; a connector only builds a request and parses a page.
 
+pub mod bluesky;
+pub mod hackernews;
+pub mod mastodon;
+pub mod poll;
 pub mod replay;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+use crate::alert::channels::Secret;
+use crate::clock::Span;
+use crate::mention::Mention;
+
+/// One `[[sources]]` table. The keys common to all sources, then each
+/// connector's own (documented in `config/example.toml` and `docs/sources.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: SourceKind,
+    /// The service's address (default: the real one); tests point it elsewhere.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// A configured brand this source's query belongs to.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// How often to poll.
+    #[serde(default = "default_every")]
+    pub every: Span,
+    /// Search text (Bluesky, Hacker News).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Hashtag without `#` (Mastodon).
+    #[serde(default)]
+    pub hashtag: Option<String>,
+    /// Bearer token, if the service wants one: use `${ENV_VAR}`.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// Sources with the same credential share one client-side limiter.
+    #[serde(default)]
+    pub credential: Option<String>,
+    /// Client-side quota: at most `requests` per `per`.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Pages walked at most in one poll (the backfill limit).
+    #[serde(default = "default_max_pages")]
+    pub max_pages: u32,
+    /// Items asked for per page.
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    /// Largest response body read, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Time allowed for one request.
+    #[serde(default = "default_timeout")]
+    pub timeout: Span,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub requests: u32,
+    pub per: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Mastodon,
+    Bluesky,
+    Hackernews,
+}
+
+fn default_every() -> Span {
+    Span(chrono::Duration::minutes(2))
+}
+fn default_max_pages() -> u32 {
+    5
+}
+fn default_page_size() -> u32 {
+    40
+}
+fn default_max_body() -> usize {
+    4 * 1024 * 1024
+}
+fn default_timeout() -> Span {
+    Span(chrono::Duration::seconds(20))
+}
+
+impl SourceConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.name.trim().is_empty() {
+            problems.push(("name", "must not be empty".to_string()));
+        }
+        let needs = |key: &'static str, v: &Option<String>, problems: &mut Vec<(&'static str, String)>| {
+            if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                problems.push((key, "is required for this kind".to_string()));
+            }
+        };
+        match self.kind {
+            SourceKind::Mastodon => needs("hashtag", &self.hashtag, &mut problems),
+            SourceKind::Bluesky | SourceKind::Hackernews => needs("query", &self.query, &mut problems),
+        }
+        if let Some(url) = &self.base_url {
+            if reqwest::Url::parse(url).map(|u| u.scheme().starts_with("http")) != Ok(true) {
+                problems.push(("base_url", "is not an http(s) URL".to_string()));
+            }
+        }
+        if self.every.0 < chrono::Duration::seconds(1) {
+            problems.push(("every", "must be at least 1s".to_string()));
+        }
+        if let Some(r) = self.rate_limit {
+            if r.requests == 0 || r.per.0 <= chrono::Duration::zero() {
+                problems.push(("rate_limit", "needs requests > 0 per a positive span".to_string()));
+            }
+        }
+        if self.max_pages == 0 || self.page_size == 0 {
+            problems.push(("max_pages", "max_pages and page_size must be at least 1".to_string()));
+        }
+        problems
+    }
+}
+
+/// Where a source's last poll left off: the newest item seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub time: Option<DateTime<Utc>>,
+    pub id: Option<String>,
+}
+
+/// One parsed page of results, newest first.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// What to ask for to get the next page, if any.
+    pub next: Option<String>,
+    /// Items that could not be read, with the reason.
+    pub rejected: Vec<String>,
+}
+
+/// One result, normalised.
+pub type Item = Mention;
+
+/// What a connector knows about one service.
+pub trait Connector: Send + Sync {
+    /// The request for a page: the first when `page` is `None`, else the
+    /// one `page` (a previous page's `next`) names.
+    fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder;
+    /// Parses a response body into items; `cursor` is the one the request
+    /// was built with (it tells a walk towards newer items from a backfill).
+    fn parse(&self, body: &[u8], headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String>;
+}
+
+/// Builds the connector a source config asks for.
+pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
+    match config.kind {
+        SourceKind::Mastodon => Box::new(mastodon::Mastodon::new(config)),
+        SourceKind::Bluesky => Box::new(bluesky::Bluesky::new(config)),
+        SourceKind::Hackernews => Box::new(hackernews::HackerNews::new(config)),
+    }
+}
+
+/// A required string field of an API item, or why the item is rejected.
+pub(crate) fn required<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str, String> {
+    value
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| format!("item without {what}"))
+}
+
+/// An RFC 3339 time of an API item.
+pub(crate) fn time_of(value: &Option<String>, what: &str) -> Result<DateTime<Utc>, String> {
+    let text = required(value, what)?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "{what} {:?} is not an RFC 3339 time",
+                crate::mention::truncate(text, 40)
+            )
+        })
+}
+
+/// Strips tags from HTML and decodes its entities (Mastodon posts are HTML).
+pub fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut tag = String::new();
+    for c in html.chars() {
+        match (in_tag, c) {
+            (false, '<') => {
+                in_tag = true;
+                tag.clear();
+            }
+            (true, '>') => {
+                in_tag = false;
+                let name = tag
+                    .trim_start_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                if matches!(name.as_str(), "br" | "br/" | "p" | "div" | "li")
+                    && !text.ends_with(' ')
+                    && !text.is_empty()
+                {
+                    text.push(' ');
+                }
+            }
+            (true, c) => tag.push(c),
+            (false, c) => text.push(c),
+        }
+    }
+    html_escape::decode_html_entities(text.trim()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(
+            super::html_to_text("<p>Lost my bag &amp; nobody cares</p><p><a href=\"x\">#<span>acmeair</span></a></p>"),
+            "Lost my bag & nobody cares #acmeair"
+        );
+        assert_eq!(super::html_to_text("a<br>b &lt;script&gt;"), "a b <script>");
+    }
+}

@@ -140,5 +140,24 @@ pub fn migrations() -> Migrations<'static> {
         );
         "#,
         ),
+        M::up(
+            r#"
+        -- Where each live source left off (JSON: newest time and id seen),
+        -- written in the same transaction as the mentions it covers.
+        CREATE TABLE source_cursors (
+            source TEXT PRIMARY KEY,
+            cursor TEXT NOT NULL
+        );
+        -- Each source's health, for `sources`, /healthz and the digest.
+        CREATE TABLE source_state (
+            source             TEXT PRIMARY KEY,
+            last_success       INTEGER,
+            last_error         TEXT,
+            last_error_at      INTEGER,
+            failures           INTEGER NOT NULL DEFAULT 0,  -- consecutive
+            rate_limited_until INTEGER
+        );
+        "#,
+        ),
     ])
 }

@@ -244,7 +244,7 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
     Ok(stats)
 }
 
-fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
+pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
     let mut insert_mention = tx.prepare_cached(
         "INSERT INTO mentions (source, source_id, created_at, author, followers, text, text_chars, url, \
          likes, reposts, replies, views, rating, lang, brand_hint, compound, pos, neu, neg, label, reach, \

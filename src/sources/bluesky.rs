@@ -1,0 +1,144 @@
+//! Bluesky: `app.bsky.feed.searchPosts` with `sort=latest`, asked for with
+//! `since` (the newest post time seen), paged with the response's `cursor`.
+//! Posts are deduplicated by their `uri` (the store's unique key).
+
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use crate::mention::{Author, Mention, Metrics};
+
+pub struct Bluesky {
+    base: String,
+    query: String,
+    limit: u32,
+    token: Option<String>,
+    brand: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    posts: Vec<serde_json::Value>,
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Post {
+    uri: Option<String>,
+    author: Option<PostAuthor>,
+    record: Option<Record>,
+    reply_count: Option<u64>,
+    repost_count: Option<u64>,
+    like_count: Option<u64>,
+    quote_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostAuthor {
+    handle: Option<String>,
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    text: Option<String>,
+    created_at: Option<String>,
+    langs: Option<Vec<String>>,
+}
+
+impl Bluesky {
+    pub fn new(config: &SourceConfig) -> Self {
+        Bluesky {
+            base: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://public.api.bsky.app".into()),
+            query: config.query.clone().unwrap_or_default(),
+            limit: config.page_size.min(100),
+            token: config.token.as_ref().map(|t| t.expose().to_string()),
+            brand: config.brand.clone(),
+        }
+    }
+
+    fn mention(&self, p: Post) -> Result<Mention, String> {
+        let uri = required(&p.uri, "uri")?.to_string();
+        let record = p.record.ok_or("post without record")?;
+        let created_at = time_of(&record.created_at, "record.createdAt")?;
+        let author = p.author.unwrap_or(PostAuthor {
+            handle: None,
+            followers_count: None,
+        });
+        let url = match (&author.handle, uri.rsplit('/').next()) {
+            (Some(handle), Some(rkey)) => Some(format!("https://bsky.app/profile/{handle}/post/{rkey}")),
+            _ => None,
+        };
+        let text = record.text.unwrap_or_default();
+        Ok(Mention {
+            source: "bluesky".into(),
+            source_id: uri,
+            created_at,
+            author: Author {
+                handle: author.handle,
+                followers: author.followers_count,
+            },
+            text_chars: text.chars().count() as u64,
+            text,
+            url,
+            metrics: Metrics {
+                likes: p.like_count,
+                reposts: match (p.repost_count, p.quote_count) {
+                    (None, None) => None,
+                    (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+                },
+                replies: p.reply_count,
+                views: None,
+            },
+            rating: None,
+            lang: record.langs.and_then(|l| l.into_iter().next()),
+            brand: self.brand.clone(),
+        })
+    }
+}
+
+impl Connector for Bluesky {
+    fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
+        let url = format!("{}/xrpc/app.bsky.feed.searchPosts", self.base.trim_end_matches('/'));
+        let mut query = vec![
+            ("q", self.query.clone()),
+            ("sort", "latest".to_string()),
+            ("limit", self.limit.to_string()),
+        ];
+        if let Some(t) = cursor.time {
+            query.push(("since", t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+        }
+        if let Some(p) = page {
+            query.push(("cursor", p.to_string()));
+        }
+        let request = http.get(url).query(&query);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
+        let response: Response =
+            serde_json::from_slice(body).map_err(|e| format!("not a searchPosts response: {e}"))?;
+        let mut page = Page::default();
+        let full = response.posts.len() as u32 >= self.limit;
+        for value in response.posts {
+            match serde_json::from_value::<Post>(value)
+                .map_err(|e| e.to_string())
+                .and_then(|p| self.mention(p))
+            {
+                Ok(m) => page.items.push(m),
+                Err(reason) => page.rejected.push(reason),
+            }
+        }
+        page.next = response.cursor.filter(|c| full && !c.is_empty());
+        Ok(page)
+    }
+}

@@ -1,0 +1,524 @@
+//! The polling core, shared by every connector: one poll of one source walks
+//! its pages (newest first) until it reaches what is already stored or its
+//! backfill limit, under two rate limits — a client-side quota per credential
+//! (`governor`) and the server's own signals (remaining/reset headers in each
+//! network's format, `Retry-After`, 429, quota 403s) — with retries and
+//! backoff for timeouts, connection errors and 5xx, a cap on body size, and
+//! the new mentions stored in the same transaction as the source's cursor.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::{connector, Connector, Cursor, SourceConfig};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::enrich::{Enriched, Enricher};
+use crate::store::writer::{insert_batch, NewMention, WriterHandle};
+use crate::store::{self, StoreError};
+
+/// Attempts of one request before the poll fails.
+const ATTEMPTS: u32 = 3;
+
+/// A source ready to poll.
+pub struct Source {
+    pub config: SourceConfig,
+    connector: Box<dyn Connector>,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+}
+
+/// What one poll of one source did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollReport {
+    pub source: String,
+    pub pages: u32,
+    pub fetched: u64,
+    pub stored: u64,
+    pub duplicates: u64,
+    pub unmatched: u64,
+    /// Items the source sent that could not be read, with the reason.
+    pub rejected: Vec<String>,
+    /// Set when the poll failed.
+    pub error: Option<String>,
+    /// The server asked us to wait until then.
+    pub rate_limited_until: Option<DateTime<Utc>>,
+}
+
+pub struct Poller {
+    http: reqwest::Client,
+    enricher: Enricher,
+    writer: WriterHandle,
+    db: PathBuf,
+    clock: Arc<dyn Clock>,
+    retry_base: Duration,
+}
+
+#[derive(Debug)]
+enum Failure {
+    /// The server said wait (429, quota, no requests remaining).
+    Wait(DateTime<Utc>, String),
+    Error(String),
+}
+
+impl Poller {
+    pub fn new(config: &Config, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "complaint-monitor/",
+                env!("CARGO_PKG_VERSION"),
+                " (brand mention monitor; +https://github.com/complaint-monitor)"
+            ))
+            .connect_timeout(Duration::from_secs(10))
+            .gzip(true)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Poller {
+            http,
+            enricher: Enricher::new(config).map_err(|e| e.to_string())?,
+            writer,
+            db: db.to_path_buf(),
+            clock,
+            retry_base: Duration::from_millis(500),
+        })
+    }
+
+    /// Sets the first retry delay (tests use a short one).
+    pub fn with_retry_base(mut self, base: Duration) -> Self {
+        self.retry_base = base;
+        self
+    }
+
+    /// Polls once: every page that is new, up to the backfill limit.
+    pub async fn poll(&self, source: &Source) -> PollReport {
+        let mut report = PollReport {
+            source: source.config.name.clone(),
+            ..PollReport::default()
+        };
+        let name = source.config.name.clone();
+        let now = self.clock.now();
+        let (cursor, waiting) = match self.state(&name) {
+            Ok(state) => state,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return report;
+            }
+        };
+        if let Some(until) = waiting.filter(|&u| u > now) {
+            report.rate_limited_until = Some(until);
+            return report;
+        }
+        let mut fetched = Vec::new();
+        let mut page_token: Option<String> = None;
+        let mut outcome = Ok(());
+        while report.pages < source.config.max_pages {
+            if let Some(limiter) = &source.limiter {
+                limiter.until_ready().await;
+            }
+            let page = match self.fetch(source, &cursor, page_token.as_deref()).await {
+                Ok(page) => page,
+                Err(failure) => {
+                    outcome = Err(failure);
+                    break;
+                }
+            };
+            report.pages += 1;
+            report.rejected.extend(page.rejected);
+            // Stop as soon as the walk reaches what the last poll stored.
+            let reached_stored = cursor.time.is_some_and(|t| page.items.iter().any(|m| m.created_at < t));
+            fetched.extend(
+                page.items
+                    .into_iter()
+                    .filter(|m| cursor.time.is_none_or(|t| m.created_at >= t)),
+            );
+            match page.next {
+                Some(next) if !reached_stored => page_token = Some(next),
+                _ => break,
+            }
+        }
+        report.fetched = fetched.len() as u64;
+        let (wait, error) = match &outcome {
+            Ok(()) => (None, None),
+            Err(Failure::Wait(until, why)) => (Some(*until), Some(why.clone())),
+            Err(Failure::Error(e)) => (None, Some(e.clone())),
+        };
+        report.rate_limited_until = wait;
+        if matches!(outcome, Err(Failure::Error(_))) {
+            report.error = error.clone();
+        }
+        match self.store(&name, &cursor, fetched, wait, error, &mut report).await {
+            Ok(()) => {}
+            Err(e) => report.error = Some(e.to_string()),
+        }
+        report
+    }
+
+    /// The stored cursor and the time the server asked us to wait until.
+    fn state(&self, name: &str) -> Result<(Cursor, Option<DateTime<Utc>>), StoreError> {
+        let conn = store::open_read_only(&self.db)?;
+        let cursor: Option<String> = conn
+            .query_row("SELECT cursor FROM source_cursors WHERE source = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let cursor = cursor.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+        let waiting: Option<i64> = conn
+            .query_row(
+                "SELECT rate_limited_until FROM source_state WHERE source = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok((cursor, waiting.and_then(DateTime::from_timestamp_millis)))
+    }
+
+    /// One page, with retries for transient failures.
+    async fn fetch(&self, source: &Source, cursor: &Cursor, page: Option<&str>) -> Result<super::Page, Failure> {
+        let mut last = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                let backoff = self.retry_base.saturating_mul(1 << attempt);
+                tokio::time::sleep(backoff.mul_f64(rand::thread_rng().gen_range(0.5..1.5))).await;
+            }
+            let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
+            let request = source.connector.request(&self.http, cursor, page).timeout(timeout);
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = describe(e);
+                    continue;
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = match read_capped(response, source.config.max_body_bytes).await {
+                Ok(body) => body,
+                Err(e) => {
+                    last = e;
+                    continue;
+                }
+            };
+            let now = self.clock.now();
+            if let Some(until) = server_wait(status, &headers, &body, now) {
+                if !status.is_success() {
+                    return Err(Failure::Wait(
+                        until,
+                        format!("the server answered {status}: rate limited"),
+                    ));
+                }
+            }
+            if status.is_server_error() {
+                last = format!("the server answered {status}");
+                continue;
+            }
+            if !status.is_success() {
+                return Err(Failure::Error(format!("the server answered {status}")));
+            }
+            let page = source
+                .connector
+                .parse(&body, &headers, cursor)
+                .map_err(|e| Failure::Error(format!("unreadable response: {e}")))?;
+            return Ok(page);
+        }
+        Err(Failure::Error(format!("{last} (after {ATTEMPTS} attempts)")))
+    }
+
+    /// Stores the new mentions, the advanced cursor and the source's health
+    /// in one transaction: a crash can neither skip nor repeat items.
+    async fn store(
+        &self,
+        name: &str,
+        old: &Cursor,
+        fetched: Vec<crate::mention::Mention>,
+        wait: Option<DateTime<Utc>>,
+        error: Option<String>,
+        report: &mut PollReport,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut cursor = old.clone();
+        for m in &fetched {
+            if cursor.time.is_none_or(|t| m.created_at > t) {
+                cursor.time = Some(m.created_at);
+                cursor.id = Some(m.source_id.clone());
+            }
+        }
+        let mut batch = Vec::new();
+        for mention in fetched {
+            match self.enricher.enrich(mention) {
+                Enriched::Scored(scored) => batch.push(NewMention {
+                    scored: *scored,
+                    ingested_at: now,
+                }),
+                Enriched::Unmatched | Enriched::UnknownBrand(_) => report.unmatched += 1,
+            }
+        }
+        let cursor_json = serde_json::to_string(&cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let name = name.to_string();
+        let failed = error.is_some() && wait.is_none();
+        let outcome = self
+            .writer
+            .transact(move |tx| {
+                let outcome = insert_batch(tx, &batch)?;
+                tx.execute(
+                    "INSERT INTO source_cursors (source, cursor) VALUES (?1, ?2) \
+                     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor",
+                    params![name, cursor_json],
+                )?;
+                record_state(tx, &name, now, failed, error.as_deref(), wait)?;
+                Ok(outcome)
+            })
+            .await?;
+        report.stored = outcome.stored;
+        report.duplicates = outcome.duplicates;
+        Ok(())
+    }
+}
+
+fn record_state(
+    tx: &Transaction,
+    name: &str,
+    now: DateTime<Utc>,
+    failed: bool,
+    error: Option<&str>,
+    wait: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    tx.execute("INSERT OR IGNORE INTO source_state (source) VALUES (?1)", [name])?;
+    if failed {
+        tx.execute(
+            "UPDATE source_state SET last_error = ?2, last_error_at = ?3, failures = failures + 1 WHERE source = ?1",
+            params![name, error, now.timestamp_millis()],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE source_state SET last_success = ?2, failures = 0, rate_limited_until = ?3 WHERE source = ?1",
+            params![name, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
+        )?;
+        if let Some(e) = error {
+            tx.execute(
+                "UPDATE source_state SET last_error = ?2, last_error_at = ?3 WHERE source = ?1",
+                params![name, e, now.timestamp_millis()],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the sources of a config, sharing one client-side limiter among
+/// sources with the same credential.
+pub fn sources(config: &Config) -> Vec<Source> {
+    let mut limiters: HashMap<String, Arc<DefaultDirectRateLimiter>> = HashMap::new();
+    config
+        .sources
+        .iter()
+        .map(|c| {
+            let limiter = c.rate_limit.and_then(|r| {
+                let key = c.credential.clone().unwrap_or_else(|| format!("source:{}", c.name));
+                // Evenly spaced, no burst: then no window of `per` ever
+                // holds more than `requests`, however the server counts.
+                NonZeroU32::new(r.requests)?;
+                let period = r.per.0.to_std().ok()? / r.requests;
+                let quota = Quota::with_period(period)?;
+                Some(
+                    limiters
+                        .entry(key)
+                        .or_insert_with(|| Arc::new(RateLimiter::direct(quota)))
+                        .clone(),
+                )
+            });
+            Source {
+                config: c.clone(),
+                connector: connector(c),
+                limiter,
+            }
+        })
+        .collect()
+}
+
+/// Reads a body, refusing one larger than `cap` bytes.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|n| n as usize > cap) {
+        return Err(format!("response body larger than the {cap}-byte limit"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(describe)? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("response body larger than the {cap}-byte limit"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn describe(e: reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the response broke off"
+    } else {
+        "request failed"
+    };
+    // The URL may carry a key in its query: never print it.
+    format!("{what}: {}", e.without_url())
+}
+
+/// When the server tells us to wait: a 429, a quota 403, or no requests
+/// remaining. Reset times come as seconds from now (Reddit), epoch seconds
+/// (Bluesky, X) or ISO times (Mastodon); `Retry-After` as seconds or a date.
+pub fn server_wait(status: StatusCode, headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let header = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            headers
+                .get(*n)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        })
+    };
+    let reset = header(&[
+        "x-ratelimit-reset",
+        "ratelimit-reset",
+        "x-rate-limit-reset",
+        "ratelimit-resettime",
+    ])
+    .and_then(|v| parse_reset(&v, now));
+    let retry_after = header(&["retry-after"])
+        .and_then(|v| crate::alert::channels::parse_retry_after(&v))
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| now + d);
+    let remaining = header(&["x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"])
+        .and_then(|v| v.parse::<f64>().ok());
+    let quota_403 = status == StatusCode::FORBIDDEN && {
+        let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+        text.contains("quota") || text.contains("rate limit") || text.contains("ratelimit")
+    };
+    let fallback = now + chrono::Duration::seconds(60);
+    if status == StatusCode::TOO_MANY_REQUESTS || quota_403 {
+        return Some(retry_after.or(reset).unwrap_or(fallback));
+    }
+    if remaining.is_some_and(|r| r <= 0.0) {
+        return Some(reset.unwrap_or(fallback));
+    }
+    None
+}
+
+fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let n: f64 = value.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    if n > 1e9 {
+        DateTime::from_timestamp(n as i64, 0)
+    } else {
+        Some(now + chrono::Duration::milliseconds((n.min(86_400.0) * 1000.0) as i64))
+    }
+}
+
+/// Each source's health and cursor, for `sources` (and /healthz later).
+pub fn status(conn: &Connection, config: &Config) -> Result<Vec<serde_json::Value>, StoreError> {
+    let mut out = Vec::new();
+    for s in &config.sources {
+        let cursor: Option<String> = conn
+            .query_row("SELECT cursor FROM source_cursors WHERE source = ?1", [&s.name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let state = conn
+            .query_row(
+                "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
+                 WHERE source = ?1",
+                [&s.name],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis).map(|t| t.to_rfc3339());
+        let (success, error, error_at, failures, limited) = state.unwrap_or((None, None, None, 0, None));
+        out.push(serde_json::json!({
+            "name": s.name,
+            "kind": s.kind,
+            "cursor": cursor.and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok()),
+            "last_success": time(success),
+            "last_error": error,
+            "last_error_at": time(error_at),
+            "consecutive_failures": failures,
+            "rate_limited_until": time(limited),
+        }));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn reset_times_in_every_network_format() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z").unwrap().to_utc();
+        let ok = StatusCode::OK;
+        // Reddit: a float string of seconds from now.
+        let reddit = headers(&[("x-ratelimit-remaining", "0.0"), ("x-ratelimit-reset", "42")]);
+        assert_eq!(
+            server_wait(ok, &reddit, b"", now),
+            Some(now + chrono::Duration::seconds(42))
+        );
+        // Mastodon: an ISO time.
+        let mastodon = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "2026-11-23T10:05:00.000Z"),
+        ]);
+        assert_eq!(
+            server_wait(ok, &mastodon, b"", now),
+            Some(now + chrono::Duration::minutes(5))
+        );
+        // Bluesky and X: epoch seconds.
+        let epoch = (now + chrono::Duration::minutes(15)).timestamp().to_string();
+        let x = headers(&[("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", &epoch)]);
+        assert_eq!(server_wait(ok, &x, b"", now), Some(now + chrono::Duration::minutes(15)));
+        // Requests left: no wait.
+        let fine = headers(&[("ratelimit-remaining", "12"), ("ratelimit-reset", &epoch)]);
+        assert_eq!(server_wait(ok, &fine, b"", now), None);
+        // 429 with Retry-After, and a quota 403.
+        let retry = headers(&[("retry-after", "30")]);
+        assert_eq!(
+            server_wait(StatusCode::TOO_MANY_REQUESTS, &retry, b"", now),
+            Some(now + chrono::Duration::seconds(30))
+        );
+        assert!(server_wait(
+            StatusCode::FORBIDDEN,
+            &HeaderMap::new(),
+            b"{\"reason\":\"quotaExceeded\"}",
+            now
+        )
+        .is_some());
+        assert!(server_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), b"forbidden", now).is_none());
+    }
+}

@@ -1,0 +1,433 @@
+//! Live connectors against local HTTP servers serving recorded response
+//! shapes (`fixtures/recorded/`): parsing of every field we use, paging to
+//! the stored cursor and no further, cursors across restarts, the server's
+//! rate-limit signals, retries, body caps, and the client-side quota.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use complaint_monitor::clock::WallClock;
+use complaint_monitor::config::Config;
+use complaint_monitor::sources::poll::{sources, PollReport, Poller};
+use complaint_monitor::store::{self, writer::Writer, MentionFilter};
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn recorded(file: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/recorded")
+            .join(file),
+    )
+    .unwrap()
+}
+
+fn config(sources: &str) -> Config {
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    Config::parse(&format!("{demo}\n{sources}"), "test.toml", &|_| None).unwrap()
+}
+
+/// Polls every source of `config` once, as `poll-once` does (a fresh
+/// writer and poller each time: a restart between polls).
+async fn poll(config: &Config, db: &Path) -> Vec<PollReport> {
+    let (writer, handle) = Writer::start(db, 4).unwrap();
+    let poller = Poller::new(config, db, handle, Arc::new(WallClock))
+        .unwrap()
+        .with_retry_base(Duration::from_millis(5));
+    let all = sources(config);
+    let reports = futures::future::join_all(all.iter().map(|s| poller.poll(s))).await;
+    drop(poller);
+    tokio::task::spawn_blocking(move || writer.finish().unwrap())
+        .await
+        .unwrap();
+    reports
+}
+
+fn stored(db: &Path, source: &str) -> Vec<complaint_monitor::store::StoredMention> {
+    let conn = store::open_read_only(db).unwrap();
+    store::recent_mentions(&conn, &MentionFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.scored.mention.source == source)
+        .collect()
+}
+
+fn db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    (dir, db)
+}
+
+#[tokio::test]
+async fn mastodon_pages_back_then_asks_only_for_newer_statuses() {
+    let server = MockServer::start().await;
+    let reset = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/acmeair"))
+        .and(query_param("limit", "2"))
+        .and(query_param_is_missing("min_id"))
+        .and(query_param_is_missing("max_id"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("mastodon/tag-page1.json"), "application/json")
+                .insert_header("X-RateLimit-Limit", "300")
+                .insert_header("X-RateLimit-Remaining", "299")
+                .insert_header("X-RateLimit-Reset", reset.as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("max_id", "113560000000000100"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("mastodon/tag-page2.json"), "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("max_id", "113559000000000050"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("[]", "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("min_id", "113560000000000200"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("[]", "application/json"))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"masto\"\nkind = \"mastodon\"\nbase_url = \"{}\"\nhashtag = \"acmeair\"\npage_size = 2\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(first.error, None);
+    assert_eq!((first.pages, first.fetched, first.stored), (3, 3, 3), "{first:?}");
+    assert_eq!(first.rejected, ["item without id"]);
+    let rows = stored(&db, "mastodon");
+    let jane = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "113560000000000200")
+        .unwrap();
+    let m = &jane.scored.mention;
+    assert_eq!(m.author.handle.as_deref(), Some("jane@example.social"));
+    assert_eq!(m.author.followers, Some(1240));
+    assert_eq!(
+        (m.metrics.likes, m.metrics.reposts, m.metrics.replies),
+        (Some(31), Some(12), Some(4))
+    );
+    assert_eq!(
+        m.text,
+        "Three hours at the carousel and #acmeair still can't find my bag & nobody answers. Awful."
+    );
+    assert_eq!(m.lang.as_deref(), Some("en"));
+    assert_eq!(
+        m.url.as_deref(),
+        Some("https://example.social/@jane/113560000000000200")
+    );
+    assert_eq!(m.created_at.to_rfc3339(), "2026-11-20T14:05:12+00:00");
+    assert_eq!(jane.scored.label.as_str(), "negative");
+    assert_eq!(jane.scored.reach.people, 1240 + 12 * 150 + 35 * 3);
+
+    // A restart, then a second poll: only what is newer than the cursor.
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!((second.pages, second.fetched, second.error), (1, 0, None));
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 4);
+    assert!(requests[3].url.query().unwrap().contains("min_id=113560000000000200"));
+}
+
+#[tokio::test]
+async fn hacker_news_stories_and_comments_and_the_time_cursor() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search_by_date"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("hackernews/search.json"), "application/json"))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"hn\"\nkind = \"hackernews\"\nbase_url = \"{}\"\nquery = \"acme air\"\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.fetched, first.stored, first.error.clone()),
+        (2, 2, None),
+        "{first:?}"
+    );
+    let rows = stored(&db, "hackernews");
+    let comment = rows.iter().find(|m| m.scored.mention.source_id == "42100002").unwrap();
+    assert_eq!(
+        comment.scored.mention.text,
+        "I flew Acme Air last week. The app crashed at check-in & support was useless."
+    );
+    assert_eq!(
+        comment.scored.mention.url.as_deref(),
+        Some("https://news.ycombinator.com/item?id=42100002")
+    );
+    let story = rows.iter().find(|m| m.scored.mention.source_id == "42100000").unwrap();
+    assert_eq!(
+        story.scored.mention.text,
+        "Acme Air grounds fleet after baggage system failure"
+    );
+    assert_eq!(
+        (story.scored.mention.metrics.likes, story.scored.mention.metrics.replies),
+        (Some(153), Some(87))
+    );
+
+    let second = poll(&config, &db).await.remove(0);
+    // The newest second is asked for again (nothing posted in it is missed),
+    // stored once; the older story stops the walk.
+    assert_eq!((second.fetched, second.stored, second.duplicates), (1, 0, 1));
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests[1]
+        .url
+        .query()
+        .unwrap()
+        .contains("numericFilters=created_at_i%3E%3D1795183800"));
+}
+
+#[tokio::test]
+async fn bluesky_follows_its_cursor_and_then_asks_since_the_newest_post() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/xrpc/app.bsky.feed.searchPosts"))
+        .and(query_param_is_missing("cursor"))
+        .and(query_param_is_missing("since"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("bluesky/search-page1.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("cursor", "2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("bluesky/search-page2.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("since", "2026-11-20T14:06:00.000Z"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"posts\": []}", "application/json"))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"sky\"\nkind = \"bluesky\"\nbase_url = \"{}\"\nquery = \"acme air\"\npage_size = 2\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (2, 3, None),
+        "{first:?}"
+    );
+    let rows = stored(&db, "bluesky");
+    let angry = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id.ends_with("3lbxyz2"))
+        .unwrap();
+    let m = &angry.scored.mention;
+    assert_eq!(m.author.handle.as_deref(), Some("traveller.bsky.social"));
+    assert_eq!(
+        (m.metrics.likes, m.metrics.reposts, m.metrics.replies),
+        (Some(40), Some(8), Some(3))
+    );
+    assert_eq!(
+        m.url.as_deref(),
+        Some("https://bsky.app/profile/traveller.bsky.social/post/3lbxyz2")
+    );
+    assert_eq!(m.lang.as_deref(), Some("en"));
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!((second.fetched, second.error), (0, None));
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_429_makes_the_source_wait_until_the_server_says_without_burning_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "120")
+                .set_body_string("{\"error\":\"slow down\"}"),
+        )
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"masto\"\nkind = \"mastodon\"\nbase_url = \"{}\"\nhashtag = \"acmeair\"\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let before = chrono::Utc::now();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(first.error, None, "waiting is not a failure");
+    let until = first.rate_limited_until.expect("waiting");
+    assert!(
+        until >= before + chrono::Duration::seconds(119)
+            && until <= chrono::Utc::now() + chrono::Duration::seconds(121)
+    );
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        second.rate_limited_until.map(|t| t.timestamp_millis()),
+        Some(until.timestamp_millis())
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "no request while told to wait"
+    );
+    let conn = store::open_read_only(&db).unwrap();
+    let status = complaint_monitor::sources::poll::status(&conn, &config).unwrap();
+    assert!(status[0]["rate_limited_until"].is_string(), "{}", status[0]);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_oversized_bodies_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("hackernews/search.json"), "application/json"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let (_dir, db) = db();
+    let ok = config(&format!(
+        "[[sources]]\nname = \"hn\"\nkind = \"hackernews\"\nbase_url = \"{}\"\nquery = \"acme air\"\n",
+        server.uri()
+    ));
+    let report = poll(&ok, &db).await.remove(0);
+    assert_eq!((report.error, report.stored), (None, 2));
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    let capped = config(&format!(
+        "[[sources]]\nname = \"hn\"\nkind = \"hackernews\"\nbase_url = \"{}\"\nquery = \"acme air\"\nmax_body_bytes = 100\n",
+        server.uri()
+    ));
+    let report = poll(&capped, &db).await.remove(0);
+    let error = report.error.expect("refused");
+    assert!(error.contains("larger than the 100-byte limit"), "{error}");
+    let conn = store::open_read_only(&db).unwrap();
+    let status = complaint_monitor::sources::poll::status(&conn, &capped).unwrap();
+    assert_eq!(status[0]["consecutive_failures"], 1);
+}
+
+/// Serves endless pages of one hit and records when each request came.
+struct CountingServer(Arc<Mutex<Vec<Instant>>>);
+
+impl Respond for CountingServer {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut seen = self.0.lock().unwrap();
+        seen.push(Instant::now());
+        let n = seen.len();
+        let body = serde_json::json!({
+            "hits": [{"objectID": format!("9{n}"), "created_at": "2026-11-20T14:00:00Z", "author": "a", "title": format!("acme air item {n}")}],
+            "page": n - 1, "nbPages": 100,
+        });
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+#[tokio::test]
+async fn the_client_never_exceeds_its_quota() {
+    let server = MockServer::start().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(method("GET"))
+        .respond_with(CountingServer(seen.clone()))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"hn\"\nkind = \"hackernews\"\nbase_url = \"{}\"\nquery = \"acme air\"\n\
+         page_size = 1\nmax_pages = 5\nrate_limit = {{ requests = 2, per = \"1s\" }}\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!((report.pages, report.error), (5, None));
+    let times = seen.lock().unwrap().clone();
+    assert_eq!(times.len(), 5);
+    // The server's rule: at most 2 requests in any second.
+    for w in times.windows(3) {
+        let spread = w[2] - w[0];
+        assert!(spread >= Duration::from_millis(995), "three requests within {spread:?}");
+    }
+}
+
+#[tokio::test]
+async fn poll_once_and_sources_from_the_command_line() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("hackernews/search.json"), "application/json"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("live.toml");
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    std::fs::write(
+        &config_path,
+        format!(
+            "{demo}\n[[sources]]\nname = \"hn\"\nkind = \"hackernews\"\nbase_url = \"{}\"\nquery = \"acme air\"\n\
+             [[sources]]\nname = \"down\"\nkind = \"bluesky\"\nbase_url = \"http://127.0.0.1:9\"\nquery = \"acme\"\ntimeout = \"2s\"\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("cli.db");
+    let run = |args: Vec<String>| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let (c, d) = (
+        config_path.to_str().unwrap().to_string(),
+        db.to_str().unwrap().to_string(),
+    );
+    let args = vec![
+        "poll-once".into(),
+        "--config".into(),
+        c.clone(),
+        "--db".into(),
+        d.clone(),
+    ];
+    let out = tokio::task::spawn_blocking(move || run(args)).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "a failed source makes poll-once fail");
+    assert!(text.contains("hn: 1 pages, 2 fetched, 2 new"), "{text}");
+    assert!(
+        text.contains("down: 0 pages") && text.contains("FAILED: could not connect"),
+        "{text}"
+    );
+    let args = vec![
+        "poll-once".into(),
+        "--config".into(),
+        c.clone(),
+        "--db".into(),
+        d.clone(),
+        "--source".into(),
+        "hn".into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || run(args)).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let args = vec!["sources".into(), "--config".into(), c, "--db".into(), d];
+    let out = tokio::task::spawn_blocking(move || run(args)).await.unwrap();
+    let listed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed[0]["last_success"].is_string() && listed[0]["cursor"]["id"] == "42100002",
+        "{}",
+        listed[0]
+    );
+    assert!(
+        listed[1]["last_error"].as_str().unwrap().contains("could not connect"),
+        "{}",
+        listed[1]
+    );
+}
