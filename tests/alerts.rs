@@ -314,7 +314,7 @@ async fn email_goes_to_a_local_smtp_receiver_once_after_a_transient_refusal() {
 fn outbox_events(db: &Path) -> Vec<String> {
     let conn = Connection::open(db).unwrap();
     let mut stmt = conn
-        .prepare("SELECT event, channel, created_at FROM outbox ORDER BY id")
+        .prepare("SELECT event, channel, created_at FROM outbox ORDER BY created_at, event, channel")
         .unwrap();
     let rows = stmt
         .query_map([], |r| {
