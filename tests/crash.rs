@@ -134,7 +134,7 @@ fn a_replay_killed_at_random_moments_ends_as_if_never_interrupted() {
     let links = "SELECT brand, created_at, label FROM mention_brands ORDER BY brand, created_at, mention_id";
     assert!(rows(&reference, links) == rows(&crashed, links));
     let incidents =
-        "SELECT brand, source, state, severity, started_at, peak_at, observed, reach FROM incidents ORDER BY id";
+        "SELECT brand, source, state, severity, started_at, peak_at, observed, reach, resolved_at FROM incidents ORDER BY id";
     let incidents_ref = rows(&reference, incidents);
     assert!(!incidents_ref.is_empty(), "the wave raises an incident");
     assert_eq!(incidents_ref, rows(&crashed, incidents));

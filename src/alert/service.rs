@@ -82,20 +82,36 @@ impl AlertService {
                 |r| r.get(0),
             )
             .optional()?;
+        // Judging the same history again gives the detector and the incident
+        // tracker the very state they had: their decisions depend on the
+        // counts alone. (Resuming the tracker from the stored figures would
+        // lose, say, how long counts had already been quiet.)
+        let mut rebuilt = IncidentTracker::new(&self.detect);
         if let Some(next) = next.and_then(DateTime::from_timestamp_millis) {
             let from = next - Duration::days(REBUILD_HISTORY);
             let first = self.first_bucket(brand, source)?.map_or(next, |f| f.max(from));
-            // Judging the same history again gives the same state the
-            // detector had: its decisions depend on the counts alone.
             let series = bucket_counts(&self.reader, &self.detect, brand, source, first, next)?;
-            for counts in backtest::fill_gaps(&self.detect, series) {
-                scope.detector.observe(counts);
+            let mut history: Vec<BucketCounts> = backtest::fill_gaps(&self.detect, series).collect();
+            pad_until(&mut history, first, next, self.detect.bucket.0);
+            for counts in history {
+                let eval = scope.detector.observe(counts);
+                rebuilt.observe(&eval);
             }
             scope.next_bucket = Some(next);
         }
-        if let Some(open) = open_incident(&self.reader, brand, source)? {
-            scope.tracker = IncidentTracker::resume(&self.detect, open.figures.clone());
-            scope.incident_id = Some(open.id);
+        match open_incident(&self.reader, brand, source)? {
+            Some(open) => {
+                let same = rebuilt.open_incident().map(|f| f.started_at) == Some(open.figures.started_at);
+                // An incident older than the rebuilt history resumes from its figures.
+                scope.tracker = if same {
+                    rebuilt
+                } else {
+                    IncidentTracker::resume(&self.detect, open.figures.clone())
+                };
+                scope.incident_id = Some(open.id);
+            }
+            // Resolved meanwhile (by hand, or by the run that stopped).
+            None => scope.tracker = IncidentTracker::new(&self.detect),
         }
         self.scopes.push(scope);
         Ok(())
