@@ -431,3 +431,106 @@ async fn poll_once_and_sources_from_the_command_line() {
         listed[1]
     );
 }
+
+#[tokio::test]
+async fn x_reads_authors_from_the_expansion_and_asks_since_the_newest_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2/tweets/search/recent"))
+        .and(query_param_is_missing("since_id"))
+        .and(wiremock::matchers::header("Authorization", "Bearer test-bearer"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("x/search-recent.json"), "application/json")
+                .insert_header("x-rate-limit-limit", "450")
+                .insert_header("x-rate-limit-remaining", "449"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("since_id", "1859000000000000002"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"meta\": {\"result_count\": 0}}", "application/json"))
+        .mount(&server)
+        .await;
+    let config = Config::parse(
+        &format!(
+            "{}\n[[sources]]\nname = \"x\"\nkind = \"x\"\nbase_url = \"{}\"\nquery = \"acmeair\"\ntoken = \"${{X_TOKEN}}\"\n",
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            server.uri()
+        ),
+        "test.toml",
+        &|name| (name == "X_TOKEN").then(|| "test-bearer".to_string()),
+    )
+    .unwrap();
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
+    let rows = stored(&db, "x");
+    let angry = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "1859000000000000002")
+        .unwrap();
+    let m = &angry.scored.mention;
+    assert_eq!(m.author.handle.as_deref(), Some("roadwarrior"));
+    assert_eq!(m.author.followers, Some(52000));
+    assert_eq!(
+        (m.metrics.likes, m.metrics.reposts, m.metrics.replies, m.metrics.views),
+        (Some(140), Some(30), Some(9), Some(48000))
+    );
+    assert_eq!(
+        m.url.as_deref(),
+        Some("https://x.com/roadwarrior/status/1859000000000000002")
+    );
+    assert_eq!(angry.scored.reach.people, 52000 + 30 * 150 + 149 * 3);
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!((second.fetched, second.error), (0, None));
+}
+
+#[tokio::test]
+async fn youtube_comments_and_a_quota_403_that_means_wait() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/youtube/v3/commentThreads"))
+        .and(query_param("videoId", "vid123"))
+        .and(query_param("key", "test-key"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("youtube/comment-threads.json"), "application/json"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
+            "error": {"code": 403, "message": "quota", "errors": [{"reason": "quotaExceeded", "domain": "youtube.quota"}]}
+        })))
+        .mount(&server)
+        .await;
+    let config = Config::parse(
+        &format!(
+            "{}\n[[sources]]\nname = \"yt\"\nkind = \"youtube\"\nbase_url = \"{}\"\nvideo_id = \"vid123\"\napi_key = \"${{YT_KEY}}\"\nbrand = \"Acme Air\"\n",
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            server.uri()
+        ),
+        "test.toml",
+        &|name| (name == "YT_KEY").then(|| "test-key".to_string()),
+    )
+    .unwrap();
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
+    let rows = stored(&db, "youtube");
+    let angry = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "UgwThreadB")
+        .unwrap();
+    let m = &angry.scored.mention;
+    assert_eq!(m.text, "The Acme Air app ate my booking & support hung up on me");
+    assert_eq!((m.metrics.likes, m.metrics.replies), (Some(17), Some(4)));
+    assert_eq!(
+        m.url.as_deref(),
+        Some("https://www.youtube.com/watch?v=vid123&lc=UgwThreadB")
+    );
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(second.error, None, "over quota is a wait, not a failure");
+    assert!(second.rate_limited_until.is_some());
+}

@@ -9,6 +9,8 @@ pub mod hackernews;
 pub mod mastodon;
 pub mod poll;
 pub mod replay;
+pub mod x;
+pub mod youtube;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
@@ -43,6 +45,14 @@ pub struct SourceConfig {
     /// Bearer token, if the service wants one: use `${ENV_VAR}`.
     #[serde(default)]
     pub token: Option<Secret>,
+    /// API key (YouTube): use `${ENV_VAR}`.
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    /// YouTube: the video whose comments to watch, or a whole channel's.
+    #[serde(default)]
+    pub video_id: Option<String>,
+    #[serde(default)]
+    pub channel_id: Option<String>,
     /// Sources with the same credential share one client-side limiter.
     #[serde(default)]
     pub credential: Option<String>,
@@ -76,6 +86,8 @@ pub enum SourceKind {
     Mastodon,
     Bluesky,
     Hackernews,
+    X,
+    Youtube,
 }
 
 fn default_every() -> Span {
@@ -108,6 +120,20 @@ impl SourceConfig {
         match self.kind {
             SourceKind::Mastodon => needs("hashtag", &self.hashtag, &mut problems),
             SourceKind::Bluesky | SourceKind::Hackernews => needs("query", &self.query, &mut problems),
+            SourceKind::X => {
+                needs("query", &self.query, &mut problems);
+                if self.token.is_none() {
+                    problems.push(("token", "is required for X: an app-only bearer token".to_string()));
+                }
+            }
+            SourceKind::Youtube => {
+                if self.video_id.is_none() && self.channel_id.is_none() {
+                    problems.push(("video_id", "YouTube needs video_id or channel_id".to_string()));
+                }
+                if self.api_key.is_none() {
+                    problems.push(("api_key", "is required for YouTube".to_string()));
+                }
+            }
         }
         if let Some(url) = &self.base_url {
             if reqwest::Url::parse(url).map(|u| u.scheme().starts_with("http")) != Ok(true) {
@@ -165,6 +191,8 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceKind::Mastodon => Box::new(mastodon::Mastodon::new(config)),
         SourceKind::Bluesky => Box::new(bluesky::Bluesky::new(config)),
         SourceKind::Hackernews => Box::new(hackernews::HackerNews::new(config)),
+        SourceKind::X => Box::new(x::X::new(config)),
+        SourceKind::Youtube => Box::new(youtube::YouTube::new(config)),
     }
 }
 

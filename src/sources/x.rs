@@ -1,0 +1,161 @@
+//! X (Twitter) v2 recent search, app-only bearer token: `since_id` from the
+//! newest post seen, `next_token` paging, authors' follower counts from the
+//! `author_id` expansion, engagement from `public_metrics` (impressions
+//! become views).
+
+use std::collections::HashMap;
+
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use crate::mention::{Author, Mention, Metrics};
+
+pub struct X {
+    base: String,
+    query: String,
+    limit: u32,
+    token: Option<String>,
+    brand: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    #[serde(default)]
+    data: Vec<serde_json::Value>,
+    includes: Option<Includes>,
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Includes {
+    #[serde(default)]
+    users: Vec<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: Option<String>,
+    username: Option<String>,
+    public_metrics: Option<UserMetrics>,
+}
+
+#[derive(Deserialize)]
+struct UserMetrics {
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Tweet {
+    id: Option<String>,
+    text: Option<String>,
+    created_at: Option<String>,
+    lang: Option<String>,
+    author_id: Option<String>,
+    public_metrics: Option<TweetMetrics>,
+}
+
+#[derive(Deserialize)]
+struct TweetMetrics {
+    retweet_count: Option<u64>,
+    reply_count: Option<u64>,
+    like_count: Option<u64>,
+    quote_count: Option<u64>,
+    impression_count: Option<u64>,
+}
+
+impl X {
+    pub fn new(config: &SourceConfig) -> Self {
+        X {
+            base: config.base_url.clone().unwrap_or_else(|| "https://api.x.com".into()),
+            query: config.query.clone().unwrap_or_default(),
+            limit: config.page_size.clamp(10, 100),
+            token: config.token.as_ref().map(|t| t.expose().to_string()),
+            brand: config.brand.clone(),
+        }
+    }
+}
+
+impl Connector for X {
+    fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
+        let url = format!("{}/2/tweets/search/recent", self.base.trim_end_matches('/'));
+        let mut query = vec![
+            ("query", self.query.clone()),
+            ("max_results", self.limit.to_string()),
+            ("expansions", "author_id".into()),
+            ("user.fields", "public_metrics".into()),
+            ("tweet.fields", "created_at,lang,public_metrics".into()),
+        ];
+        if let Some(id) = &cursor.id {
+            query.push(("since_id", id.clone()));
+        }
+        if let Some(p) = page {
+            query.push(("next_token", p.to_string()));
+        }
+        let request = http.get(url).query(&query);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
+        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a search response: {e}"))?;
+        let users: HashMap<String, User> = response
+            .includes
+            .map(|i| i.users)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|u| Some((u.id.clone()?, u)))
+            .collect();
+        let mut page = Page {
+            next: response.meta.and_then(|m| m.next_token),
+            ..Page::default()
+        };
+        for value in response.data {
+            let item = serde_json::from_value::<Tweet>(value)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    let id = required(&t.id, "id")?.to_string();
+                    let created_at = time_of(&t.created_at, "created_at")?;
+                    let user = t.author_id.as_ref().and_then(|a| users.get(a));
+                    let username = user.and_then(|u| u.username.clone());
+                    let m = t.public_metrics;
+                    let text = t.text.unwrap_or_default();
+                    Ok(Mention {
+                        source: "x".into(),
+                        url: username.as_ref().map(|u| format!("https://x.com/{u}/status/{id}")),
+                        source_id: id,
+                        created_at,
+                        author: Author {
+                            handle: username,
+                            followers: user.and_then(|u| u.public_metrics.as_ref()?.followers_count),
+                        },
+                        text_chars: text.chars().count() as u64,
+                        text,
+                        metrics: Metrics {
+                            likes: m.as_ref().and_then(|m| m.like_count),
+                            reposts: m
+                                .as_ref()
+                                .map(|m| m.retweet_count.unwrap_or(0).saturating_add(m.quote_count.unwrap_or(0))),
+                            replies: m.as_ref().and_then(|m| m.reply_count),
+                            views: m.as_ref().and_then(|m| m.impression_count),
+                        },
+                        rating: None,
+                        lang: t.lang,
+                        brand: self.brand.clone(),
+                    })
+                });
+            match item {
+                Ok(m) => page.items.push(m),
+                Err(reason) => page.rejected.push(reason),
+            }
+        }
+        Ok(page)
+    }
+}
