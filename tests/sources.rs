@@ -534,3 +534,92 @@ async fn youtube_comments_and_a_quota_403_that_means_wait() {
     assert_eq!(second.error, None, "over quota is a wait, not a failure");
     assert!(second.rate_limited_until.is_some());
 }
+
+#[tokio::test]
+async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_token() {
+    let server = MockServer::start().await;
+    // client id "cid", secret "csecret": HTTP Basic "Y2lkOmNzZWNyZXQ=".
+    Mock::given(method("POST"))
+        .and(path("/api/v1/access_token"))
+        .and(wiremock::matchers::header("Authorization", "Basic Y2lkOmNzZWNyZXQ="))
+        .and(wiremock::matchers::body_string_contains(
+            "grant_type=client_credentials",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "tok-1", "token_type": "bearer", "expires_in": 86400, "scope": "*"
+        })))
+        .mount(&server)
+        .await;
+    // The first search is refused once: the token is fetched again.
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(query_param_is_missing("after"))
+        .and(wiremock::matchers::header("Authorization", "Bearer tok-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("reddit/search-page1.json"), "application/json")
+                .insert_header("X-Ratelimit-Used", "5")
+                .insert_header("X-Ratelimit-Remaining", "995.0")
+                .insert_header("X-Ratelimit-Reset", "42"),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("after", "t3_1gx0002"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("reddit/search-page2.json"), "application/json"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let config = Config::parse(
+        &format!(
+            "{}\n[[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/api/v1/access_token\"\n\
+             query = \"acme air\"\nclient_id = \"${{REDDIT_ID}}\"\nclient_secret = \"${{REDDIT_SECRET}}\"\n",
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            uri = server.uri()
+        ),
+        "test.toml",
+        &|name| match name {
+            "REDDIT_ID" => Some("cid".into()),
+            "REDDIT_SECRET" => Some("csecret".into()),
+            _ => None,
+        },
+    )
+    .unwrap();
+    let (_dir, db) = db();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (report.pages, report.stored, report.error.clone()),
+        (2, 3, None),
+        "{report:?}"
+    );
+    let rows = stored(&db, "reddit");
+    let lost = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "t3_1gx0003")
+        .unwrap();
+    let m = &lost.scored.mention;
+    assert_eq!(m.text, "Acme Air lost my luggage on a direct flight\nFiled a claim 5 days ago, no reply. Anyone had luck with their support?");
+    assert_eq!(m.created_at.timestamp(), 1795183930);
+    assert_eq!((m.metrics.likes, m.metrics.replies), (Some(212), Some(64)));
+    assert_eq!(
+        m.url.as_deref(),
+        Some("https://www.reddit.com/r/travel/comments/1gx0003/acme_air_lost_my_luggage/")
+    );
+    let requests = server.received_requests().await.unwrap();
+    let token_fetches = requests
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/access_token")
+        .count();
+    assert_eq!(token_fetches, 2, "a refused token is replaced once");
+    assert!(requests.iter().all(|r| r
+        .headers
+        .get("user-agent")
+        .is_some_and(|ua| ua.to_str().unwrap().contains("complaint-monitor"))));
+}

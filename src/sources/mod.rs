@@ -8,6 +8,7 @@ pub mod bluesky;
 pub mod hackernews;
 pub mod mastodon;
 pub mod poll;
+pub mod reddit;
 pub mod replay;
 pub mod x;
 pub mod youtube;
@@ -48,6 +49,17 @@ pub struct SourceConfig {
     /// API key (YouTube): use `${ENV_VAR}`.
     #[serde(default)]
     pub api_key: Option<Secret>,
+    /// OAuth client credentials (Reddit): use `${ENV_VAR}`.
+    #[serde(default)]
+    pub client_id: Option<Secret>,
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    /// Where to fetch OAuth tokens (default: the service's own).
+    #[serde(default)]
+    pub auth_url: Option<String>,
+    /// Reddit: search one subreddit instead of all of Reddit.
+    #[serde(default)]
+    pub subreddit: Option<String>,
     /// YouTube: the video whose comments to watch, or a whole channel's.
     #[serde(default)]
     pub video_id: Option<String>,
@@ -88,6 +100,7 @@ pub enum SourceKind {
     Hackernews,
     X,
     Youtube,
+    Reddit,
 }
 
 fn default_every() -> Span {
@@ -124,6 +137,15 @@ impl SourceConfig {
                 needs("query", &self.query, &mut problems);
                 if self.token.is_none() {
                     problems.push(("token", "is required for X: an app-only bearer token".to_string()));
+                }
+            }
+            SourceKind::Reddit => {
+                needs("query", &self.query, &mut problems);
+                if self.client_id.is_none() || self.client_secret.is_none() {
+                    problems.push((
+                        "client_id",
+                        "Reddit needs client_id and client_secret (an OAuth app)".to_string(),
+                    ));
                 }
             }
             SourceKind::Youtube => {
@@ -175,8 +197,22 @@ pub struct Page {
 /// One result, normalised.
 pub type Item = Mention;
 
+/// OAuth client credentials for app-only access: the core fetches a token,
+/// caches it until shortly before it expires, and fetches a new one on 401.
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    pub token_url: String,
+    pub client_id: Secret,
+    pub client_secret: Secret,
+}
+
 /// What a connector knows about one service.
 pub trait Connector: Send + Sync {
+    /// App-only OAuth the service needs, if any.
+    fn oauth(&self) -> Option<&OAuth> {
+        None
+    }
+
     /// The request for a page: the first when `page` is `None`, else the
     /// one `page` (a previous page's `next`) names.
     fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder;
@@ -193,6 +229,7 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceKind::Hackernews => Box::new(hackernews::HackerNews::new(config)),
         SourceKind::X => Box::new(x::X::new(config)),
         SourceKind::Youtube => Box::new(youtube::YouTube::new(config)),
+        SourceKind::Reddit => Box::new(reddit::Reddit::new(config)),
     }
 }
 

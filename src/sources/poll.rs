@@ -34,6 +34,8 @@ pub struct Source {
     pub config: SourceConfig,
     connector: Box<dyn Connector>,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    /// The current OAuth token and when to stop using it.
+    token: tokio::sync::Mutex<Option<(String, DateTime<Utc>)>>,
 }
 
 /// What one poll of one source did.
@@ -190,7 +192,16 @@ impl Poller {
                 tokio::time::sleep(backoff.mul_f64(rand::thread_rng().gen_range(0.5..1.5))).await;
             }
             let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
-            let request = source.connector.request(&self.http, cursor, page).timeout(timeout);
+            let mut request = source.connector.request(&self.http, cursor, page).timeout(timeout);
+            if let Some(oauth) = source.connector.oauth() {
+                match self.token(source, oauth).await {
+                    Ok(token) => request = request.bearer_auth(token),
+                    Err(e) => {
+                        last = e;
+                        continue;
+                    }
+                }
+            }
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -220,6 +231,12 @@ impl Poller {
                 last = format!("the server answered {status}");
                 continue;
             }
+            if status == StatusCode::UNAUTHORIZED && source.connector.oauth().is_some() {
+                // The token expired or was revoked: fetch a new one and retry.
+                *source.token.lock().await = None;
+                last = "the server refused the OAuth token".to_string();
+                continue;
+            }
             if !status.is_success() {
                 return Err(Failure::Error(format!("the server answered {status}")));
             }
@@ -230,6 +247,42 @@ impl Poller {
             return Ok(page);
         }
         Err(Failure::Error(format!("{last} (after {ATTEMPTS} attempts)")))
+    }
+
+    /// A valid OAuth token for `source`, fetched with client credentials
+    /// when there is none or it is about to expire.
+    async fn token(&self, source: &Source, oauth: &super::OAuth) -> Result<String, String> {
+        let mut cached = source.token.lock().await;
+        let now = self.clock.now();
+        if let Some((token, until)) = cached.as_ref() {
+            if *until > now {
+                return Ok(token.clone());
+            }
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            access_token: String,
+            expires_in: Option<i64>,
+        }
+        let response = self
+            .http
+            .post(&oauth.token_url)
+            .basic_auth(oauth.client_id.expose(), Some(oauth.client_secret.expose()))
+            .form(&[("grant_type", "client_credentials")])
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .map_err(|e| format!("fetching an OAuth token: {}", describe(e)))?;
+        if !response.status().is_success() {
+            return Err(format!("the token endpoint answered {}", response.status()));
+        }
+        let body = read_capped(response, 64 * 1024).await?;
+        let token: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| format!("unreadable OAuth token response: {e}"))?;
+        // Renew a minute early, so a token never expires mid-walk.
+        let lifetime = token.expires_in.unwrap_or(3600).clamp(60, 86_400) - 60;
+        *cached = Some((token.access_token.clone(), now + chrono::Duration::seconds(lifetime)));
+        Ok(token.access_token)
     }
 
     /// Stores the new mentions, the advanced cursor and the source's health
@@ -338,6 +391,7 @@ pub fn sources(config: &Config) -> Vec<Source> {
                 config: c.clone(),
                 connector: connector(c),
                 limiter,
+                token: tokio::sync::Mutex::new(None),
             }
         })
         .collect()

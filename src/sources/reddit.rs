@@ -1,0 +1,153 @@
+//! Reddit search (`/search`, or `/r/{subreddit}/search`) with `sort=new`,
+//! through OAuth app-only tokens (client credentials, fetched and refreshed by
+//! the core), paged with `after`; the core stops at the newest post stored.
+
+use chrono::DateTime;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use super::{required, Connector, Cursor, OAuth, Page, SourceConfig};
+use crate::mention::{Author, Mention, Metrics};
+
+pub struct Reddit {
+    base: String,
+    query: String,
+    subreddit: Option<String>,
+    limit: u32,
+    oauth: Option<OAuth>,
+    brand: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Listing {
+    data: ListingData,
+}
+
+#[derive(Deserialize)]
+struct ListingData {
+    #[serde(default)]
+    children: Vec<Child>,
+    after: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Child {
+    data: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Post {
+    name: Option<String>,
+    created_utc: Option<f64>,
+    title: Option<String>,
+    selftext: Option<String>,
+    author: Option<String>,
+    score: Option<i64>,
+    num_comments: Option<u64>,
+    permalink: Option<String>,
+}
+
+impl Reddit {
+    pub fn new(config: &SourceConfig) -> Self {
+        let oauth = match (&config.client_id, &config.client_secret) {
+            (Some(id), Some(secret)) => Some(OAuth {
+                token_url: config
+                    .auth_url
+                    .clone()
+                    .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into()),
+                client_id: id.clone(),
+                client_secret: secret.clone(),
+            }),
+            _ => None,
+        };
+        Reddit {
+            base: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://oauth.reddit.com".into()),
+            query: config.query.clone().unwrap_or_default(),
+            subreddit: config.subreddit.clone(),
+            limit: config.page_size.min(100),
+            oauth,
+            brand: config.brand.clone(),
+        }
+    }
+}
+
+impl Connector for Reddit {
+    fn oauth(&self) -> Option<&OAuth> {
+        self.oauth.as_ref()
+    }
+
+    fn request(&self, http: &reqwest::Client, _cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
+        let base = self.base.trim_end_matches('/');
+        let url = match &self.subreddit {
+            Some(sub) => format!("{base}/r/{sub}/search"),
+            None => format!("{base}/search"),
+        };
+        let mut query = vec![
+            ("q", self.query.clone()),
+            ("sort", "new".to_string()),
+            ("type", "link".into()),
+            ("limit", self.limit.to_string()),
+            ("raw_json", "1".into()),
+        ];
+        if self.subreddit.is_some() {
+            query.push(("restrict_sr", "1".into()));
+        }
+        if let Some(after) = page {
+            query.push(("after", after.to_string()));
+        }
+        http.get(url).query(&query)
+    }
+
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
+        let listing: Listing = serde_json::from_slice(body).map_err(|e| format!("not a listing: {e}"))?;
+        let mut page = Page {
+            next: listing.data.after,
+            ..Page::default()
+        };
+        for child in listing.data.children {
+            let item = serde_json::from_value::<Post>(child.data)
+                .map_err(|e| e.to_string())
+                .and_then(|p| {
+                    let id = required(&p.name, "name")?.to_string();
+                    let created = p.created_utc.ok_or("post without created_utc")?;
+                    let created_at = DateTime::from_timestamp_millis((created * 1000.0) as i64)
+                        .filter(|_| created.is_finite())
+                        .ok_or("created_utc out of range")?;
+                    let text = match (p.title, p.selftext.filter(|s| !s.trim().is_empty())) {
+                        (Some(t), Some(body)) => format!("{t}\n{body}"),
+                        (Some(t), None) => t,
+                        (None, body) => body.unwrap_or_default(),
+                    };
+                    Ok(Mention {
+                        source: "reddit".into(),
+                        source_id: id,
+                        created_at,
+                        author: Author {
+                            handle: p.author,
+                            followers: None,
+                        },
+                        text_chars: text.chars().count() as u64,
+                        text,
+                        url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),
+                        metrics: Metrics {
+                            likes: p.score.map(|s| s.max(0) as u64),
+                            reposts: None,
+                            replies: p.num_comments,
+                            views: None,
+                        },
+                        rating: None,
+                        lang: None,
+                        brand: self.brand.clone(),
+                    })
+                });
+            match item {
+                Ok(m) => page.items.push(m),
+                Err(reason) => page.rejected.push(reason),
+            }
+        }
+        Ok(page)
+    }
+}
