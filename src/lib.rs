@@ -18,8 +18,9 @@
 //!   with key paths.
 //! * [`clock`]: wall and virtual time; nothing below the CLI reads the
 //!   system clock directly.
-//! * [`sources`]: where mentions come from; [`sources::replay`] reads
-//!   recorded feeds in virtual time.
+//! * [`sources`]: where mentions come from: [`sources::replay`] reads
+//!   recorded feeds in virtual time, [`sources::poll`] is the live polling
+//!   core, and each network is one connector file.
 //! * [`enrich`]: brand matching, sentiment (VADER, in the
 //!   `vader-sentiment` workspace crate) and reach estimation.
 //! * [`pipeline`]: enrich, stamp with the clock, batch for the writer.
@@ -30,6 +31,8 @@
 //!   read queries.
 //! * [`digest`]: the daily summary for managers (compute, then render as
 //!   Markdown, HTML or JSON).
+//! * [`service`]: `run`, the long-running service: pollers, detection,
+//!   delivery and digests on wall time, with graceful shutdown.
 //! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
@@ -44,5 +47,6 @@ pub mod enrich;
 pub mod export;
 pub mod mention;
 pub mod pipeline;
+pub mod service;
 pub mod sources;
 pub mod store;

@@ -150,6 +150,14 @@ enum Command {
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
     },
+    /// The long-running service: poll every source, detect spikes, deliver
+    /// alerts and digests, until SIGINT or SIGTERM.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
     /// Poll every configured source (or one) once, store what is new, and
     /// say what each fetched; exits non-zero if a source failed.
     PollOnce {
@@ -374,6 +382,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Alerts { action } => return alerts(action),
+        Command::Run { config, db } => {
+            let config = Config::load(&config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(complaint_monitor::service::run(
+                config,
+                &db,
+                complaint_monitor::service::shutdown_signal(),
+            ))?;
+        }
         Command::PollOnce { config, db, source } => return poll_once(&config, &db, source.as_deref()),
         Command::Sources { config, db } => {
             let config = Config::load(&config)?;

@@ -188,8 +188,8 @@ impl Poller {
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
-                let backoff = self.retry_base.saturating_mul(1 << attempt);
-                tokio::time::sleep(backoff.mul_f64(rand::thread_rng().gen_range(0.5..1.5))).await;
+                let jitter = rand::thread_rng().gen_range(0.5..1.5);
+                tokio::time::sleep(self.retry_base.saturating_mul(1 << attempt).mul_f64(jitter)).await;
             }
             let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
             let mut request = source.connector.request(&self.http, cursor, page).timeout(timeout);

@@ -1,0 +1,186 @@
+//! `run`: the long-running service on wall time. One task per source polls
+//! every `every` (with jitter, so sources do not fire together; failing
+//! sources back off, rate-limited ones wait for the server's reset), the
+//! alert service judges closed buckets every half minute, the outbox is
+//! delivered continuously, and due digests are sent. SIGINT or SIGTERM stops
+//! polling, lets in-flight deliveries finish (bounded), flushes the writer
+//! and closes the database.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use rand::Rng;
+use tokio::sync::watch;
+
+use crate::alert::delivery::Dispatcher;
+use crate::alert::service::AlertService;
+use crate::clock::{Clock, WallClock};
+use crate::config::Config;
+use crate::digest;
+use crate::sources::poll::{sources, Poller, Source};
+use crate::store::writer::Writer;
+
+/// How often closed buckets are judged.
+const DETECT_EVERY: Duration = Duration::from_secs(30);
+/// How often due digests are looked for.
+const DIGEST_EVERY: Duration = Duration::from_secs(300);
+/// The longest a failing source waits between polls.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How long shutdown waits for deliveries under way.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Runs until `shutdown` resolves.
+pub async fn run(config: Config, db: &Path, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    let (writer, handle) = Writer::start(db, config.store.queue_batches)?;
+    let clock: Arc<dyn Clock> = Arc::new(WallClock);
+    let (stop_tx, stop) = watch::channel(false);
+
+    let poller = Arc::new(Poller::new(&config, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
+    let mut tasks = Vec::new();
+    for source in sources(&config) {
+        tasks.push(tokio::spawn(poll_loop(poller.clone(), source, stop.clone())));
+    }
+    tracing::info!(sources = config.sources.len(), "polling");
+
+    let detect_config = config.clone();
+    let detect_db = db.to_path_buf();
+    let detect_writer = handle.clone();
+    let mut detect_stop = stop.clone();
+    let detector = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut service = AlertService::start(&detect_config, &detect_db, detect_writer)?;
+        loop {
+            if let Err(e) = service.tick(Utc::now()) {
+                tracing::error!("spike detection failed: {e}");
+            }
+            // Sleep in small steps so a shutdown is noticed promptly.
+            for _ in 0..(DETECT_EVERY.as_millis() / 250) {
+                if *detect_stop.borrow_and_update() {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    });
+
+    let dispatcher = Arc::new(Dispatcher::new(&config.alerts, db, handle.clone()).map_err(anyhow::Error::msg)?);
+    let delivery = {
+        let (d, mut stop) = (dispatcher.clone(), stop.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                result = d.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
+                _ = stop.changed() => {}
+            }
+        })
+    };
+
+    let digests = {
+        let (config, db, mut stop) = (config.clone(), db.to_path_buf(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                match digest::schedule::send_due(&config, &db, Utc::now()).await {
+                    Ok(sent) => {
+                        for s in sent {
+                            tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
+                        }
+                    }
+                    Err(e) => tracing::error!("sending digests failed: {e}"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(DIGEST_EVERY) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        })
+    };
+
+    shutdown.await;
+    tracing::info!("stopping: no new polls; finishing deliveries and writes");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    let _ = digests.await;
+    let _ = delivery.await;
+    // Deliveries that were due when the signal came get a bounded last chance.
+    if let Err(e) = dispatcher.drain(tokio::time::Instant::now() + DRAIN).await {
+        tracing::error!("final delivery failed: {e}");
+    }
+    detector.await.context("the detector task")??;
+    drop(dispatcher);
+    drop(poller);
+    drop(handle);
+    tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .context("the writer")??;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Polls one source until told to stop.
+async fn poll_loop(poller: Arc<Poller>, source: Source, mut stop: watch::Receiver<bool>) {
+    let every = source.config.every.0.to_std().unwrap_or(Duration::from_secs(120));
+    // A random start so that sources configured alike do not fire together.
+    let mut delay = every.mul_f64(rand::thread_rng().gen_range(0.0..0.25));
+    let mut failures = 0u32;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.changed() => return,
+        }
+        let report = poller.poll(&source).await;
+        let jitter = rand::thread_rng().gen_range(0.9..1.1);
+        delay = match (&report.error, report.rate_limited_until) {
+            (Some(e), _) => {
+                failures += 1;
+                // One clear line per failure streak; then quieter.
+                if failures == 1 {
+                    tracing::warn!(source = %source.config.name, "poll failed: {e}");
+                } else {
+                    tracing::debug!(source = %source.config.name, failures, "poll failed again: {e}");
+                }
+                every.saturating_mul(1 << failures.min(10)).min(MAX_BACKOFF)
+            }
+            (None, Some(until)) => {
+                failures = 0;
+                tracing::info!(source = %source.config.name, until = %until.to_rfc3339(), "rate limited: waiting");
+                (until - Utc::now()).to_std().unwrap_or(every).max(every)
+            }
+            (None, None) => {
+                if failures > 0 {
+                    tracing::info!(source = %source.config.name, "polling again after {failures} failures");
+                }
+                failures = 0;
+                tracing::debug!(source = %source.config.name, new = report.stored, "polled");
+                every
+            }
+        }
+        .mul_f64(jitter);
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
