@@ -210,6 +210,11 @@ async fn bluesky_follows_its_cursor_and_then_asks_since_the_newest_post() {
         .respond_with(ResponseTemplate::new(200).set_body_raw("{\"posts\": []}", "application/json"))
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/xrpc/app.bsky.actor.getProfiles"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("bluesky/profiles.json"), "application/json"))
+        .mount(&server)
+        .await;
     let config = config(&format!(
         "[[sources]]\nname = \"sky\"\nkind = \"bluesky\"\nbase_url = \"{}\"\nquery = \"acme air\"\npage_size = 2\n",
         server.uri()
@@ -228,6 +233,12 @@ async fn bluesky_follows_its_cursor_and_then_asks_since_the_newest_post() {
         .unwrap();
     let m = &angry.scored.mention;
     assert_eq!(m.author.handle.as_deref(), Some("traveller.bsky.social"));
+    assert_eq!(m.author.followers, Some(4300), "from getProfiles");
+    let unknown = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id.ends_with("3lbxyz0"))
+        .unwrap();
+    assert_eq!(unknown.scored.mention.author.followers, None);
     assert_eq!(
         (m.metrics.likes, m.metrics.reposts, m.metrics.replies),
         (Some(40), Some(8), Some(3))
@@ -239,7 +250,14 @@ async fn bluesky_follows_its_cursor_and_then_asks_since_the_newest_post() {
     assert_eq!(m.lang.as_deref(), Some("en"));
     let second = poll(&config, &db).await.remove(0);
     assert_eq!((second.fetched, second.error), (0, None));
-    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 4);
+    let profiles: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path().ends_with("getProfiles"))
+        .collect();
+    assert_eq!(profiles.len(), 1, "all three authors in one batched call");
+    assert_eq!(profiles[0].url.query_pairs().filter(|(k, _)| k == "actors").count(), 3);
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Bluesky: `app.bsky.feed.searchPosts` with `sort=latest`, asked for with
 //! `since` (the newest post time seen), paged with the response's `cursor`.
-//! Posts are deduplicated by their `uri` (the store's unique key).
+//! Posts are deduplicated by their `uri` (the store's unique key). Search
+//! results carry no follower counts: the core asks `getProfiles` for them,
+//! 25 authors a call, and caches them.
 
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -103,7 +105,40 @@ impl Bluesky {
     }
 }
 
+#[derive(Deserialize)]
+struct Profiles {
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    handle: Option<String>,
+    followers_count: Option<u64>,
+}
+
 impl Connector for Bluesky {
+    fn audience_request(&self, http: &reqwest::Client, handles: &[String]) -> Option<reqwest::RequestBuilder> {
+        let url = format!("{}/xrpc/app.bsky.actor.getProfiles", self.base.trim_end_matches('/'));
+        let query: Vec<(&str, &str)> = handles.iter().map(|h| ("actors", h.as_str())).collect();
+        let request = http.get(url).query(&query);
+        Some(match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        })
+    }
+
+    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, u64)>, String> {
+        let profiles: Profiles =
+            serde_json::from_slice(body).map_err(|e| format!("not a getProfiles response: {e}"))?;
+        Ok(profiles
+            .profiles
+            .into_iter()
+            .filter_map(|p| Some((p.handle?, p.followers_count?)))
+            .collect())
+    }
+
     fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
         let url = format!("{}/xrpc/app.bsky.feed.searchPosts", self.base.trim_end_matches('/'));
         let mut query = vec![

@@ -206,6 +206,9 @@ pub struct OAuth {
     pub client_secret: Secret,
 }
 
+/// Most authors asked for in one audience request.
+pub const AUDIENCE_BATCH: usize = 25;
+
 /// What a connector knows about one service.
 pub trait Connector: Send + Sync {
     /// App-only OAuth the service needs, if any.
@@ -216,6 +219,18 @@ pub trait Connector: Send + Sync {
     /// The request for a page: the first when `page` is `None`, else the
     /// one `page` (a previous page's `next`) names.
     fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder;
+    /// A request for the audiences (follower counts) of up to
+    /// [`AUDIENCE_BATCH`] authors the results did not carry, if the service
+    /// has one (Bluesky's `getProfiles`).
+    fn audience_request(&self, _http: &reqwest::Client, _handles: &[String]) -> Option<reqwest::RequestBuilder> {
+        None
+    }
+
+    /// Parses an audience response into handle → followers.
+    fn parse_audiences(&self, _body: &[u8]) -> Result<Vec<(String, u64)>, String> {
+        Ok(Vec::new())
+    }
+
     /// Parses a response body into items; `cursor` is the one the request
     /// was built with (it tells a walk towards newer items from a backfill).
     fn parse(&self, body: &[u8], headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String>;

@@ -36,7 +36,12 @@ pub struct Source {
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     /// The current OAuth token and when to stop using it.
     token: tokio::sync::Mutex<Option<(String, DateTime<Utc>)>>,
+    /// Authors' follower counts fetched earlier (bounded: cleared when full).
+    audiences: tokio::sync::Mutex<HashMap<String, u64>>,
 }
+
+/// Authors whose audience is remembered at most, per source.
+const AUDIENCE_CACHE: usize = 20_000;
 
 /// What one poll of one source did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,6 +151,9 @@ impl Poller {
                 _ => break,
             }
         }
+        if outcome.is_ok() {
+            self.fill_audiences(source, &mut fetched).await;
+        }
         report.fetched = fetched.len() as u64;
         let (wait, error) = match &outcome {
             Ok(()) => (None, None),
@@ -247,6 +255,54 @@ impl Poller {
             return Ok(page);
         }
         Err(Failure::Error(format!("{last} (after {ATTEMPTS} attempts)")))
+    }
+
+    /// Fills in follower counts the results lacked, from the cache or in
+    /// batched audience requests. Best effort: a failure leaves them unknown
+    /// (reach then uses the default audience) and is logged once.
+    async fn fill_audiences(&self, source: &Source, mentions: &mut [crate::mention::Mention]) {
+        let mut cache = source.audiences.lock().await;
+        let mut missing: Vec<String> = mentions
+            .iter()
+            .filter(|m| m.author.followers.is_none())
+            .filter_map(|m| m.author.handle.clone())
+            .filter(|h| !cache.contains_key(h))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        for batch in missing.chunks(super::AUDIENCE_BATCH) {
+            let Some(request) = source.connector.audience_request(&self.http, batch) else {
+                break;
+            };
+            if let Some(limiter) = &source.limiter {
+                limiter.until_ready().await;
+            }
+            let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
+            let result = match request.timeout(timeout).send().await {
+                Ok(r) if r.status().is_success() => read_capped(r, source.config.max_body_bytes)
+                    .await
+                    .and_then(|body| source.connector.parse_audiences(&body)),
+                Ok(r) => Err(format!("the server answered {}", r.status())),
+                Err(e) => Err(describe(e)),
+            };
+            match result {
+                Ok(found) => {
+                    if cache.len() + found.len() > AUDIENCE_CACHE {
+                        cache.clear();
+                    }
+                    cache.extend(found);
+                }
+                Err(e) => {
+                    tracing::warn!(source = %source.config.name, "could not fetch audiences: {e}");
+                    break;
+                }
+            }
+        }
+        for m in mentions.iter_mut().filter(|m| m.author.followers.is_none()) {
+            if let Some(followers) = m.author.handle.as_ref().and_then(|h| cache.get(h)) {
+                m.author.followers = Some(*followers);
+            }
+        }
     }
 
     /// A valid OAuth token for `source`, fetched with client credentials
@@ -392,6 +448,7 @@ pub fn sources(config: &Config) -> Vec<Source> {
                 connector: connector(c),
                 limiter,
                 token: tokio::sync::Mutex::new(None),
+                audiences: tokio::sync::Mutex::new(HashMap::new()),
             }
         })
         .collect()
