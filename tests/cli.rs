@@ -99,6 +99,10 @@ fn check_config_reports_every_problem_and_fails() {
         ("SLACK_WEBHOOK_URL", "https://hooks.slack.test/services/T0/B0/XYZ"),
         ("SMTP_USERNAME", "monitor"),
         ("SMTP_PASSWORD", "hunter2-smtp"),
+        ("X_BEARER_TOKEN", "x-bearer-secret"),
+        ("YOUTUBE_API_KEY", "yt-key-secret"),
+        ("REDDIT_CLIENT_ID", "reddit-id-secret"),
+        ("REDDIT_CLIENT_SECRET", "reddit-secret-secret"),
     ];
     for shipped in ["config/example.toml", "config/demo.toml"] {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(shipped).exists());
