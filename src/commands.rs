@@ -51,12 +51,12 @@ pub fn print_mentions(mentions: &[StoredMention], as_json: bool, out: &mut dyn W
             out,
             "{:<20}  {:<10}  {:<8}  {:>7.4}  {:>9}  {:<18}  {}",
             m.created_at.format("%Y-%m-%d %H:%M:%S"),
-            clip(&m.source, 10),
+            crate::mention::snippet(&m.source, 10),
             s.label.as_str(),
             s.sentiment.compound,
             s.reach.people,
-            clip(m.author.handle.as_deref().unwrap_or("-"), 18),
-            one_line(&clip(&m.text, 100)),
+            crate::mention::snippet(m.author.handle.as_deref().unwrap_or("-"), 18),
+            one_line(&crate::mention::snippet(&m.text, 100)),
         )?;
     }
     Ok(())
@@ -96,16 +96,6 @@ pub fn score(text: Option<&str>, as_json: bool, input: &mut dyn BufRead, out: &m
 /// Parses a `--label` value.
 pub fn parse_label(value: &str) -> Result<Label, String> {
     value.parse()
-}
-
-fn clip(s: &str, max_chars: usize) -> String {
-    let mut chars = s.chars();
-    let clipped: String = chars.by_ref().take(max_chars).collect();
-    if chars.next().is_some() {
-        format!("{clipped}…")
-    } else {
-        clipped
-    }
 }
 
 /// Mention text on one terminal line: control characters (newlines, escape
@@ -156,6 +146,6 @@ mod tests {
     #[test]
     fn terminal_output_is_one_line_without_control_characters() {
         assert_eq!(one_line("a\nb\u{1b}[31mc"), "a b [31mc");
-        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(crate::mention::snippet("abcdef", 3), "abc…");
     }
 }

@@ -244,6 +244,17 @@ fn parse_rating(n: serde_json::Number) -> Result<u8, LineError> {
     Ok(value as u8)
 }
 
+/// The first `max_chars` characters of `text`, with "…" when it was longer.
+pub fn snippet(text: &str, max_chars: usize) -> String {
+    let mut chars = text.chars();
+    let cut: String = chars.by_ref().take(max_chars).collect();
+    if chars.next().is_some() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
 pub fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {

@@ -285,23 +285,13 @@ pub fn top_mentions(
             source: row.get(0)?,
             author: row.get(1)?,
             audience: row.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
-            text: snippet(&text, 280),
+            text: crate::mention::snippet(&text, 280),
             url: row.get(4)?,
             reach: row.get::<_, i64>(5)?.max(0) as u64,
             created_at: format_time(from_ms(row.get(6)?)),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn snippet(text: &str, max_chars: usize) -> String {
-    let mut chars = text.chars();
-    let cut: String = chars.by_ref().take(max_chars).collect();
-    if chars.next().is_some() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
 }
 
 /// Whether a silence covers the scope at `at`.

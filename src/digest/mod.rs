@@ -525,23 +525,13 @@ fn top_negative(
             created_at: DateTime::from_timestamp_millis(r.get(3)?)
                 .map(|t| t.with_timezone(&tz).to_rfc3339())
                 .unwrap_or_default(),
-            text: snippet(&text, 200),
+            text: crate::mention::snippet(&text, 200),
             url: r.get(5)?,
             reach: r.get::<_, i64>(6)?.max(0) as u64,
             responded: None,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn snippet(text: &str, max: usize) -> String {
-    let mut chars = text.chars();
-    let cut: String = chars.by_ref().take(max).collect();
-    if chars.next().is_some() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
 }
 
 #[cfg(test)]

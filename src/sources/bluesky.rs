@@ -7,7 +7,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Bluesky {
@@ -122,11 +122,7 @@ impl Connector for Bluesky {
     fn audience_request(&self, http: &reqwest::Client, handles: &[String]) -> Option<reqwest::RequestBuilder> {
         let url = format!("{}/xrpc/app.bsky.actor.getProfiles", self.base.trim_end_matches('/'));
         let query: Vec<(&str, &str)> = handles.iter().map(|h| ("actors", h.as_str())).collect();
-        let request = http.get(url).query(&query);
-        Some(match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        })
+        Some(with_bearer(http.get(url).query(&query), &self.token))
     }
 
     fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, u64)>, String> {
@@ -152,11 +148,7 @@ impl Connector for Bluesky {
         if let Some(p) = page {
             query.push(("cursor", p.to_string()));
         }
-        let request = http.get(url).query(&query);
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
+        with_bearer(http.get(url).query(&query), &self.token)
     }
 
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
@@ -165,13 +157,11 @@ impl Connector for Bluesky {
         let mut page = Page::default();
         let full = response.posts.len() as u32 >= self.limit;
         for value in response.posts {
-            match serde_json::from_value::<Post>(value)
-                .map_err(|e| e.to_string())
-                .and_then(|p| self.mention(p))
-            {
-                Ok(m) => page.items.push(m),
-                Err(reason) => page.rejected.push(reason),
-            }
+            page.add(
+                serde_json::from_value::<Post>(value)
+                    .map_err(|e| e.to_string())
+                    .and_then(|p| self.mention(p)),
+            );
         }
         page.next = response.cursor.filter(|c| full && !c.is_empty());
         Ok(page)

@@ -108,13 +108,11 @@ impl Connector for HackerNews {
         let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a search response: {e}"))?;
         let mut page = Page::default();
         for value in response.hits {
-            match serde_json::from_value::<Hit>(value)
-                .map_err(|e| e.to_string())
-                .and_then(|h| self.mention(h))
-            {
-                Ok(m) => page.items.push(m),
-                Err(reason) => page.rejected.push(reason),
-            }
+            page.add(
+                serde_json::from_value::<Hit>(value)
+                    .map_err(|e| e.to_string())
+                    .and_then(|h| self.mention(h)),
+            );
         }
         if let (Some(p), Some(n)) = (response.page, response.pages) {
             if p + 1 < n {

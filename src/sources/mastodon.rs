@@ -6,7 +6,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{html_to_text, required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{html_to_text, required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Mastodon {
@@ -108,11 +108,7 @@ impl Connector for Mastodon {
                 }
             }
         }
-        let request = http.get(url).query(&query);
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
+        with_bearer(http.get(url).query(&query), &self.token)
     }
 
     fn parse(&self, body: &[u8], _headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String> {
@@ -121,13 +117,11 @@ impl Connector for Mastodon {
         let full = statuses.len() as u32 >= self.limit;
         let mut page = Page::default();
         for value in statuses {
-            match serde_json::from_value::<Status>(value)
-                .map_err(|e| e.to_string())
-                .and_then(|s| self.mention(s))
-            {
-                Ok(m) => page.items.push(m),
-                Err(reason) => page.rejected.push(reason),
-            }
+            page.add(
+                serde_json::from_value::<Status>(value)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| self.mention(s)),
+            );
         }
         if full {
             let ids = page.items.iter().map(|m| m.source_id.as_str());

@@ -248,6 +248,24 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
     }
 }
 
+impl Page {
+    /// Adds a parsed item, or its reason for being rejected.
+    pub fn add(&mut self, item: Result<Mention, String>) {
+        match item {
+            Ok(m) => self.items.push(m),
+            Err(reason) => self.rejected.push(reason),
+        }
+    }
+}
+
+/// Adds `Authorization: Bearer` when there is a token.
+pub(crate) fn with_bearer(request: reqwest::RequestBuilder, token: &Option<String>) -> reqwest::RequestBuilder {
+    match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
 /// A required string field of an API item, or why the item is rejected.
 pub(crate) fn required<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str, String> {
     value

@@ -143,10 +143,7 @@ impl Connector for Reddit {
                         brand: self.brand.clone(),
                     })
                 });
-            match item {
-                Ok(m) => page.items.push(m),
-                Err(reason) => page.rejected.push(reason),
-            }
+            page.add(item);
         }
         Ok(page)
     }

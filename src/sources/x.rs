@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct X {
@@ -97,11 +97,7 @@ impl Connector for X {
         if let Some(p) = page {
             query.push(("next_token", p.to_string()));
         }
-        let request = http.get(url).query(&query);
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
+        with_bearer(http.get(url).query(&query), &self.token)
     }
 
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
@@ -151,10 +147,7 @@ impl Connector for X {
                         brand: self.brand.clone(),
                     })
                 });
-            match item {
-                Ok(m) => page.items.push(m),
-                Err(reason) => page.rejected.push(reason),
-            }
+            page.add(item);
         }
         Ok(page)
     }
