@@ -641,3 +641,126 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
         .get("user-agent")
         .is_some_and(|ua| ua.to_str().unwrap().contains("complaint-monitor"))));
 }
+
+#[tokio::test]
+async fn app_store_reviews_carry_their_rating_and_follow_the_next_link() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/us/rss/customerreviews/page=1/id=900000000/sortby=mostrecent/json",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("appstore/reviews-page1.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/us/rss/customerreviews/page=2/id=900000000/sortby=mostrecent/json",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("appstore/reviews-page2.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/us/rss/customerreviews/page=3/id=900000000/sortby=mostrecent/json",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"feed\": {\"link\": []}}", "application/json"))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"ios\"\nkind = \"appstore\"\nbase_url = \"{}\"\napp_id = \"900000000\"\nbrand = \"Globex Bank\"\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (report.pages, report.stored, report.error.clone()),
+        (3, 3, None),
+        "{report:?}"
+    );
+    let rows = stored(&db, "appstore");
+    let one_star = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "11200000002")
+        .unwrap();
+    let m = &one_star.scored.mention;
+    assert_eq!(m.rating, Some(1));
+    assert_eq!(one_star.scored.label.as_str(), "negative");
+    assert_eq!(m.metrics.likes, Some(7), "helpful votes");
+    assert_eq!(m.created_at.to_rfc3339(), "2026-11-20T13:15:00+00:00");
+    assert_eq!(m.author.handle.as_deref(), Some("angrycustomer"));
+    assert!(m.text.starts_with("Crashes at login\nSince the update") && m.text.ends_with("(version 5.2.1)"));
+    assert_eq!(one_star.scored.reach.people, (400.0 * (1.0 + 7.0 * 0.25)) as u64);
+    let five = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "11200000001")
+        .unwrap();
+    assert_eq!(five.scored.label.as_str(), "positive");
+    assert_eq!(
+        one_star.scored.brands.iter().map(|b| &**b).collect::<Vec<_>>(),
+        ["Globex Bank"]
+    );
+}
+
+#[tokio::test]
+async fn rss_entries_are_read_and_an_unchanged_feed_costs_a_304() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::header("If-None-Match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/airlines.rss"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("rss/feed.xml"), "application/rss+xml")
+                .insert_header("ETag", "\"v1\"")
+                .insert_header("Last-Modified", "Fri, 20 Nov 2026 15:31:00 GMT"),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"forum\"\nkind = \"rss\"\nbase_url = \"{}/airlines.rss\"\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.fetched, first.stored, first.error.clone()),
+        (2, 2, None),
+        "{first:?}"
+    );
+    assert_eq!(first.rejected, ["entry without a date"]);
+    let rows = stored(&db, "rss");
+    let lost = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "forum-thread-1002")
+        .unwrap();
+    let m = &lost.scored.mention;
+    assert_eq!(
+        m.text,
+        "Acme Air lost our stroller\nGate-checked it in Lisbon, never came out. Terrible & nobody helps."
+    );
+    assert_eq!(m.author.handle.as_deref(), Some("parent_of_two"));
+    assert_eq!(m.url.as_deref(), Some("https://forum.example/t/1002"));
+    // Without a guid, feed-rs derives a stable id from the item.
+    let tips = rows
+        .iter()
+        .find(|m| m.scored.mention.url.as_deref() == Some("https://forum.example/t/1001"))
+        .unwrap();
+    assert!(!tips.scored.mention.source_id.is_empty());
+
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!((second.fetched, second.error), (0, None));
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests[1].headers.get("if-modified-since").unwrap(),
+        "Fri, 20 Nov 2026 15:31:00 GMT"
+    );
+}

@@ -4,12 +4,14 @@
 //! retries, body caps, cursors stored with the mentions they cover, health —
 //! lives once in [`poll`]; a connector only builds a request and parses a page.
 
+pub mod appstore;
 pub mod bluesky;
 pub mod hackernews;
 pub mod mastodon;
 pub mod poll;
 pub mod reddit;
 pub mod replay;
+pub mod rss;
 pub mod x;
 pub mod youtube;
 
@@ -57,6 +59,11 @@ pub struct SourceConfig {
     /// Where to fetch OAuth tokens (default: the service's own).
     #[serde(default)]
     pub auth_url: Option<String>,
+    /// App Store: the app's numeric id, and the storefront country.
+    #[serde(default)]
+    pub app_id: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
     /// Reddit: search one subreddit instead of all of Reddit.
     #[serde(default)]
     pub subreddit: Option<String>,
@@ -101,6 +108,8 @@ pub enum SourceKind {
     X,
     Youtube,
     Reddit,
+    Appstore,
+    Rss,
 }
 
 fn default_every() -> Span {
@@ -148,6 +157,8 @@ impl SourceConfig {
                     ));
                 }
             }
+            SourceKind::Appstore => needs("app_id", &self.app_id, &mut problems),
+            SourceKind::Rss => needs("base_url", &self.base_url, &mut problems),
             SourceKind::Youtube => {
                 if self.video_id.is_none() && self.channel_id.is_none() {
                     problems.push(("video_id", "YouTube needs video_id or channel_id".to_string()));
@@ -177,11 +188,16 @@ impl SourceConfig {
     }
 }
 
-/// Where a source's last poll left off: the newest item seen.
+/// Where a source's last poll left off: the newest item seen, and the
+/// validators of the last response for conditional requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub time: Option<DateTime<Utc>>,
     pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 /// One parsed page of results, newest first.
@@ -192,6 +208,9 @@ pub struct Page {
     pub next: Option<String>,
     /// Items that could not be read, with the reason.
     pub rejected: Vec<String>,
+    /// The response's validators, kept for the next conditional request.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 /// One result, normalised.
@@ -245,6 +264,8 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceKind::X => Box::new(x::X::new(config)),
         SourceKind::Youtube => Box::new(youtube::YouTube::new(config)),
         SourceKind::Reddit => Box::new(reddit::Reddit::new(config)),
+        SourceKind::Appstore => Box::new(appstore::AppStore::new(config)),
+        SourceKind::Rss => Box::new(rss::Feed::new(config)),
     }
 }
 

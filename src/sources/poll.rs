@@ -125,6 +125,7 @@ impl Poller {
         }
         let mut fetched = Vec::new();
         let mut page_token: Option<String> = None;
+        let mut validators = None;
         let mut outcome = Ok(());
         while report.pages < source.config.max_pages {
             if let Some(limiter) = &source.limiter {
@@ -139,6 +140,9 @@ impl Poller {
             };
             report.pages += 1;
             report.rejected.extend(page.rejected);
+            if report.pages == 1 && (page.etag.is_some() || page.last_modified.is_some()) {
+                validators = Some((page.etag, page.last_modified));
+            }
             // Stop as soon as the walk reaches what the last poll stored.
             let reached_stored = cursor.time.is_some_and(|t| page.items.iter().any(|m| m.created_at < t));
             fetched.extend(
@@ -163,6 +167,11 @@ impl Poller {
         report.rate_limited_until = wait;
         if matches!(outcome, Err(Failure::Error(_))) {
             report.error = error.clone();
+        }
+        let mut cursor = cursor;
+        if let Some((etag, last_modified)) = validators {
+            cursor.etag = etag;
+            cursor.last_modified = last_modified;
         }
         match self.store(&name, &cursor, fetched, wait, error, &mut report).await {
             Ok(()) => {}
@@ -235,6 +244,10 @@ impl Poller {
                     ));
                 }
             }
+            if status == StatusCode::NOT_MODIFIED {
+                // A conditional request: nothing changed since the last poll.
+                return Ok(super::Page::default());
+            }
             if status.is_server_error() {
                 last = format!("the server answered {status}");
                 continue;
@@ -248,10 +261,13 @@ impl Poller {
             if !status.is_success() {
                 return Err(Failure::Error(format!("the server answered {status}")));
             }
-            let page = source
+            let mut page = source
                 .connector
                 .parse(&body, &headers, cursor)
                 .map_err(|e| Failure::Error(format!("unreadable response: {e}")))?;
+            let validator = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            page.etag = validator(reqwest::header::ETAG);
+            page.last_modified = validator(reqwest::header::LAST_MODIFIED);
             return Ok(page);
         }
         Err(Failure::Error(format!("{last} (after {ATTEMPTS} attempts)")))
