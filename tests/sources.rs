@@ -764,3 +764,44 @@ async fn rss_entries_are_read_and_an_unchanged_feed_costs_a_304() {
         "Fri, 20 Nov 2026 15:31:00 GMT"
     );
 }
+
+#[tokio::test]
+async fn yelp_reviews_with_their_stars_and_the_daily_limit_headers() {
+    let server = MockServer::start().await;
+    let reset = (chrono::Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
+    Mock::given(method("GET"))
+        .and(path("/v3/businesses/globex-bank-downtown/reviews"))
+        .and(wiremock::matchers::header("Authorization", "Bearer yelp-key"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("yelp/reviews.json"), "application/json")
+                .insert_header("RateLimit-DailyLimit", "5000")
+                .insert_header("RateLimit-Remaining", "0")
+                .insert_header("RateLimit-ResetTime", reset.as_str()),
+        )
+        .mount(&server)
+        .await;
+    let config = Config::parse(
+        &format!(
+            "{}\n[[sources]]\nname = \"yelp\"\nkind = \"yelp\"\nbase_url = \"{}\"\nbusiness_id = \"globex-bank-downtown\"\n\
+             api_key = \"${{YELP_KEY}}\"\nbrand = \"Globex Bank\"\n",
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            server.uri()
+        ),
+        "test.toml",
+        &|name| (name == "YELP_KEY").then(|| "yelp-key".to_string()),
+    )
+    .unwrap();
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
+    // The last request of the day was used: the source waits for the reset.
+    assert!(first.rate_limited_until.is_some());
+    let rows = stored(&db, "yelp");
+    let slow = rows.iter().find(|m| m.scored.mention.rating == Some(2)).unwrap();
+    assert_eq!(slow.scored.mention.created_at.to_rfc3339(), "2026-11-20T16:40:31+00:00");
+    assert_eq!(slow.scored.mention.author.handle.as_deref(), Some("Ella A."));
+    assert_eq!(slow.scored.label.as_str(), "negative");
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(second.pages, 0, "no request before the reset");
+}

@@ -13,6 +13,7 @@ pub mod reddit;
 pub mod replay;
 pub mod rss;
 pub mod x;
+pub mod yelp;
 pub mod youtube;
 
 use chrono::{DateTime, Utc};
@@ -59,6 +60,9 @@ pub struct SourceConfig {
     /// Where to fetch OAuth tokens (default: the service's own).
     #[serde(default)]
     pub auth_url: Option<String>,
+    /// Yelp: the business whose reviews to watch.
+    #[serde(default)]
+    pub business_id: Option<String>,
     /// App Store: the app's numeric id, and the storefront country.
     #[serde(default)]
     pub app_id: Option<String>,
@@ -110,6 +114,7 @@ pub enum SourceKind {
     Reddit,
     Appstore,
     Rss,
+    Yelp,
 }
 
 fn default_every() -> Span {
@@ -159,6 +164,12 @@ impl SourceConfig {
             }
             SourceKind::Appstore => needs("app_id", &self.app_id, &mut problems),
             SourceKind::Rss => needs("base_url", &self.base_url, &mut problems),
+            SourceKind::Yelp => {
+                needs("business_id", &self.business_id, &mut problems);
+                if self.api_key.is_none() {
+                    problems.push(("api_key", "is required for Yelp".to_string()));
+                }
+            }
             SourceKind::Youtube => {
                 if self.video_id.is_none() && self.channel_id.is_none() {
                     problems.push(("video_id", "YouTube needs video_id or channel_id".to_string()));
@@ -208,6 +219,8 @@ pub struct Page {
     pub next: Option<String>,
     /// Items that could not be read, with the reason.
     pub rejected: Vec<String>,
+    /// The server's reset time when this answer used its last request.
+    pub wait_until: Option<DateTime<Utc>>,
     /// The response's validators, kept for the next conditional request.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -266,6 +279,7 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceKind::Reddit => Box::new(reddit::Reddit::new(config)),
         SourceKind::Appstore => Box::new(appstore::AppStore::new(config)),
         SourceKind::Rss => Box::new(rss::Feed::new(config)),
+        SourceKind::Yelp => Box::new(yelp::Yelp::new(config)),
     }
 }
 

@@ -126,6 +126,7 @@ impl Poller {
         let mut fetched = Vec::new();
         let mut page_token: Option<String> = None;
         let mut validators = None;
+        let mut told_to_wait = None;
         let mut outcome = Ok(());
         while report.pages < source.config.max_pages {
             if let Some(limiter) = &source.limiter {
@@ -143,6 +144,7 @@ impl Poller {
             if report.pages == 1 && (page.etag.is_some() || page.last_modified.is_some()) {
                 validators = Some((page.etag, page.last_modified));
             }
+            let exhausted = page.wait_until;
             // Stop as soon as the walk reaches what the last poll stored.
             let reached_stored = cursor.time.is_some_and(|t| page.items.iter().any(|m| m.created_at < t));
             fetched.extend(
@@ -150,6 +152,10 @@ impl Poller {
                     .into_iter()
                     .filter(|m| cursor.time.is_none_or(|t| m.created_at >= t)),
             );
+            if let Some(until) = exhausted {
+                told_to_wait = Some(until);
+                break;
+            }
             match page.next {
                 Some(next) if !reached_stored => page_token = Some(next),
                 _ => break,
@@ -160,7 +166,7 @@ impl Poller {
         }
         report.fetched = fetched.len() as u64;
         let (wait, error) = match &outcome {
-            Ok(()) => (None, None),
+            Ok(()) => (told_to_wait, None),
             Err(Failure::Wait(until, why)) => (Some(*until), Some(why.clone())),
             Err(Failure::Error(e)) => (None, Some(e.clone())),
         };
@@ -236,13 +242,12 @@ impl Poller {
                 }
             };
             let now = self.clock.now();
-            if let Some(until) = server_wait(status, &headers, &body, now) {
-                if !status.is_success() {
-                    return Err(Failure::Wait(
-                        until,
-                        format!("the server answered {status}: rate limited"),
-                    ));
-                }
+            let wait = server_wait(status, &headers, &body, now);
+            if let Some(until) = wait.filter(|_| !status.is_success()) {
+                return Err(Failure::Wait(
+                    until,
+                    format!("the server answered {status}: rate limited"),
+                ));
             }
             if status == StatusCode::NOT_MODIFIED {
                 // A conditional request: nothing changed since the last poll.
@@ -266,6 +271,9 @@ impl Poller {
                 .parse(&body, &headers, cursor)
                 .map_err(|e| Failure::Error(format!("unreadable response: {e}")))?;
             let validator = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            // A good answer that used the last request of the window: keep
+            // it, and wait for the reset before the next.
+            page.wait_until = wait;
             page.etag = validator(reqwest::header::ETAG);
             page.last_modified = validator(reqwest::header::LAST_MODIFIED);
             return Ok(page);

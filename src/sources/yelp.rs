@@ -1,0 +1,109 @@
+//! Yelp business reviews (`GET /v3/businesses/{id}/reviews`, newest first),
+//! with an API key as bearer token. Yelp sends at most a few review excerpts
+//! per business and no paging, so each poll is one request; new reviews are
+//! the ones newer than the cursor. The star rating decides the label. Rate limits come as
+//! `RateLimit-Remaining` / `RateLimit-ResetTime` (an ISO time).
+
+use chrono::NaiveDateTime;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use super::{required, with_bearer, Connector, Cursor, Page, SourceConfig};
+use crate::mention::{Author, Mention, Metrics};
+
+pub struct Yelp {
+    base: String,
+    business_id: String,
+    limit: u32,
+    key: Option<String>,
+    brand: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    #[serde(default)]
+    reviews: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Review {
+    id: Option<String>,
+    url: Option<String>,
+    text: Option<String>,
+    rating: Option<u8>,
+    time_created: Option<String>,
+    user: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    name: Option<String>,
+}
+
+impl Yelp {
+    pub fn new(config: &SourceConfig) -> Self {
+        Yelp {
+            base: config.base_url.clone().unwrap_or_else(|| "https://api.yelp.com".into()),
+            business_id: config.business_id.clone().unwrap_or_default(),
+            limit: config.page_size.min(50),
+            key: config.api_key.as_ref().map(|k| k.expose().to_string()),
+            brand: config.brand.clone(),
+        }
+    }
+
+    fn mention(&self, r: Review) -> Result<Mention, String> {
+        let id = required(&r.id, "id")?.to_string();
+        // "YYYY-MM-DD HH:MM:SS"; Yelp does not state the zone: read as UTC.
+        let created = required(&r.time_created, "time_created")?;
+        let created_at = NaiveDateTime::parse_from_str(created, "%Y-%m-%d %H:%M:%S")
+            .map_err(|_| format!("time_created {created:?} is not YYYY-MM-DD HH:MM:SS"))?
+            .and_utc();
+        let rating = r
+            .rating
+            .filter(|s| (1..=5).contains(s))
+            .ok_or("review without a 1-5 star rating")?;
+        let text = r.text.unwrap_or_default();
+        Ok(Mention {
+            source: "yelp".into(),
+            source_id: id,
+            created_at,
+            author: Author {
+                handle: r.user.and_then(|u| u.name),
+                followers: None,
+            },
+            text_chars: text.chars().count() as u64,
+            text,
+            url: r.url,
+            metrics: Metrics::default(),
+            rating: Some(rating),
+            lang: None,
+            brand: self.brand.clone(),
+        })
+    }
+}
+
+impl Connector for Yelp {
+    fn request(&self, http: &reqwest::Client, _cursor: &Cursor, _page: Option<&str>) -> reqwest::RequestBuilder {
+        let url = format!(
+            "{}/v3/businesses/{}/reviews",
+            self.base.trim_end_matches('/'),
+            self.business_id
+        );
+        let query = [("sort_by", "newest".to_string()), ("limit", self.limit.to_string())];
+        with_bearer(http.get(url).query(&query), &self.key)
+    }
+
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
+        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a reviews response: {e}"))?;
+        let mut page = Page::default();
+        for value in response.reviews {
+            page.add(
+                serde_json::from_value::<Review>(value)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| self.mention(r)),
+            );
+        }
+        page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
+        Ok(page)
+    }
+}
