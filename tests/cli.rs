@@ -103,6 +103,7 @@ fn check_config_reports_every_problem_and_fails() {
         ("YOUTUBE_API_KEY", "yt-key-secret"),
         ("REDDIT_CLIENT_ID", "reddit-id-secret"),
         ("REDDIT_CLIENT_SECRET", "reddit-secret-secret"),
+        ("YELP_API_KEY", "yelp-secret"),
     ];
     for shipped in ["config/example.toml", "config/demo.toml"] {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(shipped).exists());
