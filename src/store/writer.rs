@@ -105,17 +105,6 @@ impl WriterHandle {
         committed.blocking_recv().map_err(|_| WriterGone)
     }
 
-    /// Queues a batch and waits until it is committed.
-    pub async fn write(&self, mentions: Vec<NewMention>) -> Result<BatchOutcome, WriterGone> {
-        let (done, committed) = oneshot::channel();
-        let work = Work::Mentions {
-            mentions,
-            done: Some(done),
-        };
-        self.queue.send(work).await.map_err(|_| WriterGone)?;
-        committed.await.map_err(|_| WriterGone)
-    }
-
     /// Runs `job` in a transaction of its own on the writer thread and
     /// returns its result once committed (or rolled back, if it failed). For
     /// threads outside the async runtime.
