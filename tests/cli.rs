@@ -104,6 +104,8 @@ fn check_config_reports_every_problem_and_fails() {
         ("REDDIT_CLIENT_ID", "reddit-id-secret"),
         ("REDDIT_CLIENT_SECRET", "reddit-secret-secret"),
         ("YELP_API_KEY", "yelp-secret"),
+        ("TRUSTPILOT_API_KEY", "tp-secret"),
+        ("GOOGLE_PLACES_API_KEY", "gp-secret"),
     ];
     for shipped in ["config/example.toml", "config/demo.toml"] {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(shipped).exists());

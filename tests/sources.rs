@@ -805,3 +805,80 @@ async fn yelp_reviews_with_their_stars_and_the_daily_limit_headers() {
     let second = poll(&config, &db).await.remove(0);
     assert_eq!(second.pages, 0, "no request before the reset");
 }
+
+fn review_config(server: &MockServer, table: &str) -> Config {
+    Config::parse(
+        &format!(
+            "{}\n[[sources]]\n{table}\nbase_url = \"{}\"\napi_key = \"${{KEY}}\"\nbrand = \"Acme Air\"\n",
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            server.uri()
+        ),
+        "test.toml",
+        &|name| (name == "KEY").then(|| "review-key".to_string()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn trustpilot_reviews_follow_the_next_page_link() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/business-units/5ff1/reviews"))
+        .and(query_param("page", "1"))
+        .and(query_param("apikey", "review-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("trustpilot/reviews.json"), "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"reviews\": [], \"links\": []}", "application/json"))
+        .mount(&server)
+        .await;
+    let config = review_config(
+        &server,
+        "name = \"tp\"\nkind = \"trustpilot\"\nbusiness_id = \"5ff1\"\npage_size = 2",
+    );
+    let (_dir, db) = db();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (report.pages, report.stored, report.error.clone()),
+        (2, 2, None),
+        "{report:?}"
+    );
+    let rows = stored(&db, "trustpilot");
+    let lost = rows.iter().find(|m| m.scored.mention.rating == Some(1)).unwrap();
+    assert_eq!(
+        lost.scored.mention.text,
+        "Lost luggage, no reply\nFiled a claim with Acme Air two weeks ago. Nothing."
+    );
+    assert_eq!(lost.scored.mention.author.handle.as_deref(), Some("Mia K."));
+    assert_eq!(lost.scored.mention.metrics.likes, Some(6));
+    assert_eq!(lost.scored.reach.people, (120.0 * (1.0 + 6.0 * 0.25)) as u64);
+}
+
+#[tokio::test]
+async fn google_places_reviews_are_diffed_by_identity() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/places/ChIJacme"))
+        .and(wiremock::matchers::header("X-Goog-FieldMask", "reviews"))
+        .and(wiremock::matchers::header("X-Goog-Api-Key", "review-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("google_places/place.json"), "application/json"))
+        .mount(&server)
+        .await;
+    let config = review_config(
+        &server,
+        "name = \"gp\"\nkind = \"google_places\"\nplace_id = \"ChIJacme\"",
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
+    let rows = stored(&db, "google_places");
+    let two = rows.iter().find(|m| m.scored.mention.rating == Some(2)).unwrap();
+    assert!(two.scored.mention.source_id.starts_with("places/ChIJacme/reviews/"));
+    assert_eq!(two.scored.mention.author.handle.as_deref(), Some("Priya S."));
+    assert_eq!(two.scored.label.as_str(), "negative");
+    // The same five newest again: nothing new is stored.
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!((second.stored, second.error), (0, None));
+}

@@ -6,12 +6,14 @@
 
 pub mod appstore;
 pub mod bluesky;
+pub mod google_places;
 pub mod hackernews;
 pub mod mastodon;
 pub mod poll;
 pub mod reddit;
 pub mod replay;
 pub mod rss;
+pub mod trustpilot;
 pub mod x;
 pub mod yelp;
 pub mod youtube;
@@ -60,7 +62,10 @@ pub struct SourceConfig {
     /// Where to fetch OAuth tokens (default: the service's own).
     #[serde(default)]
     pub auth_url: Option<String>,
-    /// Yelp: the business whose reviews to watch.
+    /// Google Places: the place whose reviews to watch.
+    #[serde(default)]
+    pub place_id: Option<String>,
+    /// Yelp, Trustpilot: the business whose reviews to watch.
     #[serde(default)]
     pub business_id: Option<String>,
     /// App Store: the app's numeric id, and the storefront country.
@@ -104,7 +109,7 @@ pub struct RateLimitConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Mastodon,
     Bluesky,
@@ -115,6 +120,8 @@ pub enum SourceKind {
     Appstore,
     Rss,
     Yelp,
+    Trustpilot,
+    GooglePlaces,
 }
 
 fn default_every() -> Span {
@@ -164,10 +171,16 @@ impl SourceConfig {
             }
             SourceKind::Appstore => needs("app_id", &self.app_id, &mut problems),
             SourceKind::Rss => needs("base_url", &self.base_url, &mut problems),
-            SourceKind::Yelp => {
+            SourceKind::Yelp | SourceKind::Trustpilot => {
                 needs("business_id", &self.business_id, &mut problems);
                 if self.api_key.is_none() {
-                    problems.push(("api_key", "is required for Yelp".to_string()));
+                    problems.push(("api_key", "is required for this kind".to_string()));
+                }
+            }
+            SourceKind::GooglePlaces => {
+                needs("place_id", &self.place_id, &mut problems);
+                if self.api_key.is_none() {
+                    problems.push(("api_key", "is required for this kind".to_string()));
                 }
             }
             SourceKind::Youtube => {
@@ -280,6 +293,8 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceKind::Appstore => Box::new(appstore::AppStore::new(config)),
         SourceKind::Rss => Box::new(rss::Feed::new(config)),
         SourceKind::Yelp => Box::new(yelp::Yelp::new(config)),
+        SourceKind::Trustpilot => Box::new(trustpilot::Trustpilot::new(config)),
+        SourceKind::GooglePlaces => Box::new(google_places::GooglePlaces::new(config)),
     }
 }
 
