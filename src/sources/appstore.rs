@@ -156,13 +156,7 @@ impl Connector for AppStore {
                 let number = href.split("page=").nth(1)?.split('/').next()?;
                 number.parse::<u32>().ok().filter(|n| (2..=MAX_PAGE).contains(n))
             });
-        for value in entries {
-            page.add(
-                serde_json::from_value::<Entry>(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|e| self.mention(e)),
-            );
-        }
+        page.read::<Entry>(entries, |item| self.mention(item));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         // Apple keeps linking a next page past the last review: follow it only
         // from a page that had some.

@@ -156,13 +156,7 @@ impl Connector for Bluesky {
             serde_json::from_slice(body).map_err(|e| format!("not a searchPosts response: {e}"))?;
         let mut page = Page::default();
         let full = response.posts.len() as u32 >= self.limit;
-        for value in response.posts {
-            page.add(
-                serde_json::from_value::<Post>(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|p| self.mention(p)),
-            );
-        }
+        page.read::<Post>(response.posts, |item| self.mention(item));
         page.next = response.cursor.filter(|c| full && !c.is_empty());
         Ok(page)
     }

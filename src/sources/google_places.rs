@@ -107,13 +107,7 @@ impl Connector for GooglePlaces {
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
         let place: Place = serde_json::from_slice(body).map_err(|e| format!("not a place: {e}"))?;
         let mut page = Page::default();
-        for value in place.reviews {
-            page.add(
-                serde_json::from_value::<Review>(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| self.mention(r)),
-            );
-        }
+        page.read::<Review>(place.reviews, |item| self.mention(item));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         Ok(page)
     }

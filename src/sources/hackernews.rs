@@ -107,13 +107,7 @@ impl Connector for HackerNews {
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
         let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a search response: {e}"))?;
         let mut page = Page::default();
-        for value in response.hits {
-            page.add(
-                serde_json::from_value::<Hit>(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|h| self.mention(h)),
-            );
-        }
+        page.read::<Hit>(response.hits, |item| self.mention(item));
         if let (Some(p), Some(n)) = (response.page, response.pages) {
             if p + 1 < n {
                 page.next = Some((p + 1).to_string());

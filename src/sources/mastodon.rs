@@ -116,13 +116,7 @@ impl Connector for Mastodon {
             serde_json::from_slice(body).map_err(|e| format!("not a JSON array of statuses: {e}"))?;
         let full = statuses.len() as u32 >= self.limit;
         let mut page = Page::default();
-        for value in statuses {
-            page.add(
-                serde_json::from_value::<Status>(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|s| self.mention(s)),
-            );
-        }
+        page.read::<Status>(statuses, |item| self.mention(item));
         if full {
             let ids = page.items.iter().map(|m| m.source_id.as_str());
             page.next = if cursor.id.is_some() {

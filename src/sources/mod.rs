@@ -299,6 +299,22 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
 }
 
 impl Page {
+    /// Reads each of an API's JSON items as `T` and then into a mention with
+    /// `read`; items that fail either step are rejected with the reason.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(
+        &mut self,
+        values: Vec<serde_json::Value>,
+        read: impl Fn(T) -> Result<Mention, String>,
+    ) {
+        for value in values {
+            self.add(
+                serde_json::from_value::<T>(value)
+                    .map_err(|e| e.to_string())
+                    .and_then(&read),
+            );
+        }
+    }
+
     /// Adds a parsed item, or its reason for being rejected.
     pub fn add(&mut self, item: Result<Mention, String>) {
         match item {

@@ -116,13 +116,7 @@ impl Connector for Trustpilot {
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
         let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a reviews response: {e}"))?;
         let mut page = Page::default();
-        for value in response.reviews {
-            page.add(
-                serde_json::from_value::<Review>(value)
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| self.mention(r)),
-            );
-        }
+        page.read::<Review>(response.reviews, |item| self.mention(item));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         page.next = response.links.iter().find_map(|l| {
             let href = l.href.as_deref().filter(|_| l.rel.as_deref() == Some("next-page"))?;
