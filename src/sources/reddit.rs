@@ -72,6 +72,40 @@ impl Reddit {
             brand: config.brand.clone(),
         }
     }
+
+    fn mention(&self, p: Post) -> Result<Mention, String> {
+        let id = required(&p.name, "name")?.to_string();
+        let created = p.created_utc.ok_or("post without created_utc")?;
+        let created_at = DateTime::from_timestamp_millis((created * 1000.0) as i64)
+            .filter(|_| created.is_finite())
+            .ok_or("created_utc out of range")?;
+        let text = match (p.title, p.selftext.filter(|s| !s.trim().is_empty())) {
+            (Some(t), Some(body)) => format!("{t}\n{body}"),
+            (Some(t), None) => t,
+            (None, body) => body.unwrap_or_default(),
+        };
+        Ok(Mention {
+            source: "reddit".into(),
+            source_id: id,
+            created_at,
+            author: Author {
+                handle: p.author,
+                followers: None,
+            },
+            text_chars: text.chars().count() as u64,
+            text,
+            url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),
+            metrics: Metrics {
+                likes: p.score.map(|s| s.max(0) as u64),
+                reposts: None,
+                replies: p.num_comments,
+                views: None,
+            },
+            rating: None,
+            lang: None,
+            brand: self.brand.clone(),
+        })
+    }
 }
 
 impl Connector for Reddit {
@@ -107,44 +141,9 @@ impl Connector for Reddit {
             next: listing.data.after,
             ..Page::default()
         };
-        for child in listing.data.children {
-            let item = serde_json::from_value::<Post>(child.data)
-                .map_err(|e| e.to_string())
-                .and_then(|p| {
-                    let id = required(&p.name, "name")?.to_string();
-                    let created = p.created_utc.ok_or("post without created_utc")?;
-                    let created_at = DateTime::from_timestamp_millis((created * 1000.0) as i64)
-                        .filter(|_| created.is_finite())
-                        .ok_or("created_utc out of range")?;
-                    let text = match (p.title, p.selftext.filter(|s| !s.trim().is_empty())) {
-                        (Some(t), Some(body)) => format!("{t}\n{body}"),
-                        (Some(t), None) => t,
-                        (None, body) => body.unwrap_or_default(),
-                    };
-                    Ok(Mention {
-                        source: "reddit".into(),
-                        source_id: id,
-                        created_at,
-                        author: Author {
-                            handle: p.author,
-                            followers: None,
-                        },
-                        text_chars: text.chars().count() as u64,
-                        text,
-                        url: p.permalink.map(|l| format!("https://www.reddit.com{l}")),
-                        metrics: Metrics {
-                            likes: p.score.map(|s| s.max(0) as u64),
-                            reposts: None,
-                            replies: p.num_comments,
-                            views: None,
-                        },
-                        rating: None,
-                        lang: None,
-                        brand: self.brand.clone(),
-                    })
-                });
-            page.add(item);
-        }
+        page.read::<Post>(listing.data.children.into_iter().map(|c| c.data).collect(), |p| {
+            self.mention(p)
+        });
         Ok(page)
     }
 }

@@ -72,6 +72,40 @@ impl YouTube {
             brand: config.brand.clone(),
         }
     }
+
+    fn mention(&self, t: Thread) -> Result<Mention, String> {
+        let id = required(&t.id, "id")?.to_string();
+        let snippet = t.snippet.ok_or("thread without snippet")?;
+        let comment = snippet
+            .top_level_comment
+            .and_then(|c| c.snippet)
+            .ok_or("thread without its comment")?;
+        let created_at = time_of(&comment.published_at, "publishedAt")?;
+        let text = comment.text_original.unwrap_or_default();
+        Ok(Mention {
+            source: "youtube".into(),
+            url: snippet
+                .video_id
+                .map(|v| format!("https://www.youtube.com/watch?v={v}&lc={id}")),
+            source_id: id,
+            created_at,
+            author: Author {
+                handle: comment.author_display_name,
+                followers: None,
+            },
+            text_chars: text.chars().count() as u64,
+            text,
+            metrics: Metrics {
+                likes: comment.like_count,
+                reposts: None,
+                replies: snippet.total_reply_count,
+                views: None,
+            },
+            rating: None,
+            lang: None,
+            brand: self.brand.clone(),
+        })
+    }
 }
 
 impl Connector for YouTube {
@@ -107,44 +141,7 @@ impl Connector for YouTube {
             next: response.next_page_token,
             ..Page::default()
         };
-        for value in response.items {
-            let item = serde_json::from_value::<Thread>(value)
-                .map_err(|e| e.to_string())
-                .and_then(|t| {
-                    let id = required(&t.id, "id")?.to_string();
-                    let snippet = t.snippet.ok_or("thread without snippet")?;
-                    let comment = snippet
-                        .top_level_comment
-                        .and_then(|c| c.snippet)
-                        .ok_or("thread without its comment")?;
-                    let created_at = time_of(&comment.published_at, "publishedAt")?;
-                    let text = comment.text_original.unwrap_or_default();
-                    Ok(Mention {
-                        source: "youtube".into(),
-                        url: snippet
-                            .video_id
-                            .map(|v| format!("https://www.youtube.com/watch?v={v}&lc={id}")),
-                        source_id: id,
-                        created_at,
-                        author: Author {
-                            handle: comment.author_display_name,
-                            followers: None,
-                        },
-                        text_chars: text.chars().count() as u64,
-                        text,
-                        metrics: Metrics {
-                            likes: comment.like_count,
-                            reposts: None,
-                            replies: snippet.total_reply_count,
-                            views: None,
-                        },
-                        rating: None,
-                        lang: None,
-                        brand: self.brand.clone(),
-                    })
-                });
-            page.add(item);
-        }
+        page.read::<Thread>(response.items, |t| self.mention(t));
         Ok(page)
     }
 }
