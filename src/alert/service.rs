@@ -344,7 +344,7 @@ fn apply(
                     brand,
                     source,
                     f.severity.as_str(),
-                    trigger_name(&f),
+                    f.trigger.as_str(),
                     ms(f.started_at),
                     ms(f.peak_at),
                     ms(f.last_anomalous_at),
@@ -401,13 +401,6 @@ fn apply(
             }
             Ok(None)
         }
-    }
-}
-
-fn trigger_name(f: &IncidentFigures) -> &'static str {
-    match f.trigger {
-        crate::detect::Trigger::Count => "count",
-        crate::detect::Trigger::Share => "share",
     }
 }
 

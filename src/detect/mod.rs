@@ -143,6 +143,16 @@ pub enum Trigger {
     Share,
 }
 
+impl Trigger {
+    /// The name stored and printed (the same as its JSON form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Count => "count",
+            Trigger::Share => "share",
+        }
+    }
+}
+
 /// The verdict on one bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BucketEval {
