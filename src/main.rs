@@ -578,12 +578,13 @@ fn poll_once(config: &std::path::Path, db: &std::path::Path, only: Option<&str>)
             (None, None) => "ok".to_string(),
         };
         println!(
-            "{}: {} pages, {} fetched, {} new, {} already stored, {} unmatched, {} unreadable; {state}",
+            "{}: {} pages, {} fetched, {} new, {} already stored ({} revised), {} unmatched, {} unreadable; {state}",
             r.source,
             r.pages,
             r.fetched,
             r.stored,
             r.duplicates,
+            r.revised,
             r.unmatched,
             r.rejected.len()
         );

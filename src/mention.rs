@@ -194,6 +194,29 @@ impl Mention {
         })
     }
 
+    /// This mention with every field cut to the stored limits (text to
+    /// [`MAX_TEXT_BYTES`]; `text_chars` keeps the original length). Connectors
+    /// build mentions from API responses of any size; this bounds what is kept.
+    pub fn capped(mut self) -> Mention {
+        let cut = |s: &mut String, max: usize| {
+            if s.len() > max {
+                *s = truncate(s, max).to_string();
+            }
+        };
+        cut(&mut self.text, MAX_TEXT_BYTES);
+        cut(&mut self.source, MAX_FIELD_BYTES);
+        cut(&mut self.source_id, MAX_FIELD_BYTES);
+        for field in [&mut self.author.handle, &mut self.url] {
+            if let Some(value) = field {
+                cut(value, MAX_FIELD_BYTES);
+            }
+        }
+        if let Some(lang) = &mut self.lang {
+            cut(lang, 64);
+        }
+        self
+    }
+
     /// The feed-format JSON object for this mention (without derived fields).
     pub fn to_feed_json(&self) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::json;

@@ -884,3 +884,201 @@ async fn google_places_reviews_are_diffed_by_identity() {
     let second = poll(&config, &db).await.remove(0);
     assert_eq!((second.stored, second.error), (0, None));
 }
+
+#[tokio::test]
+async fn an_edited_review_is_recorded_as_a_revision_not_a_second_mention() {
+    let server = MockServer::start().await;
+    let original = recorded("google_places/place.json");
+    Mock::given(method("GET"))
+        .and(path("/v1/places/ChIJacme"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(original.clone(), "application/json"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    // The author came back, raised the rating and rewrote the text.
+    let edited = original.replacen("\"rating\": 2", "\"rating\": 4", 1).replace(
+        "Check-in desk unstaffed for an hour.",
+        "Update: Acme Air called me back and sorted it out. Thanks!",
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1/places/ChIJacme"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(edited, "application/json"))
+        .mount(&server)
+        .await;
+    let config = review_config(
+        &server,
+        "name = \"gp\"\nkind = \"google_places\"\nplace_id = \"ChIJacme\"",
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.stored, first.revised), (2, 0), "{first:?}");
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (second.stored, second.duplicates, second.revised, second.error.clone()),
+        (0, 2, 1, None),
+        "{second:?}"
+    );
+    let rows = stored(&db, "google_places");
+    assert_eq!(rows.len(), 2, "an edit is not a new mention");
+    let edited = rows
+        .iter()
+        .find(|m| m.scored.mention.author.handle.as_deref() == Some("Priya S."))
+        .unwrap();
+    assert_eq!(edited.scored.mention.rating, Some(4));
+    assert_eq!(edited.scored.label.as_str(), "positive");
+    assert!(edited.scored.mention.text.starts_with("Update:"));
+    assert_eq!(
+        edited.scored.mention.created_at.to_rfc3339(),
+        "2026-11-20T09:30:12.345+00:00",
+        "the first version's time is kept"
+    );
+    let conn = store::open_read_only(&db).unwrap();
+    let (old_text, old_rating, old_label): (String, i64, String) = conn
+        .query_row(
+            "SELECT text, rating, label FROM mention_revisions WHERE mention_id = ?1",
+            [edited.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (old_text.as_str(), old_rating, old_label.as_str()),
+        ("Check-in desk unstaffed for an hour.", 2, "negative")
+    );
+    let brand_label: String = conn
+        .query_row(
+            "SELECT label FROM mention_brands WHERE mention_id = ?1",
+            [edited.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(brand_label, "positive", "detection and the digest see the new label");
+    // Seen again unchanged: nothing more is recorded.
+    let third = poll(&config, &db).await.remove(0);
+    assert_eq!((third.stored, third.revised), (0, 0), "{third:?}");
+}
+
+#[tokio::test]
+async fn a_generic_json_api_described_in_config_lemmy_post_list() {
+    let server = MockServer::start().await;
+    let list = "/api/v3/post/list";
+    Mock::given(method("GET"))
+        .and(path(list))
+        .and(query_param("page_cursor", ""))
+        .and(query_param("limit", "20"))
+        .and(wiremock::matchers::header("X-Api-Key", "json-key"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("json/lemmy-post-list-page1.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list))
+        .and(query_param("page_cursor", "Pa2217300"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("json/lemmy-post-list-page2.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    // The last page used the last request of the window, in the API's own headers.
+    Mock::given(method("GET"))
+        .and(path(list))
+        .and(query_param("page_cursor", "Pa2209954"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-quota-left", "0")
+                .insert_header("x-quota-reset", "120")
+                .set_body_raw("{\"posts\": [], \"next_page\": \"Pa2209954\"}", "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let table = format!(
+        r#"[[sources]]
+name = "lemmy-acme"
+kind = "json"
+brand = "Acme Air"
+page_size = 20
+api_key = "${{KEY}}"
+[sources.json]
+url = "{}/api/v3/post/list?community_name=acmeair&sort=New&limit={{page_size}}&page_cursor={{page}}"
+items = "/posts"
+id = "/post/id"
+time = "/post/published"
+text = ["/post/name", "/post/body"]
+author = "/creator/name"
+likes = "/counts/score"
+replies = "/counts/comments"
+link = "/post/ap_id"
+next_page = "/next_page"
+source_label = "lemmy"
+[sources.json.rate_limit_headers]
+remaining = "x-quota-left"
+reset = "x-quota-reset"
+"#,
+        server.uri()
+    );
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    let config = Config::parse(&format!("{demo}\n{table}"), "test.toml", &|name| {
+        (name == "KEY").then(|| "json-key".to_string())
+    })
+    .unwrap();
+    let (_dir, db) = db();
+    let before = chrono::Utc::now();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (report.pages, report.stored, report.error.clone()),
+        (3, 3, None),
+        "{report:?}"
+    );
+    assert_eq!(report.rejected.len(), 1, "{:?}", report.rejected);
+    assert!(report.rejected[0].contains("time"), "{:?}", report.rejected);
+    let until = report.rate_limited_until.expect("the API's own headers said wait");
+    assert!(until >= before + chrono::Duration::seconds(119));
+    let rows = stored(&db, "lemmy");
+    assert_eq!(rows.len(), 3);
+    let bag = rows.iter().find(|m| m.scored.mention.source_id == "2218841").unwrap();
+    let m = &bag.scored.mention;
+    assert!(m
+        .text
+        .starts_with("Acme Air lost my bag on the way to Lisbon\nThird time this year."));
+    assert_eq!(m.author.handle.as_deref(), Some("gatecheck"));
+    assert_eq!((m.metrics.likes, m.metrics.replies), (Some(41), Some(14)));
+    assert_eq!(m.url.as_deref(), Some("https://lemmy.world/post/2218841"));
+    assert_eq!(
+        m.created_at.to_rfc3339(),
+        "2026-11-22T18:41:09.512+00:00",
+        "stored to the millisecond"
+    );
+    assert_eq!(bag.scored.label.as_str(), "negative");
+    let title_only = rows.iter().find(|m| m.scored.mention.source_id == "2217300").unwrap();
+    assert_eq!(
+        title_only.scored.mention.text,
+        "Surprisingly good crew on the AMS-JFK flight"
+    );
+    // No request before the reset the API named.
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(second.pages, 0, "{second:?}");
+}
+
+#[test]
+fn a_json_mapping_with_mistakes_is_refused_with_each_reason() {
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    let table = r#"[[sources]]
+name = "bad"
+kind = "json"
+[sources.json]
+url = "ftp://example.com/{page}"
+id = "id"
+time = "/t"
+time_format = "%Q"
+text = "/text"
+next_page = "/next"
+next_link_header = true
+"#;
+    let error = Config::parse(&format!("{demo}\n{table}"), "bad.toml", &|_| None)
+        .err()
+        .expect("refused")
+        .to_string();
+    for expected in ["json.url", "json.id", "json.time_format", "json.next_page"] {
+        assert!(error.contains(expected), "{expected} missing from: {error}");
+    }
+}

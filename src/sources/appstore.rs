@@ -127,6 +127,10 @@ impl AppStore {
 }
 
 impl Connector for AppStore {
+    fn revisable(&self) -> bool {
+        true
+    }
+
     fn request(&self, http: &reqwest::Client, _cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
         let page = page.unwrap_or("1");
         let url = format!(

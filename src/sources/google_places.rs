@@ -95,6 +95,10 @@ impl GooglePlaces {
 }
 
 impl Connector for GooglePlaces {
+    fn revisable(&self) -> bool {
+        true
+    }
+
     fn request(&self, http: &reqwest::Client, _cursor: &Cursor, _page: Option<&str>) -> reqwest::RequestBuilder {
         let url = format!("{}/v1/places/{}", self.base.trim_end_matches('/'), self.place_id);
         let request = http.get(url).header("X-Goog-FieldMask", "reviews");

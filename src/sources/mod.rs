@@ -8,6 +8,7 @@ pub mod appstore;
 pub mod bluesky;
 pub mod google_places;
 pub mod hackernews;
+pub mod json;
 pub mod mastodon;
 pub mod poll;
 pub mod reddit;
@@ -81,6 +82,9 @@ pub struct SourceConfig {
     pub video_id: Option<String>,
     #[serde(default)]
     pub channel_id: Option<String>,
+    /// Generic JSON API: where the items and each field are (see [`json`]).
+    #[serde(default)]
+    pub json: Option<json::JsonMapping>,
     /// Sources with the same credential share one client-side limiter.
     #[serde(default)]
     pub credential: Option<String>,
@@ -122,6 +126,7 @@ pub enum SourceKind {
     Yelp,
     Trustpilot,
     GooglePlaces,
+    Json,
 }
 
 fn default_every() -> Span {
@@ -183,6 +188,13 @@ impl SourceConfig {
                     problems.push(("api_key", "is required for this kind".to_string()));
                 }
             }
+            SourceKind::Json => match &self.json {
+                None => problems.push((
+                    "json",
+                    "a [sources.json] table is required for kind = \"json\"".to_string(),
+                )),
+                Some(mapping) => problems.extend(mapping.problems()),
+            },
             SourceKind::Youtube => {
                 if self.video_id.is_none() && self.channel_id.is_none() {
                     problems.push(("video_id", "YouTube needs video_id or channel_id".to_string()));
@@ -276,6 +288,19 @@ pub trait Connector: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Whether items already seen can come back changed (reviews are edited
+    /// and re-rated): then every item fetched goes to the store, which records
+    /// a changed one as a revision, instead of only those newer than the cursor.
+    fn revisable(&self) -> bool {
+        false
+    }
+
+    /// Rate-limit header names the service uses beyond the usual families
+    /// (which [`poll::server_wait`] always reads).
+    fn rate_limit_headers(&self) -> Option<&json::RateLimitHeaders> {
+        None
+    }
+
     /// Parses a response body into items; `cursor` is the one the request
     /// was built with (it tells a walk towards newer items from a backfill).
     fn parse(&self, body: &[u8], headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String>;
@@ -295,6 +320,7 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceKind::Yelp => Box::new(yelp::Yelp::new(config)),
         SourceKind::Trustpilot => Box::new(trustpilot::Trustpilot::new(config)),
         SourceKind::GooglePlaces => Box::new(google_places::GooglePlaces::new(config)),
+        SourceKind::Json => Box::new(json::Json::new(config)),
     }
 }
 
@@ -318,7 +344,7 @@ impl Page {
     /// Adds a parsed item, or its reason for being rejected.
     pub fn add(&mut self, item: Result<Mention, String>) {
         match item {
-            Ok(m) => self.items.push(m),
+            Ok(m) => self.items.push(m.capped()),
             Err(reason) => self.rejected.push(reason),
         }
     }

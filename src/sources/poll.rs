@@ -51,6 +51,8 @@ pub struct PollReport {
     pub fetched: u64,
     pub stored: u64,
     pub duplicates: u64,
+    /// Items seen before whose text or rating had changed (recorded as revisions).
+    pub revised: u64,
     pub unmatched: u64,
     /// Items the source sent that could not be read, with the reason.
     pub rejected: Vec<String>,
@@ -147,10 +149,11 @@ impl Poller {
             let exhausted = page.wait_until;
             // Stop as soon as the walk reaches what the last poll stored.
             let reached_stored = cursor.time.is_some_and(|t| page.items.iter().any(|m| m.created_at < t));
+            let revisable = source.connector.revisable();
             fetched.extend(
                 page.items
                     .into_iter()
-                    .filter(|m| cursor.time.is_none_or(|t| m.created_at >= t)),
+                    .filter(|m| revisable || cursor.time.is_none_or(|t| m.created_at >= t)),
             );
             if let Some(until) = exhausted {
                 told_to_wait = Some(until);
@@ -242,7 +245,7 @@ impl Poller {
                 }
             };
             let now = self.clock.now();
-            let wait = server_wait(status, &headers, &body, now);
+            let wait = server_wait(status, &headers, &body, now, source.connector.rate_limit_headers());
             if let Some(until) = wait.filter(|_| !status.is_success()) {
                 return Err(Failure::Wait(
                     until,
@@ -412,6 +415,7 @@ impl Poller {
             .await?;
         report.stored = outcome.stored;
         report.duplicates = outcome.duplicates;
+        report.revised = outcome.revised;
         Ok(())
     }
 }
@@ -510,28 +514,40 @@ fn describe(e: reqwest::Error) -> String {
 /// When the server tells us to wait: a 429, a quota 403, or no requests
 /// remaining. Reset times come as seconds from now (Reddit), epoch seconds
 /// (Bluesky, X) or ISO times (Mastodon); `Retry-After` as seconds or a date.
-pub fn server_wait(status: StatusCode, headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let header = |names: &[&str]| {
-        names.iter().find_map(|n| {
+pub fn server_wait(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+    custom: Option<&super::json::RateLimitHeaders>,
+) -> Option<DateTime<Utc>> {
+    let header = |custom: Option<&str>, names: &[&str]| {
+        custom.into_iter().chain(names.iter().copied()).find_map(|n| {
             headers
-                .get(*n)
+                .get(n)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.trim().to_string())
         })
     };
-    let reset = header(&[
-        "x-ratelimit-reset",
-        "ratelimit-reset",
-        "x-rate-limit-reset",
-        "ratelimit-resettime",
-    ])
+    let reset = header(
+        custom.map(|c| c.reset.as_str()),
+        &[
+            "x-ratelimit-reset",
+            "ratelimit-reset",
+            "x-rate-limit-reset",
+            "ratelimit-resettime",
+        ],
+    )
     .and_then(|v| parse_reset(&v, now));
-    let retry_after = header(&["retry-after"])
+    let retry_after = header(None, &["retry-after"])
         .and_then(|v| crate::alert::channels::parse_retry_after(&v))
         .and_then(|d| chrono::Duration::from_std(d).ok())
         .map(|d| now + d);
-    let remaining = header(&["x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"])
-        .and_then(|v| v.parse::<f64>().ok());
+    let remaining = header(
+        custom.map(|c| c.remaining.as_str()),
+        &["x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"],
+    )
+    .and_then(|v| v.parse::<f64>().ok());
     let quota_403 = status == StatusCode::FORBIDDEN && {
         let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
         text.contains("quota") || text.contains("rate limit") || text.contains("ratelimit")
@@ -622,7 +638,7 @@ mod tests {
         // Reddit: a float string of seconds from now.
         let reddit = headers(&[("x-ratelimit-remaining", "0.0"), ("x-ratelimit-reset", "42")]);
         assert_eq!(
-            server_wait(ok, &reddit, b"", now),
+            server_wait(ok, &reddit, b"", now, None),
             Some(now + chrono::Duration::seconds(42))
         );
         // Mastodon: an ISO time.
@@ -631,29 +647,44 @@ mod tests {
             ("x-ratelimit-reset", "2026-11-23T10:05:00.000Z"),
         ]);
         assert_eq!(
-            server_wait(ok, &mastodon, b"", now),
+            server_wait(ok, &mastodon, b"", now, None),
             Some(now + chrono::Duration::minutes(5))
         );
         // Bluesky and X: epoch seconds.
         let epoch = (now + chrono::Duration::minutes(15)).timestamp().to_string();
         let x = headers(&[("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", &epoch)]);
-        assert_eq!(server_wait(ok, &x, b"", now), Some(now + chrono::Duration::minutes(15)));
+        assert_eq!(
+            server_wait(ok, &x, b"", now, None),
+            Some(now + chrono::Duration::minutes(15))
+        );
         // Requests left: no wait.
         let fine = headers(&[("ratelimit-remaining", "12"), ("ratelimit-reset", &epoch)]);
-        assert_eq!(server_wait(ok, &fine, b"", now), None);
+        assert_eq!(server_wait(ok, &fine, b"", now, None), None);
         // 429 with Retry-After, and a quota 403.
         let retry = headers(&[("retry-after", "30")]);
         assert_eq!(
-            server_wait(StatusCode::TOO_MANY_REQUESTS, &retry, b"", now),
+            server_wait(StatusCode::TOO_MANY_REQUESTS, &retry, b"", now, None),
             Some(now + chrono::Duration::seconds(30))
         );
         assert!(server_wait(
             StatusCode::FORBIDDEN,
             &HeaderMap::new(),
             b"{\"reason\":\"quotaExceeded\"}",
-            now
+            now,
+            None
         )
         .is_some());
-        assert!(server_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), b"forbidden", now).is_none());
+        assert!(server_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), b"forbidden", now, None).is_none());
+        // An API's own header names, when configured.
+        let custom = super::super::json::RateLimitHeaders {
+            remaining: "x-quota-left".into(),
+            reset: "x-quota-reset".into(),
+        };
+        let own = headers(&[("x-quota-left", "0"), ("x-quota-reset", "90")]);
+        assert_eq!(server_wait(ok, &own, b"", now, None), None);
+        assert_eq!(
+            server_wait(ok, &own, b"", now, Some(&custom)),
+            Some(now + chrono::Duration::seconds(90))
+        );
     }
 }

@@ -76,6 +76,8 @@ pub struct ReplaySummary {
     pub stored: u64,
     /// Mentions already stored under the same (source, id): skipped.
     pub duplicates: u64,
+    /// Of the duplicates, those with changed text or rating, stored as revisions.
+    pub revised: u64,
     /// Matched mentions per brand by label.
     pub per_brand: BTreeMap<String, LabelCounts>,
     /// Incidents the detector opened and resolved during the replay.
@@ -151,6 +153,7 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
         unmatched: ingest.unmatched,
         stored: written.stored,
         duplicates: written.duplicates,
+        revised: written.revised,
         per_brand: ingest.per_brand,
         incidents_opened: alerts.opened,
         incidents_resolved: alerts.resolved,
@@ -465,6 +468,13 @@ impl fmt::Display for ReplaySummary {
         )?;
         writeln!(f, "  stored       {} new", self.stored)?;
         writeln!(f, "  duplicates   {} (already stored, skipped)", self.duplicates)?;
+        if self.revised > 0 {
+            writeln!(
+                f,
+                "  revised      {} (duplicates whose text or rating changed: kept as revisions)",
+                self.revised
+            )?;
+        }
         writeln!(
             f,
             "  incidents    {} opened, {} resolved; notifications {} delivered, {} failed",

@@ -96,6 +96,10 @@ impl Trustpilot {
 }
 
 impl Connector for Trustpilot {
+    fn revisable(&self) -> bool {
+        true
+    }
+
     fn request(&self, http: &reqwest::Client, _cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
         let url = format!(
             "{}/v1/business-units/{}/reviews",

@@ -83,6 +83,10 @@ impl Yelp {
 }
 
 impl Connector for Yelp {
+    fn revisable(&self) -> bool {
+        true
+    }
+
     fn request(&self, http: &reqwest::Client, _cursor: &Cursor, _page: Option<&str>) -> reqwest::RequestBuilder {
         let url = format!(
             "{}/v3/businesses/{}/reviews",

@@ -159,5 +159,23 @@ pub fn migrations() -> Migrations<'static> {
         );
         "#,
         ),
+        M::up(
+            r#"
+        -- Earlier versions of mentions whose author changed them (an edited
+        -- review, a new star rating): the mention row holds the newest, each
+        -- row here one version it replaced, so an edit is recorded and never
+        -- stored as a second mention.
+        CREATE TABLE mention_revisions (
+            id          INTEGER PRIMARY KEY,
+            mention_id  INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+            replaced_at INTEGER NOT NULL,  -- Unix milliseconds, pipeline clock
+            text        TEXT    NOT NULL,
+            rating      INTEGER,
+            compound    REAL    NOT NULL,
+            label       TEXT    NOT NULL
+        );
+        CREATE INDEX mention_revisions_by_mention ON mention_revisions (mention_id);
+        "#,
+        ),
     ])
 }

@@ -30,6 +30,10 @@ pub struct BatchOutcome {
     pub stored: u64,
     /// Already stored under the same (source, source id): skipped.
     pub duplicates: u64,
+    /// Of the duplicates, those whose text or rating had changed (an edited
+    /// review): the stored mention now holds the new version and the old one
+    /// is kept in `mention_revisions`.
+    pub revised: u64,
 }
 
 /// Totals over the writer's life.
@@ -37,6 +41,7 @@ pub struct BatchOutcome {
 pub struct WriterStats {
     pub stored: u64,
     pub duplicates: u64,
+    pub revised: u64,
     pub transactions: u64,
 }
 
@@ -224,6 +229,7 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
         for ((_, done), outcome) in group.into_iter().zip(outcomes) {
             stats.stored += outcome.stored;
             stats.duplicates += outcome.duplicates;
+            stats.revised += outcome.revised;
             if let Some(done) = done {
                 // The sender may have given up waiting; the data is committed either way.
                 let _ = done.send(outcome);
@@ -281,6 +287,9 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
+            if revise(tx, new)? {
+                outcome.revised += 1;
+            }
             continue;
         }
         let id = tx.last_insert_rowid();
@@ -290,4 +299,61 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
         outcome.stored += 1;
     }
     Ok(outcome)
+}
+
+/// Records an edit: when `new` (already stored under its source id) differs
+/// from the stored version in text or rating, the stored version moves to
+/// `mention_revisions` and the mention takes the new text, rating, score and
+/// reach. Its time and brands stay those of the first version, so the edit
+/// never counts as a second mention. Returns whether anything changed.
+fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
+    let s = &new.scored;
+    let m = &s.mention;
+    let mut find = tx.prepare_cached(
+        "SELECT id, text, rating, compound, label FROM mentions WHERE source = ?1 AND source_id = ?2",
+    )?;
+    let (id, text, rating, compound, label): (i64, String, Option<i64>, f64, String) = find
+        .query_row(params![m.source, m.source_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+    if text == m.text && rating == m.rating.map(i64::from) {
+        return Ok(false);
+    }
+    tx.prepare_cached(
+        "INSERT INTO mention_revisions (mention_id, replaced_at, text, rating, compound, label) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        new.ingested_at.timestamp_millis(),
+        text,
+        rating,
+        compound,
+        label
+    ])?;
+    let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
+    let reach_inputs =
+        serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
+    let as_sql = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    tx.prepare_cached(
+        "UPDATE mentions SET text = ?2, text_chars = ?3, rating = ?4, compound = ?5, pos = ?6, neu = ?7, \
+         neg = ?8, label = ?9, reach = ?10, reach_inputs = ?11, likes = ?12 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        m.text,
+        as_sql(Some(m.text_chars)),
+        m.rating,
+        s.sentiment.compound,
+        s.sentiment.pos,
+        s.sentiment.neu,
+        s.sentiment.neg,
+        s.label.as_str(),
+        reach,
+        reach_inputs,
+        as_sql(m.metrics.likes),
+    ])?;
+    tx.prepare_cached("UPDATE mention_brands SET label = ?2, reach = ?3 WHERE mention_id = ?1")?
+        .execute(params![id, s.label.as_str(), reach])?;
+    Ok(true)
 }
