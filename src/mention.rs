@@ -206,10 +206,8 @@ impl Mention {
         cut(&mut self.text, MAX_TEXT_BYTES);
         cut(&mut self.source, MAX_FIELD_BYTES);
         cut(&mut self.source_id, MAX_FIELD_BYTES);
-        for field in [&mut self.author.handle, &mut self.url] {
-            if let Some(value) = field {
-                cut(value, MAX_FIELD_BYTES);
-            }
+        for value in [&mut self.author.handle, &mut self.url].into_iter().flatten() {
+            cut(value, MAX_FIELD_BYTES);
         }
         if let Some(lang) = &mut self.lang {
             cut(lang, 64);
