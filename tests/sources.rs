@@ -1075,8 +1075,7 @@ next_page = "/next"
 next_link_header = true
 "#;
     let error = Config::parse(&format!("{demo}\n{table}"), "bad.toml", &|_| None)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     for expected in ["json.url", "json.id", "json.time_format", "json.next_page"] {
         assert!(error.contains(expected), "{expected} missing from: {error}");
