@@ -15,6 +15,9 @@ use serde::Deserialize;
 /// The demo configuration compiled into the binary, used when no `--config`
 /// is given: two example brands that match the demo feed in `fixtures/demo/`.
 pub const DEMO_CONFIG: &str = include_str!("../config/demo.toml");
+/// The configuration `run` uses when given none: an example brand on the
+/// sources that need no key, plus the demo brands for `run --demo`.
+pub const RUN_CONFIG: &str = include_str!("../config/default.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +168,14 @@ impl Config {
         match path {
             Some(path) => Config::load(path),
             None => Config::parse(DEMO_CONFIG, "embedded demo config", &|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// `path`'s config, or the embedded default of `run`.
+    pub fn load_or_default_run(path: Option<&PathBuf>) -> Result<Config, ConfigError> {
+        match path {
+            Some(path) => Config::load(path),
+            None => Config::parse(RUN_CONFIG, "embedded default config", &|name| std::env::var(name).ok()),
         }
     }
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use complaint_monitor::alert::channels::Secret;
 use complaint_monitor::alert::{self, State};
 use complaint_monitor::clock::{parse_duration, Clock, Span, WallClock};
 use complaint_monitor::commands;
@@ -153,10 +154,23 @@ enum Command {
     /// The long-running service: poll every source, detect spikes, deliver
     /// alerts and digests, until SIGINT or SIGTERM.
     Run {
+        /// Without one, the embedded default: an example brand on the
+        /// sources that need no key, plus the demo brands.
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
+        /// Where to serve the web UI and API. Any address but loopback
+        /// needs an access token in COMPLAINT_MONITOR_TOKEN.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Do not serve the web UI and API.
+        #[arg(long)]
+        no_web: bool,
+        /// First replay the demo feed, moved in time to end now, so the
+        /// inbox, alerts and charts have data even offline.
+        #[arg(long)]
+        demo: bool,
     },
     /// Poll every configured source (or one) once, store what is new, and
     /// say what each fetched; exits non-zero if a source failed.
@@ -288,6 +302,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 db,
                 speed,
                 progress: true,
+                time_shift: chrono::Duration::zero(),
             };
             let summary = replay::replay(&config, &options)?;
             if json {
@@ -382,12 +397,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Alerts { action } => return alerts(action),
-        Command::Run { config, db } => {
-            let config = Config::load(&config)?;
+        Command::Run {
+            config,
+            db,
+            listen,
+            no_web,
+            demo,
+        } => {
+            let config = Config::load_or_default_run(config.as_ref())?;
+            let token = std::env::var(complaint_monitor::web::TOKEN_ENV)
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .map(Secret::new);
+            let web = (!no_web).then_some(complaint_monitor::service::WebOptions { listen, token });
+            if demo {
+                replay_demo(&config, &db)?;
+            }
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(complaint_monitor::service::run(
                 config,
                 &db,
+                web,
                 complaint_monitor::service::shutdown_signal(),
             ))?;
         }
@@ -510,13 +540,17 @@ fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
         }
         AlertsAction::Ack { id, by, note, db } => {
             let mut conn = store::open(&db)?;
-            let i = alert::acknowledge(&mut conn, id, &by, note.as_deref(), now)?;
+            let tx = conn.transaction()?;
+            let i = alert::acknowledge(&tx, id, &by, note.as_deref(), now)?;
+            tx.commit()?;
             writeln!(out, "incident {} acknowledged by {by}", i.id)?;
         }
         AlertsAction::Resolve { id, by, db, config } => {
             let config = Config::load_or_demo(config.as_ref())?;
             let mut conn = store::open(&db)?;
-            let i = alert::resolve_by_hand(&mut conn, &config.alerts, id, &by, now, config.detect.bucket.0)?;
+            let tx = conn.transaction()?;
+            let i = alert::resolve_by_hand(&tx, &config.alerts, id, &by, now, config.detect.bucket.0)?;
+            tx.commit()?;
             writeln!(out, "incident {} resolved by {by}", i.id)?;
         }
         AlertsAction::Silence {
@@ -593,4 +627,35 @@ fn poll_once(config: &std::path::Path, db: &std::path::Path, only: Option<&str>)
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The demo feed shipped with the source tree.
+const DEMO_FEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/feed.jsonl");
+
+/// Replays the demo feed moved (in whole detection buckets) to end now.
+fn replay_demo(config: &Config, db: &std::path::Path) -> anyhow::Result<()> {
+    let feed = PathBuf::from(DEMO_FEED);
+    let Some(end) = replay::latest_time(&feed)? else {
+        anyhow::bail!("the demo feed {} has no readable mention", feed.display());
+    };
+    let bucket = config.detect.bucket.0.num_seconds().max(1);
+    let shift = chrono::Duration::seconds((WallClock.now() - end).num_seconds().div_euclid(bucket) * bucket);
+    let summary = replay::replay(
+        config,
+        &ReplayOptions {
+            feeds: vec![feed],
+            db: db.to_path_buf(),
+            speed: Speed::Max,
+            progress: false,
+            time_shift: shift,
+        },
+    )?;
+    eprintln!(
+        "demo: replayed {} lines ({} new mentions, {} incidents) moved {} hours forward",
+        summary.lines,
+        summary.stored,
+        summary.incidents_opened,
+        shift.num_hours()
+    );
+    Ok(())
 }

@@ -2,10 +2,12 @@
 //! every `every` (with jitter, so sources do not fire together; failing
 //! sources back off, rate-limited ones wait for the server's reset), the
 //! alert service judges closed buckets every half minute, the outbox is
-//! delivered continuously, and due digests are sent. SIGINT or SIGTERM stops
-//! polling, lets in-flight deliveries finish (bounded), flushes the writer
-//! and closes the database.
+//! delivered continuously, due digests are sent, and the web UI and API
+//! ([`crate::web`]) are served. SIGINT or SIGTERM stops polling, lets
+//! requests and in-flight deliveries finish (bounded), flushes the writer and
+//! closes the database.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use chrono::Utc;
 use rand::Rng;
 use tokio::sync::watch;
 
+use crate::alert::channels::Secret;
 use crate::alert::delivery::Dispatcher;
 use crate::alert::service::AlertService;
 use crate::clock::{Clock, WallClock};
@@ -32,11 +35,49 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for deliveries under way.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// Where and how to serve the web UI and API.
+pub struct WebOptions {
+    pub listen: SocketAddr,
+    /// Required off loopback; see [`crate::web`].
+    pub token: Option<Secret>,
+}
+
 /// Runs until `shutdown` resolves.
-pub async fn run(config: Config, db: &Path, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    db: &Path,
+    web: Option<WebOptions>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    if let Some(web) = &web {
+        crate::web::check_access(web.listen, web.token.as_ref()).map_err(anyhow::Error::msg)?;
+    }
     let (writer, handle) = Writer::start(db, config.store.queue_batches)?;
     let clock: Arc<dyn Clock> = Arc::new(WallClock);
     let (stop_tx, stop) = watch::channel(false);
+    crate::metrics::handle();
+
+    let server = match web {
+        Some(web) => {
+            let listener = tokio::net::TcpListener::bind(web.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}; choose another address with --listen", web.listen))?;
+            let address = listener.local_addr()?;
+            let state = crate::web::AppState::new(
+                Arc::new(config.clone()),
+                db.to_path_buf(),
+                handle.clone(),
+                clock.clone(),
+                web.token,
+            );
+            let mut web_stop = stop.clone();
+            tracing::info!("serving the inbox on http://{address}/");
+            Some(tokio::spawn(crate::web::serve(listener, state, async move {
+                let _ = web_stop.changed().await;
+            })))
+        }
+        None => None,
+    };
 
     let poller = Arc::new(Poller::new(&config, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
     let mut tasks = Vec::new();
@@ -101,6 +142,14 @@ pub async fn run(config: Config, db: &Path, shutdown: impl std::future::Future<O
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
+    }
+    if let Some(server) = server {
+        // Requests under way finish; event streams end.
+        match server.await {
+            Ok(Err(e)) => tracing::error!("the web server failed: {e}"),
+            Err(e) => tracing::error!("the web server task failed: {e}"),
+            Ok(Ok(())) => {}
+        }
     }
     let _ = digests.await;
     let _ = delivery.await;

@@ -35,6 +35,7 @@ fn run(config: &Config, db: &Path) -> complaint_monitor::sources::replay::Replay
         db: db.to_path_buf(),
         speed: Speed::Max,
         progress: false,
+        time_shift: chrono::Duration::zero(),
     };
     replay(config, &options).unwrap()
 }
@@ -257,8 +258,9 @@ async fn db_with_one_queued_notice(config: &Config) -> (tempfile::TempDir, PathB
         [incident.id],
     )
     .unwrap();
+    let tx = conn.transaction().unwrap();
     alert::resolve_by_hand(
-        &mut conn,
+        &tx,
         &config.alerts,
         incident.id,
         "test",
@@ -266,6 +268,7 @@ async fn db_with_one_queued_notice(config: &Config) -> (tempfile::TempDir, PathB
         config.detect.bucket.0,
     )
     .unwrap();
+    tx.commit().unwrap();
     let pending: i64 = conn
         .query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))
         .unwrap();
@@ -344,6 +347,7 @@ fn repeats_fall_due_while_unacknowledged_and_tick_cadence_changes_nothing() {
         db: paced.clone(),
         speed: Speed::Factor(200_000.0),
         progress: false,
+        time_shift: chrono::Duration::zero(),
     };
     replay(&config, &options).unwrap();
     let events = outbox_events(&fast);

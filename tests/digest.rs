@@ -90,6 +90,7 @@ fn digest_of(tz: &str, date: NaiveDate) -> (tempfile::TempDir, digest::Digest) {
         db: db.clone(),
         speed: Speed::Max,
         progress: false,
+        time_shift: chrono::Duration::zero(),
     };
     replay(&config, &options).unwrap();
     let conn = store::open_read_only(&db).unwrap();
@@ -219,6 +220,7 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
             db: db2,
             speed: Speed::Max,
             progress: false,
+            time_shift: chrono::Duration::zero(),
         };
         replay(&replay_config, &options).unwrap()
     })

@@ -23,6 +23,7 @@ fn run(config: &Config, feeds: &[PathBuf], db: &Path) -> ReplaySummary {
         db: db.to_path_buf(),
         speed: Speed::Max,
         progress: false,
+        time_shift: chrono::Duration::zero(),
     };
     replay(config, &options).expect("replay")
 }

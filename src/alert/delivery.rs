@@ -179,10 +179,14 @@ impl Dispatcher {
         match channel.send(&notification, &item.payload, &item.key).await {
             Ok(()) => {
                 self.record(item.id, Outcome::Sent, Some(first)).await?;
+                metrics::counter!(crate::metrics::DELIVERIES, "channel" => name.to_string(), "outcome" => "sent")
+                    .increment(1);
                 stats.sent += 1;
             }
             Err(error) => {
                 stats.failed_attempts += 1;
+                metrics::counter!(crate::metrics::DELIVERIES, "channel" => name.to_string(), "outcome" => "failed")
+                    .increment(1);
                 let give_up_at = first + self.give_up_after.num_milliseconds();
                 let permanent = matches!(error, SendError::Permanent(_));
                 if permanent || Utc::now().timestamp_millis() >= give_up_at {

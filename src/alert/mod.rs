@@ -326,9 +326,10 @@ pub fn add_silence(
     Ok(conn.last_insert_rowid())
 }
 
-/// Acknowledges a firing incident: staff are on it, repeats stop.
+/// Acknowledges a firing incident: staff are on it, repeats stop. Run it in
+/// a transaction (the writer's, in the service).
 pub fn acknowledge(
-    conn: &mut Connection,
+    tx: &Transaction,
     id: i64,
     by: &str,
     note: Option<&str>,
@@ -337,8 +338,7 @@ pub fn acknowledge(
     if by.trim().is_empty() {
         return Err(StoreError::Invalid("say who acknowledges (--by NAME)".into()));
     }
-    let tx = conn.transaction()?;
-    let incident = get_incident(&tx, id)?;
+    let incident = get_incident(tx, id)?;
     if incident.state != State::Firing {
         return Err(StoreError::Invalid(format!(
             "incident {id} is {}, not firing",
@@ -350,22 +350,20 @@ pub fn acknowledge(
          WHERE id = ?1",
         params![id, by, ms(at), note],
     )?;
-    let updated = get_incident(&tx, id)?;
-    tx.commit()?;
-    Ok(updated)
+    get_incident(tx, id)
 }
 
-/// Resolves an incident by hand and queues its resolution notices.
+/// Resolves an incident by hand and queues its resolution notices, in the
+/// caller's transaction.
 pub fn resolve_by_hand(
-    conn: &mut Connection,
+    tx: &Transaction,
     config: &AlertsConfig,
     id: i64,
     by: &str,
     at: DateTime<Utc>,
     bucket: chrono::Duration,
 ) -> Result<Incident, StoreError> {
-    let tx = conn.transaction()?;
-    let incident = get_incident(&tx, id)?;
+    let incident = get_incident(tx, id)?;
     if incident.state == State::Resolved {
         return Err(StoreError::Invalid(format!("incident {id} is already resolved")));
     }
@@ -373,9 +371,8 @@ pub fn resolve_by_hand(
         "UPDATE incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3 WHERE id = ?1",
         params![id, ms(at), by],
     )?;
-    let resolved = get_incident(&tx, id)?;
-    notify(&tx, config, &resolved, Event::Resolved, at, bucket)?;
-    tx.commit()?;
+    let resolved = get_incident(tx, id)?;
+    notify(tx, config, &resolved, Event::Resolved, at, bucket)?;
     Ok(resolved)
 }
 

@@ -204,6 +204,7 @@ impl AlertService {
             self.scopes[i].incident_id = new_id;
         }
         report.repeats = self.queue_repeats(now)?;
+        metrics::counter!(crate::metrics::ALERTS_OPENED).increment(report.opened);
         Ok(report)
     }
 

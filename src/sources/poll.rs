@@ -174,7 +174,11 @@ impl Poller {
             Err(Failure::Error(e)) => (None, Some(e.clone())),
         };
         report.rate_limited_until = wait;
+        if wait.is_some() {
+            metrics::counter!(crate::metrics::RATE_LIMIT_WAITS, "source" => name.clone()).increment(1);
+        }
         if matches!(outcome, Err(Failure::Error(_))) {
+            metrics::counter!(crate::metrics::POLL_ERRORS, "source" => name.clone()).increment(1);
             report.error = error.clone();
         }
         let mut cursor = cursor;
@@ -219,6 +223,7 @@ impl Poller {
             }
             let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
             let mut request = source.connector.request(&self.http, cursor, page).timeout(timeout);
+            metrics::counter!(crate::metrics::POLL_REQUESTS, "source" => source.config.name.clone()).increment(1);
             if let Some(oauth) = source.connector.oauth() {
                 match self.token(source, oauth).await {
                     Ok(token) => request = request.bearer_auth(token),

@@ -61,6 +61,22 @@ pub struct ReplayOptions {
     /// Draw a progress bar on standard error if it is a terminal and the
     /// replay takes more than a second.
     pub progress: bool,
+    /// Added to every mention's time: `run --demo` moves the demo feed so
+    /// that it ends now. Zero for a faithful replay.
+    pub time_shift: chrono::Duration,
+}
+
+/// The newest mention time in a feed (unreadable lines are skipped).
+pub fn latest_time(feed: &Path) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let file = File::open(feed).with_context(|| format!("cannot open feed {}", feed.display()))?;
+    let mut latest = None;
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.with_context(|| format!("reading feed {}", feed.display()))?;
+        if let Ok(m) = Mention::from_feed_line(&line) {
+            latest = latest.max(Some(m.created_at));
+        }
+    }
+    Ok(latest)
 }
 
 /// What a replay did, printed at its end.
@@ -115,6 +131,7 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
         for feed in &options.feeds {
             replay_feed(
                 feed,
+                options.time_shift,
                 &mut pipeline,
                 &clock,
                 &mut pacer,
@@ -276,8 +293,10 @@ impl LineCounts {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn replay_feed(
     feed: &Path,
+    time_shift: chrono::Duration,
     pipeline: &mut Pipeline,
     clock: &VirtualClock,
     pacer: &mut Pacer,
@@ -307,7 +326,10 @@ fn replay_feed(
             Mention::from_feed_line(&buf)
         };
         let mention = match parsed {
-            Ok(mention) => mention,
+            Ok(mut mention) => {
+                mention.created_at += time_shift;
+                mention
+            }
             Err(e) => {
                 counts.reject(feed, line_no, &e, e.kind());
                 continue;

@@ -152,6 +152,18 @@ pub fn recent_mentions(conn: &Connection, filter: &MentionFilter) -> Result<Vec<
     rows.map(|r| r?).collect()
 }
 
+/// One stored mention by its row id.
+pub fn mention_by_id(conn: &Connection, id: i64) -> Result<StoredMention, StoreError> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        &format!("SELECT {MENTION_COLUMNS} FROM mentions m WHERE m.id = ?1"),
+        [id],
+        row_to_mention,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("no mention {id}")))?
+}
+
 /// Calls `each` for every mention matching `filter`, oldest first, without
 /// holding them all in memory.
 pub fn for_each_mention(

@@ -177,5 +177,36 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX mention_revisions_by_mention ON mention_revisions (mention_id);
         "#,
         ),
+        M::up(
+            r#"
+        -- Care staff's work on a mention. No row means 'new'. The row holds
+        -- the current state; mention_actions holds every change, who made it
+        -- and when, so a change can be undone and the loop shown as closed.
+        CREATE TABLE mention_states (
+            mention_id INTEGER PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE,
+            state      TEXT    NOT NULL CHECK (state IN ('new', 'assigned', 'responded', 'ignored')),
+            assignee   TEXT,
+            reply_url  TEXT,
+            note       TEXT,
+            updated_by TEXT    NOT NULL,
+            updated_at INTEGER NOT NULL   -- Unix milliseconds
+        );
+        CREATE INDEX mention_states_by_state ON mention_states (state, mention_id);
+        CREATE TABLE mention_actions (
+            id         INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+            action     TEXT    NOT NULL CHECK (action IN ('respond', 'assign', 'ignore')),
+            state      TEXT    NOT NULL,  -- the state the action led to
+            assignee   TEXT,
+            reply_url  TEXT,
+            note       TEXT,
+            actor      TEXT    NOT NULL,
+            at         INTEGER NOT NULL,
+            undone_by  TEXT,
+            undone_at  INTEGER
+        );
+        CREATE INDEX mention_actions_by_mention ON mention_actions (mention_id, id);
+        "#,
+        ),
     ])
 }

@@ -76,6 +76,11 @@ pub struct WriterHandle {
 pub struct WriterGone;
 
 impl WriterHandle {
+    /// Batches and jobs waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     /// Queues a batch, waiting while the queue is full. For threads outside
     /// the async runtime (replay, tests).
     pub fn send_blocking(&self, mentions: Vec<NewMention>) -> Result<(), WriterGone> {
@@ -252,6 +257,8 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut outcome = BatchOutcome::default();
+    // Counted per (source, label) here and added to the metrics once per batch.
+    let mut ingested: Vec<(&str, &'static str, u64)> = Vec::new();
     for new in mentions {
         let s = &new.scored;
         let m = &s.mention;
@@ -297,6 +304,15 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
             insert_brand.execute(params![&**brand, created_at, id, s.label.as_str(), reach])?;
         }
         outcome.stored += 1;
+        let key = (m.source.as_str(), s.label.as_str());
+        match ingested.iter_mut().find(|(source, label, _)| (*source, *label) == key) {
+            Some(entry) => entry.2 += 1,
+            None => ingested.push((key.0, key.1, 1)),
+        }
+    }
+    for (source, label, n) in ingested {
+        metrics::counter!(crate::metrics::MENTIONS_INGESTED, "source" => source.to_string(), "label" => label)
+            .increment(n);
     }
     Ok(outcome)
 }

@@ -1,0 +1,593 @@
+//! The response inbox: negative mentions in priority order, and what care
+//! staff did about each (responded, assigned, ignored, undone). The web UI,
+//! the JSON API and the `mentions` command all go through this module.
+//!
+//! Priority is `reach × negativity × recency`:
+//! * reach is the stored estimate of people reached (at least 1);
+//! * negativity is the larger of `-compound` (VADER, 0 when positive) and
+//!   the rating's `(5 - stars) / 4` (1★ = 1, 2★ = 0.75), never below 0.05 so
+//!   that every mention still sorts by reach;
+//! * recency halves every [`HALF_LIFE_HOURS`] hours of age.
+//!
+//! A post reaching 2,000 people half a day ago therefore ranks with one
+//! reaching 1,000 people now: both are worth answering, the bigger first.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::enrich::sentiment::Label;
+use crate::mention::format_time;
+use crate::store::StoreError;
+
+/// Hours after which a mention's priority has halved.
+pub const HALF_LIFE_HOURS: f64 = 12.0;
+/// Most rows one inbox page returns.
+pub const MAX_PAGE: u32 = 500;
+/// Longest note, person's name or reply link accepted, in bytes.
+const MAX_NOTE_BYTES: usize = 2000;
+const MAX_NAME_BYTES: usize = 100;
+const MAX_URL_BYTES: usize = 2048;
+
+/// Where a mention stands in the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    New,
+    Assigned,
+    Responded,
+    Ignored,
+}
+
+impl State {
+    pub const ALL: [State; 4] = [State::New, State::Assigned, State::Responded, State::Ignored];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Assigned => "assigned",
+            State::Responded => "responded",
+            State::Ignored => "ignored",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for State {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        State::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| format!("unknown state {s:?}: expected new, assigned, responded or ignored"))
+    }
+}
+
+/// What a person did to a mention.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum Action {
+    /// Answered it: where the reply is, or a note of how.
+    Respond {
+        #[serde(default)]
+        reply_url: Option<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Someone will answer it.
+    Assign { assignee: String },
+    /// Not ours to answer (spam, not about us), with why.
+    Ignore {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Takes back the latest action not yet undone.
+    Undo,
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Respond { .. } => "respond",
+            Action::Assign { .. } => "assign",
+            Action::Ignore { .. } => "ignore",
+            Action::Undo => "undo",
+        }
+    }
+
+    /// Trims the action's fields and checks them.
+    fn checked(&self) -> Result<Change, StoreError> {
+        let text = |value: &Option<String>, what: &str, max: usize| -> Result<Option<String>, StoreError> {
+            let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+            match value {
+                Some(v) if v.len() > max => Err(StoreError::Invalid(format!("{what} is longer than {max} bytes"))),
+                v => Ok(v.map(str::to_string)),
+            }
+        };
+        Ok(match self {
+            Action::Respond { reply_url, note } => {
+                let reply_url = text(reply_url, "reply_url", MAX_URL_BYTES)?;
+                if let Some(url) = &reply_url {
+                    if reqwest::Url::parse(url).map(|u| u.scheme().starts_with("http")) != Ok(true) {
+                        return Err(StoreError::Invalid(format!(
+                            "reply_url {:?} is not an http(s) link",
+                            crate::mention::truncate(url, 80)
+                        )));
+                    }
+                }
+                let note = text(note, "note", MAX_NOTE_BYTES)?;
+                if reply_url.is_none() && note.is_none() {
+                    return Err(StoreError::Invalid(
+                        "say where the reply is (reply_url) or how it was answered (note)".into(),
+                    ));
+                }
+                Change {
+                    state: State::Responded,
+                    assignee: None,
+                    reply_url,
+                    note,
+                }
+            }
+            Action::Assign { assignee } => Change {
+                state: State::Assigned,
+                assignee: Some(
+                    text(&Some(assignee.clone()), "assignee", MAX_NAME_BYTES)?
+                        .ok_or_else(|| StoreError::Invalid("say who is assigned".into()))?,
+                ),
+                reply_url: None,
+                note: None,
+            },
+            Action::Ignore { note } => Change {
+                state: State::Ignored,
+                assignee: None,
+                reply_url: None,
+                note: text(note, "note", MAX_NOTE_BYTES)?,
+            },
+            Action::Undo => Change {
+                state: State::New,
+                assignee: None,
+                reply_url: None,
+                note: None,
+            },
+        })
+    }
+}
+
+/// The state an action leads to, with its details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Change {
+    state: State,
+    assignee: Option<String>,
+    reply_url: Option<String>,
+    note: Option<String>,
+}
+
+/// A mention's inbox state as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MentionState {
+    pub mention_id: i64,
+    pub state: State,
+    pub assignee: Option<String>,
+    pub reply_url: Option<String>,
+    pub note: Option<String>,
+    /// Who made the last change, and when; `None` for a mention never touched.
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// Applies `action` to each of `ids` in the caller's transaction (all or
+/// none: an unknown id or a refused action rolls the whole set back).
+pub fn apply(
+    tx: &Transaction,
+    ids: &[i64],
+    action: &Action,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<MentionState>, StoreError> {
+    let actor = actor.trim();
+    if actor.is_empty() {
+        return Err(StoreError::Invalid("say who does this (by)".into()));
+    }
+    if actor.len() > MAX_NAME_BYTES {
+        return Err(StoreError::Invalid(format!("by is longer than {MAX_NAME_BYTES} bytes")));
+    }
+    if ids.is_empty() {
+        return Err(StoreError::Invalid("no mention ids given".into()));
+    }
+    let change = action.checked()?;
+    ids.iter()
+        .map(|&id| apply_one(tx, id, action, &change, actor, at))
+        .collect()
+}
+
+fn apply_one(
+    tx: &Transaction,
+    id: i64,
+    action: &Action,
+    change: &Change,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<MentionState, StoreError> {
+    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM mentions WHERE id = ?1)", [id], |r| {
+        r.get(0)
+    })?;
+    if !exists {
+        return Err(StoreError::NotFound(format!("no mention {id}")));
+    }
+    let at_ms = at.timestamp_millis();
+    let change = if *action == Action::Undo {
+        let latest: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM mention_actions WHERE mention_id = ?1 AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let latest = latest.ok_or_else(|| StoreError::Invalid(format!("mention {id} has nothing to undo")))?;
+        tx.execute(
+            "UPDATE mention_actions SET undone_by = ?2, undone_at = ?3 WHERE id = ?1",
+            params![latest, actor, at_ms],
+        )?;
+        // Back to where the action before it left the mention, or to new.
+        tx.query_row(
+            "SELECT state, assignee, reply_url, note FROM mention_actions \
+             WHERE mention_id = ?1 AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            },
+        )
+        .optional()?
+        .map(|(state, assignee, reply_url, note)| -> Result<Change, StoreError> {
+            Ok(Change {
+                state: state.parse().map_err(StoreError::Corrupt)?,
+                assignee,
+                reply_url,
+                note,
+            })
+        })
+        .transpose()?
+        .unwrap_or_else(|| change.clone())
+    } else {
+        tx.execute(
+            "INSERT INTO mention_actions (mention_id, action, state, assignee, reply_url, note, actor, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                action.name(),
+                change.state.as_str(),
+                change.assignee,
+                change.reply_url,
+                change.note,
+                actor,
+                at_ms
+            ],
+        )?;
+        change.clone()
+    };
+    tx.execute(
+        "INSERT INTO mention_states (mention_id, state, assignee, reply_url, note, updated_by, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (mention_id) DO UPDATE SET state = excluded.state, assignee = excluded.assignee, \
+         reply_url = excluded.reply_url, note = excluded.note, updated_by = excluded.updated_by, \
+         updated_at = excluded.updated_at",
+        params![
+            id,
+            change.state.as_str(),
+            change.assignee,
+            change.reply_url,
+            change.note,
+            actor,
+            at_ms
+        ],
+    )?;
+    Ok(MentionState {
+        mention_id: id,
+        state: change.state,
+        assignee: change.assignee,
+        reply_url: change.reply_url,
+        note: change.note,
+        updated_by: Some(actor.to_string()),
+        updated_at: Some(format_time(at)),
+    })
+}
+
+/// One recorded action, for a mention's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRecord {
+    pub action: String,
+    pub state: State,
+    pub assignee: Option<String>,
+    pub reply_url: Option<String>,
+    pub note: Option<String>,
+    pub by: String,
+    pub at: String,
+    pub undone_by: Option<String>,
+    pub undone_at: Option<String>,
+}
+
+/// Every action on a mention, oldest first.
+pub fn history(conn: &Connection, id: i64) -> Result<Vec<ActionRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT action, state, assignee, reply_url, note, actor, at, undone_by, undone_at \
+         FROM mention_actions WHERE mention_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get::<_, i64>(6)?,
+            r.get(7)?,
+            r.get::<_, Option<i64>>(8)?,
+        ))
+    })?;
+    let time = |ms: i64| DateTime::from_timestamp_millis(ms).map(format_time).unwrap_or_default();
+    rows.map(|row| {
+        let (action, state, assignee, reply_url, note, by, at, undone_by, undone_at) = row?;
+        Ok(ActionRecord {
+            action,
+            state: state.parse().map_err(StoreError::Corrupt)?,
+            assignee,
+            reply_url,
+            note,
+            by,
+            at: time(at),
+            undone_by,
+            undone_at: undone_at.map(time),
+        })
+    })
+    .collect()
+}
+
+/// Which mentions the inbox shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub brand: Option<String>,
+    pub source: Option<String>,
+    /// `None`: every label.
+    pub label: Option<Label>,
+    /// Empty: every state.
+    pub states: Vec<State>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Default for Query {
+    /// What care staff open first: negative mentions nobody has answered yet.
+    fn default() -> Self {
+        Query {
+            brand: None,
+            source: None,
+            label: Some(Label::Negative),
+            states: vec![State::New, State::Assigned],
+            since: None,
+            until: None,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+/// One inbox row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub id: i64,
+    pub source: String,
+    pub source_id: String,
+    pub created_at: String,
+    pub author: Option<String>,
+    pub audience: Option<u64>,
+    pub text: String,
+    pub url: Option<String>,
+    pub rating: Option<u8>,
+    pub compound: f64,
+    pub label: String,
+    pub reach: u64,
+    pub priority: f64,
+    pub brands: Vec<String>,
+    /// The firing or acknowledged incident this mention is part of.
+    pub incident: Option<i64>,
+    #[serde(flatten)]
+    pub state: MentionState,
+}
+
+/// A page of the inbox, and how many rows match in all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page {
+    pub total: u64,
+    pub rows: Vec<Row>,
+}
+
+/// Registers the priority function on a read connection.
+pub fn register_priority(conn: &Connection) -> Result<(), StoreError> {
+    conn.create_scalar_function(
+        "cm_priority",
+        5,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let reach: i64 = ctx.get(0)?;
+            let compound: f64 = ctx.get(1)?;
+            let rating: Option<i64> = ctx.get(2)?;
+            let created_at: i64 = ctx.get(3)?;
+            let now: i64 = ctx.get(4)?;
+            Ok(priority(reach, compound, rating, created_at, now))
+        },
+    )?;
+    Ok(())
+}
+
+/// `reach × negativity × recency` (see the module documentation).
+pub fn priority(reach: i64, compound: f64, rating: Option<i64>, created_at_ms: i64, now_ms: i64) -> f64 {
+    let from_text = (-compound).max(0.0);
+    let from_rating = rating.map_or(0.0, |r| ((5 - r.clamp(1, 5)) as f64) / 4.0);
+    let negativity = from_text.max(from_rating).max(0.05);
+    let age_hours = ((now_ms - created_at_ms).max(0) as f64) / 3_600_000.0;
+    let recency = 0.5f64.powf(age_hours / HALF_LIFE_HOURS);
+    (reach.max(1) as f64) * negativity * recency
+}
+
+/// The inbox page `query` asks for, at `now`, highest priority first.
+/// `conn` must have [`register_priority`] called on it.
+pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page, StoreError> {
+    use rusqlite::types::Value;
+    let mut from = String::from("mentions m LEFT JOIN mention_states s ON s.mention_id = m.id");
+    let mut filters = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(brand) = &query.brand {
+        from.push_str(" JOIN mention_brands f ON f.mention_id = m.id AND f.brand = ?");
+        values.push(Value::Text(brand.clone()));
+    }
+    if let Some(source) = &query.source {
+        filters.push("m.source = ?".to_string());
+        values.push(Value::Text(source.clone()));
+    }
+    if let Some(label) = query.label {
+        filters.push("m.label = ?".to_string());
+        values.push(Value::Text(label.as_str().into()));
+    }
+    if !query.states.is_empty() && query.states.len() < State::ALL.len() {
+        let marks = vec!["?"; query.states.len()].join(", ");
+        filters.push(format!("coalesce(s.state, 'new') IN ({marks})"));
+        values.extend(query.states.iter().map(|s| Value::Text(s.as_str().into())));
+    }
+    if let Some(since) = query.since {
+        filters.push("m.created_at >= ?".to_string());
+        values.push(Value::Integer(since.timestamp_millis()));
+    }
+    if let Some(until) = query.until {
+        filters.push("m.created_at < ?".to_string());
+        values.push(Value::Integer(until.timestamp_millis()));
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    };
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM {from}{filter}"),
+        params_from_iter(values.iter()),
+        |r| r.get(0),
+    )?;
+    let now_ms = now.timestamp_millis();
+    let sql = format!(
+        "SELECT m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, m.url, m.rating, \
+         m.compound, m.label, m.reach, cm_priority(m.reach, m.compound, m.rating, m.created_at, {now_ms}) AS p, \
+         (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), \
+         (SELECT i.id FROM incidents i JOIN mention_brands b ON b.brand = i.brand AND b.mention_id = m.id \
+          WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
+          AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
+         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at \
+         FROM {from}{filter} ORDER BY p DESC, m.id DESC LIMIT {} OFFSET {}",
+        query.limit.min(MAX_PAGE),
+        query.offset
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
+        let created_at: i64 = r.get(3)?;
+        let brands: Option<String> = r.get(13)?;
+        let state: String = r.get(15)?;
+        let updated_at: Option<i64> = r.get(20)?;
+        let id: i64 = r.get(0)?;
+        Ok((
+            Row {
+                id,
+                source: r.get(1)?,
+                source_id: r.get(2)?,
+                created_at: DateTime::from_timestamp_millis(created_at)
+                    .map(format_time)
+                    .unwrap_or_default(),
+                author: r.get(4)?,
+                audience: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
+                text: r.get(6)?,
+                url: r.get(7)?,
+                rating: r.get::<_, Option<i64>>(8)?.and_then(|v| u8::try_from(v).ok()),
+                compound: r.get(9)?,
+                label: r.get(10)?,
+                reach: r.get::<_, i64>(11)?.max(0) as u64,
+                priority: r.get(12)?,
+                brands: brands
+                    .map(|b| b.split('\u{1f}').map(str::to_string).collect())
+                    .unwrap_or_default(),
+                incident: r.get(14)?,
+                state: MentionState {
+                    mention_id: id,
+                    state: State::New,
+                    assignee: r.get(16)?,
+                    reply_url: r.get(17)?,
+                    note: r.get(18)?,
+                    updated_by: r.get(19)?,
+                    updated_at: updated_at.and_then(DateTime::from_timestamp_millis).map(format_time),
+                },
+            },
+            state,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut row, state) = row?;
+        row.state.state = state.parse().map_err(StoreError::Corrupt)?;
+        row.brands.sort();
+        out.push(row);
+    }
+    Ok(Page {
+        total: total.max(0) as u64,
+        rows: out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_weighs_reach_negativity_and_age() {
+        let now = 1_000_000_000_000;
+        let hour = 3_600_000;
+        let fresh = priority(1000, -0.8, None, now, now);
+        assert!((fresh - 800.0).abs() < 1e-9);
+        // Twice the reach, one half-life older: the same priority.
+        let older = priority(2000, -0.8, None, now - 12 * hour, now);
+        assert!((older - fresh).abs() < 1e-6);
+        // A 1-star review with upbeat words is still fully negative.
+        assert!((priority(100, 0.6, Some(1), now, now) - 100.0).abs() < 1e-9);
+        // Nothing sorts at zero.
+        assert!(priority(0, 0.9, None, now, now) > 0.0);
+    }
+
+    #[test]
+    fn states_parse_and_actions_are_checked() {
+        assert_eq!("responded".parse::<State>(), Ok(State::Responded));
+        assert!("done".parse::<State>().is_err());
+        let empty = Action::Respond {
+            reply_url: None,
+            note: Some("  ".into()),
+        };
+        assert!(empty.checked().is_err(), "a response needs a link or a note");
+        let script = Action::Respond {
+            reply_url: Some("javascript:alert(1)".into()),
+            note: None,
+        };
+        assert!(script.checked().is_err(), "only http(s) links");
+        assert!(Action::Assign { assignee: " ".into() }.checked().is_err());
+    }
+}

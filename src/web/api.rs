@@ -1,0 +1,424 @@
+//! The JSON API: every page's data, and the actions. Errors are JSON
+//! (`{"error": ..., "status": ...}`) with the status that fits: 400 for a
+//! bad parameter or body, 401 without the access token, 404, 409 for an
+//! action the current state does not allow.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, AppState};
+use crate::alert::{self, Incident};
+use crate::enrich::sentiment::Label;
+use crate::inbox::{self, Action};
+use crate::store::StoreError;
+
+/// Query parameters, checked: an unknown name or a bad value is a 400.
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn new(raw: HashMap<String, String>, allowed: &[&str]) -> Result<Self, ApiError> {
+        if let Some(unknown) = raw.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ApiError::bad_request(format!(
+                "unknown parameter {unknown:?}; this endpoint takes {}",
+                allowed.join(", ")
+            )));
+        }
+        Ok(Params(raw))
+    }
+
+    /// A value, with empty meaning absent (an unfilled form field).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn number(&self, name: &str, default: u32, max: u32) -> Result<u32, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| ApiError::bad_request(format!("{name} must be a whole number from 0 to {max}"))),
+        }
+    }
+
+    fn time(&self, name: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ApiError> {
+        self.get(name)
+            .map(|v| crate::commands::parse_since(v, now).map_err(|e| ApiError::bad_request(format!("{name}: {e}"))))
+            .transpose()
+    }
+}
+
+pub const INBOX_PARAMS: &[&str] = &["brand", "source", "label", "state", "since", "until", "limit", "offset"];
+
+/// The inbox query the parameters describe (defaults: negative, open, last 7 days).
+pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Result<inbox::Query, ApiError> {
+    let mut query = inbox::Query::default();
+    if let Some(brand) = params.get("brand") {
+        if !state.config.brands.iter().any(|b| b.name == brand) {
+            return Err(ApiError::bad_request(format!("unknown brand {brand:?}")));
+        }
+        query.brand = Some(brand.to_string());
+    }
+    query.source = params.get("source").map(str::to_string);
+    query.label = match params.get("label") {
+        None => Some(Label::Negative),
+        Some("all") => None,
+        Some(v) => {
+            Some(crate::commands::parse_label(v).map_err(|e| ApiError::bad_request(format!("label: {e} (or all)")))?)
+        }
+    };
+    query.states = match params.get("state") {
+        None | Some("open") => vec![inbox::State::New, inbox::State::Assigned],
+        Some("all") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim().parse::<inbox::State>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::bad_request(format!("state: {e} (or open, all)")))?,
+    };
+    query.since = Some(params.time("since", now)?.unwrap_or(now - chrono::Duration::days(7)));
+    query.until = params.time("until", now)?;
+    query.limit = params.number("limit", 50, inbox::MAX_PAGE)?.max(1);
+    query.offset = params.number("offset", 0, 1_000_000)?;
+    Ok(query)
+}
+
+pub async fn mentions(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<inbox::Page>, ApiError> {
+    let now = state.clock.now();
+    let query = inbox_query(&state, &Params::new(raw, INBOX_PARAMS)?, now)?;
+    Ok(Json(state.read(move |conn| inbox::page(conn, &query, now)).await?))
+}
+
+pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let detail = state
+        .read(move |conn| {
+            let mention = crate::store::mention_by_id(conn, id)?;
+            let history = inbox::history(conn, id)?;
+            Ok(serde_json::json!({
+                "id": mention.id,
+                "mention": mention.scored.mention.to_feed_json(),
+                "brands": mention.scored.brands.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
+                "label": mention.scored.label.as_str(),
+                "compound": mention.scored.sentiment.compound,
+                "reach": mention.scored.reach.people,
+                "history": history,
+            }))
+        })
+        .await?;
+    Ok(Json(detail).into_response())
+}
+
+/// The body of `POST /api/mentions/actions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub ids: Vec<i64>,
+    pub by: String,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// Most mentions one bulk action may change.
+pub const MAX_BULK: usize = 500;
+
+/// Applies an action through the writer (shared by the API and the form).
+pub async fn apply_action(
+    state: &AppState,
+    ids: Vec<i64>,
+    action: Action,
+    by: String,
+) -> Result<Vec<inbox::MentionState>, ApiError> {
+    if ids.len() > MAX_BULK {
+        return Err(ApiError::bad_request(format!("at most {MAX_BULK} mentions at once")));
+    }
+    let now = state.clock.now();
+    Ok(state
+        .writer
+        .transact(move |tx| inbox::apply(tx, &ids, &action, &by, now))
+        .await?)
+}
+
+pub async fn mention_actions(
+    State(state): State<AppState>,
+    body: Result<Json<ActionRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let changed = apply_action(&state, request.ids, request.action, request.by).await?;
+    Ok(Json(serde_json::json!({ "changed": changed })))
+}
+
+pub async fn alerts(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<Incident>>, ApiError> {
+    let params = Params::new(raw, &["state", "limit"])?;
+    let filter = params
+        .get("state")
+        .map(|s| s.parse::<alert::State>().map_err(ApiError::bad_request))
+        .transpose()?;
+    let limit = params.number("limit", 100, 1000)?;
+    Ok(Json(
+        state
+            .read(move |conn| alert::list_incidents(conn, filter, u64::from(limit)))
+            .await?,
+    ))
+}
+
+pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let bucket = state.config.detect.bucket.0;
+    Ok(Json(
+        state
+            .read(move |conn| {
+                let incident = alert::get_incident(conn, id)?;
+                let f = &incident.figures;
+                let top = alert::top_mentions(
+                    conn,
+                    &incident.brand,
+                    incident.source.as_deref(),
+                    f.started_at,
+                    f.last_anomalous_at + bucket,
+                    20,
+                )?;
+                Ok(serde_json::json!({"incident": incident, "top_mentions": top}))
+            })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertAction {
+    pub by: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Acknowledges or resolves an incident through the writer; a state that
+/// does not allow it is a 409.
+pub async fn alert_change(
+    state: &AppState,
+    id: i64,
+    resolve: bool,
+    by: String,
+    note: Option<String>,
+) -> Result<Incident, ApiError> {
+    if by.trim().is_empty() {
+        return Err(ApiError::bad_request("say who does this (by)"));
+    }
+    let now = state.clock.now();
+    let alerts = state.config.alerts.clone();
+    let bucket = state.config.detect.bucket.0;
+    state
+        .writer
+        .transact(move |tx| {
+            if resolve {
+                alert::resolve_by_hand(tx, &alerts, id, by.trim(), now, bucket)
+            } else {
+                alert::acknowledge(tx, id, by.trim(), note.as_deref().filter(|n| !n.trim().is_empty()), now)
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) => ApiError::new(StatusCode::CONFLICT, m),
+            other => other.into(),
+        })
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<AlertAction>, JsonRejection>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    Ok(Json(alert_change(&state, id, false, body.by, body.note).await?))
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<AlertAction>, JsonRejection>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = parse_id(&id)?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    Ok(Json(alert_change(&state, id, true, body.by, body.note).await?))
+}
+
+/// One brand's figures for the overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct BrandSummary {
+    pub name: String,
+    pub last_24h: super::charts::Totals,
+    pub last_7d: super::charts::Totals,
+    pub open_incident: Option<Incident>,
+}
+
+pub async fn brand_summaries(state: &AppState) -> Result<Vec<BrandSummary>, ApiError> {
+    let now = state.clock.now();
+    let names: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
+    state
+        .read(move |conn| {
+            names
+                .into_iter()
+                .map(|name| {
+                    let day = super::charts::series(conn, &name, now, super::charts::Window::Day)?;
+                    let week = super::charts::series(conn, &name, now, super::charts::Window::Week)?;
+                    let open = alert::list_incidents(conn, None, 200)?
+                        .into_iter()
+                        .find(|i| i.brand == name && i.state != alert::State::Resolved);
+                    Ok(BrandSummary {
+                        last_24h: super::charts::Totals::of(&day),
+                        last_7d: super::charts::Totals::of(&week),
+                        open_incident: open,
+                        name,
+                    })
+                })
+                .collect()
+        })
+        .await
+}
+
+pub async fn brands(State(state): State<AppState>) -> Result<Json<Vec<BrandSummary>>, ApiError> {
+    Ok(Json(brand_summaries(&state).await?))
+}
+
+pub async fn series(
+    State(state): State<AppState>,
+    Path(brand): Path<String>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<super::charts::Bucket>>, ApiError> {
+    let params = Params::new(raw, &["window"])?;
+    let window = match params.get("window") {
+        None | Some("24h") => super::charts::Window::Day,
+        Some("7d") => super::charts::Window::Week,
+        Some(other) => return Err(ApiError::bad_request(format!("window {other:?}: use 24h or 7d"))),
+    };
+    if !state.config.brands.iter().any(|b| b.name == brand) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("unknown brand {brand:?}")));
+    }
+    let now = state.clock.now();
+    Ok(Json(
+        state
+            .read(move |conn| super::charts::series(conn, &brand, now, window))
+            .await?,
+    ))
+}
+
+/// Each source's health, as `/healthz` and the health page show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceHealth {
+    pub name: String,
+    pub kind: serde_json::Value,
+    /// ok, rate_limited, failing, stale (no success for three intervals) or pending (never polled).
+    pub status: &'static str,
+    pub healthy: bool,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+    pub consecutive_failures: i64,
+    pub rate_limited_until: Option<String>,
+}
+
+pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiError> {
+    let config = state.config.clone();
+    let now = state.clock.now();
+    state
+        .read(move |conn| {
+            let status = crate::sources::poll::status(conn, &config)?;
+            Ok(status
+                .into_iter()
+                .zip(config.sources.iter())
+                .map(|(s, source)| {
+                    let text = |key: &str| s.get(key).and_then(|v| v.as_str()).map(str::to_string);
+                    let time =
+                        |key: &str| text(key).and_then(|t| DateTime::parse_from_rfc3339(&t).ok().map(|t| t.to_utc()));
+                    let failures = s.get("consecutive_failures").and_then(|v| v.as_i64()).unwrap_or(0);
+                    let limited = time("rate_limited_until").filter(|&u| u > now);
+                    let stale_after = source.every.0 * 3 + chrono::Duration::minutes(1);
+                    let status = if failures > 0 {
+                        "failing"
+                    } else if limited.is_some() {
+                        "rate_limited"
+                    } else {
+                        match time("last_success") {
+                            None => "pending",
+                            Some(t) if now - t > stale_after => "stale",
+                            Some(_) => "ok",
+                        }
+                    };
+                    SourceHealth {
+                        name: source.name.clone(),
+                        kind: s.get("kind").cloned().unwrap_or_default(),
+                        status,
+                        healthy: matches!(status, "ok" | "rate_limited"),
+                        last_success: text("last_success"),
+                        last_error: text("last_error"),
+                        last_error_at: text("last_error_at"),
+                        consecutive_failures: failures,
+                        rate_limited_until: limited.map(|t| t.to_rfc3339()),
+                    }
+                })
+                .collect())
+        })
+        .await
+}
+
+pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceHealth>>, ApiError> {
+    Ok(Json(source_health(&state).await?))
+}
+
+/// Always 200 while the service and its database answer; `status` says
+/// `degraded` when a source is failing or stale.
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let sources = source_health(&state).await?;
+    let degraded = sources.iter().any(|s| !s.healthy && s.status != "pending");
+    Ok(Json(serde_json::json!({
+        "status": if degraded { "degraded" } else { "ok" },
+        "writer_queue_depth": state.writer.queue_depth(),
+        "sources": sources,
+    })))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let handle = crate::metrics::handle();
+    let pending: i64 = state
+        .read(|conn| Ok(conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))?))
+        .await?;
+    let failing = source_health(&state)
+        .await?
+        .iter()
+        .filter(|s| s.status == "failing")
+        .count();
+    metrics::gauge!(crate::metrics::DELIVERIES_PENDING).set(pending as f64);
+    metrics::gauge!(crate::metrics::WRITER_QUEUE_DEPTH).set(state.writer.queue_depth() as f64);
+    metrics::gauge!(crate::metrics::SOURCES_FAILING).set(failing as f64);
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        handle.render(),
+    )
+        .into_response())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such endpoint; docs/api.md lists them")
+}
+
+pub fn parse_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::bad_request(format!("{:?} is not an id", crate::mention::truncate(text, 40))))
+}

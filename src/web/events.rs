@@ -1,0 +1,195 @@
+//! Live updates: a watcher notices every commit to the database (SQLite's
+//! `data_version` changes when another connection commits), whoever made it
+//! (pollers, the detector, an action from the CLI), and tells the browsers
+//! over Server-Sent Events: each new negative mention, a change in the
+//! incidents, a change in the inbox states.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{KeepAlive, Sse};
+use futures::Stream;
+use rusqlite::Connection;
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use super::AppState;
+use crate::store::{self, StoreError};
+
+/// How often the watcher looks for commits.
+const WATCH_EVERY: Duration = Duration::from_millis(300);
+/// New negative mentions announced one by one per look; more are summed up.
+const ANNOUNCED: usize = 50;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A new negative mention.
+    Mention {
+        id: i64,
+        source: String,
+        author: Option<String>,
+        reach: u64,
+        text: String,
+    },
+    /// More new negative mentions than were announced one by one.
+    Mentions { count: u64 },
+    /// An incident opened, changed state or resolved.
+    Alerts,
+    /// Someone changed a mention's inbox state.
+    States,
+}
+
+impl Event {
+    fn name(&self) -> &'static str {
+        match self {
+            Event::Mention { .. } | Event::Mentions { .. } => "mention",
+            Event::Alerts => "alert",
+            Event::States => "state",
+        }
+    }
+}
+
+/// `GET /api/events`: the event stream.
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<axum::response::sse::Event, Infallible>>> {
+    let receiver = state.events.subscribe();
+    let stopping = state.stopping.subscribe();
+    let events = futures::stream::unfold((receiver, stopping), |(mut receiver, mut stopping)| async move {
+        if *stopping.borrow_and_update() {
+            return None;
+        }
+        let sse = tokio::select! {
+            received = receiver.recv() => match received {
+                Ok(event) => {
+                    let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
+                    axum::response::sse::Event::default().event(event.name()).data(data)
+                }
+                // A slow browser missed some: tell it to refresh everything.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    axum::response::sse::Event::default().event("state").data("{\"type\":\"states\"}")
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+            _ = stopping.changed() => return None,
+        };
+        Some((Ok(sse), (receiver, stopping)))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+/// What the watcher last saw.
+#[derive(Default, PartialEq)]
+struct Seen {
+    max_mention: i64,
+    incidents: String,
+    states: (i64, i64),
+}
+
+/// Starts the watcher; it stops when `stop` turns true.
+pub fn spawn_watcher(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let conn = match store::open_read_only(&state.db) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("live updates are off: {e}");
+                return;
+            }
+        };
+        let mut seen = match look(&conn) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("live updates are off: {e}");
+                return;
+            }
+        };
+        let mut version = data_version(&conn).unwrap_or(0);
+        while !*stop.borrow_and_update() {
+            std::thread::sleep(WATCH_EVERY);
+            let now_version = match data_version(&conn) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!("live updates: {e}");
+                    continue;
+                }
+            };
+            if now_version == version {
+                continue;
+            }
+            version = now_version;
+            match changes(&conn, &mut seen) {
+                Ok(events) => {
+                    for event in events {
+                        // No browser listening is fine.
+                        let _ = state.events.send(event);
+                    }
+                }
+                Err(e) => tracing::warn!("live updates: {e}"),
+            }
+        }
+    })
+}
+
+fn data_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+fn look(conn: &Connection) -> Result<Seen, StoreError> {
+    Ok(Seen {
+        max_mention: conn.query_row("SELECT coalesce(max(id), 0) FROM mentions", [], |r| r.get(0))?,
+        incidents: conn.query_row(
+            "SELECT coalesce(group_concat(id || ':' || state || ':' || severity || ':' || notifications), '') \
+             FROM (SELECT * FROM incidents ORDER BY id DESC LIMIT 50)",
+            [],
+            |r| r.get(0),
+        )?,
+        states: conn.query_row(
+            "SELECT count(*), coalesce(max(id), 0) + coalesce(sum(undone_at IS NOT NULL), 0) FROM mention_actions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?,
+    })
+}
+
+fn changes(conn: &Connection, seen: &mut Seen) -> Result<Vec<Event>, StoreError> {
+    let now = look(conn)?;
+    let mut events = Vec::new();
+    if now.max_mention > seen.max_mention {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, source, author, reach, text FROM mentions WHERE id > ?1 AND label = 'negative' \
+             ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![seen.max_mention, ANNOUNCED as i64 + 1], |r| {
+            let text: String = r.get(4)?;
+            Ok(Event::Mention {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                author: r.get(2)?,
+                reach: r.get::<_, i64>(3)?.max(0) as u64,
+                text: crate::mention::snippet(&text, 200),
+            })
+        })?;
+        let mut found: Vec<Event> = rows.collect::<Result<_, _>>()?;
+        if found.len() > ANNOUNCED {
+            let count: i64 = conn.query_row(
+                "SELECT count(*) FROM mentions WHERE id > ?1 AND label = 'negative'",
+                [seen.max_mention],
+                |r| r.get(0),
+            )?;
+            found = vec![Event::Mentions {
+                count: count.max(0) as u64,
+            }];
+        }
+        events.extend(found);
+    }
+    if now.incidents != seen.incidents {
+        events.push(Event::Alerts);
+    }
+    if now.states != seen.states {
+        events.push(Event::States);
+    }
+    *seen = now;
+    Ok(events)
+}

@@ -1,0 +1,653 @@
+//! The HTML pages (maud: every value is escaped unless marked otherwise, and
+//! nothing written by a stranger ever is). Each page works as plain HTML
+//! forms; the script at the bottom only adds live refresh, select-all, and
+//! remembering the user's name.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::api::{self, Params, INBOX_PARAMS};
+use super::charts::{self, Window};
+use super::{ApiError, AppState, CsrfToken};
+use crate::alert::{self, Incident};
+use crate::inbox::{self, Action};
+
+const STYLE: &str = r#"
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+header{background:#24292f;color:#fff;padding:8px 16px;display:flex;gap:18px;align-items:center}
+header a{color:#fff;text-decoration:none;opacity:.85}header a.on{opacity:1;font-weight:600;border-bottom:2px solid #fff}
+header .brand{font-weight:700;opacity:1}main{padding:12px 16px;max-width:1400px}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:6px 8px;border-bottom:1px solid #d0d7de;vertical-align:top;text-align:left}
+th{background:#f6f8fa;font-weight:600;position:sticky;top:0}td.text{max-width:520px;overflow-wrap:anywhere}
+.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#656d76}.neg{color:#cf222e}.pos{color:#1a7f37}
+.pill{display:inline-block;padding:0 6px;border-radius:10px;font-size:12px;background:#eaeef2}
+.pill.new{background:#ddf4ff}.pill.assigned{background:#fff8c5}.pill.responded{background:#dafbe1}.pill.ignored{background:#eaeef2}
+.pill.firing{background:#ffebe9;color:#cf222e;font-weight:600}.pill.acknowledged{background:#fff8c5}.pill.resolved{background:#dafbe1}
+.incident{background:#fff5f5}.banner{background:#ffebe9;border:1px solid #ff8182;padding:8px 12px;margin-bottom:10px;border-radius:6px}
+form.filters,.actions{display:flex;gap:8px;flex-wrap:wrap;align-items:end;margin:8px 0;padding:8px;background:#fff;border:1px solid #d0d7de;border-radius:6px}
+label{display:flex;flex-direction:column;font-size:12px;color:#656d76}input,select,button{font:inherit;padding:3px 6px}
+button{cursor:pointer;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa}button.primary{background:#1f883d;color:#fff;border-color:#1f883d}
+.card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;margin:10px 0}
+.error{background:#ffebe9;border:1px solid #ff8182;padding:10px;border-radius:6px}#live{font-size:12px;opacity:.8}
+"#;
+
+const SCRIPT: &str = r#"
+(function(){
+  const KEY='cm_by';
+  for (const input of document.querySelectorAll('input[name=by]')) {
+    if (!input.value) input.value = localStorage.getItem(KEY) || '';
+    input.addEventListener('change', () => localStorage.setItem(KEY, input.value.trim()));
+  }
+  const all = document.getElementById('select-all');
+  if (all) all.addEventListener('change', () => {
+    for (const box of document.querySelectorAll('#rows input[name=id]')) box.checked = all.checked;
+  });
+  if (!window.EventSource) return;
+  const live = document.getElementById('live');
+  let fresh = 0, timer = null;
+  async function refresh() {
+    const rows = document.getElementById('rows');
+    if (rows) {
+      const checked = new Set([...rows.querySelectorAll('input[name=id]:checked')].map(b => b.value));
+      const answer = await fetch('/inbox/rows' + location.search, {credentials: 'same-origin'});
+      if (answer.ok) {
+        rows.outerHTML = await answer.text();
+        for (const box of document.querySelectorAll('#rows input[name=id]')) box.checked = checked.has(box.value);
+      }
+    }
+    const banner = document.getElementById('banner');
+    if (banner) {
+      const answer = await fetch('/banner', {credentials: 'same-origin'});
+      if (answer.ok) banner.innerHTML = await answer.text();
+    }
+  }
+  function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
+  const events = new EventSource('/api/events');
+  events.addEventListener('open', () => { if (live) live.textContent = '● live'; });
+  events.addEventListener('error', () => { if (live) live.textContent = '○ reconnecting'; });
+  events.addEventListener('mention', e => {
+    const data = JSON.parse(e.data);
+    fresh += data.count || 1;
+    if (live) live.textContent = '● live · ' + fresh + ' new negative since load';
+    soon();
+  });
+  events.addEventListener('alert', soon);
+  events.addEventListener('state', soon);
+})();
+"#;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Inbox,
+    Alerts,
+    Brands,
+    Health,
+    None,
+}
+
+fn layout(title: &str, tab: Tab, banner: Option<Markup>, body: Markup) -> Markup {
+    let link = |href: &str, name: &str, this: Tab| {
+        html! { a href=(href) class=[(tab == this).then_some("on")] { (name) } }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · complaint-monitor" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    span.brand { "complaint-monitor" }
+                    (link("/", "Inbox", Tab::Inbox))
+                    (link("/alerts", "Alerts", Tab::Alerts))
+                    (link("/brands", "Brands", Tab::Brands))
+                    (link("/health", "Health", Tab::Health))
+                    span #live {}
+                }
+                main {
+                    div #banner { @if let Some(b) = banner { (b) } }
+                    (body)
+                }
+                script { (PreEscaped(SCRIPT)) }
+            }
+        }
+    }
+}
+
+/// Only http(s) links become links: a `javascript:` URL from a stranger
+/// must never be clickable.
+fn safe_href(url: &Option<String>) -> Option<&str> {
+    url.as_deref()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+}
+
+fn when(time: &str) -> String {
+    time.get(..16).unwrap_or(time).replace('T', " ")
+}
+
+/// The open incidents, above every page.
+async fn firing_banner(state: &AppState) -> Result<Markup, ApiError> {
+    let open: Vec<Incident> = state
+        .read(|conn| {
+            let mut open = alert::list_incidents(conn, Some(alert::State::Firing), 20)?;
+            open.extend(alert::list_incidents(conn, Some(alert::State::Acknowledged), 20)?);
+            Ok(open)
+        })
+        .await?;
+    Ok(html! {
+        @for i in &open {
+            div.banner {
+                span class={"pill " (i.state.as_str())} { (i.state.as_str()) }
+                " "
+                strong { (i.brand) }
+                @if let Some(source) = &i.source { " on " (source) }
+                ": " (i.figures.observed) " negative mentions against " (format!("{:.1}", i.figures.expected))
+                " usual, since " (crate::mention::format_time(i.figures.started_at))
+                " · " a href="/alerts" { "see the alert" }
+            }
+        }
+    })
+}
+
+pub async fn banner(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(page(StatusCode::OK, firing_banner(&state).await?))
+}
+
+fn state_pill(row: &inbox::Row) -> Markup {
+    let s = &row.state;
+    html! {
+        span class={"pill " (s.state.as_str())} { (s.state.as_str()) }
+        @if let Some(who) = &s.assignee { br; span.muted { "→ " (who) } }
+        @if let Some(href) = safe_href(&s.reply_url) { br; a href=(href) rel="noopener noreferrer" target="_blank" { "reply" } }
+        @if let Some(note) = &s.note { br; span.muted title=(note) { (crate::mention::snippet(note, 60)) } }
+        @if let (Some(by), Some(at)) = (&s.updated_by, &s.updated_at) { br; span.muted { (by) ", " (when(at)) } }
+    }
+}
+
+fn rows_markup(page: &inbox::Page) -> Markup {
+    html! {
+        tbody #rows {
+            @if page.rows.is_empty() {
+                tr { td colspan="9" .muted { "Nothing here: no mention matches these filters." } }
+            }
+            @for row in &page.rows {
+                tr class=[row.incident.map(|_| "incident")] data-id=(row.id) {
+                    td { input type="checkbox" name="id" value=(row.id) form="actions" aria-label={"select mention " (row.id)}; }
+                    td.num { (format!("{:.0}", row.priority)) }
+                    td {
+                        (when(&row.created_at)) br;
+                        span.muted { (row.source) }
+                        @if let Some(incident) = row.incident { br; span class="pill firing" title={"part of incident " (incident)} { "incident" } }
+                    }
+                    td {
+                        (row.author.as_deref().unwrap_or("(unknown)"))
+                        @if let Some(n) = row.audience { br; span.muted { (n) " followers" } }
+                    }
+                    td.text {
+                        @if let Some(stars) = row.rating { span title={(stars) " of 5 stars"} { (("★").repeat(stars as usize)) } " " }
+                        (crate::mention::snippet(&row.text, 400))
+                        @if let Some(href) = safe_href(&row.url) {
+                            " " a href=(href) rel="noopener noreferrer nofollow" target="_blank" { "open" }
+                        }
+                    }
+                    td class=(if row.compound < 0.0 { "num neg" } else { "num pos" }) { (format!("{:+.2}", row.compound)) }
+                    td.num { (row.reach) }
+                    td { (row.brands.join(", ")) }
+                    td { (state_pill(row)) }
+                }
+            }
+        }
+    }
+}
+
+fn select(name: &str, label: &str, current: Option<&str>, options: &[(&str, &str)]) -> Markup {
+    html! {
+        label { (label)
+            select name=(name) {
+                @for (value, text) in options {
+                    option value=(value) selected[current == Some(*value) || (current.is_none() && value.is_empty())] { (text) }
+                }
+            }
+        }
+    }
+}
+
+async fn inbox_page(state: &AppState, raw: HashMap<String, String>) -> Result<(inbox::Page, Params), ApiError> {
+    let now = state.clock.now();
+    let params = Params::new(raw, INBOX_PARAMS)?;
+    let query = api::inbox_query(state, &params, now)?;
+    let page = state.read(move |conn| inbox::page(conn, &query, now)).await?;
+    Ok((page, params))
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let (page, params) = inbox_page(&state, raw.clone()).await?;
+        let banner = firing_banner(&state).await?;
+        Ok::<_, ApiError>((page, params, banner))
+    }
+    .await;
+    let (found, params, banner) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(e),
+    };
+    let brands: Vec<(String, String)> = std::iter::once((String::new(), "every brand".to_string()))
+        .chain(state.config.brands.iter().map(|b| (b.name.clone(), b.name.clone())))
+        .collect();
+    let brand_options: Vec<(&str, &str)> = brands.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let back = serde_urlencoded::to_string(&raw).unwrap_or_default();
+    let shown = found.rows.len();
+    let body = html! {
+        h2 { "Inbox" span.muted { " · " (shown) " of " (found.total) ", highest priority first" } }
+        form.filters method="get" action="/" {
+            (select("brand", "Brand", params.get("brand"), &brand_options))
+            label { "Source" input name="source" value=[params.get("source")] placeholder="any" size="10"; }
+            (select("label", "Sentiment", params.get("label"), &[("", "negative"), ("neutral", "neutral"), ("positive", "positive"), ("all", "all")]))
+            (select("state", "State", params.get("state"), &[("", "open (new, assigned)"), ("new", "new"), ("assigned", "assigned"), ("responded", "responded"), ("ignored", "ignored"), ("all", "all")]))
+            (select("since", "Since", params.get("since"), &[("", "7 days"), ("24h", "24 hours"), ("3d", "3 days"), ("30d", "30 days"), ("365d", "a year")]))
+            button type="submit" { "Filter" }
+        }
+        form #actions .actions method="post" action="/inbox/actions" {
+            input type="hidden" name="csrf" value=(csrf.0);
+            input type="hidden" name="return" value=(back);
+            label { "Your name" input name="by" required placeholder="who is acting" size="12"; }
+            label { "Reply link" input name="reply_url" type="url" placeholder="https://…" size="28"; }
+            label { "Note" input name="note" placeholder="how it was handled" size="22"; }
+            button.primary type="submit" name="action" value="respond" { "Mark responded" }
+            label { "Assign to" input name="assignee" placeholder="name" size="10"; }
+            button type="submit" name="action" value="assign" { "Assign" }
+            button type="submit" name="action" value="ignore" { "Ignore" }
+            button type="submit" name="action" value="undo" { "Undo last" }
+        }
+        table {
+            thead { tr {
+                th { input #select-all type="checkbox" aria-label="select all"; }
+                th.num title="reach × negativity × recency" { "Priority" }
+                th { "When" } th { "Author" } th { "Mention" } th.num { "Score" } th.num { "Reach" } th { "Brand" } th { "State" }
+            } }
+            (rows_markup(&found))
+        }
+        p.muted { "Priority = reach × negativity × recency (halving every " (inbox::HALF_LIFE_HOURS) " hours); see docs/api.md." }
+    };
+    page(StatusCode::OK, layout("Inbox", Tab::Inbox, Some(banner), body))
+}
+
+pub async fn inbox_rows(State(state): State<AppState>, Query(raw): Query<HashMap<String, String>>) -> Response {
+    match inbox_page(&state, raw).await {
+        Ok((rows, _)) => page(StatusCode::OK, rows_markup(&rows)),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Reads a urlencoded form, keeping repeated names (`id=1&id=2`).
+fn form(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn check_csrf(fields: &[(String, String)], csrf: &CsrfToken) -> Result<(), ApiError> {
+    match field(fields, "csrf") {
+        Some(token) if token == csrf.0 => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the form's security token did not match; reload the page and try again",
+        )),
+    }
+}
+
+pub async fn inbox_action(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let ids = fields
+            .iter()
+            .filter(|(k, _)| k == "id")
+            .map(|(_, v)| api::parse_id(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        if ids.is_empty() {
+            return Err(ApiError::bad_request("select at least one mention first"));
+        }
+        let text = |name| field(&fields, name).map(str::to_string);
+        let action = match field(&fields, "action") {
+            Some("respond") => Action::Respond {
+                reply_url: text("reply_url"),
+                note: text("note"),
+            },
+            Some("assign") => Action::Assign {
+                assignee: text("assignee").unwrap_or_default(),
+            },
+            Some("ignore") => Action::Ignore { note: text("note") },
+            Some("undo") => Action::Undo,
+            _ => return Err(ApiError::bad_request("unknown action")),
+        };
+        api::apply_action(&state, ids, action, text("by").unwrap_or_default()).await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            let back = field(&fields, "return").unwrap_or("");
+            // Only our own query string goes back into the address.
+            let query: HashMap<String, String> = serde_urlencoded::from_str(back).unwrap_or_default();
+            let query = serde_urlencoded::to_string(query).unwrap_or_default();
+            Redirect::to(&if query.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/?{query}")
+            })
+            .into_response()
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<CsrfToken>) -> Response {
+    let bucket = state.config.detect.bucket.0;
+    let result = state
+        .read(move |conn| {
+            let incidents = alert::list_incidents(conn, None, 100)?;
+            incidents
+                .into_iter()
+                .map(|i| {
+                    let top = if i.state == alert::State::Resolved {
+                        Vec::new()
+                    } else {
+                        let f = &i.figures;
+                        alert::top_mentions(
+                            conn,
+                            &i.brand,
+                            i.source.as_deref(),
+                            f.started_at,
+                            f.last_anomalous_at + bucket,
+                            5,
+                        )?
+                    };
+                    Ok((i, top))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await;
+    let incidents = match result {
+        Ok(i) => i,
+        Err(e) => return error_page(e),
+    };
+    let body = html! {
+        h2 { "Alerts" }
+        @if incidents.is_empty() { p.muted { "No incidents yet." } }
+        @for (i, top) in &incidents {
+            div.card #{"incident-" (i.id)} {
+                span class={"pill " (i.state.as_str())} { (i.state.as_str()) } " "
+                strong { "#" (i.id) " " (i.brand) } @if let Some(s) = &i.source { " on " (s) }
+                " · " (format!("{:?}", i.figures.severity).to_lowercase())
+                " · started " (crate::mention::format_time(i.figures.started_at))
+                p {
+                    (i.figures.observed) " negative mentions against " (format!("{:.1}", i.figures.expected)) " usual; peak "
+                    (i.figures.peak_observed) " against " (format!("{:.1}", i.figures.peak_expected)) "; reach " (i.figures.reach)
+                }
+                @if let (Some(by), Some(at)) = (&i.acknowledged_by, i.acknowledged_at) {
+                    p.muted { "Acknowledged by " (by) " at " (crate::mention::format_time(at)) @if let Some(n) = &i.ack_note { ": " (n) } }
+                }
+                @if let Some(at) = i.resolved_at {
+                    p.muted { "Resolved at " (crate::mention::format_time(at)) @if let Some(by) = &i.resolved_by { " by " (by) } }
+                }
+                @if !top.is_empty() {
+                    table { tbody {
+                        @for m in top { tr {
+                            td { (when(&m.created_at)) br; span.muted { (m.source) } }
+                            td { (m.author.as_deref().unwrap_or("(unknown)")) }
+                            td.text { (m.text) @if let Some(href) = safe_href(&m.url) { " " a href=(href) rel="noopener noreferrer nofollow" target="_blank" { "open" } } }
+                            td.num { (m.reach) }
+                        } }
+                    } }
+                }
+                @if i.state != alert::State::Resolved {
+                    form.actions method="post" action={"/alerts/" (i.id)} {
+                        input type="hidden" name="csrf" value=(csrf.0);
+                        label { "Your name" input name="by" required size="12"; }
+                        @if i.state == alert::State::Firing {
+                            label { "Note" input name="note" size="24" placeholder="what is being done"; }
+                            button.primary type="submit" name="action" value="ack" { "Acknowledge" }
+                        }
+                        button type="submit" name="action" value="resolve" { "Resolve" }
+                    }
+                }
+            }
+        }
+    };
+    let banner = firing_banner(&state).await.ok();
+    page(StatusCode::OK, layout("Alerts", Tab::Alerts, banner, body))
+}
+
+pub async fn alert_action(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let id = api::parse_id(&id)?;
+        let by = field(&fields, "by").unwrap_or_default().to_string();
+        let note = field(&fields, "note").map(str::to_string);
+        match field(&fields, "action") {
+            Some("ack") => api::alert_change(&state, id, false, by, note).await,
+            Some("resolve") => api::alert_change(&state, id, true, by, note).await,
+            _ => Err(ApiError::bad_request("unknown action")),
+        }
+    }
+    .await;
+    match result {
+        Ok(i) => Redirect::to(&format!("/alerts#incident-{}", i.id)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn brands(State(state): State<AppState>) -> Response {
+    let summaries = match api::brand_summaries(&state).await {
+        Ok(s) => s,
+        Err(e) => return error_page(e),
+    };
+    let body = html! {
+        h2 { "Brands" }
+        table {
+            thead { tr { th { "Brand" } th.num { "24 h" } th.num { "negative" } th.num { "net" } th.num { "7 days" } th.num { "negative" } th.num { "net" } th { "Incident" } } }
+            tbody {
+                @for b in &summaries { tr {
+                    td { a href={"/brands/" (urlencode(&b.name))} { (b.name) } }
+                    td.num { (b.last_24h.mentions) } td.num.neg { (b.last_24h.negative) } td.num { (net(b.last_24h.net_sentiment)) }
+                    td.num { (b.last_7d.mentions) } td.num.neg { (b.last_7d.negative) } td.num { (net(b.last_7d.net_sentiment)) }
+                    td { @if let Some(i) = &b.open_incident { span class={"pill " (i.state.as_str())} { (i.state.as_str()) } } }
+                } }
+            }
+        }
+    };
+    let banner = firing_banner(&state).await.ok();
+    page(StatusCode::OK, layout("Brands", Tab::Brands, banner, body))
+}
+
+fn net(value: Option<f64>) -> String {
+    value.map_or("–".to_string(), |v| format!("{v:+.2}"))
+}
+
+fn urlencode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub async fn brand(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if !state.config.brands.iter().any(|b| b.name == name) {
+        return error_page(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no brand {name:?} in the config"),
+        ));
+    }
+    let now = state.clock.now();
+    let brand = name.clone();
+    let result = state
+        .read(move |conn| {
+            let day = charts::series(conn, &brand, now, Window::Day)?;
+            let week = charts::series(conn, &brand, now, Window::Week)?;
+            let open = alert::list_incidents(conn, None, 200)?
+                .into_iter()
+                .filter(|i| i.brand == brand)
+                .take(5)
+                .collect::<Vec<_>>();
+            Ok((day, week, open))
+        })
+        .await;
+    let (day, week, incidents) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(e),
+    };
+    let health = api::source_health(&state).await.unwrap_or_default();
+    let sources: Vec<_> = health
+        .iter()
+        .filter(|h| {
+            state
+                .config
+                .sources
+                .iter()
+                .any(|s| s.name == h.name && s.brand.as_deref().is_none_or(|b| b == name))
+        })
+        .collect();
+    let body = html! {
+        h2 { (name) }
+        @for (window, buckets) in [(Window::Day, &day), (Window::Week, &week)] {
+            @let totals = charts::Totals::of(buckets);
+            div.card {
+                h3 { (window.title()) }
+                p { (totals.mentions) " mentions: " span.neg { (totals.negative) " negative" } ", " (totals.neutral) " neutral, "
+                    span.pos { (totals.positive) " positive" } "; net sentiment " (net(totals.net_sentiment)) }
+                (charts::svg(buckets, window))
+            }
+        }
+        div.card {
+            h3 { "Incidents" }
+            @if incidents.is_empty() { p.muted { "None." } }
+            @for i in &incidents {
+                p { span class={"pill " (i.state.as_str())} { (i.state.as_str()) } " #" (i.id) " since "
+                    (crate::mention::format_time(i.figures.started_at)) ": " (i.figures.observed) " negative against "
+                    (format!("{:.1}", i.figures.expected)) " usual" }
+            }
+        }
+        div.card { h3 { "Sources" } (health_table(&sources)) }
+    };
+    let banner = firing_banner(&state).await.ok();
+    page(StatusCode::OK, layout(&name, Tab::Brands, banner, body))
+}
+
+fn health_table(sources: &[&api::SourceHealth]) -> Markup {
+    html! {
+        table {
+            thead { tr { th { "Source" } th { "Status" } th { "Last success" } th { "Last error" } th { "Rate-limited until" } } }
+            tbody {
+                @if sources.is_empty() { tr { td colspan="5" .muted { "No live sources configured." } } }
+                @for s in sources { tr {
+                    td { (s.name) br; span.muted { (s.kind.as_str().unwrap_or("")) } }
+                    td { span class=(if s.healthy { "pill responded" } else { "pill firing" }) { (s.status) }
+                         @if s.consecutive_failures > 0 { " ×" (s.consecutive_failures) } }
+                    td { (s.last_success.as_deref().map(when).unwrap_or_default()) }
+                    td.text { @if let Some(e) = &s.last_error { (e) br; span.muted { (s.last_error_at.as_deref().map(when).unwrap_or_default()) } } }
+                    td { (s.rate_limited_until.as_deref().map(when).unwrap_or_default()) }
+                } }
+            }
+        }
+    }
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let health = match api::source_health(&state).await {
+        Ok(h) => h,
+        Err(e) => return error_page(e),
+    };
+    let all: Vec<&api::SourceHealth> = health.iter().collect();
+    let body = html! {
+        h2 { "Health" }
+        p { "Writer queue: " (state.writer.queue_depth()) " batches waiting. Machine-readable: "
+            a href="/healthz" { "/healthz" } ", " a href="/metrics" { "/metrics" } "." }
+        (health_table(&all))
+    };
+    let banner = firing_banner(&state).await.ok();
+    page(StatusCode::OK, layout("Health", Tab::Health, banner, body))
+}
+
+pub fn login_page(message: Option<&str>) -> Markup {
+    layout(
+        "Sign in",
+        Tab::None,
+        None,
+        html! {
+            h2 { "Sign in" }
+            @if let Some(m) = message { p { (m) } }
+            form.actions method="post" action="/login" {
+                label { "Access token" input name="token" type="password" required autocomplete="current-password"; }
+                button.primary type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+pub async fn login_form() -> Response {
+    page(StatusCode::OK, login_page(None))
+}
+
+pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
+    let fields = form(&body);
+    let given = field(&fields, "token").unwrap_or("");
+    match &state.access {
+        Some(token) if super::same_secret(given, token.expose()) => {
+            let cookie = format!(
+                "{}={}; Path=/; HttpOnly; SameSite=Strict",
+                super::ACCESS_COOKIE,
+                urlencode(given)
+            );
+            let mut response = Redirect::to("/").into_response();
+            if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Some(_) => page(StatusCode::UNAUTHORIZED, login_page(Some("That token is not right."))),
+        None => Redirect::to("/").into_response(),
+    }
+}
+
+pub async fn not_found() -> Response {
+    error_page(ApiError::new(StatusCode::NOT_FOUND, "no such page"))
+}
+
+/// An HTML answer.
+pub fn page(status: StatusCode, markup: Markup) -> Response {
+    (status, axum::response::Html(markup.into_string())).into_response()
+}
+
+fn error_page(error: ApiError) -> Response {
+    let status = error.status;
+    let body = html! {
+        h2 { (status.as_u16()) " " (status.canonical_reason().unwrap_or("")) }
+        p.error { (error.message) }
+        p { a href="/" { "Back to the inbox" } }
+    };
+    page(status, layout("Error", Tab::None, None, body))
+}
