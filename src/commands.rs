@@ -93,6 +93,32 @@ pub fn score(text: Option<&str>, as_json: bool, input: &mut dyn BufRead, out: &m
     }
 }
 
+/// Prints an inbox page: one line per mention (id, state, priority, time,
+/// source, author, text), or one JSON object per line.
+pub fn print_inbox(page: &crate::inbox::Page, as_json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    for row in &page.rows {
+        if as_json {
+            writeln!(out, "{}", serde_json::to_string(row).map_err(std::io::Error::other)?)?;
+        } else {
+            writeln!(
+                out,
+                "{:>8}  {:<9} {:>10.0}  {}  {:<10} {}: {}",
+                row.id,
+                row.state.state.as_str(),
+                row.priority,
+                row.created_at,
+                row.source,
+                row.author.as_deref().unwrap_or("-"),
+                crate::mention::snippet(&row.text, 100)
+            )?;
+        }
+    }
+    if !as_json {
+        writeln!(out, "({} of {} shown)", page.rows.len(), page.total)?;
+    }
+    Ok(())
+}
+
 /// Parses a `--label` value.
 pub fn parse_label(value: &str) -> Result<Label, String> {
     value.parse()

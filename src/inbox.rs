@@ -357,6 +357,20 @@ pub fn history(conn: &Connection, id: i64) -> Result<Vec<ActionRecord>, StoreErr
     .collect()
 }
 
+/// States from text: `open` (new and assigned), `all` (empty: no filter),
+/// or a comma-separated list such as `new,assigned`.
+pub fn parse_states(text: &str) -> Result<Vec<State>, String> {
+    match text.trim() {
+        "open" => Ok(vec![State::New, State::Assigned]),
+        "all" => Ok(Vec::new()),
+        list => list
+            .split(',')
+            .map(|s| s.trim().parse::<State>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{e} (or open, all)")),
+    }
+}
+
 /// Which mentions the inbox shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {

@@ -16,6 +16,7 @@ use complaint_monitor::detect::backtest;
 use complaint_monitor::digest;
 use complaint_monitor::enrich::sentiment::Label;
 use complaint_monitor::export;
+use complaint_monitor::inbox;
 use complaint_monitor::sources::replay::{self, ReplayOptions, Speed};
 use complaint_monitor::store::{self, MentionFilter};
 
@@ -66,8 +67,17 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// List stored mentions, newest first.
+    /// List stored mentions, newest first; with --state, the response
+    /// inbox (highest priority first). Or record what was done about them.
+    #[command(args_conflicts_with_subcommands = true)]
     Mentions {
+        #[command(subcommand)]
+        action: Option<MentionsAction>,
+        /// Inbox states: open (new and assigned), all, or a list such as
+        /// new,assigned (responded, ignored). Lists negative mentions
+        /// unless --label says otherwise.
+        #[arg(long)]
+        state: Option<String>,
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
         #[arg(long)]
@@ -194,6 +204,51 @@ enum Command {
     Alerts {
         #[command(subcommand)]
         action: AlertsAction,
+    },
+}
+
+/// Who acts, and on which database: shared by the inbox actions.
+#[derive(clap::Args)]
+struct ActOn {
+    /// Mention ids (the first column of `mentions --state open`).
+    #[arg(required = true)]
+    ids: Vec<i64>,
+    /// Who is acting (default: $USER).
+    #[arg(long, env = "USER")]
+    by: String,
+    #[arg(long, default_value = DEFAULT_DB)]
+    db: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum MentionsAction {
+    /// Mark mentions answered, with where the reply is or a note.
+    Respond {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        reply_url: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Assign mentions to a person.
+    Assign {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        to: String,
+    },
+    /// Mark mentions as not ours to answer (spam, not about us).
+    Ignore {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Take back the latest action on each mention.
+    Undo {
+        #[command(flatten)]
+        on: ActOn,
     },
 }
 
@@ -339,12 +394,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Mentions {
+            action: Some(action), ..
+        } => {
+            let (on, action) = match action {
+                MentionsAction::Respond { on, reply_url, note } => (on, inbox::Action::Respond { reply_url, note }),
+                MentionsAction::Assign { on, to } => (on, inbox::Action::Assign { assignee: to }),
+                MentionsAction::Ignore { on, note } => (on, inbox::Action::Ignore { note }),
+                MentionsAction::Undo { on } => (on, inbox::Action::Undo),
+            };
+            let mut conn = store::open(&on.db)?;
+            let tx = conn.transaction()?;
+            let changed = inbox::apply(&tx, &on.ids, &action, &on.by, WallClock.now())?;
+            tx.commit()?;
+            for c in changed {
+                writeln!(stdout.lock(), "mention {} is now {}", c.mention_id, c.state)?;
+            }
+        }
+        Command::Mentions {
+            state: Some(states),
             db,
             brand,
             label,
             since,
             limit,
             json,
+            ..
+        } => {
+            let conn = store::open_read_only(&db)?;
+            inbox::register_priority(&conn)?;
+            let now = WallClock.now();
+            let query = inbox::Query {
+                brand,
+                // The inbox is about complaints unless asked otherwise.
+                label: label.or(Some(Label::Negative)),
+                states: inbox::parse_states(&states).map_err(anyhow::Error::msg)?,
+                since: since
+                    .map(|s| commands::parse_since(&s, now))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                limit: u32::try_from(limit).unwrap_or(inbox::MAX_PAGE).min(inbox::MAX_PAGE),
+                ..inbox::Query::default()
+            };
+            let page = inbox::page(&conn, &query, now)?;
+            commands::print_inbox(&page, json, &mut stdout.lock())?;
+        }
+        Command::Mentions {
+            db,
+            brand,
+            label,
+            since,
+            limit,
+            json,
+            ..
         } => {
             let conn = store::open_read_only(&db)?;
             let filter = MentionFilter {

@@ -75,15 +75,9 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
             Some(crate::commands::parse_label(v).map_err(|e| ApiError::bad_request(format!("label: {e} (or all)")))?)
         }
     };
-    query.states = match params.get("state") {
-        None | Some("open") => vec![inbox::State::New, inbox::State::Assigned],
-        Some("all") => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .map(|s| s.trim().parse::<inbox::State>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| ApiError::bad_request(format!("state: {e} (or open, all)")))?,
-    };
+    if let Some(states) = params.get("state") {
+        query.states = inbox::parse_states(states).map_err(|e| ApiError::bad_request(format!("state: {e}")))?;
+    }
     query.since = Some(params.time("since", now)?.unwrap_or(now - chrono::Duration::days(7)));
     query.until = params.time("until", now)?;
     query.limit = params.number("limit", 50, inbox::MAX_PAGE)?.max(1);
@@ -121,8 +115,9 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
 }
 
 /// The body of `POST /api/mentions/actions`.
+/// (`deny_unknown_fields` does not work with `flatten`; the action's own
+/// fields are checked by its tagged enum.)
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     pub ids: Vec<i64>,
     pub by: String,

@@ -88,10 +88,15 @@ struct Seen {
     states: (i64, i64),
 }
 
-/// Starts the watcher; it stops when `stop` turns true.
-pub fn spawn_watcher(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+/// Starts the watcher; it stops when `stop` turns true or its sender is
+/// gone (the server was dropped without a shutdown).
+pub fn spawn_watcher(
+    db: std::path::PathBuf,
+    events: broadcast::Sender<Event>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_blocking(move || {
-        let conn = match store::open_read_only(&state.db) {
+        let conn = match store::open_read_only(&db) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!("live updates are off: {e}");
@@ -106,7 +111,7 @@ pub fn spawn_watcher(state: AppState, mut stop: watch::Receiver<bool>) -> tokio:
             }
         };
         let mut version = data_version(&conn).unwrap_or(0);
-        while !*stop.borrow_and_update() {
+        while stop.has_changed().is_ok() && !*stop.borrow_and_update() {
             std::thread::sleep(WATCH_EVERY);
             let now_version = match data_version(&conn) {
                 Ok(v) => v,
@@ -120,10 +125,10 @@ pub fn spawn_watcher(state: AppState, mut stop: watch::Receiver<bool>) -> tokio:
             }
             version = now_version;
             match changes(&conn, &mut seen) {
-                Ok(events) => {
-                    for event in events {
+                Ok(found) => {
+                    for event in found {
                         // No browser listening is fine.
-                        let _ = state.events.send(event);
+                        let _ = events.send(event);
                     }
                 }
                 Err(e) => tracing::warn!("live updates: {e}"),

@@ -146,7 +146,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let stopping = state.stopping.clone();
-    let watcher = events::spawn_watcher(state.clone(), stopping.subscribe());
+    let watcher = events::spawn_watcher(state.db.clone(), state.events.clone(), stopping.subscribe());
     let app = router(state);
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

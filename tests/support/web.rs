@@ -1,0 +1,136 @@
+//! A web server for tests: the demo feed up to the middle of its incident
+//! (so an alert is firing), plus hostile mentions, replayed into a real
+//! SQLite file and served on a loopback port with the service's own router.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use complaint_monitor::alert::channels::Secret;
+use complaint_monitor::clock::VirtualClock;
+use complaint_monitor::config::Config;
+use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::store::writer::{Writer, WriterHandle};
+use complaint_monitor::web::{self, AppState};
+
+/// Where the replayed history stops: the incident that opens at 14:05 is
+/// still firing.
+pub const CUTOFF: &str = "2026-11-20T14:40:00Z";
+
+/// Text a stranger might post, aimed at the page that shows it.
+pub const HOSTILE_TEXT: &str =
+    "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> Acme Air lost my bag, awful";
+
+pub fn cutoff() -> DateTime<Utc> {
+    CUTOFF.parse().unwrap()
+}
+
+pub fn config() -> Config {
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels.clear();
+    config
+}
+
+/// Replays the fixture history into `dir/web.db`, off the async threads.
+pub async fn fixture_db(dir: &Path) -> PathBuf {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || fixture_db_blocking(&dir))
+        .await
+        .unwrap()
+}
+
+pub fn fixture_db_blocking(dir: &Path) -> PathBuf {
+    let demo = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")).unwrap();
+    let cutoff = cutoff();
+    let mut feed = String::new();
+    for line in demo.split(|&b| b == b'\n') {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let early = value["created_at"]
+            .as_str()
+            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+            .is_some_and(|t| t < cutoff);
+        if early {
+            feed.push_str(&value.to_string());
+            feed.push('\n');
+        }
+    }
+    let hostile = serde_json::json!({
+        "source": "mastodon", "id": "hostile-1", "created_at": "2026-11-20T14:30:00Z",
+        "author": {"handle": "<b>mallory</b>", "followers": 5_000_000},
+        "text": HOSTILE_TEXT,
+        "url": "javascript:window.__pwned=3"
+    });
+    feed.push_str(&hostile.to_string());
+    feed.push('\n');
+    let path = dir.join("web-feed.jsonl");
+    std::fs::write(&path, feed).unwrap();
+    let db = dir.join("web.db");
+    let options = ReplayOptions {
+        feeds: vec![path],
+        db: db.clone(),
+        speed: Speed::Max,
+        progress: false,
+        time_shift: chrono::Duration::zero(),
+    };
+    replay(&config(), &options).unwrap();
+    db
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub writer: WriterHandle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    writer_thread: Option<Writer>,
+}
+
+impl TestServer {
+    pub async fn start(db: &Path, token: Option<&str>) -> TestServer {
+        let (writer, handle) = Writer::start(db, 8).unwrap();
+        let state = AppState::new(
+            Arc::new(config()),
+            db.to_path_buf(),
+            handle.clone(),
+            Arc::new(VirtualClock::starting_at(cutoff())),
+            token.map(|t| Secret::new(t.to_string())),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(web::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            writer: handle,
+            stop: Some(stop),
+            task: Some(task),
+            writer_thread: Some(writer),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server (requests finish, event streams end) and the writer.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        drop(self.writer);
+        if let Some(writer) = self.writer_thread.take() {
+            tokio::task::spawn_blocking(move || writer.finish().unwrap())
+                .await
+                .unwrap();
+        }
+    }
+}
