@@ -69,7 +69,8 @@ const SCRIPT: &str = r#"
   }
   function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
   const events = new EventSource('/api/events');
-  events.addEventListener('open', () => { if (live) live.textContent = '● live'; });
+  // Whatever happened between rendering and (re)connecting is fetched once.
+  events.addEventListener('open', () => { if (live) live.textContent = '● live'; soon(); });
   events.addEventListener('error', () => { if (live) live.textContent = '○ reconnecting'; });
   events.addEventListener('mention', e => {
     const data = JSON.parse(e.data);

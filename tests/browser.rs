@@ -1,0 +1,270 @@
+//! The UI end to end in a real browser: Debian's headless Chromium driven
+//! through ChromeDriver (WebDriver, via fantoccini). It loads the inbox from
+//! a replayed feed, checks hostile text stays inert, marks a mention
+//! responded, sees a new mention arrive live without a reload, acknowledges
+//! an alert, and checks the database.
+//!
+//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without
+//! them the test says so and passes, unless `REQUIRE_BROWSER_TESTS=1`
+//! (set by `.ci/run`), when it fails.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use complaint_monitor::store;
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+#[path = "support/web.rs"]
+mod support;
+use support::{fixture_db, TestServer};
+
+fn find(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| PathBuf::from(dir).join(program))
+        .find(|p| p.is_file())
+}
+
+/// Kills ChromeDriver (and the browser it started) when the test ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver(chromedriver: &PathBuf) -> (Driver, u16) {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Driver(child), port)
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
+    let (Some(chromedriver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
+        assert!(
+            std::env::var("REQUIRE_BROWSER_TESTS").as_deref() != Ok("1"),
+            "chromium and chromedriver are required (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium or chromedriver not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db, None).await;
+    let (_driver, port) = start_driver(&chromedriver);
+    let profile = dir.path().join("chromium-profile");
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1400,1000", format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    // ChromeDriver speaks plain HTTP on loopback: no TLS stack needed.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+
+    // The inbox, highest priority first; the hostile post is shown as text.
+    browser.goto(&server.url("/")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("#rows input[name=id]"))
+        .await
+        .unwrap();
+    let pwned = browser
+        .execute("return window.__pwned === undefined", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, json!(true), "a script in a mention ran");
+    let page = browser.source().await.unwrap();
+    assert!(
+        page.contains("&lt;script&gt;window.__pwned"),
+        "the hostile text is shown as text"
+    );
+
+    // Wait for the live connection, so the mark-responded reload and the
+    // later live row are both seen.
+    eventually("the live indicator", || async {
+        let live = browser.find(Locator::Css("#live")).await.unwrap().text().await.unwrap();
+        live.contains("live")
+    })
+    .await;
+
+    // Tick the top mention, give the reply link and our name, mark responded.
+    let first = browser.find(Locator::Css("#rows input[name=id]")).await.unwrap();
+    let id: i64 = first.attr("value").await.unwrap().unwrap().parse().unwrap();
+    first.click().await.unwrap();
+    browser
+        .find(Locator::Css("#actions input[name=by]"))
+        .await
+        .unwrap()
+        .send_keys("ana")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#actions input[name=reply_url]"))
+        .await
+        .unwrap()
+        .send_keys("https://x.com/acmeairhelp/status/42")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[value=respond]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the answered mention to leave the open inbox", || async {
+        let rows = browser.find_all(Locator::Css("#rows input[name=id]")).await.unwrap();
+        let mut ids = Vec::new();
+        for row in rows {
+            ids.push(row.attr("value").await.unwrap().unwrap_or_default());
+        }
+        !ids.is_empty() && !ids.contains(&id.to_string())
+    })
+    .await;
+    // The name is remembered for the next action.
+    let remembered = browser
+        .execute("return localStorage.getItem('cm_by')", vec![])
+        .await
+        .unwrap();
+    assert_eq!(remembered, json!("ana"));
+
+    // A new complaint arrives while the page is open: it appears without a reload.
+    browser.execute("window.__same_page = true", vec![]).await.unwrap();
+    eventually("the live indicator after the reload", || async {
+        let live = browser.find(Locator::Css("#live")).await.unwrap().text().await.unwrap();
+        live.contains("live")
+    })
+    .await;
+    let line = json!({"source": "x", "id": "browser-live-1", "created_at": "2026-11-20T14:39:30Z",
+        "author": {"handle": "livewire", "followers": 9_000_000},
+        "text": "Acme Air stranded 200 of us in Lisbon overnight. Awful, disgusting service."});
+    let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
+    let complaint_monitor::enrich::Enriched::Scored(scored) =
+        complaint_monitor::enrich::Enricher::new(&support::config())
+            .unwrap()
+            .enrich(mention)
+    else {
+        panic!("not matched");
+    };
+    let writer = server.writer.clone();
+    tokio::task::spawn_blocking(move || {
+        writer
+            .write_blocking(vec![complaint_monitor::store::writer::NewMention {
+                scored: *scored,
+                ingested_at: support::cutoff(),
+            }])
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    eventually("the live mention in the open page", || async {
+        browser.source().await.unwrap().contains("stranded 200 of us in Lisbon")
+    })
+    .await;
+    let same = browser
+        .execute("return window.__same_page === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, json!(true), "the page was reloaded instead of updated");
+
+    // Acknowledge the firing incident from the alerts page.
+    browser.goto(&server.url("/alerts")).await.unwrap();
+    let form = browser
+        .wait()
+        .for_element(Locator::Css("form[action^='/alerts/']"))
+        .await
+        .unwrap();
+    let by = form.find(Locator::Css("input[name=by]")).await.unwrap();
+    let filled = by.prop("value").await.unwrap().unwrap_or_default();
+    if filled.is_empty() {
+        by.send_keys("ana").await.unwrap();
+    }
+    form.find(Locator::Css("input[name=note]"))
+        .await
+        .unwrap()
+        .send_keys("calling the Lisbon station")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[value=ack]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the acknowledged incident", || async {
+        browser.source().await.unwrap().contains("Acknowledged by ana")
+    })
+    .await;
+    browser.close().await.unwrap();
+    server.stop().await;
+
+    // Both are stored, with who and when.
+    let conn = store::open_read_only(&db).unwrap();
+    let (state, by, reply): (String, String, String) = conn
+        .query_row(
+            "SELECT state, updated_by, reply_url FROM mention_states WHERE mention_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), by.as_str(), reply.as_str()),
+        ("responded", "ana", "https://x.com/acmeairhelp/status/42")
+    );
+    let (incident_state, acked_by, note): (String, String, String) = conn
+        .query_row(
+            "SELECT state, acknowledged_by, ack_note FROM incidents WHERE acknowledged_by IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (incident_state.as_str(), acked_by.as_str(), note.as_str()),
+        ("acknowledged", "ana", "calling the Lisbon station")
+    );
+}
