@@ -6,8 +6,8 @@
 //!
 //! ```text
 //!  sources ──► enrich ──────────────► store ──► detect ──► alert
-//!  (replay,    (match brand, VADER,   (SQLite,
-//!   pollers)    reach)                 one writer)
+//!  (replay,    (match brand, VADER,   (SQLite,      │
+//!   pollers)    reach)                 one writer)  └──► inbox, web, digest
 //! ```
 //!
 //! The map of the crate:
@@ -31,8 +31,13 @@
 //!   read queries.
 //! * [`digest`]: the daily summary for managers (compute, then render as
 //!   Markdown, HTML or JSON).
+//! * [`inbox`]: the response inbox: priority order and what care staff did
+//!   about each mention (shared by the web UI, the API and the CLI).
+//! * [`web`]: the axum UI and JSON API of `run`: inbox, alerts, brand
+//!   charts, Server-Sent Events, `/healthz`; [`metrics`] feeds `/metrics`.
 //! * [`service`]: `run`, the long-running service: pollers, detection,
-//!   delivery and digests on wall time, with graceful shutdown.
+//!   delivery, digests and the web server on wall time, with graceful
+//!   shutdown.
 //! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
