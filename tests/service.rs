@@ -1,7 +1,10 @@
 //! `run`, the long-running service, as a real process: it polls a local
-//! API on its schedule and stops cleanly on SIGTERM with everything stored.
+//! API on its schedule, serves the inbox, health and metrics while it does,
+//! and stops cleanly on SIGTERM with everything stored.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wiremock::matchers::method;
@@ -36,11 +39,46 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
             config.to_str().unwrap(),
             "--db",
             db.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
         ])
+        .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Collect the log as it comes, to find the address it serves on.
+    let log = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let log = log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        })
+    };
+    let started = Instant::now();
+    let base = loop {
+        let text = log.lock().unwrap().clone();
+        if let Some(at) = text.find("serving the inbox on ") {
+            let rest = &text[at + "serving the inbox on ".len()..];
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no address in the log:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let http = reqwest::Client::new();
 
     // It polls again and again: wait for a few requests.
     let started = Instant::now();
@@ -51,6 +89,51 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // While it runs: the source is healthy, the metrics count its requests,
+    // and an action through the API is accepted.
+    let started = Instant::now();
+    loop {
+        let health: serde_json::Value = http
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if health["sources"][0]["status"] == "ok" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("cm_poll_requests_total{source=\"hn\"}"), "{metrics}");
+    assert!(metrics.contains("cm_mentions_ingested_total{"), "{metrics}");
+    let inbox: serde_json::Value = http
+        .get(format!("{base}/api/mentions?label=all&state=all&since=3650d"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = inbox["rows"][0]["id"].as_i64().expect("a stored mention in the inbox");
+    let answer = http
+        .post(format!("{base}/api/mentions/actions"))
+        .json(&serde_json::json!({"ids": [id], "action": "ignore", "note": "not about us", "by": "ana"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -60,8 +143,8 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
         let started = Instant::now();
         loop {
             if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+                reader.join().unwrap();
+                let err = log.lock().unwrap().clone();
                 return (status, err);
             }
             assert!(
@@ -89,6 +172,12 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
         })
         .unwrap();
     assert!(success.is_some());
+    let ignored: String = conn
+        .query_row("SELECT state FROM mention_states WHERE mention_id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(ignored, "ignored", "the action accepted before SIGTERM is stored");
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }

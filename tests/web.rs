@@ -429,8 +429,11 @@ async fn server_sent_events_announce_a_new_negative_mention() {
     .await;
     assert_eq!(found, Ok(true), "no event for the new mention; got {received:?}");
     assert!(received.contains("event: mention"), "{received}");
+    // Shutdown ends open event streams instead of waiting for them forever.
+    tokio::time::timeout(Duration::from_secs(20), server.stop())
+        .await
+        .expect("the server stopped with an event stream open");
     drop(response);
-    server.stop().await;
 }
 
 #[tokio::test]
