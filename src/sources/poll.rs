@@ -404,7 +404,9 @@ impl Poller {
         }
         let cursor_json = serde_json::to_string(&cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let name = name.to_string();
-        let failed = error.is_some() && wait.is_none();
+        // A refused request (429, 503 with Retry-After, a quota 403) counts
+        // as a failure for health, though the loop waits instead of backing off.
+        let failed = error.is_some();
         let outcome = self
             .writer
             .transact(move |tx| {
@@ -436,20 +438,15 @@ fn record_state(
     tx.execute("INSERT OR IGNORE INTO source_state (source) VALUES (?1)", [name])?;
     if failed {
         tx.execute(
-            "UPDATE source_state SET last_error = ?2, last_error_at = ?3, failures = failures + 1 WHERE source = ?1",
-            params![name, error, now.timestamp_millis()],
+            "UPDATE source_state SET last_error = ?2, last_error_at = ?3, failures = failures + 1, \
+             rate_limited_until = ?4 WHERE source = ?1",
+            params![name, error, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
         )?;
     } else {
         tx.execute(
             "UPDATE source_state SET last_success = ?2, failures = 0, rate_limited_until = ?3 WHERE source = ?1",
             params![name, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
         )?;
-        if let Some(e) = error {
-            tx.execute(
-                "UPDATE source_state SET last_error = ?2, last_error_at = ?3 WHERE source = ?1",
-                params![name, e, now.timestamp_millis()],
-            )?;
-        }
     }
     Ok(())
 }
@@ -516,8 +513,8 @@ fn describe(e: reqwest::Error) -> String {
     format!("{what}: {}", e.without_url())
 }
 
-/// When the server tells us to wait: a 429, a quota 403, or no requests
-/// remaining. Reset times come as seconds from now (Reddit), epoch seconds
+/// When the server tells us to wait: a 429, a quota 403, a 503 with
+/// `Retry-After`, or no requests remaining. Reset times come as seconds from now (Reddit), epoch seconds
 /// (Bluesky, X) or ISO times (Mastodon); `Retry-After` as seconds or a date.
 pub fn server_wait(
     status: StatusCode,
@@ -560,6 +557,12 @@ pub fn server_wait(
     let fallback = now + chrono::Duration::seconds(60);
     if status == StatusCode::TOO_MANY_REQUESTS || quota_403 {
         return Some(retry_after.or(reset).unwrap_or(fallback));
+    }
+    // Down for maintenance, back at a stated time: wait rather than retry.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(at) = retry_after {
+            return Some(at);
+        }
     }
     if remaining.is_some_and(|r| r <= 0.0) {
         return Some(reset.unwrap_or(fallback));

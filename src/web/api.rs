@@ -317,7 +317,9 @@ pub async fn series(
 pub struct SourceHealth {
     pub name: String,
     pub kind: serde_json::Value,
-    /// ok, rate_limited, failing, stale (no success for three intervals) or pending (never polled).
+    /// ok, rate_limited (waiting for the window's reset after a good
+    /// answer), throttled (the server refused: 429, 503 with Retry-After),
+    /// failing, stale (no success for three intervals) or pending.
     pub status: &'static str,
     pub healthy: bool,
     pub last_success: Option<String>,
@@ -343,7 +345,9 @@ pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiErr
                     let failures = s.get("consecutive_failures").and_then(|v| v.as_i64()).unwrap_or(0);
                     let limited = time("rate_limited_until").filter(|&u| u > now);
                     let stale_after = source.every.0 * 3 + chrono::Duration::minutes(1);
-                    let status = if failures > 0 {
+                    let status = if failures > 0 && limited.is_some() {
+                        "throttled"
+                    } else if failures > 0 {
                         "failing"
                     } else if limited.is_some() {
                         "rate_limited"
