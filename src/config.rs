@@ -107,6 +107,10 @@ pub struct StoreConfig {
     pub batch_size: usize,
     /// Batches that may wait for the writer before producers are slowed down.
     pub queue_batches: usize,
+    /// Largest the database may grow, in MiB (none by default). At the limit
+    /// writes fail as on a full disk: the writer retries and reports until
+    /// space is freed (`prune`), and nothing is dropped.
+    pub max_size_mb: Option<u64>,
 }
 
 impl Default for StoreConfig {
@@ -114,6 +118,7 @@ impl Default for StoreConfig {
         StoreConfig {
             batch_size: 2000,
             queue_batches: 8,
+            max_size_mb: None,
         }
     }
 }
@@ -318,6 +323,9 @@ impl Config {
         }
         if self.store.batch_size == 0 {
             problem("store.batch_size".into(), "must be at least 1");
+        }
+        if self.store.max_size_mb == Some(0) {
+            problem("store.max_size_mb".into(), "must be at least 1");
         }
         if self.store.queue_batches == 0 {
             problem("store.queue_batches".into(), "must be at least 1");

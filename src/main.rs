@@ -693,7 +693,7 @@ fn poll_once(config: &std::path::Path, db: &std::path::Path, only: Option<&str>)
             only.map_or("at all".to_string(), |n| format!("named {n:?}"))
         );
     }
-    let (writer, handle) = Writer::start(db, config.store.queue_batches)?;
+    let (writer, handle) = Writer::start_with(db, &config.store)?;
     let poller = Poller::new(&config, db, handle, std::sync::Arc::new(WallClock)).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -16,6 +16,7 @@ pub const DELIVERIES: &str = "cm_deliveries_total";
 pub const DELIVERIES_PENDING: &str = "cm_deliveries_pending";
 pub const WRITER_QUEUE_DEPTH: &str = "cm_writer_queue_depth";
 pub const SOURCES_FAILING: &str = "cm_sources_failing";
+pub const WRITER_RETRIES: &str = "cm_writer_retries_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -50,4 +51,8 @@ fn describe() {
     describe_gauge!(DELIVERIES_PENDING, "Notifications waiting in the outbox");
     describe_gauge!(WRITER_QUEUE_DEPTH, "Batches waiting for the database writer");
     describe_gauge!(SOURCES_FAILING, "Sources whose last poll failed");
+    describe_counter!(
+        WRITER_RETRIES,
+        "Database writes refused (locked, busy, full) and retried"
+    );
 }

@@ -52,7 +52,7 @@ pub async fn run(
     if let Some(web) = &web {
         crate::web::check_access(web.listen, web.token.as_ref()).map_err(anyhow::Error::msg)?;
     }
-    let (writer, handle) = Writer::start(db, config.store.queue_batches)?;
+    let (writer, handle) = Writer::start_with(db, &config.store)?;
     let clock: Arc<dyn Clock> = Arc::new(WallClock);
     let (stop_tx, stop) = watch::channel(false);
     crate::metrics::handle();

@@ -233,7 +233,7 @@ impl Dispatcher {
         let now = Utc::now().timestamp_millis();
         self.writer
             .transact(move |tx| {
-                match outcome {
+                match &outcome {
                     Outcome::Sent => tx.execute(
                         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, \
                          first_attempt_at = ?3, last_error = NULL WHERE id = ?1",

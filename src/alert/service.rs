@@ -188,11 +188,11 @@ impl AlertService {
             let incident_id = scope.incident_id;
             let new_id = self.writer.transact_blocking(move |tx| {
                 let mut id = incident_id;
-                for (at, t) in transitions {
+                for (at, t) in &transitions {
                     if let Some(open) = id {
-                        queue_due_repeats(tx, &alerts, open, at, bucket)?;
+                        queue_due_repeats(tx, &alerts, open, *at, bucket)?;
                     }
-                    id = apply(tx, &alerts, &brand, &source, id, t, at, bucket)?;
+                    id = apply(tx, &alerts, &brand, &source, id, t.clone(), *at, bucket)?;
                 }
                 tx.execute(
                     "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
@@ -268,7 +268,7 @@ impl AlertService {
         let bucket = self.detect.bucket.0;
         self.writer.transact_blocking(move |tx| {
             let mut queued = 0;
-            for id in ids {
+            for &id in &ids {
                 queued += queue_due_repeats(tx, &alerts, id, now, bucket)?;
             }
             Ok(queued)

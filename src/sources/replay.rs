@@ -119,7 +119,7 @@ const DELIVERY_WAIT: Duration = Duration::from_secs(30);
 /// Replays `options.feeds` into the database, returning the summary.
 pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<ReplaySummary> {
     let started = Instant::now();
-    let (writer, handle) = Writer::start(&options.db, config.store.queue_batches)?;
+    let (writer, handle) = Writer::start_with(&options.db, &config.store)?;
     let clock = Arc::new(VirtualClock::default());
     let mut pipeline = Pipeline::new(config, handle, clock.clone())?;
     let progress = Progress::new(options);

@@ -4,8 +4,10 @@
 //! transaction: the hot path never commits per row, and a full queue slows
 //! the producers down instead of growing memory.
 
+use std::any::Any;
 use std::path::Path;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Transaction};
@@ -43,14 +45,18 @@ pub struct WriterStats {
     pub duplicates: u64,
     pub revised: u64,
     pub transactions: u64,
+    /// Writes the database refused for a passing reason and that were retried.
+    pub retries: u64,
 }
 
-/// What the writer calls once it knows whether a job's transaction committed.
-type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// A job runs in a transaction and says whether to commit it, and how to
-/// answer its caller once that is done (never before: a caller that reads
-/// right after must see the change).
-type Job = Box<dyn FnOnce(&Transaction) -> (bool, Reply) + Send>;
+/// A change other than mentions (alert state, outbox rows, a poll's
+/// mentions with its cursor), run in a transaction of its own. It may run
+/// again if the database refused the write for a passing reason (locked,
+/// full), so it must not consume what it captures. Its value reaches the
+/// caller only after the commit: a caller that reads right after sees it.
+type Job = Box<dyn FnMut(&Transaction) -> JobResult + Send>;
+type JobResult = Result<Box<dyn Any + Send>, StoreError>;
+type Answer = oneshot::Sender<JobResult>;
 
 /// A unit of work for the writer thread.
 enum Work {
@@ -58,8 +64,8 @@ enum Work {
         mentions: Vec<NewMention>,
         done: Option<oneshot::Sender<BatchOutcome>>,
     },
-    /// Any other change (alert state, outbox rows), in a transaction of its own.
-    Job(Job),
+    /// Any other change, in a transaction of its own.
+    Job(Job, Answer),
 }
 
 /// Sends work to the writer. Cheap to clone; the writer stops once every
@@ -120,47 +126,40 @@ impl WriterHandle {
     /// threads outside the async runtime.
     pub fn transact_blocking<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+        job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (done, result) = oneshot::channel();
-        self.queue
-            .blocking_send(job_work(job, done))
-            .map_err(|_| StoreError::WriterStopped)?;
-        result.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+        let (work, result) = job_work(job);
+        self.queue.blocking_send(work).map_err(|_| StoreError::WriterStopped)?;
+        unpack(result.blocking_recv())
     }
 
     /// [`WriterHandle::transact_blocking`] for async callers.
     pub async fn transact<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
+        job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (done, result) = oneshot::channel();
-        self.queue
-            .send(job_work(job, done))
-            .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        result.await.map_err(|_| StoreError::WriterStopped)?
+        let (work, result) = job_work(job);
+        self.queue.send(work).await.map_err(|_| StoreError::WriterStopped)?;
+        unpack(result.await)
     }
 }
 
 fn job_work<T: Send + 'static>(
-    job: impl FnOnce(&Transaction) -> Result<T, StoreError> + Send + 'static,
-    done: oneshot::Sender<Result<T, StoreError>>,
-) -> Work {
-    Work::Job(Box::new(move |tx| match job(tx) {
-        Ok(value) => {
-            let reply: Reply = Box::new(move |committed| {
-                let _ = done.send(committed.map(|()| value));
-            });
-            (true, reply)
-        }
-        Err(e) => {
-            let reply: Reply = Box::new(move |_| {
-                let _ = done.send(Err(e));
-            });
-            (false, reply)
-        }
-    }))
+    mut job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
+) -> (Work, oneshot::Receiver<JobResult>) {
+    let (answer, result) = oneshot::channel();
+    let job: Job = Box::new(move |tx| job(tx).map(|value| Box::new(value) as Box<dyn Any + Send>));
+    (Work::Job(job, answer), result)
+}
+
+fn unpack<T: 'static>(
+    answer: Result<JobResult, oneshot::error::RecvError>,
+) -> Result<T, StoreError> {
+    let value = answer.map_err(|_| StoreError::WriterStopped)??;
+    value
+        .downcast::<T>()
+        .map(|v| *v)
+        .map_err(|_| StoreError::Corrupt("a writer job answered with the wrong type".into()))
 }
 
 /// The running writer thread.
@@ -172,7 +171,24 @@ impl Writer {
     /// Opens the database at `path` (migrating it) and starts the writer
     /// thread with room for `queue_batches` waiting batches.
     pub fn start(path: &Path, queue_batches: usize) -> Result<(Writer, WriterHandle), StoreError> {
+        Writer::start_with(
+            path,
+            &crate::config::StoreConfig {
+                queue_batches,
+                ..crate::config::StoreConfig::default()
+            },
+        )
+    }
+
+    /// [`Writer::start`] with the store's settings (queue, size limit).
+    pub fn start_with(path: &Path, store: &crate::config::StoreConfig) -> Result<(Writer, WriterHandle), StoreError> {
+        let queue_batches = store.queue_batches;
         let conn = super::open(path)?;
+        if let Some(mb) = store.max_size_mb {
+            let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = (mb.saturating_mul(1024 * 1024) / page_size.max(512) as u64).max(1);
+            conn.pragma_update(None, "max_page_count", i64::try_from(pages).unwrap_or(i64::MAX))?;
+        }
         // Index pages of a large table are touched at random by new keys; a
         // larger cache than SQLite's 2 MB default keeps more of them in memory.
         conn.pragma_update(None, "cache_size", -16 * 1024)?;
@@ -193,23 +209,88 @@ impl Writer {
     }
 }
 
+/// Waits between attempts of a write the database refused for a reason that
+/// passes (locked, busy, full): doubling from the first to the last.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_LAST: Duration = Duration::from_secs(5);
+/// After this long without a successful write the writer stops with the
+/// error (the service then exits; replay can be run again).
+const GIVE_UP_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// Whether a write may succeed if tried again: another process holds the
+/// lock, or the disk (or the configured size limit) is full until space is freed.
+fn passing(e: &StoreError) -> bool {
+    use rusqlite::ErrorCode;
+    match e {
+        StoreError::Sql(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+            f.code,
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull
+        ),
+        _ => false,
+    }
+}
+
+/// Reports a streak of refused writes once, and its end.
+#[derive(Default)]
+struct Retrying {
+    since: Option<Instant>,
+    attempts: u32,
+}
+
+impl Retrying {
+    /// Logs, waits, and says whether to try again.
+    fn wait(&mut self, error: &StoreError, stats: &mut WriterStats) -> bool {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        if since.elapsed() > GIVE_UP_AFTER {
+            tracing::error!("database writes failed for {GIVE_UP_AFTER:?}; stopping the writer: {error}");
+            return false;
+        }
+        if self.attempts == 0 {
+            tracing::error!(
+                "database write refused ({error}); retrying with backoff. Ingestion waits, nothing is dropped; \
+                 free space (`prune`) or release the lock"
+            );
+        }
+        self.attempts += 1;
+        stats.retries += 1;
+        metrics::counter!(crate::metrics::WRITER_RETRIES).increment(1);
+        std::thread::sleep(RETRY_FIRST.saturating_mul(1 << self.attempts.min(6)).min(RETRY_LAST));
+        true
+    }
+
+    fn succeeded(&mut self) {
+        if self.attempts > 0 {
+            tracing::info!("database writes resumed after {} retries", self.attempts);
+        }
+        *self = Retrying::default();
+    }
+}
+
 fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterStats, StoreError> {
     let mut stats = WriterStats::default();
+    let mut retrying = Retrying::default();
     let mut held: Option<Work> = None;
     while let Some(first) = held.take().or_else(|| queue.blocking_recv()) {
         let mut group = match first {
-            Work::Job(job) => {
-                let tx = conn.transaction()?;
-                let (commit, reply) = job(&tx);
-                if commit {
-                    let committed = tx.commit().map_err(StoreError::from);
-                    stats.transactions += u64::from(committed.is_ok());
-                    reply(committed);
-                } else {
-                    // Dropping the transaction rolls the failed job back.
-                    drop(tx);
-                    reply(Ok(()));
+            Work::Job(mut job, answer) => {
+                let result = loop {
+                    let attempt = (|| {
+                        let tx = conn.transaction()?;
+                        let value = job(&tx)?;
+                        tx.commit()?;
+                        Ok(value)
+                    })();
+                    match attempt {
+                        Err(e) if passing(&e) && retrying.wait(&e, &mut stats) => continue,
+                        other => break other,
+                    }
+                };
+                if result.is_ok() {
+                    retrying.succeeded();
+                    stats.transactions += 1;
                 }
+                // The caller may have stopped waiting; the outcome stands.
+                let _ = answer.send(result);
                 continue;
             }
             Work::Mentions { mentions, done } => vec![(mentions, done)],
@@ -224,12 +305,16 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
                 Err(_) => break,
             }
         }
-        let tx = conn.transaction()?;
-        let mut outcomes = Vec::with_capacity(group.len());
-        for (mentions, _) in &group {
-            outcomes.push(insert_batch(&tx, mentions)?);
-        }
-        tx.commit()?;
+        // Batches are kept until committed, so a refused write is retried
+        // with the same rows.
+        let outcomes = loop {
+            match write_group(&mut conn, &group) {
+                Ok(outcomes) => break outcomes,
+                Err(e) if passing(&e) && retrying.wait(&e, &mut stats) => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        retrying.succeeded();
         stats.transactions += 1;
         for ((_, done), outcome) in group.into_iter().zip(outcomes) {
             stats.stored += outcome.stored;
@@ -242,6 +327,19 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
         }
     }
     Ok(stats)
+}
+
+fn write_group(
+    conn: &mut Connection,
+    group: &[(Vec<NewMention>, Option<oneshot::Sender<BatchOutcome>>)],
+) -> Result<Vec<BatchOutcome>, StoreError> {
+    let tx = conn.transaction()?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for (mentions, _) in group {
+        outcomes.push(insert_batch(&tx, mentions)?);
+    }
+    tx.commit()?;
+    Ok(outcomes)
 }
 
 pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
