@@ -515,12 +515,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 replay_demo(&config, &db)?;
             }
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(complaint_monitor::service::run(
-                config,
-                &db,
-                web,
-                complaint_monitor::service::shutdown_signal(),
-            ))?;
+            runtime.block_on(async {
+                let shutdown = complaint_monitor::service::shutdown_signal();
+                complaint_monitor::service::run(config, &db, web, shutdown).await
+            })?;
         }
         Command::PollOnce { config, db, source } => return poll_once(&config, &db, source.as_deref()),
         Command::Sources { config, db } => {

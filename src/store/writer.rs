@@ -152,9 +152,7 @@ fn job_work<T: Send + 'static>(
     (Work::Job(job, answer), result)
 }
 
-fn unpack<T: 'static>(
-    answer: Result<JobResult, oneshot::error::RecvError>,
-) -> Result<T, StoreError> {
+fn unpack<T: 'static>(answer: Result<JobResult, oneshot::error::RecvError>) -> Result<T, StoreError> {
     let value = answer.map_err(|_| StoreError::WriterStopped)??;
     value
         .downcast::<T>()
