@@ -117,7 +117,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             batch_size: 2000,
-            queue_batches: 8,
+            queue_batches: 4,
             max_size_mb: None,
         }
     }
