@@ -124,11 +124,14 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         "the hostile text is shown as text"
     );
 
-    // Wait for the live connection, so the mark-responded reload and the
-    // later live row are both seen.
-    eventually("the live indicator", || async {
-        let live = browser.find(Locator::Css("#live")).await.unwrap().text().await.unwrap();
-        live.contains("live")
+    // Wait for the live connection and the refresh it brings, so no row
+    // is replaced under the clicks below.
+    eventually("the live connection's first refresh", || async {
+        let refreshed = browser
+            .execute("return Number(document.body.dataset.refreshed || 0)", vec![])
+            .await
+            .unwrap();
+        refreshed.as_i64().unwrap_or(0) >= 1
     })
     .await;
 
@@ -157,12 +160,11 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         .click()
         .await
         .unwrap();
+    // Read in one go: live refreshes replace the rows at any moment.
+    let row_ids = "return [...document.querySelectorAll('#rows input[name=id]')].map(b => b.value)";
     eventually("the answered mention to leave the open inbox", || async {
-        let rows = browser.find_all(Locator::Css("#rows input[name=id]")).await.unwrap();
-        let mut ids = Vec::new();
-        for row in rows {
-            ids.push(row.attr("value").await.unwrap().unwrap_or_default());
-        }
+        let ids = browser.execute(row_ids, vec![]).await.unwrap();
+        let ids: Vec<String> = serde_json::from_value(ids).unwrap_or_default();
         !ids.is_empty() && !ids.contains(&id.to_string())
     })
     .await;
@@ -175,9 +177,12 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
 
     // A new complaint arrives while the page is open: it appears without a reload.
     browser.execute("window.__same_page = true", vec![]).await.unwrap();
-    eventually("the live indicator after the reload", || async {
-        let live = browser.find(Locator::Css("#live")).await.unwrap().text().await.unwrap();
-        live.contains("live")
+    eventually("the live connection after the reload", || async {
+        let refreshed = browser
+            .execute("return Number(document.body.dataset.refreshed || 0)", vec![])
+            .await
+            .unwrap();
+        refreshed.as_i64().unwrap_or(0) >= 1
     })
     .await;
     let line = json!({"source": "x", "id": "browser-live-1", "created_at": "2026-11-20T14:39:30Z",

@@ -6,9 +6,8 @@
 //! polling resumes where it left off, with no gap and no duplicate. A second
 //! test runs `run` with a failing and a healthy source side by side.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -20,6 +19,9 @@ use complaint_monitor::store::{self, writer::Writer};
 #[path = "support/fake_api.rs"]
 mod fake_api;
 use fake_api::{FakeApi, Fault};
+#[path = "support/service.rs"]
+mod service;
+use service::Service;
 
 fn recorded_hn() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/recorded/hackernews/search.json"))
@@ -184,29 +186,7 @@ async fn a_failing_source_logs_once_backs_off_and_does_not_hold_up_the_others() 
     )
     .unwrap();
     let db = dir.path().join("run.db");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["run", "--config"])
-        .arg(&config_path)
-        .arg("--db")
-        .arg(&db)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let reader = {
-        let log = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        })
-    };
+    let service = Service::start(&config_path, &db);
     // Let it run until the healthy source has been polled several times.
     let started = Instant::now();
     while good.requests() < 6 {
@@ -217,16 +197,7 @@ async fn a_failing_source_logs_once_backs_off_and_does_not_hold_up_the_others() 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed();
-    let base = {
-        let text = log.lock().unwrap().clone();
-        let at = text.find("serving the inbox on ").expect("an address in the log");
-        text[at + "serving the inbox on ".len()..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .trim_end_matches('/')
-            .to_string()
-    };
+    let base = service.address().await;
     let health: serde_json::Value = reqwest::get(format!("{base}/healthz"))
         .await
         .unwrap()
@@ -245,15 +216,8 @@ async fn a_failing_source_logs_once_backs_off_and_does_not_hold_up_the_others() 
     assert_eq!(status("bad"), "failing", "{health}");
     assert_eq!(status("good"), "ok", "{health}");
     assert_eq!(health["status"], "degraded");
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    reader.join().unwrap();
-    assert!(exit.success());
-    let log = log.lock().unwrap().clone();
+    let (exit, log) = service.terminate().await;
+    assert!(exit.success(), "{log}");
     // The failing source backs off (1 s, doubling), so it polled far less
     // often than the healthy one, and said so once.
     let bad_polls = bad.requests() / 3;

@@ -2,13 +2,15 @@
 //! API on its schedule, serves the inbox, health and metrics while it does,
 //! and stops cleanly on SIGTERM with everything stored.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[path = "support/service.rs"]
+mod support;
+use support::Service;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
@@ -32,52 +34,8 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     )
     .unwrap();
     let db = dir.path().join("run.db");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args([
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--db",
-            db.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Collect the log as it comes, to find the address it serves on.
-    let log = Arc::new(Mutex::new(String::new()));
-    let reader = {
-        let log = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        })
-    };
-    let started = Instant::now();
-    let base = loop {
-        let text = log.lock().unwrap().clone();
-        if let Some(at) = text.find("serving the inbox on ") {
-            let rest = &text[at + "serving the inbox on ".len()..];
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no address in the log:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let service = Service::start(&config, &db);
+    let base = service.address().await;
     let http = reqwest::Client::new();
 
     // It polls again and again: wait for a few requests.
@@ -134,28 +92,7 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                reader.join().unwrap();
-                let err = log.lock().unwrap().clone();
-                return (status, err);
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "no clean stop after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    })
-    .await
-    .unwrap();
+    let output = service.terminate().await;
     assert!(output.0.success(), "{}", output.1);
     assert!(output.1.contains("stopped cleanly"), "{}", output.1);
 

@@ -201,12 +201,30 @@ pub struct AlertAction {
     pub note: Option<String>,
 }
 
+/// What staff do to an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertChange {
+    Acknowledge,
+    Resolve,
+}
+
+impl std::str::FromStr for AlertChange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ack" => Ok(AlertChange::Acknowledge),
+            "resolve" => Ok(AlertChange::Resolve),
+            _ => Err(format!("no alert action {s:?}: use ack or resolve")),
+        }
+    }
+}
+
 /// Acknowledges or resolves an incident through the writer; a state that
 /// does not allow it is a 409.
 pub async fn alert_change(
     state: &AppState,
     id: i64,
-    resolve: bool,
+    change: AlertChange,
     by: String,
     note: Option<String>,
 ) -> Result<Incident, ApiError> {
@@ -218,10 +236,9 @@ pub async fn alert_change(
     let bucket = state.config.detect.bucket.0;
     state
         .writer
-        .transact(move |tx| {
-            if resolve {
-                alert::resolve_by_hand(tx, &alerts, id, by.trim(), now, bucket)
-            } else {
+        .transact(move |tx| match change {
+            AlertChange::Resolve => alert::resolve_by_hand(tx, &alerts, id, by.trim(), now, bucket),
+            AlertChange::Acknowledge => {
                 alert::acknowledge(tx, id, by.trim(), note.as_deref().filter(|n| !n.trim().is_empty()), now)
             }
         })
@@ -232,24 +249,18 @@ pub async fn alert_change(
         })
 }
 
-pub async fn acknowledge(
+/// `POST /api/alerts/{id}/ack` and `/resolve`.
+pub async fn change_alert(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path((id, change)): Path<(String, String)>,
     body: Result<Json<AlertAction>, JsonRejection>,
 ) -> Result<Json<Incident>, ApiError> {
+    let change: AlertChange = change
+        .parse()
+        .map_err(|e: String| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let id = parse_id(&id)?;
     let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    Ok(Json(alert_change(&state, id, false, body.by, body.note).await?))
-}
-
-pub async fn resolve(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: Result<Json<AlertAction>, JsonRejection>,
-) -> Result<Json<Incident>, ApiError> {
-    let id = parse_id(&id)?;
-    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    Ok(Json(alert_change(&state, id, true, body.by, body.note).await?))
+    Ok(Json(alert_change(&state, id, change, body.by, body.note).await?))
 }
 
 /// One brand's figures for the overview.

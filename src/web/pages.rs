@@ -66,6 +66,8 @@ const SCRIPT: &str = r#"
       const answer = await fetch('/banner', {credentials: 'same-origin'});
       if (answer.ok) banner.innerHTML = await answer.text();
     }
+    // How many refreshes this page has had (tests wait on it).
+    document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
   }
   function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
   const events = new EventSource('/api/events');
@@ -452,11 +454,11 @@ pub async fn alert_action(
         let id = api::parse_id(&id)?;
         let by = field(&fields, "by").unwrap_or_default().to_string();
         let note = field(&fields, "note").map(str::to_string);
-        match field(&fields, "action") {
-            Some("ack") => api::alert_change(&state, id, false, by, note).await,
-            Some("resolve") => api::alert_change(&state, id, true, by, note).await,
-            _ => Err(ApiError::bad_request("unknown action")),
-        }
+        let change: api::AlertChange = field(&fields, "action")
+            .unwrap_or_default()
+            .parse()
+            .map_err(ApiError::bad_request)?;
+        api::alert_change(&state, id, change, by, note).await
     }
     .await;
     match result {
