@@ -174,6 +174,88 @@ fn hostile_mention_text_is_inert_in_html_and_markdown() {
     assert_eq!(json["brands"][0]["day"]["counts"]["negative"], 4.0);
 }
 
+#[test]
+fn the_digest_says_whether_the_team_answered() {
+    use complaint_monitor::inbox::{self, Action};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("digest.db");
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels.clear();
+    let options = ReplayOptions {
+        feeds: vec![fixture(dir.path())],
+        db: db.clone(),
+        speed: Speed::Max,
+        progress: false,
+        time_shift: chrono::Duration::zero(),
+    };
+    replay(&config, &options).unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+    let id_of = |conn: &rusqlite::Connection, source_id: &str| -> i64 {
+        conn.query_row("SELECT id FROM mentions WHERE source_id = ?1", [source_id], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let mut conn = store::open(&db).unwrap();
+    let (d1, d3, evil, r2) = (
+        id_of(&conn, "d1"),
+        id_of(&conn, "d3"),
+        id_of(&conn, "evil"),
+        id_of(&conn, "r2"),
+    );
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let tx = conn.transaction().unwrap();
+    let respond = Action::Respond {
+        reply_url: Some("https://x.com/acmeairhelp/status/1".into()),
+        note: None,
+    };
+    // d1 (00:30 BST = 23:30Z) answered 30 minutes later; d3 (01:30Z) after 90.
+    inbox::apply(&tx, &[d1], &respond, "ana", at("2026-10-25T00:00:00Z")).unwrap();
+    inbox::apply(&tx, &[d3], &respond, "ana", at("2026-10-25T03:00:00Z")).unwrap();
+    // A response taken back does not count, and its time is not used.
+    inbox::apply(&tx, &[evil], &respond, "bo", at("2026-10-25T10:05:00Z")).unwrap();
+    inbox::apply(&tx, &[evil], &Action::Undo, "bo", at("2026-10-25T10:06:00Z")).unwrap();
+    inbox::apply(
+        &tx,
+        &[evil],
+        &Action::Ignore {
+            note: Some("troll".into()),
+        },
+        "bo",
+        at("2026-10-25T10:07:00Z"),
+    )
+    .unwrap();
+    inbox::apply(
+        &tx,
+        &[r2],
+        &Action::Assign { assignee: "cy".into() },
+        "ana",
+        at("2026-10-25T13:00:00Z"),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    drop(conn);
+
+    let conn = store::open_read_only(&db).unwrap();
+    let d = digest::compute(&conn, &config, Some("Acme Air"), date, "Europe/London").unwrap();
+    let r = &d.brands[0].responses;
+    assert_eq!((r.negative, r.responded, r.ignored, r.assigned, r.new), (4, 2, 1, 1, 0));
+    assert_eq!(r.handled_share, Some(0.75));
+    assert_eq!(
+        r.median_minutes_to_respond,
+        Some(60.0),
+        "the median of 30 and 90 minutes"
+    );
+    let states: Vec<&str> = d.brands[0].top_negative.iter().map(|m| m.state.as_str()).collect();
+    assert_eq!(states[0], "ignored", "the hostile mention, largest reach");
+    let md = render::markdown(&d);
+    assert!(
+        md.contains("2 of 4 negative mentions answered, a median of 60 min after posting"),
+        "{md}"
+    );
+    assert!(render::html(&d).contains("2 of 4 negative mentions answered"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
     let receiver = smtp::Receiver::start(0).await;

@@ -212,8 +212,25 @@ pub struct NegativeMention {
     pub text: String,
     pub url: Option<String>,
     pub reach: u64,
-    /// Whether staff responded; null until responses are recorded.
-    pub responded: Option<bool>,
+    /// Its state in the response inbox when the digest was made: new,
+    /// assigned, responded or ignored.
+    pub state: String,
+}
+
+/// Whether the team closed the loop on the day's negative mentions (their
+/// inbox states when the digest was made).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Responses {
+    pub negative: u64,
+    pub responded: u64,
+    pub assigned: u64,
+    pub ignored: u64,
+    /// Not touched yet.
+    pub new: u64,
+    /// Responded or ignored, as a share of the negative mentions.
+    pub handled_share: Option<f64>,
+    /// Median minutes from a mention to its (not undone) response.
+    pub median_minutes_to_respond: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -240,6 +257,7 @@ pub struct BrandDigest {
     pub hourly: Vec<Hour>,
     pub incidents: Vec<IncidentLine>,
     pub top_negative: Vec<NegativeMention>,
+    pub responses: Responses,
     /// Most frequent words and two-word phrases in the day's negative mentions.
     pub complaints: Vec<Term>,
     pub gaps: Vec<SourceGap>,
@@ -382,6 +400,7 @@ fn brand_digest(conn: &Connection, brand: &BrandConfig, date: NaiveDate, tz: Tz)
         hourly: hourly(conn, &brand.name, start, end, tz)?,
         incidents: incidents(conn, &brand.name, start, end, tz)?,
         top_negative: top_negative(conn, &brand.name, start, end, tz)?,
+        responses: responses(conn, &brand.name, start, end)?,
         complaints: terms::complaints(conn, brand, week_start, start, end)?,
         gaps,
         day,
@@ -402,7 +421,8 @@ pub(crate) const HOURLY_SQL: &str = "SELECT created_at, label = 'negative' FROM 
 
 /// The negative mentions with the largest reach of a brand's day.
 pub(crate) const TOP_NEGATIVE_SQL: &str =
-    "SELECT m.source, m.author, m.followers, m.created_at, m.text, m.url, f.reach \
+    "SELECT m.source, m.author, m.followers, m.created_at, m.text, m.url, f.reach, \
+         coalesce((SELECT s.state FROM mention_states s WHERE s.mention_id = m.id), 'new') \
          FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
          ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT 10";
@@ -528,10 +548,57 @@ fn top_negative(
             text: crate::mention::snippet(&text, 200),
             url: r.get(5)?,
             reach: r.get::<_, i64>(6)?.max(0) as u64,
-            responded: None,
+            state: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn responses(
+    conn: &Connection,
+    brand: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Responses, DigestError> {
+    let range = params![brand, start.timestamp_millis(), end.timestamp_millis()];
+    let mut out = Responses::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(s.state, 'new'), count(*) FROM mention_brands f \
+         LEFT JOIN mention_states s ON s.mention_id = f.mention_id \
+         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 GROUP BY 1",
+    )?;
+    let rows = stmt.query_map(range, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (state, n) = row?;
+        let n = n.max(0) as u64;
+        out.negative += n;
+        match state.as_str() {
+            "responded" => out.responded += n,
+            "assigned" => out.assigned += n,
+            "ignored" => out.ignored += n,
+            _ => out.new += n,
+        }
+    }
+    out.handled_share = (out.negative > 0).then(|| (out.responded + out.ignored) as f64 / out.negative as f64);
+    let mut stmt = conn.prepare_cached(
+        "SELECT (SELECT min(a.at) FROM mention_actions a WHERE a.mention_id = f.mention_id \
+                 AND a.action = 'respond' AND a.undone_at IS NULL) - f.created_at \
+         FROM mention_brands f JOIN mention_states s ON s.mention_id = f.mention_id \
+         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
+           AND s.state = 'responded'",
+    )?;
+    let mut delays: Vec<f64> = stmt
+        .query_map(range, |r| r.get::<_, Option<i64>>(0))?
+        .filter_map(|d| d.transpose())
+        .map(|d| d.map(|ms| ms.max(0) as f64 / 60_000.0))
+        .collect::<Result<_, _>>()?;
+    delays.sort_by(f64::total_cmp);
+    out.median_minutes_to_respond = match delays.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(delays[n / 2]),
+        n => Some((delays[n / 2 - 1] + delays[n / 2]) / 2.0),
+    };
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -185,7 +185,7 @@ pub fn markdown(d: &Digest) -> String {
         }
         for (n, m) in b.top_negative.iter().enumerate() {
             s.push_str(&format!(
-                "{}. **{}** ({} followers, {}, {}): {} {} — reach {}, responded: {}\n",
+                "{}. **{}** ({} followers, {}, {}): {} {} — reach {}, {}\n",
                 n + 1,
                 md(m.author.as_deref().unwrap_or("unknown")),
                 m.audience.map_or("?".into(), |a| a.to_string()),
@@ -194,9 +194,12 @@ pub fn markdown(d: &Digest) -> String {
                 md(&m.text),
                 m.url.as_deref().map_or(String::new(), |u| format!("<{}>", md(u))),
                 m.reach,
-                m.responded.map_or("not recorded", |r| if r { "yes" } else { "no" })
+                m.state
             ));
         }
+        s.push_str("\n### Responses\n\n");
+        s.push_str(&responses_line(&b.responses));
+        s.push('\n');
         s.push_str("\n### What people complain about\n\n");
         if b.complaints.is_empty() {
             s.push_str("Nothing stands out.\n");
@@ -357,7 +360,7 @@ pub fn html(d: &Digest) -> String {
                     h3 { "Negative mentions with the largest reach" }
                     @if b.top_negative.is_empty() { p { "None." } } @else {
                         table {
-                            tr { th { "Author" } th { "Source, time" } th { "Mention" } th { "Reach" } th { "Responded" } }
+                            tr { th { "Author" } th { "Source, time" } th { "Mention" } th { "Reach" } th { "State" } }
                             @for m in &b.top_negative {
                                 tr {
                                     td { (m.author.as_deref().unwrap_or("unknown")) br; span.muted { (m.audience.map_or("?".to_string(), |a| a.to_string())) " followers" } }
@@ -371,11 +374,13 @@ pub fn html(d: &Digest) -> String {
                                         }
                                     }
                                     td { (m.reach) }
-                                    td { (m.responded.map_or("not recorded", |r| if r { "yes" } else { "no" })) }
+                                    td { (m.state) }
                                 }
                             }
                         }
                     }
+                    h3 { "Responses" }
+                    p { (responses_line(&b.responses)) }
                     h3 { "What people complain about" }
                     @if b.complaints.is_empty() { p { "Nothing stands out." } } @else {
                         table {
@@ -402,4 +407,23 @@ pub fn html(d: &Digest) -> String {
         }
     };
     page.into_string()
+}
+
+/// "12 of 40 negative mentions answered …": the closed loop in one line.
+fn responses_line(r: &super::Responses) -> String {
+    if r.negative == 0 {
+        return "No negative mentions to answer.".into();
+    }
+    let median = r
+        .median_minutes_to_respond
+        .map_or(String::new(), |m| format!(", a median of {} min after posting", num(m)));
+    format!(
+        "{} of {} negative mentions answered{median}; {} ignored, {} assigned, {} not handled yet ({}% handled).",
+        r.responded,
+        r.negative,
+        r.ignored,
+        r.assigned,
+        r.new,
+        num(r.handled_share.unwrap_or(0.0) * 100.0)
+    )
 }
