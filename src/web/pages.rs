@@ -137,6 +137,11 @@ fn when(time: &str) -> String {
     time.get(..16).unwrap_or(time).replace('T', " ")
 }
 
+/// A time as staff read it: `2026-11-23 14:05 UTC`.
+fn at(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// The open incidents, above every page.
 async fn firing_banner(state: &AppState) -> Result<Markup, ApiError> {
     let open: Vec<Incident> = state
@@ -154,7 +159,7 @@ async fn firing_banner(state: &AppState) -> Result<Markup, ApiError> {
                 strong { (i.brand) }
                 @if let Some(source) = &i.source { " on " (source) }
                 ": " (i.figures.observed) " negative mentions against " (format!("{:.1}", i.figures.expected))
-                " usual, since " (crate::mention::format_time(i.figures.started_at))
+                " usual, since " (at(i.figures.started_at))
                 " · " a href="/alerts" { "see the alert" }
             }
         }
@@ -403,16 +408,16 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
                 span class={"pill " (i.state.as_str())} { (i.state.as_str()) } " "
                 strong { "#" (i.id) " " (i.brand) } @if let Some(s) = &i.source { " on " (s) }
                 " · " (format!("{:?}", i.figures.severity).to_lowercase())
-                " · started " (crate::mention::format_time(i.figures.started_at))
+                " · started " (at(i.figures.started_at))
                 p {
                     (i.figures.observed) " negative mentions against " (format!("{:.1}", i.figures.expected)) " usual; peak "
                     (i.figures.peak_observed) " against " (format!("{:.1}", i.figures.peak_expected)) "; reach " (i.figures.reach)
                 }
                 @if let (Some(by), Some(at)) = (&i.acknowledged_by, i.acknowledged_at) {
-                    p.muted { "Acknowledged by " (by) " at " (crate::mention::format_time(at)) @if let Some(n) = &i.ack_note { ": " (n) } }
+                    p.muted { "Acknowledged by " (by) " at " (self::at(at)) @if let Some(n) = &i.ack_note { ": " (n) } }
                 }
                 @if let Some(at) = i.resolved_at {
-                    p.muted { "Resolved at " (crate::mention::format_time(at)) @if let Some(by) = &i.resolved_by { " by " (by) } }
+                    p.muted { "Resolved at " (self::at(at)) @if let Some(by) = &i.resolved_by { " by " (by) } }
                 }
                 @if !top.is_empty() {
                     table { tbody {
@@ -550,7 +555,7 @@ pub async fn brand(State(state): State<AppState>, Path(name): Path<String>) -> R
             @if incidents.is_empty() { p.muted { "None." } }
             @for i in &incidents {
                 p { span class={"pill " (i.state.as_str())} { (i.state.as_str()) } " #" (i.id) " since "
-                    (crate::mention::format_time(i.figures.started_at)) ": " (i.figures.observed) " negative against "
+                    (at(i.figures.started_at)) ": " (i.figures.observed) " negative against "
                     (format!("{:.1}", i.figures.expected)) " usual" }
             }
         }
