@@ -118,3 +118,51 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_token_never_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("run.toml");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml"), &config).unwrap();
+    let db = dir.path().join("run.db");
+    let service = Service::start_with(
+        &config,
+        &db,
+        "0.0.0.0:0",
+        &[
+            ("COMPLAINT_MONITOR_TOKEN", "TOPSECRET-ACCESS-TOKEN"),
+            ("RUST_LOG", "debug"),
+        ],
+    );
+    // It says 0.0.0.0; connect over loopback.
+    let base = service.address().await.replace("0.0.0.0", "127.0.0.1");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let refused = http
+        .get(format!("{base}/api/mentions"))
+        .bearer_auth("TOPSECRET-WRONG")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let allowed = http
+        .get(format!("{base}/api/mentions"))
+        .bearer_auth("TOPSECRET-ACCESS-TOKEN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status().as_u16(), 200);
+    let login = http
+        .post(format!("{base}/login"))
+        .form(&[("token", "TOPSECRET-ACCESS-TOKEN")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 303);
+    let (status, log) = service.terminate().await;
+    assert!(status.success(), "{log}");
+    assert!(log.contains("serving the inbox"), "{log}");
+    assert!(!log.contains("TOPSECRET"), "a secret reached the log:\n{log}");
+}

@@ -20,14 +20,20 @@ pub struct Service {
 impl Service {
     /// Starts `run --config CONFIG --db DB --listen 127.0.0.1:0`.
     pub fn start(config: &Path, db: &Path) -> Service {
+        Service::start_with(config, db, "127.0.0.1:0", &[])
+    }
+
+    /// [`Service::start`] on another address, with environment variables.
+    pub fn start_with(config: &Path, db: &Path, listen: &str, env: &[(&str, &str)]) -> Service {
         let mut child = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
             .arg("run")
             .arg("--config")
             .arg(config)
             .arg("--db")
             .arg(db)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
