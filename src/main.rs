@@ -525,7 +525,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&config)?;
             let conn = store::open(&db)?;
             for s in complaint_monitor::sources::poll::status(&conn, &config)? {
-                println!("{s}");
+                println!("{}", serde_json::to_string(&s)?);
             }
         }
         Command::Backup { file, db } => {

@@ -71,9 +71,12 @@ fn stored_ids(db: &Path) -> Vec<String> {
 
 fn health(db: &Path, config: &Config) -> serde_json::Value {
     let conn = store::open_read_only(db).unwrap();
-    complaint_monitor::sources::poll::status(&conn, config)
-        .unwrap()
-        .remove(0)
+    serde_json::to_value(
+        complaint_monitor::sources::poll::status(&conn, config)
+            .unwrap()
+            .remove(0),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

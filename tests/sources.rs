@@ -296,7 +296,7 @@ async fn a_429_makes_the_source_wait_until_the_server_says_without_burning_reque
     );
     let conn = store::open_read_only(&db).unwrap();
     let status = complaint_monitor::sources::poll::status(&conn, &config).unwrap();
-    assert!(status[0]["rate_limited_until"].is_string(), "{}", status[0]);
+    assert!(status[0].rate_limited_until.is_some(), "{:?}", status[0]);
 }
 
 #[tokio::test]
@@ -331,7 +331,7 @@ async fn server_errors_are_retried_and_oversized_bodies_refused() {
     assert!(error.contains("larger than the 100-byte limit"), "{error}");
     let conn = store::open_read_only(&db).unwrap();
     let status = complaint_monitor::sources::poll::status(&conn, &capped).unwrap();
-    assert_eq!(status[0]["consecutive_failures"], 1);
+    assert_eq!(status[0].consecutive_failures, 1);
 }
 
 /// Serves endless pages of one hit and records when each request came.

@@ -582,43 +582,55 @@ fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
-/// Each source's health and cursor, for `sources` (and /healthz later).
-pub fn status(conn: &Connection, config: &Config) -> Result<Vec<serde_json::Value>, StoreError> {
+/// One source's cursor and health as stored, for `sources` and `/healthz`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub kind: super::SourceKind,
+    /// Where the last poll left off; `None` before the first success.
+    pub cursor: Option<Cursor>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Polls failed (or refused) in a row; 0 after a success.
+    pub consecutive_failures: i64,
+    /// The server asked for no request before then.
+    pub rate_limited_until: Option<DateTime<Utc>>,
+}
+
+/// Each configured source's cursor and health, in config order.
+pub fn status(conn: &Connection, config: &Config) -> Result<Vec<SourceStatus>, StoreError> {
+    let mut cursor_of = conn.prepare_cached("SELECT cursor FROM source_cursors WHERE source = ?1")?;
+    let mut state_of = conn.prepare_cached(
+        "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
+         WHERE source = ?1",
+    )?;
+    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let mut out = Vec::new();
     for s in &config.sources {
-        let cursor: Option<String> = conn
-            .query_row("SELECT cursor FROM source_cursors WHERE source = ?1", [&s.name], |r| {
-                r.get(0)
+        let cursor: Option<String> = cursor_of.query_row([&s.name], |r| r.get(0)).optional()?;
+        let state = state_of
+            .query_row([&s.name], |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
             })
             .optional()?;
-        let state = conn
-            .query_row(
-                "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
-                 WHERE source = ?1",
-                [&s.name],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<i64>>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, Option<i64>>(4)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis).map(|t| t.to_rfc3339());
         let (success, error, error_at, failures, limited) = state.unwrap_or((None, None, None, 0, None));
-        out.push(serde_json::json!({
-            "name": s.name,
-            "kind": s.kind,
-            "cursor": cursor.and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok()),
-            "last_success": time(success),
-            "last_error": error,
-            "last_error_at": time(error_at),
-            "consecutive_failures": failures,
-            "rate_limited_until": time(limited),
-        }));
+        out.push(SourceStatus {
+            name: s.name.clone(),
+            kind: s.kind,
+            cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
+            last_success: time(success),
+            last_error: error,
+            last_error_at: time(error_at),
+            consecutive_failures: failures,
+            rate_limited_until: time(limited),
+        });
     }
     Ok(out)
 }

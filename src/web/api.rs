@@ -345,40 +345,37 @@ pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiErr
     let now = state.clock.now();
     state
         .read(move |conn| {
-            let status = crate::sources::poll::status(conn, &config)?;
-            Ok(status
+            let statuses = crate::sources::poll::status(conn, &config)?;
+            Ok(statuses
                 .into_iter()
                 .zip(config.sources.iter())
                 .map(|(s, source)| {
-                    let text = |key: &str| s.get(key).and_then(|v| v.as_str()).map(str::to_string);
-                    let time =
-                        |key: &str| text(key).and_then(|t| DateTime::parse_from_rfc3339(&t).ok().map(|t| t.to_utc()));
-                    let failures = s.get("consecutive_failures").and_then(|v| v.as_i64()).unwrap_or(0);
-                    let limited = time("rate_limited_until").filter(|&u| u > now);
+                    let limited = s.rate_limited_until.filter(|&u| u > now);
                     let stale_after = source.every.0 * 3 + chrono::Duration::minutes(1);
-                    let status = if failures > 0 && limited.is_some() {
+                    let status = if s.consecutive_failures > 0 && limited.is_some() {
                         "throttled"
-                    } else if failures > 0 {
+                    } else if s.consecutive_failures > 0 {
                         "failing"
                     } else if limited.is_some() {
                         "rate_limited"
                     } else {
-                        match time("last_success") {
+                        match s.last_success {
                             None => "pending",
                             Some(t) if now - t > stale_after => "stale",
                             Some(_) => "ok",
                         }
                     };
+                    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339());
                     SourceHealth {
-                        name: source.name.clone(),
-                        kind: s.get("kind").cloned().unwrap_or_default(),
+                        kind: serde_json::to_value(s.kind).unwrap_or_default(),
                         status,
                         healthy: matches!(status, "ok" | "rate_limited"),
-                        last_success: text("last_success"),
-                        last_error: text("last_error"),
-                        last_error_at: text("last_error_at"),
-                        consecutive_failures: failures,
-                        rate_limited_until: limited.map(|t| t.to_rfc3339()),
+                        last_success: time(s.last_success),
+                        last_error: s.last_error,
+                        last_error_at: time(s.last_error_at),
+                        consecutive_failures: s.consecutive_failures,
+                        rate_limited_until: time(limited),
+                        name: s.name,
                     }
                 })
                 .collect())
