@@ -18,72 +18,11 @@ use super::{ApiError, AppState, CsrfToken};
 use crate::alert::{self, Incident};
 use crate::inbox::{self, Action};
 
-const STYLE: &str = r#"
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
-header{background:#24292f;color:#fff;padding:8px 16px;display:flex;gap:18px;align-items:center}
-header a{color:#fff;text-decoration:none;opacity:.85}header a.on{opacity:1;font-weight:600;border-bottom:2px solid #fff}
-header .brand{font-weight:700;opacity:1}main{padding:12px 16px;max-width:1400px}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:6px 8px;border-bottom:1px solid #d0d7de;vertical-align:top;text-align:left}
-th{background:#f6f8fa;font-weight:600;position:sticky;top:0}td.text{max-width:520px;overflow-wrap:anywhere}
-.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#656d76}.neg{color:#cf222e}.pos{color:#1a7f37}
-.pill{display:inline-block;padding:0 6px;border-radius:10px;font-size:12px;background:#eaeef2}
-.pill.new{background:#ddf4ff}.pill.assigned{background:#fff8c5}.pill.responded{background:#dafbe1}.pill.ignored{background:#eaeef2}
-.pill.firing{background:#ffebe9;color:#cf222e;font-weight:600}.pill.acknowledged{background:#fff8c5}.pill.resolved{background:#dafbe1}
-.incident{background:#fff5f5}.banner{background:#ffebe9;border:1px solid #ff8182;padding:8px 12px;margin-bottom:10px;border-radius:6px}
-form.filters,.actions{display:flex;gap:8px;flex-wrap:wrap;align-items:end;margin:8px 0;padding:8px;background:#fff;border:1px solid #d0d7de;border-radius:6px}
-label{display:flex;flex-direction:column;font-size:12px;color:#656d76}input,select,button{font:inherit;padding:3px 6px}
-button{cursor:pointer;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa}button.primary{background:#1f883d;color:#fff;border-color:#1f883d}
-.card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;margin:10px 0}
-.error{background:#ffebe9;border:1px solid #ff8182;padding:10px;border-radius:6px}#live{font-size:12px;opacity:.8}
-"#;
+/// The pages' one stylesheet, inlined (no external assets).
+const STYLE: &str = include_str!("assets/style.css");
 
-const SCRIPT: &str = r#"
-(function(){
-  const KEY='cm_by';
-  for (const input of document.querySelectorAll('input[name=by]')) {
-    if (!input.value) input.value = localStorage.getItem(KEY) || '';
-    input.addEventListener('change', () => localStorage.setItem(KEY, input.value.trim()));
-  }
-  const all = document.getElementById('select-all');
-  if (all) all.addEventListener('change', () => {
-    for (const box of document.querySelectorAll('#rows input[name=id]')) box.checked = all.checked;
-  });
-  if (!window.EventSource) return;
-  const live = document.getElementById('live');
-  let fresh = 0, timer = null;
-  async function refresh() {
-    const rows = document.getElementById('rows');
-    if (rows) {
-      const checked = new Set([...rows.querySelectorAll('input[name=id]:checked')].map(b => b.value));
-      const answer = await fetch('/inbox/rows' + location.search, {credentials: 'same-origin'});
-      if (answer.ok) {
-        rows.outerHTML = await answer.text();
-        for (const box of document.querySelectorAll('#rows input[name=id]')) box.checked = checked.has(box.value);
-      }
-    }
-    const banner = document.getElementById('banner');
-    if (banner) {
-      const answer = await fetch('/banner', {credentials: 'same-origin'});
-      if (answer.ok) banner.innerHTML = await answer.text();
-    }
-    // How many refreshes this page has had (tests wait on it).
-    document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
-  }
-  function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
-  const events = new EventSource('/api/events');
-  // Whatever happened between rendering and (re)connecting is fetched once.
-  events.addEventListener('open', () => { if (live) live.textContent = '● live'; soon(); });
-  events.addEventListener('error', () => { if (live) live.textContent = '○ reconnecting'; });
-  events.addEventListener('mention', e => {
-    const data = JSON.parse(e.data);
-    fresh += data.count || 1;
-    if (live) live.textContent = '● live · ' + fresh + ' new negative since load';
-    soon();
-  });
-  events.addEventListener('alert', soon);
-  events.addEventListener('state', soon);
-})();
-"#;
+/// Live refresh, select-all and the remembered name; the pages work without it.
+const SCRIPT: &str = include_str!("assets/live.js");
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
