@@ -14,78 +14,9 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 /// One source of every kind; the first eleven read the recorded bodies in
-/// `RECORDED`, in order, and RSS (last) reads XML.
-const SOURCES: &str = r#"
-[[brands]]
-name = "Acme Air"
-keywords = ["acme air"]
-
-[[sources]]
-name = "mastodon"
-kind = "mastodon"
-hashtag = "acme"
-[[sources]]
-name = "bluesky"
-kind = "bluesky"
-query = "acme"
-[[sources]]
-name = "hackernews"
-kind = "hackernews"
-query = "acme"
-[[sources]]
-name = "x"
-kind = "x"
-query = "acme"
-token = "t"
-[[sources]]
-name = "youtube"
-kind = "youtube"
-video_id = "v"
-api_key = "k"
-[[sources]]
-name = "reddit"
-kind = "reddit"
-query = "acme"
-client_id = "i"
-client_secret = "s"
-[[sources]]
-name = "appstore"
-kind = "appstore"
-app_id = "1"
-[[sources]]
-name = "yelp"
-kind = "yelp"
-business_id = "b"
-api_key = "k"
-[[sources]]
-name = "trustpilot"
-kind = "trustpilot"
-business_id = "b"
-api_key = "k"
-[[sources]]
-name = "google_places"
-kind = "google_places"
-place_id = "p"
-api_key = "k"
-[[sources]]
-name = "lemmy"
-kind = "json"
-[sources.json]
-url = "https://lemmy.example/api/v3/post/list?page_cursor={page}"
-items = "/posts"
-id = "/post/id"
-time = "/post/published"
-text = ["/post/name", "/post/body"]
-author = "/creator/name"
-likes = "/counts/score"
-replies = "/counts/comments"
-link = "/post/ap_id"
-next_page = "/next_page"
-[[sources]]
-name = "rss"
-kind = "rss"
-base_url = "https://example.com/feed"
-"#;
+/// `RECORDED`, in order, the rest (a second JSON mapping, RSS) only
+/// arbitrary bodies.
+const SOURCES: &str = include_str!("../fixtures/every-source.toml");
 
 const RECORDED: [&str; 11] = [
     "mastodon/tag-page1.json",

@@ -8,76 +8,8 @@ use complaint_monitor::config::Config;
 use complaint_monitor::sources::{connector, Connector, Cursor};
 use libfuzzer_sys::fuzz_target;
 
-const SOURCES: &str = r#"
-[[brands]]
-name = "Acme Air"
-keywords = ["acme air"]
-
-[[sources]]
-name = "mastodon"
-kind = "mastodon"
-hashtag = "acme"
-[[sources]]
-name = "bluesky"
-kind = "bluesky"
-query = "acme"
-[[sources]]
-name = "hackernews"
-kind = "hackernews"
-query = "acme"
-[[sources]]
-name = "x"
-kind = "x"
-query = "acme"
-token = "t"
-[[sources]]
-name = "youtube"
-kind = "youtube"
-video_id = "v"
-api_key = "k"
-[[sources]]
-name = "reddit"
-kind = "reddit"
-query = "acme"
-client_id = "i"
-client_secret = "s"
-[[sources]]
-name = "appstore"
-kind = "appstore"
-app_id = "1"
-[[sources]]
-name = "rss"
-kind = "rss"
-base_url = "https://example.com/feed"
-[[sources]]
-name = "yelp"
-kind = "yelp"
-business_id = "b"
-api_key = "k"
-[[sources]]
-name = "trustpilot"
-kind = "trustpilot"
-business_id = "b"
-api_key = "k"
-[[sources]]
-name = "google_places"
-kind = "google_places"
-place_id = "p"
-api_key = "k"
-[[sources]]
-name = "json"
-kind = "json"
-[sources.json]
-url = "https://example.com/api?page={page}"
-items = "/data/items"
-id = "/id"
-time = "/t"
-time_format = "unix"
-text = ["/title", "/body"]
-rating = "/stars"
-rating_max = 10
-next_url = "/next"
-"#;
+/// The same sources as the property tests (`tests/hostile_sources.rs`).
+const SOURCES: &str = include_str!("../../fixtures/every-source.toml");
 
 fn connectors() -> &'static Vec<Box<dyn Connector>> {
     static ALL: OnceLock<Vec<Box<dyn Connector>>> = OnceLock::new();
