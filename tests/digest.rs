@@ -80,19 +80,25 @@ fn fixture(dir: &Path) -> std::path::PathBuf {
     feed
 }
 
-fn digest_of(tz: &str, date: NaiveDate) -> (tempfile::TempDir, digest::Digest) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("digest.db");
+/// The fixture replayed into `dir/digest.db` with the quiet demo config.
+fn fixture_db(dir: &Path) -> (Config, std::path::PathBuf) {
+    let db = dir.join("digest.db");
     let mut config = Config::load_or_demo(None).unwrap();
     config.alerts.channels.clear();
     let options = ReplayOptions {
-        feeds: vec![fixture(dir.path())],
+        feeds: vec![fixture(dir)],
         db: db.clone(),
         speed: Speed::Max,
         progress: false,
         time_shift: chrono::Duration::zero(),
     };
     replay(&config, &options).unwrap();
+    (config, db)
+}
+
+fn digest_of(tz: &str, date: NaiveDate) -> (tempfile::TempDir, digest::Digest) {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = fixture_db(dir.path());
     let conn = store::open_read_only(&db).unwrap();
     let d = digest::compute(&conn, &config, Some("Acme Air"), date, tz).unwrap();
     (dir, d)
@@ -178,17 +184,7 @@ fn hostile_mention_text_is_inert_in_html_and_markdown() {
 fn the_digest_says_whether_the_team_answered() {
     use complaint_monitor::inbox::{self, Action};
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("digest.db");
-    let mut config = Config::load_or_demo(None).unwrap();
-    config.alerts.channels.clear();
-    let options = ReplayOptions {
-        feeds: vec![fixture(dir.path())],
-        db: db.clone(),
-        speed: Speed::Max,
-        progress: false,
-        time_shift: chrono::Duration::zero(),
-    };
-    replay(&config, &options).unwrap();
+    let (config, db) = fixture_db(dir.path());
     let date = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
     let id_of = |conn: &rusqlite::Connection, source_id: &str| -> i64 {
         conn.query_row("SELECT id FROM mentions WHERE source_id = ?1", [source_id], |r| {
