@@ -23,9 +23,24 @@ fn recorded(file: &str) -> String {
     .unwrap()
 }
 
+fn demo_toml() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap()
+}
+
+/// The demo config plus `sources`, its `${NAME}` references taken from `env`.
+fn parse_config(sources: &str, env: &[(&str, &str)]) -> Result<Config, complaint_monitor::config::ConfigError> {
+    let demo = demo_toml();
+    Config::parse(&format!("{demo}\n{sources}"), "test.toml", &|name| {
+        env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    })
+}
+
+fn config_with(sources: &str, env: &[(&str, &str)]) -> Config {
+    parse_config(sources, env).unwrap()
+}
+
 fn config(sources: &str) -> Config {
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
-    Config::parse(&format!("{demo}\n{sources}"), "test.toml", &|_| None).unwrap()
+    config_with(sources, &[])
 }
 
 /// Polls every source of `config` once, as `poll-once` does (a fresh
@@ -386,7 +401,7 @@ async fn poll_once_and_sources_from_the_command_line() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("live.toml");
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    let demo = demo_toml();
     std::fs::write(
         &config_path,
         format!(
@@ -472,16 +487,13 @@ async fn x_reads_authors_from_the_expansion_and_asks_since_the_newest_id() {
         .respond_with(ResponseTemplate::new(200).set_body_raw("{\"meta\": {\"result_count\": 0}}", "application/json"))
         .mount(&server)
         .await;
-    let config = Config::parse(
+    let config = config_with(
         &format!(
-            "{}\n[[sources]]\nname = \"x\"\nkind = \"x\"\nbase_url = \"{}\"\nquery = \"acmeair\"\ntoken = \"${{X_TOKEN}}\"\n",
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            "[[sources]]\nname = \"x\"\nkind = \"x\"\nbase_url = \"{}\"\nquery = \"acmeair\"\ntoken = \"${{X_TOKEN}}\"\n",
             server.uri()
         ),
-        "test.toml",
-        &|name| (name == "X_TOKEN").then(|| "test-bearer".to_string()),
-    )
-    .unwrap();
+        &[("X_TOKEN", "test-bearer")],
+    );
     let (_dir, db) = db();
     let first = poll(&config, &db).await.remove(0);
     assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
@@ -525,16 +537,13 @@ async fn youtube_comments_and_a_quota_403_that_means_wait() {
         })))
         .mount(&server)
         .await;
-    let config = Config::parse(
+    let config = config_with(
         &format!(
-            "{}\n[[sources]]\nname = \"yt\"\nkind = \"youtube\"\nbase_url = \"{}\"\nvideo_id = \"vid123\"\napi_key = \"${{YT_KEY}}\"\nbrand = \"Acme Air\"\n",
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            "[[sources]]\nname = \"yt\"\nkind = \"youtube\"\nbase_url = \"{}\"\nvideo_id = \"vid123\"\napi_key = \"${{YT_KEY}}\"\nbrand = \"Acme Air\"\n",
             server.uri()
         ),
-        "test.toml",
-        &|name| (name == "YT_KEY").then(|| "test-key".to_string()),
-    )
-    .unwrap();
+        &[("YT_KEY", "test-key")],
+    );
     let (_dir, db) = db();
     let first = poll(&config, &db).await.remove(0);
     assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
@@ -597,21 +606,14 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
         .with_priority(2)
         .mount(&server)
         .await;
-    let config = Config::parse(
+    let config = config_with(
         &format!(
-            "{}\n[[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/api/v1/access_token\"\n\
+            "[[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/api/v1/access_token\"\n\
              query = \"acme air\"\nclient_id = \"${{REDDIT_ID}}\"\nclient_secret = \"${{REDDIT_SECRET}}\"\n",
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
             uri = server.uri()
         ),
-        "test.toml",
-        &|name| match name {
-            "REDDIT_ID" => Some("cid".into()),
-            "REDDIT_SECRET" => Some("csecret".into()),
-            _ => None,
-        },
-    )
-    .unwrap();
+        &[("REDDIT_ID", "cid"), ("REDDIT_SECRET", "csecret")],
+    );
     let (_dir, db) = db();
     let report = poll(&config, &db).await.remove(0);
     assert_eq!(
@@ -783,17 +785,14 @@ async fn yelp_reviews_with_their_stars_and_the_daily_limit_headers() {
         )
         .mount(&server)
         .await;
-    let config = Config::parse(
+    let config = config_with(
         &format!(
-            "{}\n[[sources]]\nname = \"yelp\"\nkind = \"yelp\"\nbase_url = \"{}\"\nbusiness_id = \"globex-bank-downtown\"\n\
+            "[[sources]]\nname = \"yelp\"\nkind = \"yelp\"\nbase_url = \"{}\"\nbusiness_id = \"globex-bank-downtown\"\n\
              api_key = \"${{YELP_KEY}}\"\nbrand = \"Globex Bank\"\n",
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
             server.uri()
         ),
-        "test.toml",
-        &|name| (name == "YELP_KEY").then(|| "yelp-key".to_string()),
-    )
-    .unwrap();
+        &[("YELP_KEY", "yelp-key")],
+    );
     let (_dir, db) = db();
     let first = poll(&config, &db).await.remove(0);
     assert_eq!((first.stored, first.error.clone()), (2, None), "{first:?}");
@@ -809,16 +808,13 @@ async fn yelp_reviews_with_their_stars_and_the_daily_limit_headers() {
 }
 
 fn review_config(server: &MockServer, table: &str) -> Config {
-    Config::parse(
+    config_with(
         &format!(
-            "{}\n[[sources]]\n{table}\nbase_url = \"{}\"\napi_key = \"${{KEY}}\"\nbrand = \"Acme Air\"\n",
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap(),
+            "[[sources]]\n{table}\nbase_url = \"{}\"\napi_key = \"${{KEY}}\"\nbrand = \"Acme Air\"\n",
             server.uri()
         ),
-        "test.toml",
-        &|name| (name == "KEY").then(|| "review-key".to_string()),
+        &[("KEY", "review-key")],
     )
-    .unwrap()
 }
 
 #[tokio::test]
@@ -1016,11 +1012,7 @@ reset = "x-quota-reset"
 "#,
         server.uri()
     );
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
-    let config = Config::parse(&format!("{demo}\n{table}"), "test.toml", &|name| {
-        (name == "KEY").then(|| "json-key".to_string())
-    })
-    .unwrap();
+    let config = config_with(&table, &[("KEY", "json-key")]);
     let (_dir, db) = db();
     let before = chrono::Utc::now();
     let report = poll(&config, &db).await.remove(0);
@@ -1061,7 +1053,6 @@ reset = "x-quota-reset"
 
 #[test]
 fn a_json_mapping_with_mistakes_is_refused_with_each_reason() {
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
     let table = r#"[[sources]]
 name = "bad"
 kind = "json"
@@ -1074,9 +1065,7 @@ text = "/text"
 next_page = "/next"
 next_link_header = true
 "#;
-    let error = Config::parse(&format!("{demo}\n{table}"), "bad.toml", &|_| None)
-        .expect_err("refused")
-        .to_string();
+    let error = parse_config(table, &[]).expect_err("refused").to_string();
     for expected in ["json.url", "json.id", "json.time_format", "json.next_page"] {
         assert!(error.contains(expected), "{expected} missing from: {error}");
     }
