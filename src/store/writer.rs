@@ -359,10 +359,7 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
         let s = &new.scored;
         let m = &s.mention;
         let created_at = m.created_at.timestamp_millis();
-        let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
-        let reach_inputs =
-            serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
-        let as_sql = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let (reach, reach_inputs) = reach_columns(s)?;
         let inserted = insert_mention.execute(params![
             m.source,
             m.source_id,
@@ -443,10 +440,7 @@ fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
         compound,
         label
     ])?;
-    let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
-    let reach_inputs =
-        serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
-    let as_sql = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let (reach, reach_inputs) = reach_columns(s)?;
     tx.prepare_cached(
         "UPDATE mentions SET text = ?2, text_chars = ?3, rating = ?4, compound = ?5, pos = ?6, neu = ?7, \
          neg = ?8, label = ?9, reach = ?10, reach_inputs = ?11, likes = ?12 WHERE id = ?1",
@@ -468,4 +462,17 @@ fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
     tx.prepare_cached("UPDATE mention_brands SET label = ?2, reach = ?3 WHERE mention_id = ?1")?
         .execute(params![id, s.label.as_str(), reach])?;
     Ok(true)
+}
+
+/// A count as SQLite stores it (saturating at `i64::MAX`).
+fn as_sql(count: Option<u64>) -> Option<i64> {
+    count.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// The `reach` and `reach_inputs` columns of a scored mention.
+fn reach_columns(s: &ScoredMention) -> Result<(i64, String), StoreError> {
+    let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
+    let inputs =
+        serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
+    Ok((reach, inputs))
 }
