@@ -411,54 +411,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Mentions {
-            state: Some(states),
+            action: None,
+            state,
             db,
             brand,
             label,
             since,
             limit,
             json,
-            ..
         } => {
             let conn = store::open_read_only(&db)?;
-            inbox::register_priority(&conn)?;
             let now = WallClock.now();
-            let query = inbox::Query {
-                brand,
-                // The inbox is about complaints unless asked otherwise.
-                label: label.or(Some(Label::Negative)),
-                states: inbox::parse_states(&states).map_err(anyhow::Error::msg)?,
-                since: since
-                    .map(|s| commands::parse_since(&s, now))
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                limit: u32::try_from(limit).unwrap_or(inbox::MAX_PAGE).min(inbox::MAX_PAGE),
-                ..inbox::Query::default()
-            };
-            let page = inbox::page(&conn, &query, now)?;
-            commands::print_inbox(&page, json, &mut stdout.lock())?;
-        }
-        Command::Mentions {
-            db,
-            brand,
-            label,
-            since,
-            limit,
-            json,
-            ..
-        } => {
-            let conn = store::open_read_only(&db)?;
-            let filter = MentionFilter {
-                brand,
-                label,
-                since: since
-                    .map(|s| commands::parse_since(&s, WallClock.now()))
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                limit: Some(limit),
-            };
-            let mentions = store::recent_mentions(&conn, &filter)?;
-            commands::print_mentions(&mentions, json, &mut stdout.lock())?;
+            let since = since
+                .map(|s| commands::parse_since(&s, now))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            match state {
+                // With --state, the response inbox: highest priority first.
+                Some(states) => {
+                    inbox::register_priority(&conn)?;
+                    let query = inbox::Query {
+                        brand,
+                        // The inbox is about complaints unless asked otherwise.
+                        label: label.or(Some(Label::Negative)),
+                        states: inbox::parse_states(&states).map_err(anyhow::Error::msg)?,
+                        since,
+                        limit: u32::try_from(limit).unwrap_or(inbox::MAX_PAGE).min(inbox::MAX_PAGE),
+                        ..inbox::Query::default()
+                    };
+                    let page = inbox::page(&conn, &query, now)?;
+                    commands::print_inbox(&page, json, &mut stdout.lock())?;
+                }
+                None => {
+                    let filter = MentionFilter {
+                        brand,
+                        label,
+                        since,
+                        limit: Some(limit),
+                    };
+                    let mentions = store::recent_mentions(&conn, &filter)?;
+                    commands::print_mentions(&mentions, json, &mut stdout.lock())?;
+                }
+            }
         }
         Command::Score { text, json } => {
             commands::score(text.as_deref(), json, &mut io::stdin().lock(), &mut stdout.lock())?;
