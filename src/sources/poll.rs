@@ -130,6 +130,8 @@ impl Poller {
         let mut validators = None;
         let mut told_to_wait = None;
         let mut outcome = Ok(());
+        // Items that can be edited go to the store whatever their age.
+        let revisable = source.connector.revisable();
         while report.pages < source.config.max_pages {
             if let Some(limiter) = &source.limiter {
                 limiter.until_ready().await;
@@ -149,7 +151,6 @@ impl Poller {
             let exhausted = page.wait_until;
             // Stop as soon as the walk reaches what the last poll stored.
             let reached_stored = cursor.time.is_some_and(|t| page.items.iter().any(|m| m.created_at < t));
-            let revisable = source.connector.revisable();
             fetched.extend(
                 page.items
                     .into_iter()
