@@ -277,14 +277,16 @@ pub async fn brand_summaries(state: &AppState) -> Result<Vec<BrandSummary>, ApiE
     let names: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
     state
         .read(move |conn| {
+            let recent = alert::list_incidents(conn, None, 200)?;
             names
                 .into_iter()
                 .map(|name| {
                     let day = super::charts::series(conn, &name, now, super::charts::Window::Day)?;
                     let week = super::charts::series(conn, &name, now, super::charts::Window::Week)?;
-                    let open = alert::list_incidents(conn, None, 200)?
-                        .into_iter()
-                        .find(|i| i.brand == name && i.state != alert::State::Resolved);
+                    let open = recent
+                        .iter()
+                        .find(|i| i.brand == name && i.state != alert::State::Resolved)
+                        .cloned();
                     Ok(BrandSummary {
                         last_24h: super::charts::Totals::of(&day),
                         last_7d: super::charts::Totals::of(&week),
