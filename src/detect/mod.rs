@@ -8,6 +8,7 @@
 
 pub mod backtest;
 pub mod baseline;
+pub mod calibrate;
 pub mod incident;
 pub mod stats;
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Span;
 use baseline::Baseline;
+use calibrate::{Calibrator, Sensitivity};
 
 /// The `[detect]` config table.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,7 +32,18 @@ pub struct DetectConfig {
     pub windows: Vec<u32>,
     /// History a scope needs before it may alert.
     pub warmup: Span,
-    /// Upper-tail probability under the baseline below which a window is improbable.
+    /// How many alerts a scope should raise on normal data; the threshold
+    /// is calibrated on the scope's own history to give about that many.
+    pub sensitivity: Sensitivity,
+    /// Expert override of the sensitivity: expected alerts per scope-week.
+    pub alerts_per_week: Option<f64>,
+    /// Days of the scope's own history the calibration rests on.
+    pub calibration_days: u32,
+    /// How long a scope may stay anomalous before its level counts as the
+    /// new normal and is learnt (so a lasting shift stops alerting).
+    pub new_normal_after: Span,
+    /// Upper-tail probability under the baseline that a window must be below
+    /// to alert at all, however the calibration reads the history (a floor).
     pub p_value: f64,
     /// Fewest negative mentions in a window that may alert.
     pub min_count: u64,
@@ -63,6 +76,10 @@ impl Default for DetectConfig {
             bucket: Span(Duration::minutes(5)),
             windows: vec![1, 3, 6, 12],
             warmup: Span(Duration::days(1)),
+            sensitivity: Sensitivity::Balanced,
+            alerts_per_week: None,
+            calibration_days: 28,
+            new_normal_after: Span(Duration::hours(6)),
             p_value: 1e-5,
             min_count: 5,
             min_ratio: 2.0,
@@ -92,6 +109,15 @@ impl DetectConfig {
         DateTime::from_timestamp_millis(start).unwrap_or(t)
     }
 
+    /// The expected alerts per scope-week the calibration aims at.
+    pub fn target_alerts_per_week(&self) -> f64 {
+        self.alerts_per_week.unwrap_or(self.sensitivity.alerts_per_week())
+    }
+
+    pub fn buckets_per_day(&self) -> u32 {
+        (86_400_000 / self.bucket_ms()).clamp(1, u32::MAX as i64) as u32
+    }
+
     /// Problems with the values, as `(key, message)`.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
@@ -104,6 +130,17 @@ impl DetectConfig {
                 "windows",
                 "needs one or more window lengths from 1 to 24 buckets".to_string(),
             ));
+        }
+        if let Some(rate) = self.alerts_per_week {
+            if !(rate.is_finite() && (0.01..=50.0).contains(&rate)) {
+                problems.push(("alerts_per_week", "must be between 0.01 and 50".to_string()));
+            }
+        }
+        if !(3..=365).contains(&self.calibration_days) {
+            problems.push(("calibration_days", "must be from 3 to 365 days".to_string()));
+        }
+        if self.new_normal_after.0 < Duration::minutes(30) || self.new_normal_after.0 > Duration::days(7) {
+            problems.push(("new_normal_after", "must be between 30m and 7d".to_string()));
         }
         if !(self.p_value > 0.0 && self.p_value < 0.5) {
             problems.push(("p_value", "must be above 0 and below 0.5".to_string()));
@@ -164,6 +201,14 @@ pub struct BucketEval {
     pub window_observed: u64,
     pub window_expected: f64,
     pub p_value: f64,
+    /// How improbable the most surprising window is under the baseline, as
+    /// the standard normal z of its tail probability (0 when no window
+    /// passed the count and ratio floors).
+    pub surprise: f64,
+    /// The same before the count and ratio floors: what calibration learns.
+    pub model_surprise: f64,
+    /// The surprise this scope needed to alert, from its calibration.
+    pub threshold: f64,
     /// Negative share of the window, when totals are known.
     pub negative_share: Option<f64>,
     pub usual_share: f64,
@@ -191,18 +236,34 @@ struct Seen {
 pub struct ScopeDetector {
     config: DetectConfig,
     baseline: Baseline,
+    calibrator: Calibrator,
     recent: VecDeque<Seen>,
     first: Option<DateTime<Utc>>,
+    /// Consecutive anomalous buckets up to now.
+    anomalous_run: u32,
 }
 
 impl ScopeDetector {
     pub fn new(config: &DetectConfig) -> Self {
         ScopeDetector {
             baseline: Baseline::new(config.bucket_ms() / 1000),
+            calibrator: Calibrator::new(
+                config.buckets_per_day(),
+                config.calibration_days,
+                config.target_alerts_per_week(),
+                stats::z_of_surprise(-config.p_value.log10()),
+            ),
             recent: VecDeque::new(),
             first: None,
+            anomalous_run: 0,
             config: config.clone(),
         }
+    }
+
+    /// The surprise the next bucket needs to alert, and the days of history
+    /// behind that figure.
+    pub fn calibration(&self) -> (f64, f64) {
+        (self.calibrator.threshold(), self.calibrator.days())
     }
 
     /// Judges the next bucket and learns from it. Anomalous buckets are not
@@ -210,26 +271,60 @@ impl ScopeDetector {
     /// buckets are, even while an incident is open, so that the baseline
     /// follows a level change and the incident can resolve.
     pub fn observe(&mut self, counts: BucketCounts) -> BucketEval {
+        let eval = self.judge(counts, 1.0);
+        if !eval.warming_up {
+            self.calibrator.record(eval.model_surprise);
+        }
+        self.anomalous_run = if eval.is_anomalous() { self.anomalous_run + 1 } else { 0 };
+        // A scope anomalous for longer than `new_normal_after` has most likely
+        // moved to a new level: learning it lets the alert stop within a day.
+        let new_normal =
+            i64::from(self.anomalous_run) * self.config.bucket_ms() > self.config.new_normal_after.0.num_milliseconds();
+        // An empty bucket where many were expected is most likely a gap in
+        // the data (a source down), not a quiet spell: learning it would drag
+        // the baseline down and make the return to normal look like a spike.
+        let gap = counts.negatives == 0
+            && stats::zero_probability(eval.expected, self.baseline.expect(counts.start).phi) < 1e-3;
+        let skip = (eval.is_anomalous() && !new_normal) || gap;
+        self.baseline.learn(counts.start, counts.negatives, counts.total, skip);
+        eval
+    }
+
+    /// Judges the bucket still filling, `elapsed` (0 to 1) of the way
+    /// through, without learning from it: a wave is alerted as soon as the
+    /// evidence is in, not when its bucket closes.
+    pub fn peek(&self, counts: BucketCounts, elapsed: f64) -> BucketEval {
+        self.clone().judge(counts, elapsed.clamp(0.05, 1.0))
+    }
+
+    /// The verdict on `counts`, whose bucket is `elapsed` of the way through
+    /// (1 for a closed bucket); updates the window of recent buckets.
+    fn judge(&mut self, counts: BucketCounts, elapsed: f64) -> BucketEval {
         let first = *self.first.get_or_insert(counts.start);
         let warming_up = counts.start - first < self.config.warmup.0;
         let expectation = self.baseline.expect(counts.start);
+        let expected_now = (expectation.mean * elapsed).max(1e-3);
         self.recent.push_front(Seen {
             negatives: counts.negatives,
             total: counts.total,
-            expected: expectation.mean,
+            expected: expected_now,
             phi: expectation.phi,
         });
         let longest = self.config.windows.iter().copied().max().unwrap_or(1) as usize;
         self.recent.truncate(longest);
         let usual_share = self.baseline.negative_share();
+        let threshold = self.calibrator.threshold();
 
         let mut eval = BucketEval {
             counts,
-            expected: expectation.mean,
+            expected: expected_now,
             window: 1,
             window_observed: counts.negatives,
-            window_expected: expectation.mean,
+            window_expected: expected_now,
             p_value: 1.0,
+            surprise: 0.0,
+            model_surprise: 0.0,
+            threshold,
             negative_share: None,
             usual_share,
             trigger: None,
@@ -245,56 +340,46 @@ impl ScopeDetector {
             // A sum of independent negative binomials: the variances add.
             let extra: f64 = window.iter().map(|s| s.phi * s.expected * s.expected).sum();
             let phi = extra / (expected * expected);
-            let p = stats::count_upper_tail(observed, expected, phi);
-            let count_fires = p < self.config.p_value
-                && observed >= self.config.min_count
-                && observed as f64 >= self.config.min_ratio * expected;
-
+            let model_surprise = stats::z_of_surprise(stats::count_surprise(observed, expected, phi));
+            eval.model_surprise = eval.model_surprise.max(model_surprise);
+            let count_surprise =
+                if observed >= self.config.min_count && observed as f64 >= self.config.min_ratio * expected {
+                    model_surprise
+                } else {
+                    0.0
+                };
             let total: Option<u64> = window.iter().map(|s| s.total).sum();
-            let mut share_fires = false;
             let mut share = None;
-            let mut share_p = 1.0;
+            let mut share_surprise = 0.0;
             if let Some(total) = total.filter(|&t| t > 0) {
                 let s = observed as f64 / total as f64;
                 share = Some(s);
-                if self.config.negative_share && total >= self.config.share_min_total {
-                    share_p = stats::binomial_upper_tail(observed, total, usual_share);
-                    share_fires = share_p < self.config.p_value
-                        && observed >= self.config.min_count
-                        && s >= self.config.share_min_ratio * usual_share;
+                if self.config.negative_share
+                    && total >= self.config.share_min_total
+                    && observed >= self.config.min_count
+                    && s >= self.config.share_min_ratio * usual_share
+                {
+                    share_surprise = stats::z_of_surprise(stats::binomial_surprise(observed, total, usual_share));
                 }
             }
-            let trigger = if count_fires {
-                Some(Trigger::Count)
-            } else if share_fires {
-                Some(Trigger::Share)
+            let (surprise, trigger) = if count_surprise >= share_surprise {
+                (count_surprise, Trigger::Count)
             } else {
-                None
+                (share_surprise, Trigger::Share)
             };
-            let best_p = if share_fires { share_p.min(p) } else { p };
-            let better = match (trigger, eval.trigger) {
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                _ => best_p < eval.p_value,
-            };
-            if better {
+            if surprise > eval.surprise || (eval.surprise == 0.0 && w == 1) {
                 eval.window = w;
                 eval.window_observed = observed;
                 eval.window_expected = expected;
-                eval.p_value = best_p;
+                eval.surprise = surprise;
+                eval.p_value = stats::normal_upper_tail(surprise);
                 eval.negative_share = share;
-                eval.trigger = trigger;
+                eval.trigger = (surprise > threshold && surprise > 0.0).then_some(trigger);
             }
         }
         if warming_up {
             eval.trigger = None;
         }
-        // An empty bucket where many were expected is most likely a gap in
-        // the data (a source down), not a quiet spell: learning it would drag
-        // the baseline down and make the return to normal look like a spike.
-        let gap = counts.negatives == 0 && stats::zero_probability(expectation.mean, expectation.phi) < 1e-3;
-        self.baseline
-            .learn(counts.start, counts.negatives, counts.total, eval.is_anomalous() || gap);
         eval
     }
 }

@@ -35,6 +35,93 @@ pub fn count_upper_tail(k: u64, mean: f64, phi: f64) -> f64 {
     (1.0 - lower).clamp(0.0, 1.0)
 }
 
+/// `−log10 P(X >= k)` under the same distribution as [`count_upper_tail`],
+/// accurate far into the tail, where `1 − P(X < k)` has long lost every
+/// digit: real bursts reach tail probabilities of 1e-50 and beyond, and
+/// calibration needs to tell them apart.
+pub fn count_surprise(k: u64, mean: f64, phi: f64) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    let mean = mean.max(1e-9);
+    let sd = (mean + phi.max(0.0) * mean * mean).sqrt();
+    if (k as f64) < mean + 3.0 * sd {
+        // Near the body the lower-tail sum is accurate and cheap.
+        return -count_upper_tail(k, mean, phi).max(1e-300).log10();
+    }
+    // Sum the upper tail from k in log space: each term is the previous
+    // times a ratio that falls below 1 past the mean, so the sum converges
+    // geometrically; the rest past the last term is bounded by that ratio.
+    let kf = k as f64;
+    let poisson = phi <= 1e-9;
+    let (r, p) = if poisson {
+        (f64::INFINITY, 0.0)
+    } else {
+        (1.0 / phi, mean / (mean + 1.0 / phi))
+    };
+    let log_pmf = if poisson {
+        kf * mean.ln() - mean - libm::lgamma(kf + 1.0)
+    } else {
+        libm::lgamma(kf + r) - libm::lgamma(r) - libm::lgamma(kf + 1.0) + r * (1.0 - p).ln() + kf * p.ln()
+    };
+    let ratio = |j: f64| {
+        if poisson {
+            mean / (j + 1.0)
+        } else {
+            (j + r) / (j + 1.0) * p
+        }
+    };
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let mut j = k as f64;
+    for _ in 0..10_000 {
+        let q = ratio(j);
+        term *= q;
+        sum += term;
+        j += 1.0;
+        if term < 1e-12 * sum {
+            break;
+        }
+        if q < 1.0 && term * q / (1.0 - q) < 1e-12 * sum {
+            sum += term * q / (1.0 - q);
+            break;
+        }
+    }
+    let surprise = -(log_pmf + sum.ln()) / std::f64::consts::LN_10;
+    surprise.max(0.0)
+}
+
+/// `−log10 P(K >= k)` for a binomial, accurate far into the tail (see
+/// [`count_surprise`]).
+pub fn binomial_surprise(k: u64, n: u64, p: f64) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    if k > n {
+        return 300.0;
+    }
+    let p = p.clamp(1e-9, 1.0 - 1e-9);
+    let (nf, kf) = (n as f64, k as f64);
+    if kf < nf * p + 3.0 * (nf * p * (1.0 - p)).sqrt() {
+        return -binomial_upper_tail(k, n, p).max(1e-300).log10();
+    }
+    let log_pmf = libm::lgamma(nf + 1.0) - libm::lgamma(kf + 1.0) - libm::lgamma(nf - kf + 1.0)
+        + kf * p.ln()
+        + (nf - kf) * (1.0 - p).ln();
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let mut j = k;
+    while j < n {
+        term *= (n - j) as f64 / (j as f64 + 1.0) * p / (1.0 - p);
+        sum += term;
+        j += 1;
+        if term < 1e-12 * sum {
+            break;
+        }
+    }
+    (-(log_pmf + sum.ln()) / std::f64::consts::LN_10).max(0.0)
+}
+
 /// `P(X = 0)` under the same distribution as [`count_upper_tail`].
 pub fn zero_probability(mean: f64, phi: f64) -> f64 {
     let mean = mean.max(0.0);
@@ -69,8 +156,21 @@ pub fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
     (1.0 - lower).clamp(0.0, 1.0)
 }
 
+/// The z with `P(Z >= z) = 10^−surprise` for a standard normal (Abramowitz
+/// and Stegun 26.2.23, error below 4.5e-4): a tail probability on a scale
+/// that grows like a count's excess in standard deviations, not like its
+/// square, so that calibration is not thrown by bursts of 1e-200.
+pub fn z_of_surprise(surprise: f64) -> f64 {
+    if surprise.is_nan() || surprise <= 0.30103 {
+        return 0.0;
+    }
+    let t = (2.0 * std::f64::consts::LN_10 * surprise.min(1e6)).sqrt();
+    t - (2.515_517 + 0.802_853 * t + 0.010_328 * t * t)
+        / (1.0 + 1.432_788 * t + 0.189_269 * t * t + 0.001_308 * t * t * t)
+}
+
 /// `P(Z >= z)` for a standard normal.
-fn normal_upper_tail(z: f64) -> f64 {
+pub fn normal_upper_tail(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
@@ -129,6 +229,27 @@ mod tests {
         let t = count_upper_tail(12_000, 10_000.0, 0.0);
         assert!(t < 1e-20, "{t}");
         assert!(count_upper_tail(10_000, 10_000.0, 0.0) > 0.4);
+    }
+
+    #[test]
+    fn surprise_agrees_with_the_tail_where_both_are_accurate_and_goes_on_past_it() {
+        for (k, mean, phi) in [(10, 3.0, 0.0), (20, 5.0, 0.5), (40, 10.0, 0.1), (25, 4.0, 0.0)] {
+            let direct = -count_upper_tail(k, mean, phi).log10();
+            let surprise = count_surprise(k, mean, phi);
+            assert!(
+                (direct - surprise).abs() < 1e-4 * direct.max(1.0),
+                "{k} {mean} {phi}: {direct} vs {surprise}"
+            );
+        }
+        // P(X >= 100 | λ = 3) = 2.8e-112 (almost all of it pmf(100) = 3^100 e^-3 / 100!): far below what 1 − lower can hold.
+        assert_eq!(count_upper_tail(100, 3.0, 0.0), 0.0);
+        let s = count_surprise(100, 3.0, 0.0);
+        assert!((s - 111.556).abs() < 0.01, "{s}");
+        // More surprise for more mentions, whatever the dispersion.
+        assert!(count_surprise(200, 3.0, 0.3) > count_surprise(100, 3.0, 0.3));
+        let b = binomial_surprise(90, 100, 0.25);
+        assert!(b > 30.0 && b.is_finite(), "{b}");
+        assert!((binomial_surprise(8, 10, 0.5) + (56.0f64 / 1024.0).log10()).abs() < 1e-9);
     }
 
     #[test]
