@@ -448,7 +448,7 @@ pub fn trace(config: &DetectConfig, set: &[nab::LabelledSeries], name: &str) {
                     day_max.2,
                     day_max.3,
                     d.calibration().0,
-                    d.calibration().1 as f64
+                    d.calibration().1
                 );
                 day_max = (0.0, String::new(), 0, 0.0);
             }

@@ -161,7 +161,7 @@ pub fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
 /// that grows like a count's excess in standard deviations, not like its
 /// square, so that calibration is not thrown by bursts of 1e-200.
 pub fn z_of_surprise(surprise: f64) -> f64 {
-    if surprise.is_nan() || surprise <= 0.30103 {
+    if surprise.is_nan() || surprise <= std::f64::consts::LOG10_2 {
         return 0.0;
     }
     let t = (2.0 * std::f64::consts::LN_10 * surprise.min(1e6)).sqrt();
