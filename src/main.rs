@@ -118,9 +118,14 @@ enum Command {
         /// A duration back from now, a date, or an RFC 3339 time.
         #[arg(long)]
         since: Option<String>,
-        /// Bucket width (default: the config's), e.g. 5m, 1h.
+        /// Bucket width (default: the config's), e.g. 5m, 1h; it must
+        /// divide an hour, as `[detect] bucket` must.
         #[arg(long)]
         bucket: Option<String>,
+        /// How many alerts on normal data: fewer (about 0.5 a week),
+        /// balanced (about 1) or more (about 3); default: the config's.
+        #[arg(long)]
+        sensitivity: Option<complaint_monitor::detect::calibrate::Sensitivity>,
     },
     /// The daily digest of one calendar day: volume, sentiment, NPS,
     /// incidents, top negative mentions, complaints, sources.
@@ -464,10 +469,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             brand,
             since,
             bucket,
+            sensitivity,
         } => {
             let mut config = Config::load_or_demo(config.as_ref())?;
             if let Some(bucket) = bucket {
-                config.detect.bucket = Span(parse_duration(&bucket).map_err(anyhow::Error::msg)?);
+                config.detect.bucket =
+                    Span(parse_duration(&bucket).map_err(|e| anyhow::anyhow!("--bucket: {e}"))?);
+            }
+            if let Some(sensitivity) = sensitivity {
+                config.detect.sensitivity = sensitivity;
+            }
+            if let Some((key, problem)) = config.detect.problems().into_iter().next() {
+                let flag = if key == "bucket" { "--bucket".to_string() } else { format!("[detect] {key}") };
+                anyhow::bail!("{flag} {problem}");
             }
             let since = since
                 .map(|s| commands::parse_since(&s, WallClock.now()))

@@ -176,6 +176,31 @@ impl AlertService {
                 }
             }
             scope.next_bucket = Some(closed_until);
+            // The buckets still open are judged too (without learning), so a
+            // wave opens its incident within its bucket, not at close + grace.
+            let pending = bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?;
+            let mut partial: Vec<(BucketCounts, f64)> = Vec::new();
+            let mut start = closed_until;
+            while start <= now {
+                let counts = pending
+                    .iter()
+                    .find(|c| c.start == start)
+                    .copied()
+                    .unwrap_or(BucketCounts {
+                        start,
+                        negatives: 0,
+                        total: Some(0),
+                        negative_reach: 0,
+                    });
+                let elapsed = (now - start).num_milliseconds() as f64 / bucket.num_milliseconds().max(1) as f64;
+                partial.push((counts, elapsed.min(1.0)));
+                start += bucket;
+            }
+            if let Some(eval) = scope.detector.peek(&partial) {
+                if let Some(t) = scope.tracker.observe_partial(&eval) {
+                    transitions.push((now, t));
+                }
+            }
             for (_, t) in &transitions {
                 match t {
                     Transition::Opened(_) => report.opened += 1,

@@ -91,12 +91,25 @@ pub struct Calibrator {
     blocks: VecDeque<f64>,
     block_max: f64,
     block_buckets: u32,
+    /// Episodes above the floor, as (last bucket, peak), oldest first, and
+    /// the one under way: a cap on how often the scope alerts whatever the
+    /// fit says (bursts frequent enough to be the bulk fool any fit).
+    episodes: VecDeque<(u64, f64)>,
+    current: Option<(u64, f64)>,
+    seen: u64,
+    merge_gap: u64,
+    alerts_per_week: f64,
+    buckets_per_week: f64,
     threshold: f64,
 }
 
+/// The cap lets at most this many times the asked rate of past episodes
+/// through.
+const CAP_FACTOR: f64 = 3.0;
+
 impl Calibrator {
     /// `floor` is the least surprise that may ever alert.
-    pub fn new(buckets_per_day: u32, keep_days: u32, alerts_per_week: f64, floor: f64) -> Self {
+    pub fn new(buckets_per_day: u32, keep_days: u32, alerts_per_week: f64, floor: f64, merge_gap: u32) -> Self {
         let q = (alerts_per_week / (7.0 * f64::from(BLOCKS_PER_DAY))).clamp(1e-6, 0.99);
         Calibrator {
             buckets_per_block: (buckets_per_day / BLOCKS_PER_DAY).max(1),
@@ -106,6 +119,12 @@ impl Calibrator {
             blocks: VecDeque::new(),
             block_max: 0.0,
             block_buckets: 0,
+            episodes: VecDeque::new(),
+            current: None,
+            seen: 0,
+            merge_gap: u64::from(merge_gap.max(1)),
+            alerts_per_week,
+            buckets_per_week: 7.0 * f64::from(buckets_per_day.max(1)),
             threshold: floor,
         }
     }
@@ -122,6 +141,21 @@ impl Calibrator {
 
     /// Records one judged bucket's surprise (before any floor on counts).
     pub fn record(&mut self, surprise: f64) {
+        let now = self.seen;
+        self.seen += 1;
+        if surprise.is_finite() && surprise >= self.floor {
+            let peak = self.current.map_or(surprise, |(_, p)| p.max(surprise));
+            self.current = Some((now, peak));
+        } else if let Some((last, peak)) = self.current {
+            if now - last >= self.merge_gap {
+                self.episodes.push_back((last, peak));
+                self.current = None;
+            }
+        }
+        let keep = self.keep_blocks as u64 * u64::from(self.buckets_per_block);
+        while self.episodes.front().is_some_and(|&(last, _)| last + keep < now) {
+            self.episodes.pop_front();
+        }
         if surprise.is_finite() {
             self.block_max = self.block_max.max(surprise);
         }
@@ -151,7 +185,24 @@ impl Calibrator {
         deviations.sort_by(f64::total_cmp);
         let scale = (quantile_sorted(&deviations, 0.5) / GUMBEL_MAD).max(MIN_SCALE);
         let location = median - GUMBEL_MEDIAN * scale;
-        (location + scale * self.gumbel_quantile).exp().max(self.floor)
+        let fitted = (location + scale * self.gumbel_quantile).exp();
+        fitted.max(self.cap()).max(self.floor)
+    }
+
+    /// The least surprise above which no more than `CAP_FACTOR` times the
+    /// asked number of past episodes would have alerted.
+    fn cap(&self) -> f64 {
+        let weeks = self
+            .seen
+            .min(self.keep_blocks as u64 * u64::from(self.buckets_per_block)) as f64
+            / self.buckets_per_week;
+        let allowed = (CAP_FACTOR * self.alerts_per_week * weeks).floor() as usize;
+        let mut peaks: Vec<f64> = self.episodes.iter().map(|&(_, p)| p).collect();
+        if allowed >= peaks.len() {
+            return self.floor;
+        }
+        peaks.sort_by(|a, b| b.total_cmp(a));
+        peaks[allowed]
     }
 }
 

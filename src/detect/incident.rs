@@ -97,6 +97,9 @@ pub struct IncidentTracker {
     open: Option<IncidentFigures>,
     /// How long counts have been near the baseline, while an incident is open.
     quiet: Duration,
+    /// The bucket still filling whose partial counts opened the open
+    /// incident: when it closes, its full counts replace the partial ones.
+    provisional: Option<DateTime<Utc>>,
 }
 
 impl IncidentTracker {
@@ -105,6 +108,7 @@ impl IncidentTracker {
             config: config.clone(),
             open: None,
             quiet: Duration::zero(),
+            provisional: None,
         }
     }
 
@@ -128,6 +132,20 @@ impl IncidentTracker {
     pub fn close(&mut self) {
         self.open = None;
         self.quiet = Duration::zero();
+        self.provisional = None;
+    }
+
+    /// Opens an incident from a bucket still filling, as soon as its
+    /// partial counts are anomalous. Only opens: figures grow when buckets
+    /// close, so late mentions and repeated looks never count twice, and a
+    /// scope with an incident open gets no second one.
+    pub fn observe_partial(&mut self, eval: &BucketEval) -> Option<Transition> {
+        if self.open.is_some() || eval.trigger.is_none() {
+            return None;
+        }
+        let opened = self.observe(eval);
+        self.provisional = Some(eval.counts.start);
+        opened
     }
 
     pub fn observe(&mut self, eval: &BucketEval) -> Option<Transition> {
@@ -158,6 +176,13 @@ impl IncidentTracker {
                     Some(Transition::Opened(figures))
                 }
                 Some(f) => {
+                    if self.provisional.take() == Some(start) {
+                        // The bucket that opened it early has closed: its
+                        // full counts replace the partial ones.
+                        f.observed = 0;
+                        f.expected = 0.0;
+                        f.reach = 0;
+                    }
                     f.last_anomalous_at = start;
                     f.observed += eval.counts.negatives;
                     f.expected += eval.expected;
@@ -178,7 +203,16 @@ impl IncidentTracker {
                 }
             }
         } else {
-            let figures = self.open.as_ref()?;
+            let figures = self.open.as_mut()?;
+            if self.provisional.take() == Some(start) {
+                // Opened early, but the closed bucket is not anomalous after
+                // all: keep the incident (it was notified) with the full
+                // counts, and let it resolve as any other.
+                figures.observed = eval.counts.negatives;
+                figures.expected = eval.expected;
+                figures.reach = eval.counts.negative_reach;
+            }
+            let figures = &*figures;
             let near_baseline = eval.counts.negatives as f64 <= 1.5 * eval.expected + 1.0;
             self.quiet = if near_baseline {
                 self.quiet + bucket
