@@ -59,8 +59,35 @@ impl Clock for VirtualClock {
     }
 }
 
-/// Parses a span such as `30s`, `5m`, `2h`, `1d` or `2w`.
+/// The longest duration accepted anywhere (config, flags, API): longer
+/// would only overflow the time arithmetic it feeds.
+pub const MAX_DURATION: chrono::Duration = chrono::Duration::days(100 * 366);
+
+/// Parses a span such as `30s`, `5m`, `2h`, `1d` or `2w`, at most
+/// [`MAX_DURATION`].
 pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
+    let span = parse_duration_unbounded(value)?;
+    if span > MAX_DURATION {
+        return Err(format!(
+            "{:?} is longer than the 100 years any duration may be",
+            value.trim()
+        ));
+    }
+    Ok(span)
+}
+
+/// Parses a duration that must lie within `min..=max` (e.g. a silence from
+/// a minute to a year); the message names the range.
+pub fn parse_duration_within(
+    value: &str,
+    min: chrono::Duration,
+    max: chrono::Duration,
+) -> Result<chrono::Duration, String> {
+    let span = parse_duration(value)?;
+    Span(span).check(min, max).map(|()| span)
+}
+
+fn parse_duration_unbounded(value: &str) -> Result<chrono::Duration, String> {
     let value = value.trim();
     let bad = || format!("{value:?} is not a duration: use a whole number with ms, s, m, h, d or w (e.g. 5m, 24h, 7d)");
     let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
@@ -82,6 +109,33 @@ pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span(pub chrono::Duration);
 
+impl Span {
+    /// Whether this span lies within `min..=max`, or why not.
+    pub fn check(self, min: chrono::Duration, max: chrono::Duration) -> Result<(), String> {
+        if self.0 < min || self.0 > max {
+            return Err(format!("must be from {} to {}", describe(min), describe(max)));
+        }
+        Ok(())
+    }
+}
+
+/// A duration as it would be written in config (`90s`, `5m`, `2h`, `7d`).
+pub fn describe(d: chrono::Duration) -> String {
+    let ms = d.num_milliseconds();
+    for (unit, size) in [
+        ("w", 604_800_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if ms != 0 && ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
 impl<'de> serde::Deserialize<'de> for Span {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -97,9 +151,16 @@ mod tests {
     fn durations_parse() {
         assert_eq!(parse_duration("5m").unwrap(), chrono::Duration::minutes(5));
         assert_eq!(parse_duration("2w").unwrap(), chrono::Duration::weeks(2));
-        for bad in ["", "5", "m", "5y", "-5m", "1.5h"] {
+        for bad in ["", "5", "m", "5y", "-5m", "1.5h", "99999999d", "9223372036854775807ms"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert!(parse_duration_within("0s", chrono::Duration::seconds(1), chrono::Duration::days(1)).is_err());
+        assert_eq!(
+            parse_duration_within("2h", chrono::Duration::minutes(1), chrono::Duration::days(365)),
+            Ok(chrono::Duration::hours(2))
+        );
+        assert_eq!(describe(chrono::Duration::days(7)), "1w");
+        assert_eq!(describe(chrono::Duration::minutes(90)), "90m");
     }
 
     #[test]

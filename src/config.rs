@@ -286,6 +286,9 @@ impl Config {
         for (key, message) in self.detect.problems() {
             problem(format!("detect.{key}"), &message);
         }
+        for (key, message) in self.alerts.problems() {
+            problem(format!("alerts.{key}"), &message);
+        }
         let mut source_names = BTreeMap::new();
         for (i, source) in self.sources.iter().enumerate() {
             for (key, message) in source.problems() {

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use complaint_monitor::alert::channels::Secret;
 use complaint_monitor::alert::{self, State};
-use complaint_monitor::clock::{parse_duration, Clock, Span, WallClock};
+use complaint_monitor::clock::{parse_duration, parse_duration_within, Clock, Span, WallClock, MAX_DURATION};
 use complaint_monitor::commands;
 use complaint_monitor::config::Config;
 use complaint_monitor::detect::backtest;
@@ -473,14 +473,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let mut config = Config::load_or_demo(config.as_ref())?;
             if let Some(bucket) = bucket {
-                config.detect.bucket =
-                    Span(parse_duration(&bucket).map_err(|e| anyhow::anyhow!("--bucket: {e}"))?);
+                config.detect.bucket = Span(parse_duration(&bucket).map_err(|e| anyhow::anyhow!("--bucket: {e}"))?);
             }
             if let Some(sensitivity) = sensitivity {
                 config.detect.sensitivity = sensitivity;
             }
             if let Some((key, problem)) = config.detect.problems().into_iter().next() {
-                let flag = if key == "bucket" { "--bucket".to_string() } else { format!("[detect] {key}") };
+                let flag = if key == "bucket" {
+                    "--bucket".to_string()
+                } else {
+                    format!("[detect] {key}")
+                };
                 anyhow::bail!("{flag} {problem}");
             }
             let since = since
@@ -498,7 +501,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 let db = db.context("--db or --csv is required")?;
                 let conn = store::open_read_only(&db)?;
-                backtest::run_db(&conn, &config, brand.as_deref(), since)?
+                backtest::run_db(&conn, &config, brand.as_deref(), since, WallClock.now())?
             };
             let mut out = stdout.lock();
             for r in reports {
@@ -541,7 +544,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("backed up {} ({pages} pages) to {}", db.display(), file.display());
         }
         Command::Prune { older_than, db } => {
-            let span = parse_duration(&older_than).map_err(anyhow::Error::msg)?;
+            let span = parse_duration_within(&older_than, chrono::Duration::seconds(1), MAX_DURATION)
+                .map_err(|e| anyhow::anyhow!("--older-than: {e}"))?;
+            let _lock = store::WriterLock::acquire(&db)?;
             let mut conn = store::open(&db)?;
             let deleted = store::prune(&mut conn, WallClock.now() - span, 5000)?;
             println!("deleted {deleted} mentions older than {older_than}");
@@ -668,7 +673,8 @@ fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
             by,
             db,
         } => {
-            let span = parse_duration(&duration).map_err(anyhow::Error::msg)?;
+            let span = parse_duration_within(&duration, chrono::Duration::minutes(1), chrono::Duration::days(366))
+                .map_err(|e| anyhow::anyhow!("--for: {e}"))?;
             let conn = store::open(&db)?;
             let id = alert::add_silence(
                 &conn,

@@ -73,15 +73,63 @@ pub struct Metrics {
     pub views: Option<u64>,
 }
 
+/// The earliest time a mention may carry: nothing we watch is older, and a
+/// broken date (year 1, or 1970 from a zero timestamp) must not make
+/// detection walk decades of empty buckets.
+pub fn earliest_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    // 2000-01-01
+}
+
+/// The latest time a mention may carry whatever the clock says (a feed
+/// replayed in virtual time has no wall clock to hold it to).
+pub fn latest_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(4_102_444_800, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    // 2100-01-01
+}
+
+/// How far past the clock a live mention may be dated (clock skew, time
+/// zones read wrong); anything later is a broken date.
+pub const MAX_AHEAD_OF_CLOCK: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Checks a mention's time against the one definition of an acceptable
+/// time: from 2000-01-01, before 2100-01-01, and, when the clock is known
+/// (live polling), at most a day ahead of it. The error is the reason.
+pub fn check_time(t: DateTime<Utc>, now: Option<DateTime<Utc>>) -> Result<(), String> {
+    if t < earliest_time() {
+        return Err(format!("time {} is before 2000-01-01", format_time(t)));
+    }
+    if t >= latest_time() {
+        return Err(format!("time {} is after 2100-01-01", format_time(t)));
+    }
+    if let Some(now) = now {
+        if t > now + MAX_AHEAD_OF_CLOCK {
+            return Err(format!(
+                "time {} is more than a day ahead of the clock ({})",
+                format_time(t),
+                format_time(now)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Why a feed line was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineError {
     InvalidUtf8,
-    TooLong { bytes: usize },
+    TooLong {
+        bytes: usize,
+    },
     InvalidJson(String),
     MissingField(&'static str),
-    InvalidField { field: &'static str, reason: String },
+    InvalidField {
+        field: &'static str,
+        reason: String,
+    },
     BadTimestamp(String),
+    /// A valid time outside what [`check_time`] accepts.
+    TimeOutOfRange(String),
 }
 
 impl LineError {
@@ -94,6 +142,7 @@ impl LineError {
             LineError::MissingField(_) => "missing_field",
             LineError::InvalidField { .. } => "invalid_field",
             LineError::BadTimestamp(_) => "bad_timestamp",
+            LineError::TimeOutOfRange(_) => "time_out_of_range",
         }
     }
 }
@@ -113,6 +162,7 @@ impl fmt::Display for LineError {
             LineError::BadTimestamp(value) => {
                 write!(f, "`created_at` {value:?} is not an RFC 3339 time")
             }
+            LineError::TimeOutOfRange(reason) => write!(f, "`created_at`: {reason}"),
         }
     }
 }
@@ -174,6 +224,7 @@ impl Mention {
         let created_at = DateTime::parse_from_rfc3339(created_at.trim())
             .map_err(|_| LineError::BadTimestamp(truncate(&created_at, 64).to_string()))?
             .with_timezone(&Utc);
+        check_time(created_at, None).map_err(LineError::TimeOutOfRange)?;
         let text = raw.text.ok_or(LineError::MissingField("text"))?;
         let rating = raw.rating.map(parse_rating).transpose()?;
         let mut author = raw.author.unwrap_or_default();

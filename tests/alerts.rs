@@ -98,7 +98,7 @@ fn backtest_over_the_database_agrees_with_the_replay_and_with_a_csv_of_the_same_
     config.detect.negative_share = false;
     run(&config, &db);
     let conn = store::open_read_only(&db).unwrap();
-    let from_db = backtest::run_db(&conn, &config, Some("Acme Air"), None).unwrap();
+    let from_db = backtest::run_db(&conn, &config, Some("Acme Air"), None, chrono::Utc::now()).unwrap();
     let replayed = alert::list_incidents(&conn, None, 10).unwrap();
     assert_eq!(from_db.len(), replayed.len());
     assert_eq!(

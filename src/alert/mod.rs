@@ -33,6 +33,22 @@ pub struct AlertsConfig {
     pub channels: Vec<ChannelConfig>,
 }
 
+impl AlertsConfig {
+    /// Problems with the values, as `(key, message)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        use chrono::Duration;
+        let mut problems = Vec::new();
+        // A zero repeat would remind on every tick.
+        if let Err(e) = self.repeat_every.check(Duration::minutes(1), Duration::days(30)) {
+            problems.push(("repeat_every", e));
+        }
+        if let Err(e) = self.give_up_after.check(Duration::seconds(1), Duration::days(30)) {
+            problems.push(("give_up_after", e));
+        }
+        problems
+    }
+}
+
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {

@@ -59,6 +59,7 @@ impl AlertService {
             reader,
             writer,
         };
+        service.warn_of_absurd_times()?;
         for brand in &config.brands {
             service.add_scope(&brand.name, "")?;
         }
@@ -117,6 +118,25 @@ impl AlertService {
         Ok(())
     }
 
+    /// Names the stored mentions whose time is outside what is accepted
+    /// today (stored by an older version): detection passes them by.
+    fn warn_of_absurd_times(&self) -> Result<(), StoreError> {
+        let mut stmt = self.reader.prepare(
+            "SELECT source, source_id, created_at FROM mentions WHERE created_at < ?1 OR created_at >= ?2 LIMIT 5",
+        )?;
+        let rows = stmt.query_map(
+            params![ms(crate::mention::earliest_time()), ms(crate::mention::latest_time())],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+        )?;
+        for row in rows {
+            let (source, id, at) = row?;
+            tracing::warn!(
+                "stored mention {source}/{id} is dated {at} ms since 1970, outside 2000-01-01..2100-01-01: detection leaves it out"
+            );
+        }
+        Ok(())
+    }
+
     fn first_bucket(&self, brand: &str, source: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         let first: Option<i64> = if source.is_empty() {
             self.reader.query_row(
@@ -134,7 +154,7 @@ impl AlertService {
         };
         Ok(first
             .and_then(DateTime::from_timestamp_millis)
-            .map(|t| self.detect.bucket_start(t)))
+            .map(|t| self.detect.bucket_start(t.max(crate::mention::earliest_time()))))
     }
 
     /// Judges every bucket closed by `now` and queues due repeat notices.
@@ -156,6 +176,10 @@ impl AlertService {
                     None => continue,
                 },
             };
+            // Work is bounded by the history detection keeps, never by the
+            // oldest row: a mention dated 1970 (stored before times were
+            // checked) must not make a tick walk half a century of buckets.
+            let from = from.max(self.detect.bucket_start(closed_until - Duration::days(REBUILD_HISTORY)));
             if from >= closed_until {
                 continue;
             }

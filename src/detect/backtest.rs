@@ -37,17 +37,25 @@ pub struct AlertReport {
 }
 
 /// Backtests every configured brand (or just `brand`) over the stored
-/// mentions since `since`, and per source too when `per_source` is set.
+/// mentions from `since` (by default, as far back as [`MAX_BUCKETS`]
+/// reaches) up to a day past `now`, and per source too when `per_source` is
+/// set. Rows outside that range (a broken date stored before times were
+/// checked) are left out, never walked to.
 pub fn run_db(
     conn: &rusqlite::Connection,
     config: &crate::config::Config,
     brand: Option<&str>,
     since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<AlertReport>, crate::store::StoreError> {
     let detect = &config.detect;
     let mut reports = Vec::new();
-    let from = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let until = DateTime::<Utc>::MAX_UTC;
+    let until = now + crate::mention::MAX_AHEAD_OF_CLOCK;
+    let longest = chrono::Duration::milliseconds(detect.bucket_ms().saturating_mul(MAX_BUCKETS));
+    let from = since
+        .unwrap_or(crate::mention::earliest_time())
+        .max(crate::mention::earliest_time())
+        .max(until - longest);
     for b in config
         .brands
         .iter()

@@ -131,6 +131,24 @@ impl DetectConfig {
                 "needs one or more window lengths from 1 to 24 buckets".to_string(),
             ));
         }
+        if self.min_count == 0 {
+            problems.push((
+                "min_count",
+                "must be 1 or more: 0 would alert on nothing at all".to_string(),
+            ));
+        }
+        if let Err(e) = self.warmup.check(Duration::zero(), Duration::days(90)) {
+            problems.push(("warmup", e));
+        }
+        if let Err(e) = self
+            .resolve_after
+            .check(self.bucket.0.max(Duration::seconds(10)), Duration::days(7))
+        {
+            problems.push(("resolve_after", e));
+        }
+        if let Err(e) = self.grace.check(Duration::zero(), Duration::hours(1)) {
+            problems.push(("grace", e));
+        }
         if let Some(rate) = self.alerts_per_week {
             if !(rate.is_finite() && (0.01..=50.0).contains(&rate)) {
                 problems.push(("alerts_per_week", "must be between 0.01 and 50".to_string()));

@@ -151,6 +151,15 @@ impl SourceConfig {
         if self.name.trim().is_empty() {
             problems.push(("name", "must not be empty".to_string()));
         }
+        if let Err(e) = self
+            .timeout
+            .check(chrono::Duration::seconds(1), chrono::Duration::minutes(10))
+        {
+            problems.push(("timeout", e));
+        }
+        if !(1024..=256 * 1024 * 1024).contains(&self.max_body_bytes) {
+            problems.push(("max_body_bytes", "must be from 1024 to 268435456 (256 MiB)".to_string()));
+        }
         let needs = |key: &'static str, v: &Option<String>, problems: &mut Vec<(&'static str, String)>| {
             if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 problems.push((key, "is required for this kind".to_string()));
@@ -343,7 +352,10 @@ impl Page {
 
     /// Adds a parsed item, or its reason for being rejected.
     pub fn add(&mut self, item: Result<Mention, String>) {
-        match item {
+        match item.and_then(|m| match crate::mention::check_time(m.created_at, None) {
+            Ok(()) => Ok(m),
+            Err(reason) => Err(format!("item {}: {reason}", m.source_id)),
+        }) {
             Ok(m) => self.items.push(m.capped()),
             Err(reason) => self.rejected.push(reason),
         }

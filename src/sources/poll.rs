@@ -136,7 +136,7 @@ impl Poller {
             if let Some(limiter) = &source.limiter {
                 limiter.until_ready().await;
             }
-            let page = match self.fetch(source, &cursor, page_token.as_deref()).await {
+            let mut page = match self.fetch(source, &cursor, page_token.as_deref()).await {
                 Ok(page) => page,
                 Err(failure) => {
                     outcome = Err(failure);
@@ -145,6 +145,15 @@ impl Poller {
             };
             report.pages += 1;
             report.rejected.extend(page.rejected);
+            // Dated more than a day ahead of the clock: a broken date, not news.
+            page.items
+                .retain(|m| match crate::mention::check_time(m.created_at, Some(now)) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        report.rejected.push(format!("item {}: {reason}", m.source_id));
+                        false
+                    }
+                });
             if report.pages == 1 && (page.etag.is_some() || page.last_modified.is_some()) {
                 validators = Some((page.etag, page.last_modified));
             }

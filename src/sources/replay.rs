@@ -38,6 +38,11 @@ pub enum Speed {
     Factor(f64),
 }
 
+/// The slowest and fastest paced replay: slower would wait for years
+/// between two mentions, faster is `max`.
+pub const MIN_SPEED: f64 = 0.01;
+pub const MAX_SPEED: f64 = 1_000_000.0;
+
 impl FromStr for Speed {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -45,9 +50,9 @@ impl FromStr for Speed {
             return Ok(Speed::Max);
         }
         match s.parse::<f64>() {
-            Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
+            Ok(f) if (MIN_SPEED..=MAX_SPEED).contains(&f) => Ok(Speed::Factor(f)),
             _ => Err(format!(
-                "{s:?} is not a speed: use `max` or a number above 0 (times real time)"
+                "{s:?} is not a speed: use `max` or a number from {MIN_SPEED} to {MAX_SPEED} (times real time)"
             )),
         }
     }
@@ -325,11 +330,17 @@ fn replay_feed(
         } else {
             Mention::from_feed_line(&buf)
         };
-        let mention = match parsed {
-            Ok(mut mention) => {
-                mention.created_at += time_shift;
-                mention
-            }
+        let shifted = parsed.and_then(|mut mention| {
+            let t = mention
+                .created_at
+                .checked_add_signed(time_shift)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            crate::mention::check_time(t, None).map_err(LineError::TimeOutOfRange)?;
+            mention.created_at = t;
+            Ok(mention)
+        });
+        let mention = match shifted {
+            Ok(mention) => mention,
             Err(e) => {
                 counts.reject(feed, line_no, &e, e.kind());
                 continue;

@@ -35,6 +35,67 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "database {path} is being written by another process ({holder}); \
+         wait for it to finish or stop it: one process writes a database (readers may run beside it)"
+    )]
+    Locked { path: String, holder: String },
+    #[error("database {path}: lock file: {source}")]
+    LockFile { path: String, source: std::io::Error },
+}
+
+/// The one process that writes a database's mentions, cursors and alerts
+/// (`replay`, `run`, `poll-once`, `prune`) holds this for as long as it
+/// writes: two writers would each run a detector over the other's
+/// half-written data. An OS file lock beside the database (released by the
+/// kernel when the process dies, even by SIGKILL), with the holder's pid and
+/// command written in it for the message the next one gets.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: std::fs::File,
+}
+
+impl WriterLock {
+    pub fn acquire(db: &Path) -> Result<WriterLock, StoreError> {
+        use std::io::{Read, Seek, Write};
+        let path = lock_path(db, "writer");
+        let lock_err = |source| StoreError::LockFile {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(lock_err)?;
+        match file.try_lock() {
+            Ok(()) => {
+                let command: Vec<String> = std::env::args().take(4).collect();
+                file.set_len(0).map_err(lock_err)?;
+                file.rewind().map_err(lock_err)?;
+                writeln!(file, "pid {} ({})", std::process::id(), command.join(" ")).map_err(lock_err)?;
+                Ok(WriterLock { _file: file })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.take(512).read_to_string(&mut holder);
+                Err(StoreError::Locked {
+                    path: db.display().to_string(),
+                    holder: holder.trim().to_string(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(lock_err(e)),
+        }
+    }
+}
+
+/// `x.db` → `x.db.NAME.lock`, beside the database.
+fn lock_path(db: &Path, name: &str) -> std::path::PathBuf {
+    let mut file = db.as_os_str().to_owned();
+    file.push(format!(".{name}.lock"));
+    std::path::PathBuf::from(file)
 }
 
 /// Opens (creating if needed) the database at `path` and brings its schema
@@ -47,12 +108,26 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     };
     let mut conn = Connection::open(path).map_err(open_err)?;
     configure(&conn).map_err(open_err)?;
+    // Processes that start at once must not both apply the same migration
+    // ("table mentions already exists"): they take turns on a lock file.
+    let migrate_lock = lock_path(path, "migrate");
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&migrate_lock)
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|source| StoreError::LockFile {
+            path: migrate_lock.display().to_string(),
+            source,
+        })?;
     schema::migrations()
         .to_latest(&mut conn)
         .map_err(|source| StoreError::Migrate {
             path: path_text.clone(),
             source,
         })?;
+    drop(lock);
     Ok(conn)
 }
 

@@ -181,6 +181,7 @@ impl Writer {
     /// [`Writer::start`] with the store's settings (queue, size limit).
     pub fn start_with(path: &Path, store: &crate::config::StoreConfig) -> Result<(Writer, WriterHandle), StoreError> {
         let queue_batches = store.queue_batches;
+        let lock = super::WriterLock::acquire(path)?;
         let conn = super::open(path)?;
         if let Some(mb) = store.max_size_mb {
             let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
@@ -193,7 +194,11 @@ impl Writer {
         let (queue, receiver) = mpsc::channel(queue_batches.max(1));
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(conn, receiver))
+            .spawn(move || {
+                let result = run(conn, receiver);
+                drop(lock);
+                result
+            })
             .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
         Ok((Writer { thread }, WriterHandle { queue }))
     }

@@ -1,0 +1,214 @@
+//! What a stranger writes or a tired operator types cannot take the service
+//! down: absurd times are rejected (and tolerated where already stored),
+//! durations and numbers are checked with the flag or key they came from,
+//! and one process writes a database at a time.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run complaint-monitor")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const GOOD: &str =
+    r#"{"source":"x","id":"ok","created_at":"2026-11-20T14:00:00Z","text":"acme air lost my bag, awful"}"#;
+
+fn feed(dir: &Path, lines: &[&str]) -> String {
+    let path = dir.join("feed.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn mentions_dated_9999_year_1_or_1970_are_rejected_with_their_reason_and_the_rest_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let f = feed(
+        dir.path(),
+        &[
+            r#"{"source":"x","id":"a","created_at":"9999-12-31T23:59:59Z","text":"acme air awful"}"#,
+            r#"{"source":"x","id":"b","created_at":"0001-01-01T00:00:00Z","text":"acme air awful"}"#,
+            r#"{"source":"x","id":"c","created_at":"1970-01-01T00:00:00Z","text":"acme air awful"}"#,
+            GOOD,
+        ],
+    );
+    let out = cli(&["replay", &f, "--db", db.to_str().unwrap()]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("rejected     3 (time_out_of_range 3)"), "{all}");
+    assert!(all.contains("stored       1 new"), "{all}");
+    assert!(all.contains("9999-12-31T23:59:59Z is after 2100-01-01"), "{all}");
+}
+
+#[test]
+fn a_database_that_already_holds_absurd_times_still_backtests_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    let db_s = db.to_str().unwrap();
+    let out = cli(&["replay", "fixtures/demo/feed.jsonl", "--db", db_s]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Rows an older version stored before times were checked.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for (id, at) in [
+            ("far-future", 253_402_300_799_000i64),
+            ("year-one", -62_135_596_800_000),
+        ] {
+            conn.execute(
+                "INSERT INTO mentions (source, source_id, created_at, text, text_chars, compound, pos, neu, neg, \
+                 label, reach, reach_inputs, ingested_at) \
+                 VALUES ('x', ?1, ?2, 'acme air awful', 14, -0.6, 0.0, 0.4, 0.6, 'negative', 50, '{}', 0)",
+                rusqlite::params![id, at],
+            )
+            .unwrap();
+            let mention_id = conn.last_insert_rowid();
+            conn.execute(
+                "INSERT INTO mention_brands (brand, created_at, mention_id, label, reach) VALUES ('Acme Air', ?1, ?2, 'negative', 50)",
+                rusqlite::params![at, mention_id],
+            )
+            .unwrap();
+        }
+    }
+    let out = cli(&["backtest", "--db", db_s]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"brand\":\"Acme Air\""),
+        "{}",
+        text(&out)
+    );
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let f = feed(dir2.path(), &[GOOD]);
+    let out = cli(&["replay", &f, "--db", db_s]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("stored mention x/far-future"), "{all}");
+    assert!(all.contains("stored mention x/year-one"), "{all}");
+}
+
+#[test]
+fn absurd_flags_are_refused_naming_the_flag_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let db_s = db.to_str().unwrap();
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "timestamp,value\n2026-11-20T10:00:00Z,3\n").unwrap();
+    let csv_s = csv.to_str().unwrap();
+    let f = feed(dir.path(), &[GOOD]);
+    let cases: [(&[&str], &str); 7] = [
+        (&["prune", "--older-than", "99999999d", "--db", db_s], "100 years"),
+        (&["prune", "--older-than", "0s", "--db", db_s], "--older-than"),
+        (
+            &[
+                "alerts",
+                "silence",
+                "--brand",
+                "Acme Air",
+                "--for",
+                "99999999d",
+                "--reason",
+                "r",
+                "--db",
+                db_s,
+            ],
+            "100 years",
+        ),
+        (
+            &[
+                "alerts", "silence", "--brand", "Acme Air", "--for", "0s", "--reason", "r", "--db", db_s,
+            ],
+            "--for",
+        ),
+        (&["replay", &f, "--db", db_s, "--speed", "1e-300"], "not a speed"),
+        (&["backtest", "--csv", csv_s, "--bucket", "0s"], "--bucket"),
+        (&["backtest", "--csv", csv_s, "--bucket", "7m"], "--bucket"),
+    ];
+    for (args, says) in cases {
+        let out = cli(args);
+        let all = text(&out);
+        assert!(!out.status.success(), "{args:?} was accepted: {all}");
+        assert!(all.contains(says), "{args:?}: {all}");
+        assert!(!all.contains("panicked"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn zero_durations_and_counts_in_config_are_each_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("zero.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[brands]]
+name = "Acme Air"
+keywords = ["acme air"]
+
+[detect]
+min_count = 0
+
+[alerts]
+repeat_every = "0s"
+give_up_after = "0s"
+
+[[sources]]
+name = "hn"
+kind = "hackernews"
+query = "acme"
+timeout = "0s"
+max_body_bytes = 0
+"#,
+    )
+    .unwrap();
+    let out = cli(&["check-config", config.to_str().unwrap()]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    for key in [
+        "detect.min_count",
+        "alerts.repeat_every",
+        "alerts.give_up_after",
+        "sources[0].timeout",
+        "sources[0].max_body_bytes",
+    ] {
+        assert!(all.contains(key), "{key} not reported: {all}");
+    }
+}
+
+#[test]
+fn a_second_writer_is_refused_naming_the_holder_and_readers_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let db_s = db.to_str().unwrap();
+    let f = feed(dir.path(), &[GOOD]);
+    assert!(cli(&["replay", &f, "--db", db_s]).status.success());
+
+    let held = complaint_monitor::store::WriterLock::acquire(&db).unwrap();
+    for args in [
+        vec!["replay", f.as_str(), "--db", db_s],
+        vec!["prune", "--older-than", "1d", "--db", db_s],
+    ] {
+        let out = cli(&args);
+        let all = text(&out);
+        assert!(!out.status.success(), "{args:?}: {all}");
+        assert!(all.contains("being written by another process"), "{all}");
+        assert!(all.contains(&format!("pid {}", std::process::id())), "{all}");
+    }
+    // Reading goes on beside the writer.
+    let out = cli(&["mentions", "--db", db_s]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("lost my bag"), "{}", text(&out));
+    drop(held);
+    let out = cli(&["replay", &f, "--db", db_s]);
+    assert!(out.status.success(), "{}", text(&out));
+}
