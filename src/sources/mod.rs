@@ -157,8 +157,8 @@ impl SourceConfig {
         {
             problems.push(("timeout", e));
         }
-        if !(1024..=256 * 1024 * 1024).contains(&self.max_body_bytes) {
-            problems.push(("max_body_bytes", "must be from 1024 to 268435456 (256 MiB)".to_string()));
+        if !(1..=256 * 1024 * 1024).contains(&self.max_body_bytes) {
+            problems.push(("max_body_bytes", "must be from 1 to 268435456 (256 MiB)".to_string()));
         }
         let needs = |key: &'static str, v: &Option<String>, problems: &mut Vec<(&'static str, String)>| {
             if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
