@@ -38,6 +38,7 @@
 //! * [`service`]: `run`, the long-running service: pollers, detection,
 //!   delivery, digests and the web server on wall time, with graceful
 //!   shutdown.
+//! * [`terms`]: the tokenizer for complaint terms (digest and alert explanations).
 //! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
@@ -57,4 +58,5 @@ pub mod pipeline;
 pub mod service;
 pub mod sources;
 pub mod store;
+pub mod terms;
 pub mod web;

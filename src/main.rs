@@ -647,7 +647,14 @@ fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
                 f.last_anomalous_at + config.detect.bucket.0,
                 5,
             )?;
-            let shown = serde_json::json!({"incident": incident, "top_mentions": top});
+            let explanation = alert::explain::explain(
+                &conn,
+                &incident.brand,
+                incident.source.as_deref(),
+                f.started_at,
+                f.last_anomalous_at + config.detect.bucket.0,
+            )?;
+            let shown = serde_json::json!({"incident": incident, "top_mentions": top, "explanation": explanation});
             writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
         }
         AlertsAction::Ack { id, by, note, db } => {

@@ -358,3 +358,118 @@ fn repeats_fall_due_while_unacknowledged_and_tick_cadence_changes_nothing() {
     assert!(count("repeat|") >= 2, "{events:?}");
     assert_eq!(incidents(&fast), incidents(&paced));
 }
+
+/// Two days of ordinary complaints, then `wave` negative posts in ten
+/// minutes from 15:00 on the third day.
+fn feed_with_wave(dir: &Path, wave: impl Fn(usize) -> (String, String)) -> PathBuf {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-18T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let usual = [
+        "delayed my flight",
+        "lost my bag",
+        "rude at the desk",
+        "wifi was broken",
+        "seat was dirty",
+    ];
+    let mut lines = Vec::new();
+    for i in 0..(2 * 24 * 12 + 15 * 12) {
+        let t = start + chrono::Duration::minutes(5 * i as i64);
+        let line = serde_json::json!({
+            "source": "x", "id": format!("u{i}"), "created_at": complaint_monitor::mention::format_time(t),
+            "author": {"handle": format!("@regular{}", i % 50)}, "lang": "en",
+            "text": format!("acme air {}, awful", usual[i % usual.len()]),
+        });
+        lines.push(line.to_string());
+    }
+    let wave_start = start + chrono::Duration::hours(2 * 24 + 15);
+    for k in 0..40 {
+        let t = wave_start + chrono::Duration::seconds(15 * k as i64);
+        let (author, text) = wave(k);
+        let line = serde_json::json!({
+            "source": "reddit", "id": format!("w{k}"), "created_at": complaint_monitor::mention::format_time(t),
+            "author": {"handle": author}, "lang": "en", "text": text,
+        });
+        lines.push(line.to_string());
+    }
+    let path = dir.join("wave.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn opened_notification(db: &Path) -> serde_json::Value {
+    let conn = Connection::open(db).unwrap();
+    let payload: String = conn
+        .query_row(
+            "SELECT payload FROM outbox WHERE event = 'opened' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    serde_json::from_str(&payload).unwrap()
+}
+
+fn replay_feed(config: &Config, db: &Path, feed: PathBuf) {
+    let options = ReplayOptions {
+        feeds: vec![feed],
+        db: db.to_path_buf(),
+        speed: Speed::Max,
+        progress: false,
+        time_shift: chrono::Duration::zero(),
+    };
+    replay(config, &options).unwrap();
+}
+
+/// The demo config with one webhook channel (the outbox keeps every payload).
+fn config_with_outbox() -> Config {
+    let toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml"))
+        .unwrap()
+        .replace(
+            "kind = \"stdout\"",
+            "kind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"",
+        );
+    Config::parse(&toml, "demo.toml", &|_| None).unwrap()
+}
+
+#[test]
+fn an_alert_explains_its_wave_by_its_words_and_one_account_posting_forty_times_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_outbox();
+
+    let db = dir.path().join("crowd.db");
+    let feed = feed_with_wave(dir.path(), |k| {
+        (
+            format!("@customer{k}"),
+            format!("acme air refund refused after cancellation, awful, number {k}"),
+        )
+    });
+    replay_feed(&config, &db, feed);
+    let n = opened_notification(&db);
+    let terms: Vec<&str> = n["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    assert!(terms.contains(&"refund"), "{n}");
+    assert!(!terms.contains(&"awful"), "a usual word is not news: {n}");
+    // Opened within the wave's first bucket: every one of its 20 negatives by another account.
+    assert_eq!(n["negative_mentions"].as_u64(), Some(20), "{n}");
+    assert_eq!(n["distinct_authors"].as_u64(), Some(20), "{n}");
+    assert_eq!(n["new_author_share"].as_f64(), Some(1.0), "{n}");
+    assert_eq!(n["sources"][0]["name"], "reddit", "{n}");
+    assert!(n["first_mention_at"].as_str().unwrap() >= "2026-11-20T15:00:00Z", "{n}");
+
+    let db = dir.path().join("one.db");
+    let feed = feed_with_wave(dir.path(), |k| {
+        (
+            "@angry".to_string(),
+            format!("acme air refund refused after cancellation, awful, number {k}"),
+        )
+    });
+    replay_feed(&config, &db, feed);
+    let n = opened_notification(&db);
+    assert_eq!(n["top_author"]["name"], "@angry", "{n}");
+    assert_eq!(n["top_author"]["count"].as_u64(), Some(20), "{n}");
+    assert_eq!(n["distinct_authors"].as_u64(), Some(1), "{n}");
+}

@@ -9,6 +9,7 @@
 
 pub mod channels;
 pub mod delivery;
+pub mod explain;
 pub mod service;
 
 use chrono::{DateTime, Utc};
@@ -167,6 +168,15 @@ pub struct Notification {
     pub acknowledged_by: Option<String>,
     pub resolved_at: Option<String>,
     pub top_mentions: Vec<TopMention>,
+    /// When this notification was raised (virtual time in replay).
+    #[serde(default)]
+    pub notified_at: String,
+    /// Seconds from the incident's first negative mention to this notice.
+    #[serde(default)]
+    pub delay_seconds: Option<i64>,
+    /// What changed: terms, authors, sources, languages (beside the numbers).
+    #[serde(flatten)]
+    pub explanation: explain::Explanation,
 }
 
 impl Notification {
@@ -417,6 +427,13 @@ pub fn notify(
         window_end,
         5,
     )?;
+    let explanation = explain::explain(
+        tx,
+        &incident.brand,
+        incident.source.as_deref(),
+        f.started_at,
+        window_end,
+    )?;
     let notification = Notification {
         event,
         incident_id: incident.id,
@@ -438,6 +455,13 @@ pub fn notify(
         acknowledged_by: incident.acknowledged_by.clone(),
         resolved_at: incident.resolved_at.map(format_time),
         top_mentions: top,
+        notified_at: format_time(at),
+        delay_seconds: explanation
+            .first_mention_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|first| (at - first.with_timezone(&Utc)).num_seconds()),
+        explanation,
     };
     let payload = serde_json::to_string(&notification).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let sequence = incident.notifications + 1;

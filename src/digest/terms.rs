@@ -2,207 +2,17 @@
 //! in a day's negative mentions, without stop words and without the brand's
 //! own keywords, compared with their 7-day average.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::{DigestError, Term};
 use crate::config::BrandConfig;
+use crate::terms::Tokenizer;
 
 const WORDS: usize = 10;
 const PHRASES: usize = 5;
-
-/// Common English function words, social-media filler and words that carry
-/// no complaint on their own.
-const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "after",
-    "again",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "anyone",
-    "are",
-    "as",
-    "at",
-    "back",
-    "be",
-    "been",
-    "before",
-    "being",
-    "but",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "don",
-    "done",
-    "for",
-    "from",
-    "get",
-    "got",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "her",
-    "here",
-    "him",
-    "his",
-    "how",
-    "i",
-    "if",
-    "im",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "just",
-    "know",
-    "like",
-    "lol",
-    "me",
-    "more",
-    "most",
-    "my",
-    "no",
-    "not",
-    "now",
-    "of",
-    "off",
-    "on",
-    "one",
-    "only",
-    "or",
-    "other",
-    "our",
-    "out",
-    "over",
-    "please",
-    "really",
-    "right",
-    "same",
-    "she",
-    "should",
-    "so",
-    "some",
-    "still",
-    "than",
-    "that",
-    "the",
-    "their",
-    "them",
-    "then",
-    "there",
-    "these",
-    "they",
-    "this",
-    "those",
-    "through",
-    "to",
-    "today",
-    "too",
-    "up",
-    "us",
-    "very",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "yet",
-    "every",
-    "single",
-    "thanks",
-    "nothing",
-    "never",
-    "ever",
-    "even",
-    "been",
-    "seriously",
-    "anymore",
-    "day",
-    "time",
-    "https",
-    "http",
-    "www",
-    "com",
-];
-
-struct Tokenizer {
-    stop: HashSet<String>,
-}
-
-impl Tokenizer {
-    fn new(brand: &BrandConfig) -> Self {
-        let mut stop: HashSet<String> = STOP_WORDS.iter().map(|w| w.to_string()).collect();
-        let brand_terms = brand
-            .keywords
-            .iter()
-            .chain(&brand.handles)
-            .chain(&brand.hashtags)
-            .chain(std::iter::once(&brand.name));
-        for term in brand_terms {
-            for word in term.to_lowercase().split(|c: char| !c.is_alphanumeric()) {
-                if !word.is_empty() {
-                    stop.insert(word.to_string());
-                }
-            }
-        }
-        Tokenizer { stop }
-    }
-
-    /// Words worth counting in `text`, in order; `None` marks where a removed
-    /// word was, so phrases never span one.
-    fn words(&self, text: &str) -> Vec<Option<String>> {
-        text.split_whitespace()
-            .map(|raw| {
-                if raw.contains('@') || raw.contains("://") {
-                    return None;
-                }
-                let word: String = raw
-                    .trim_matches(|c: char| !c.is_alphanumeric())
-                    .chars()
-                    .flat_map(char::to_lowercase)
-                    .collect();
-                let plain = word.chars().all(|c| c.is_alphabetic() || c == '\'');
-                (word.chars().count() >= 3 && plain && !self.stop.contains(&word)).then_some(word)
-            })
-            .collect()
-    }
-
-    fn count(&self, text: &str, words: &mut HashMap<String, u64>, phrases: &mut HashMap<String, u64>) {
-        let tokens = self.words(text);
-        for w in tokens.iter().flatten() {
-            *words.entry(w.clone()).or_default() += 1;
-        }
-        for pair in tokens.windows(2) {
-            if let [Some(a), Some(b)] = pair {
-                *phrases.entry(format!("{a} {b}")).or_default() += 1;
-            }
-        }
-    }
-}
 
 /// The texts of a brand's negative mentions in a time range.
 pub(crate) const NEGATIVE_TEXTS_SQL: &str = "SELECT f.created_at, m.text FROM mention_brands f \
@@ -218,7 +28,7 @@ pub fn complaints(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<Term>, DigestError> {
-    let tokenizer = Tokenizer::new(brand);
+    let tokenizer = Tokenizer::for_brand(brand);
     let mut stmt = conn.prepare_cached(NEGATIVE_TEXTS_SQL)?;
     let mut rows = stmt.query(params![
         brand.name,
@@ -253,31 +63,4 @@ pub fn complaints(
     let mut terms = top(day_words, &week_words, WORDS, 1);
     terms.extend(top(day_phrases, &week_phrases, PHRASES, 2));
     Ok(terms)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn brand_words_stop_words_handles_and_links_are_left_out() {
-        let brand = BrandConfig {
-            name: "Acme Air".into(),
-            keywords: vec!["acme air".into()],
-            handles: vec!["@acmeair".into()],
-            hashtags: vec!["#acmeair".into()],
-            exclude: vec![],
-        };
-        let t = Tokenizer::new(&brand);
-        let words: Vec<String> = t
-            .words("@acmeair Acme Air LOST my luggage again!!! https://t.co/x #acmeair lost luggage")
-            .into_iter()
-            .flatten()
-            .collect();
-        assert_eq!(words, ["lost", "luggage", "lost", "luggage"]);
-        let (mut w, mut p) = (HashMap::new(), HashMap::new());
-        t.count("lost luggage, lost luggage", &mut w, &mut p);
-        assert_eq!(p.get("lost luggage"), Some(&2));
-        assert_eq!(p.get("luggage lost"), Some(&1));
-    }
 }

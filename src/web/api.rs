@@ -187,7 +187,14 @@ pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Res
                     f.last_anomalous_at + bucket,
                     20,
                 )?;
-                Ok(serde_json::json!({"incident": incident, "top_mentions": top}))
+                let explanation = alert::explain::explain(
+                    conn,
+                    &incident.brand,
+                    incident.source.as_deref(),
+                    f.started_at,
+                    f.last_anomalous_at + bucket,
+                )?;
+                Ok(serde_json::json!({"incident": incident, "top_mentions": top, "explanation": explanation}))
             })
             .await?,
     ))

@@ -317,20 +317,16 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
             incidents
                 .into_iter()
                 .map(|i| {
-                    let top = if i.state == alert::State::Resolved {
-                        Vec::new()
+                    let f = &i.figures;
+                    let (top, why) = if i.state == alert::State::Resolved {
+                        (Vec::new(), None)
                     } else {
-                        let f = &i.figures;
-                        alert::top_mentions(
-                            conn,
-                            &i.brand,
-                            i.source.as_deref(),
-                            f.started_at,
-                            f.last_anomalous_at + bucket,
-                            5,
-                        )?
+                        let until = f.last_anomalous_at + bucket;
+                        let top = alert::top_mentions(conn, &i.brand, i.source.as_deref(), f.started_at, until, 5)?;
+                        let why = alert::explain::explain(conn, &i.brand, i.source.as_deref(), f.started_at, until)?;
+                        (top, Some(why))
                     };
-                    Ok((i, top))
+                    Ok((i, top, why))
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -342,7 +338,7 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
     let body = html! {
         h2 { "Alerts" }
         @if incidents.is_empty() { p.muted { "No incidents yet." } }
-        @for (i, top) in &incidents {
+        @for (i, top, why) in &incidents {
             div.card #{"incident-" (i.id)} {
                 span class={"pill " (i.state.as_str())} { (i.state.as_str()) } " "
                 strong { "#" (i.id) " " (i.brand) } @if let Some(s) = &i.source { " on " (s) }
@@ -351,6 +347,9 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
                 p {
                     (i.figures.observed) " negative mentions against " (format!("{:.1}", i.figures.expected)) " usual; peak "
                     (i.figures.peak_observed) " against " (format!("{:.1}", i.figures.peak_expected)) "; reach " (i.figures.reach)
+                }
+                @if let Some(why) = why {
+                    p.why { strong { "Why: " } (why.summary()) }
                 }
                 @if let (Some(by), Some(at)) = (&i.acknowledged_by, i.acknowledged_at) {
                     p.muted { "Acknowledged by " (by) " at " (self::at(at)) @if let Some(n) = &i.ack_note { ": " (n) } }

@@ -147,6 +147,7 @@ pub fn body(n: &Notification) -> String {
         ));
     }
     text.push_str(&format!("Estimated reach of the negative mentions: {}\n", n.reach));
+    text.push_str(&format!("What changed: {}\n", n.explanation.summary()));
     if !n.top_mentions.is_empty() {
         text.push_str("\nLargest reach first:\n");
         for m in &n.top_mentions {

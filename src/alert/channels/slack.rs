@@ -38,6 +38,7 @@ pub fn message(n: &Notification) -> serde_json::Value {
             .unwrap_or_default(),
         n.reach
     )];
+    lines[0].push_str(&format!("\n_Why:_ {}", escape(&n.explanation.summary())));
     for m in &n.top_mentions {
         let who = m.author.as_deref().map(escape).unwrap_or_else(|| "unknown".into());
         let link = m
