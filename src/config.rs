@@ -128,6 +128,57 @@ impl Default for StoreConfig {
 pub struct Problem {
     pub path: String,
     pub message: String,
+    /// The line of the file the key is on, where it could be found.
+    pub line: Option<usize>,
+}
+
+/// The line of `text` where the key at `path` (`detect.bucket`,
+/// `sources[2].timeout`, `brands[0].keywords[1]`) is written, if it can be
+/// found: the table header it belongs to, then the key below it.
+pub fn line_of(text: &str, path: &str) -> Option<usize> {
+    // Split "a.b[2].c[1]" into ("a", None), ("b", Some(2)), ("c", Some(1)).
+    let mut segments: Vec<(String, Option<usize>)> = Vec::new();
+    for part in path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        let index = rest.trim_end_matches(']').parse().ok();
+        segments.push((name.to_string(), index));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let header_line = |header: &str, nth: usize| {
+        let (table, array) = (format!("[{header}]"), format!("[[{header}]]"));
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let l = l.trim();
+                l == table || l == array
+            })
+            .nth(nth)
+            .map(|(i, _)| i)
+    };
+    // The path names a table of its own (`brands[1]`): its header.
+    if let Some((_, Some(index))) = segments.last() {
+        let whole = segments.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".");
+        if let Some(i) = header_line(&whole, *index) {
+            return Some(i + 1);
+        }
+    }
+    let (key, _) = segments.pop()?;
+    let header = segments.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(".");
+    let nth = segments.last().and_then(|(_, i)| *i).unwrap_or(0);
+    let mut start = 0;
+    if !header.is_empty() {
+        start = header_line(&header, nth)? + 1;
+    }
+    lines[start..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key.as_str())
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| start + i + 1)
 }
 
 /// Everything wrong with a configuration file.
@@ -142,7 +193,9 @@ impl fmt::Display for ConfigError {
         let n = self.problems.len();
         write!(f, "{}: {n} problem{}", self.origin, if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
-            if p.path.is_empty() {
+            if let Some(line) = p.line {
+                write!(f, "\n  line {line}: {}: {}", p.path, p.message)?;
+            } else if p.path.is_empty() {
                 write!(f, "\n  {}", p.message)?;
             } else {
                 write!(f, "\n  {}: {}", p.path, p.message)?;
@@ -154,6 +207,39 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Structural problems reported before giving up on a file.
+const MAX_STRUCTURAL_PROBLEMS: usize = 100;
+
+/// Takes the value at `path` out of `value`; false if there is none.
+fn remove_at(value: &mut toml::Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut at = value;
+    for segment in parents {
+        let next = match (segment, at) {
+            (Segment::Map { key }, toml::Value::Table(t)) => t.get_mut(key.as_str()),
+            (Segment::Seq { index }, toml::Value::Array(a)) => a.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(v) => at = v,
+            None => return false,
+        }
+    }
+    match (last, at) {
+        (Segment::Map { key }, toml::Value::Table(t)) => t.remove(key.as_str()).is_some(),
+        (Segment::Seq { index }, toml::Value::Array(a)) if *index < a.len() => {
+            // Keep later indices (and their paths) where they were.
+            a[*index] = toml::Value::Table(Default::default());
+            false
+        }
+        _ => false,
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -163,6 +249,7 @@ impl Config {
             problems: vec![Problem {
                 path: String::new(),
                 message: format!("cannot read the file: {e}"),
+                line: None,
             }],
         })?;
         Config::parse(&text, &origin, &|name| std::env::var(name).ok())
@@ -186,26 +273,44 @@ impl Config {
 
     /// Parses config text; `env` looks up `${NAME}` references.
     pub fn parse(text: &str, origin: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let fail = |problems| ConfigError {
-            origin: origin.to_string(),
-            problems,
+        let fail = |mut problems: Vec<Problem>| {
+            for p in &mut problems {
+                p.line = p.line.or_else(|| line_of(text, &p.path));
+            }
+            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            ConfigError {
+                origin: origin.to_string(),
+                problems,
+            }
         };
         let mut value: toml::Value = toml::from_str(text).map_err(|e| {
             fail(vec![Problem {
                 path: String::new(),
                 message: format!("not valid TOML: {}", e.message()),
+                line: None,
             }])
         })?;
         let mut problems = Vec::new();
         interpolate(&mut value, &mut String::new(), env, &mut problems);
-        let config: Config = match serde_path_to_error::deserialize(value) {
-            Ok(config) => config,
-            Err(e) => {
-                problems.push(Problem {
-                    path: e.path().to_string().trim_start_matches('.').to_string(),
-                    message: e.inner().message().to_string(),
-                });
-                return Err(fail(problems));
+        // A structural problem (an unknown key, a wrong type) stops serde at
+        // the first; so each is recorded, its value taken out, and the rest
+        // read again, until the file reads or a problem cannot be taken out
+        // (a missing required key), so that one run reports them all.
+        let config = loop {
+            match serde_path_to_error::deserialize::<_, Config>(value.clone()) {
+                Ok(config) => break config,
+                Err(e) => {
+                    let message = e.inner().message().to_string();
+                    problems.push(Problem {
+                        path: e.path().to_string().trim_start_matches('.').to_string(),
+                        message: message.clone(),
+                        line: None,
+                    });
+                    let removable = !message.starts_with("missing field");
+                    if !removable || problems.len() >= MAX_STRUCTURAL_PROBLEMS || !remove_at(&mut value, e.path()) {
+                        return Err(fail(problems));
+                    }
+                }
             }
         };
         problems.extend(config.validate());
@@ -222,6 +327,7 @@ impl Config {
             problems.push(Problem {
                 path,
                 message: message.to_string(),
+                line: None,
             })
         };
         if self.brands.is_empty() {
@@ -351,6 +457,7 @@ fn interpolate(
             Err(message) => problems.push(Problem {
                 path: path.clone(),
                 message,
+                line: None,
             }),
         },
         toml::Value::Array(items) => {
@@ -443,11 +550,13 @@ mod tests {
             [
                 "brands[0].handles[0]",
                 "brands[0].hashtags[0]",
-                "brands[1].name",
                 "brands[1]",
+                "brands[1].name",
                 "reach.default_audience"
             ]
         );
+        let lines: Vec<Option<usize>> = err.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(3), Some(4), Some(5), Some(6), Some(8)]);
     }
 
     #[test]

@@ -212,3 +212,27 @@ fn a_second_writer_is_refused_naming_the_holder_and_readers_go_on() {
     let out = cli(&["replay", &f, "--db", db_s]);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn check_config_reports_every_problem_with_its_key_and_line_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[brands]]\nname = \"Acme Air\"\nkeywords = [\"acme air\"]\ncolour = \"red\"\n\n[detect]\nbucket = \"7x\"\np_valu = 1e-5\nmin_count = 0\n\n[alerts]\nrepeat_every = 5\n",
+    )
+    .unwrap();
+    let out = cli(&["check-config", config.to_str().unwrap()]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("5 problems"), "{all}");
+    for expected in [
+        "line 4: brands[0].colour: unknown field `colour`",
+        "line 7: detect.bucket:",
+        "line 8: detect.p_valu: unknown field",
+        "line 9: detect.min_count:",
+        "line 12: alerts.repeat_every: invalid type",
+    ] {
+        assert!(all.contains(expected), "{expected} not reported: {all}");
+    }
+}

@@ -215,7 +215,18 @@ source_label = "api"
     let incidents: i64 = conn
         .query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))
         .unwrap();
-    assert!(incidents >= 1, "the demo's wave of complaints raised no incident");
+    assert_eq!(
+        incidents, 1,
+        "the demo's one wave of complaints is one incident (CRASH_SEED={seed})"
+    );
+    let opened: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE channel = 'hook' AND event = 'opened'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(opened, 1, "one opening notice (CRASH_SEED={seed})");
 
     let keys: Vec<String> = conn
         .prepare("SELECT idempotency_key FROM outbox WHERE channel = 'hook' ORDER BY id")
