@@ -215,17 +215,40 @@ fn brand_queries_use_the_per_brand_index() {
     let db = dir.path().join("q.db");
     drop(store::open(&db).unwrap());
     let conn = Connection::open(&db).unwrap();
-    let plan: Vec<String> = conn
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT m.id FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-             WHERE f.brand = 'a' AND f.label = 'negative' AND f.created_at >= 0 ORDER BY f.created_at DESC",
-        )
-        .unwrap()
-        .query_map([], |r| r.get::<_, String>(3))
+    let plan_of = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let n = stmt.parameter_count();
+        stmt.query_map(rusqlite::params_from_iter(std::iter::repeat_n(1i64, n)), |r| {
+            r.get::<_, String>(3)
+        })
         .unwrap()
         .map(Result::unwrap)
-        .collect();
-    let plan = plan.join("\n");
-    assert!(plan.contains("mention_brands_by_label"), "{plan}");
-    assert!(!plan.contains("SCAN"), "{plan}");
+        .collect::<Vec<_>>()
+        .join("\n")
+    };
+    // The application's own query texts, as they run.
+    for (name, sql, index) in [
+        (
+            "detection",
+            complaint_monitor::store::BUCKET_COUNTS_SQL,
+            "mention_brands",
+        ),
+        (
+            "digest terms",
+            complaint_monitor::digest::terms::NEGATIVE_TEXTS_SQL,
+            "mention_brands_by_label",
+        ),
+        (
+            "alert explanation",
+            complaint_monitor::alert::explain::INCIDENT_MENTIONS_SQL,
+            "mention_brands_by_label",
+        ),
+    ] {
+        let plan = plan_of(sql);
+        assert!(plan.contains(index), "{name}: {plan}");
+        assert!(
+            !plan.contains("SCAN f") && !plan.contains("SCAN mention_brands"),
+            "{name}: {plan}"
+        );
+    }
 }

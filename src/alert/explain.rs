@@ -23,6 +23,15 @@ const TERMS: usize = 5;
 const PHRASES: usize = 3;
 const NAMED: usize = 5;
 
+/// The incident's negative mentions, earliest first (public so that a test
+/// checks the plan of this very text).
+pub const INCIDENT_MENTIONS_SQL: &str =
+    "SELECT m.author, m.source, m.lang, m.text, f.created_at FROM mention_brands f \
+     JOIN mentions m ON m.id = f.mention_id \
+     WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
+       AND (?4 IS NULL OR m.source = ?4) \
+     ORDER BY f.created_at, f.mention_id LIMIT ?5";
+
 /// A name (source, language, author) and how many negative mentions it has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counted {
@@ -102,13 +111,7 @@ pub fn explain(
     until: DateTime<Utc>,
 ) -> Result<Explanation, StoreError> {
     let tokenizer = Tokenizer::without([brand]);
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.author, m.source, m.lang, m.text, f.created_at FROM mention_brands f \
-         JOIN mentions m ON m.id = f.mention_id \
-         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
-           AND (?4 IS NULL OR m.source = ?4) \
-         ORDER BY f.created_at, f.mention_id LIMIT ?5",
-    )?;
+    let mut stmt = conn.prepare_cached(INCIDENT_MENTIONS_SQL)?;
     let mut rows = stmt.query(params![brand, ms(from), ms(until), source, MAX_INCIDENT_ROWS])?;
     let mut explanation = Explanation::default();
     let (mut words, mut phrases) = (HashMap::new(), HashMap::new());

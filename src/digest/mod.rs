@@ -6,7 +6,7 @@
 
 pub mod render;
 pub mod schedule;
-mod terms;
+pub mod terms;
 
 use std::collections::BTreeMap;
 

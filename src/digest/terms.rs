@@ -15,7 +15,7 @@ const WORDS: usize = 10;
 const PHRASES: usize = 5;
 
 /// The texts of a brand's negative mentions in a time range.
-pub(crate) const NEGATIVE_TEXTS_SQL: &str = "SELECT f.created_at, m.text FROM mention_brands f \
+pub const NEGATIVE_TEXTS_SQL: &str = "SELECT f.created_at, m.text FROM mention_brands f \
      JOIN mentions m ON m.id = f.mention_id \
      WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3";
 

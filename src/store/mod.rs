@@ -363,6 +363,19 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
 }
 
 /// Per-bucket counts of a scope in `[from, until)`, from the per-brand index.
+/// Detection's query, run on every tick for every brand: per-bucket counts
+/// (public so that a test checks the plan of this very text).
+pub const BUCKET_COUNTS_SQL: &str = "SELECT created_at / ?4, count(*), sum(label = 'negative'), \
+     coalesce(sum(CASE WHEN label = 'negative' THEN reach END), 0) \
+     FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
+     GROUP BY 1 ORDER BY 1";
+/// The same per brand × source.
+pub const SOURCE_BUCKET_COUNTS_SQL: &str = "SELECT f.created_at / ?4, count(*), sum(f.label = 'negative'), \
+     coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach END), 0) \
+     FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+     WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
+     GROUP BY 1 ORDER BY 1";
+
 pub fn bucket_counts(
     conn: &Connection,
     detect: &crate::detect::DetectConfig,
@@ -373,16 +386,9 @@ pub fn bucket_counts(
 ) -> Result<Vec<crate::detect::BucketCounts>, StoreError> {
     let bucket_ms = detect.bucket_ms();
     let sql = if source.is_empty() {
-        "SELECT created_at / ?4, count(*), sum(label = 'negative'), \
-         coalesce(sum(CASE WHEN label = 'negative' THEN reach END), 0) \
-         FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
-         GROUP BY 1 ORDER BY 1"
+        BUCKET_COUNTS_SQL
     } else {
-        "SELECT f.created_at / ?4, count(*), sum(f.label = 'negative'), \
-         coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach END), 0) \
-         FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-         WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
-         GROUP BY 1 ORDER BY 1"
+        SOURCE_BUCKET_COUNTS_SQL
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(
