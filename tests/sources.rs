@@ -630,6 +630,9 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
     assert_eq!(m.text, "Acme Air lost my luggage on a direct flight\nFiled a claim 5 days ago, no reply. Anyone had luck with their support?");
     assert_eq!(m.created_at.timestamp(), 1795183930);
     assert_eq!((m.metrics.likes, m.metrics.replies), (Some(212), Some(64)));
+    // r/travel's 9.8 million subscribers, one in a hundred reached.
+    assert_eq!(m.author.followers, Some(98_000));
+    assert!(lost.scored.reach.people >= 98_000, "{:?}", lost.scored.reach);
     assert_eq!(
         m.url.as_deref(),
         Some("https://www.reddit.com/r/travel/comments/1gx0003/acme_air_lost_my_luggage/")
@@ -800,7 +803,8 @@ async fn yelp_reviews_with_their_stars_and_the_daily_limit_headers() {
     assert!(first.rate_limited_until.is_some());
     let rows = stored(&db, "yelp");
     let slow = rows.iter().find(|m| m.scored.mention.rating == Some(2)).unwrap();
-    assert_eq!(slow.scored.mention.created_at.to_rfc3339(), "2026-11-20T16:40:31+00:00");
+    // `time_created` is US Pacific: 16:40:31 PST is 00:40:31 UTC the next day.
+    assert_eq!(slow.scored.mention.created_at.to_rfc3339(), "2026-11-21T00:40:31+00:00");
     assert_eq!(slow.scored.mention.author.handle.as_deref(), Some("Ella A."));
     assert_eq!(slow.scored.label.as_str(), "negative");
     let second = poll(&config, &db).await.remove(0);
@@ -1069,4 +1073,47 @@ next_link_header = true
     for expected in ["json.url", "json.id", "json.time_format", "json.next_page"] {
         assert!(error.contains(expected), "{expected} missing from: {error}");
     }
+}
+
+/// The recorded App Store page with every entry's own `updated` taken out,
+/// as whole countries' feeds came in 2020: the reviews are kept, at the
+/// feed's own time (when they were first seen), not rejected.
+#[tokio::test]
+async fn app_store_entries_without_their_own_time_are_kept_at_the_time_first_seen() {
+    let mut body: serde_json::Value = serde_json::from_str(&recorded("appstore/reviews-page1.json")).unwrap();
+    let entries = body["feed"]["entry"].as_array_mut().unwrap();
+    let n = entries.len();
+    for entry in entries {
+        entry.as_object_mut().unwrap().remove("updated");
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/jp/rss/customerreviews/page=1/id=900000000/sortby=mostrecent/json",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/jp/rss/customerreviews/page=2/id=900000000/sortby=mostrecent/json",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"feed\": {\"link\": []}}", "application/json"))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"ios-jp\"\nkind = \"appstore\"\nbase_url = \"{}\"\napp_id = \"900000000\"\ncountry = \"jp\"\nbrand = \"Globex Bank\"\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!((report.stored as usize, report.rejected.len()), (n, 0), "{report:?}");
+    let rows = stored(&db, "appstore");
+    // The feed's own `updated`, 2026-11-20T07:00:00-07:00.
+    assert!(rows
+        .iter()
+        .all(|m| m.scored.mention.created_at.to_rfc3339() == "2026-11-20T14:00:00+00:00"));
+    // Polled again: nothing new, nothing revised.
+    let again = poll(&config, &db).await.remove(0);
+    assert_eq!((again.stored, again.revised), (0, 0), "{again:?}");
 }

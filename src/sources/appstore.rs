@@ -2,6 +2,7 @@
 //! public (undocumented) RSS in JSON, most recent first, pages 1 to 10. The
 //! star rating decides the review's label; helpful votes scale its reach.
 
+use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
@@ -31,6 +32,9 @@ struct FeedBody {
     /// Navigation links; the one with `rel="next"` names the next page.
     #[serde(default)]
     link: Vec<Link>,
+    /// When Apple produced the feed: the time an entry without its own
+    /// `updated` is first seen.
+    updated: Option<Label>,
 }
 
 #[derive(Deserialize)]
@@ -86,11 +90,17 @@ impl AppStore {
         }
     }
 
-    fn mention(&self, e: Entry) -> Result<Mention, String> {
+    /// `seen_at` is the feed's own time, taken for an entry that has none
+    /// (whole countries' feeds came without `updated` in 2020); the store
+    /// keeps a review's first time, so it stays the time it was first seen.
+    fn mention(&self, e: Entry, seen_at: Option<DateTime<Utc>>) -> Result<Mention, String> {
         let id = label(&e.id)
             .filter(|i| !i.trim().is_empty())
             .ok_or("review without id")?;
-        let created_at = time_of(&label(&e.updated), "updated")?;
+        let created_at = match (label(&e.updated), seen_at) {
+            (None, Some(seen)) => seen,
+            (updated, _) => time_of(&updated, "updated")?,
+        };
         let stars: u8 = label(&e.rating)
             .and_then(|r| r.trim().parse().ok())
             .filter(|r| (1..=5).contains(r))
@@ -160,7 +170,8 @@ impl Connector for AppStore {
                 let number = href.split("page=").nth(1)?.split('/').next()?;
                 number.parse::<u32>().ok().filter(|n| (2..=MAX_PAGE).contains(n))
             });
-        page.read::<Entry>(entries, |item| self.mention(item));
+        let seen_at = label(&response.feed.updated).and_then(|t| time_of(&Some(t), "updated").ok());
+        page.read::<Entry>(entries, |item| self.mention(item, seen_at));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         // Apple keeps linking a next page past the last review: follow it only
         // from a page that had some.

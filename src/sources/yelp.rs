@@ -40,6 +40,27 @@ struct User {
     name: Option<String>,
 }
 
+/// Reads Yelp's `time_created`, "YYYY-MM-DD HH:MM:SS" in US Pacific time
+/// (the API reference: "The time that the review was created in PST"; in
+/// practice the local time of Los Angeles, so PDT in summer). In the hour
+/// the clocks go back, the earlier reading is taken; a time inside the hour
+/// they skip is read as if the clocks had not yet changed.
+fn pacific_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::{LocalResult, TimeZone};
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .map_err(|_| format!("time_created {text:?} is not YYYY-MM-DD HH:MM:SS"))?;
+    let zone = chrono_tz::America::Los_Angeles;
+    let t = match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t,
+        LocalResult::None => zone
+            .from_local_datetime(&(local - chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t + chrono::Duration::hours(1))
+            .ok_or_else(|| format!("time_created {text:?} does not exist in US Pacific time"))?,
+    };
+    Ok(t.with_timezone(&chrono::Utc))
+}
+
 impl Yelp {
     pub fn new(config: &SourceConfig) -> Self {
         Yelp {
@@ -53,11 +74,8 @@ impl Yelp {
 
     fn mention(&self, r: Review) -> Result<Mention, String> {
         let id = required(&r.id, "id")?.to_string();
-        // "YYYY-MM-DD HH:MM:SS"; Yelp does not state the zone: read as UTC.
         let created = required(&r.time_created, "time_created")?;
-        let created_at = NaiveDateTime::parse_from_str(created, "%Y-%m-%d %H:%M:%S")
-            .map_err(|_| format!("time_created {created:?} is not YYYY-MM-DD HH:MM:SS"))?
-            .and_utc();
+        let created_at = pacific_time(created)?;
         let rating = r
             .rating
             .filter(|s| (1..=5).contains(s))
@@ -103,5 +121,20 @@ impl Connector for Yelp {
         page.read::<Review>(response.reviews, |item| self.mention(item));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pacific_time;
+
+    #[test]
+    fn review_times_are_us_pacific_standard_and_daylight() {
+        let utc = |s: &str| crate::mention::format_time(pacific_time(s).unwrap());
+        assert_eq!(utc("2026-11-20 16:40:31"), "2026-11-21T00:40:31Z"); // PST, UTC−8
+        assert_eq!(utc("2026-07-04 09:15:00"), "2026-07-04T16:15:00Z"); // PDT, UTC−7
+        assert_eq!(utc("2026-11-01 01:30:00"), "2026-11-01T08:30:00Z"); // the repeated hour: the first
+        assert_eq!(utc("2026-03-08 02:30:00"), "2026-03-08T10:30:00Z"); // the skipped hour
+        assert!(pacific_time("2026-11-20T16:40:31Z").is_err());
     }
 }
