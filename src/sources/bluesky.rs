@@ -155,9 +155,12 @@ impl Connector for Bluesky {
         let response: Response =
             serde_json::from_slice(body).map_err(|e| format!("not a searchPosts response: {e}"))?;
         let mut page = Page::default();
-        let full = response.posts.len() as u32 >= self.limit;
+        // Real search pages often come back shorter than asked for with more
+        // behind them: the cursor, not the page's length, says whether to go on.
+        // An empty page ends the walk even with a cursor, so it cannot loop.
+        let had_posts = !response.posts.is_empty();
         page.read::<Post>(response.posts, |item| self.mention(item));
-        page.next = response.cursor.filter(|c| full && !c.is_empty());
+        page.next = response.cursor.filter(|c| had_posts && !c.is_empty());
         Ok(page)
     }
 }
