@@ -473,3 +473,57 @@ fn an_alert_explains_its_wave_by_its_words_and_one_account_posting_forty_times_s
     assert_eq!(n["top_author"]["count"].as_u64(), Some(20), "{n}");
     assert_eq!(n["distinct_authors"].as_u64(), Some(1), "{n}");
 }
+
+/// The live path: the alert service, ticked between bucket closes, opens
+/// the incident of a wave from the bucket still filling, minutes before
+/// that bucket closes (plus grace) and would have been judged.
+#[test]
+fn the_service_opens_a_wave_within_its_bucket_before_the_bucket_closes() {
+    use complaint_monitor::alert::service::AlertService;
+    use complaint_monitor::clock::VirtualClock;
+    use complaint_monitor::mention::Mention;
+    use complaint_monitor::pipeline::Pipeline;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_outbox();
+    let feed = feed_with_wave(dir.path(), |k| {
+        (
+            format!("@customer{k}"),
+            format!("acme air refund refused after cancellation, awful, number {k}"),
+        )
+    });
+    let text = std::fs::read_to_string(&feed).unwrap();
+    let (before, wave): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| !l.contains("\"id\":\"w"));
+    let history = dir.path().join("history.jsonl");
+    std::fs::write(&history, before.join("\n") + "\n").unwrap();
+    let db = dir.path().join("live.db");
+    replay_feed(&config, &db, history);
+
+    // The wave's first ten posts (15:00:00 to 15:02:15) arrive.
+    let (writer, handle) = Writer::start_with(&db, &config.store).unwrap();
+    let mut pipeline = Pipeline::new(&config, handle.clone(), Arc::new(VirtualClock::default())).unwrap();
+    for line in &wave[..10] {
+        pipeline
+            .ingest(Mention::from_feed_line(line.as_bytes()).unwrap())
+            .unwrap();
+    }
+    pipeline.finish().unwrap();
+    let mut service = AlertService::start(&config, &db, handle).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T15:02:30Z")
+        .unwrap()
+        .to_utc();
+    let report = service.tick(now).unwrap();
+    assert_eq!(report.opened, 1, "{report:?}");
+    // Ticking again, with the same mentions, opens nothing more.
+    assert_eq!(service.tick(now + chrono::Duration::seconds(10)).unwrap().opened, 0);
+    drop(service);
+    writer.finish().unwrap();
+
+    let n = opened_notification(&db);
+    assert_eq!(n["started_at"], "2026-11-20T15:00:00Z", "{n}");
+    // Known at 15:02:30, not at 15:07 (bucket close plus two minutes' grace).
+    assert_eq!(n["notified_at"], "2026-11-20T15:02:30Z", "{n}");
+    assert_eq!(n["delay_seconds"], 150, "{n}");
+    assert_eq!(n["negative_mentions"], 10, "{n}");
+}

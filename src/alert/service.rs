@@ -180,10 +180,14 @@ impl AlertService {
             // oldest row: a mention dated 1970 (stored before times were
             // checked) must not make a tick walk half a century of buckets.
             let from = from.max(self.detect.bucket_start(closed_until - Duration::days(REBUILD_HISTORY)));
-            if from >= closed_until {
-                continue;
-            }
-            let series = bucket_counts(&self.reader, &self.detect, &brand, &source, from, closed_until)?;
+            // Closed buckets not judged yet (none on most ticks: a bucket
+            // closes every few minutes, the service ticks every few seconds).
+            let closing = from < closed_until;
+            let series = if closing {
+                bucket_counts(&self.reader, &self.detect, &brand, &source, from, closed_until)?
+            } else {
+                Vec::new()
+            };
             // Each decision is stamped with the time live detection would
             // have made it (bucket end + grace), so that how often the
             // service ticks never changes what it records.
@@ -191,7 +195,9 @@ impl AlertService {
             let mut transitions = Vec::new();
             let scope = &mut self.scopes[i];
             let mut padded: Vec<BucketCounts> = backtest::fill_gaps(&self.detect, series).collect();
-            pad_until(&mut padded, from, closed_until, bucket);
+            if closing {
+                pad_until(&mut padded, from, closed_until, bucket);
+            }
             for counts in padded {
                 report.buckets += 1;
                 let eval = scope.detector.observe(counts);
@@ -199,7 +205,7 @@ impl AlertService {
                     transitions.push((counts.start + bucket + grace, t));
                 }
             }
-            scope.next_bucket = Some(closed_until);
+            scope.next_bucket = Some(closed_until.max(from));
             // The buckets still open are judged too (without learning), so a
             // wave opens its incident within its bucket, not at close + grace.
             let pending = bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?;
@@ -233,6 +239,10 @@ impl AlertService {
                     Transition::Updated(_) => {}
                 }
             }
+            if !closing && transitions.is_empty() {
+                continue;
+            }
+            let progress = closed_until.max(from);
             let alerts = self.alerts.clone();
             let incident_id = scope.incident_id;
             let new_id = self.writer.transact_blocking(move |tx| {
@@ -246,7 +256,7 @@ impl AlertService {
                 tx.execute(
                     "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (brand, source) DO UPDATE SET next_bucket = excluded.next_bucket",
-                    params![brand, source, ms(closed_until)],
+                    params![brand, source, ms(progress)],
                 )?;
                 Ok(id)
             })?;
