@@ -29,6 +29,16 @@ struct Scope {
     next_bucket: Option<DateTime<Utc>>,
 }
 
+/// What one tick decided for one scope, to be written with the others.
+struct ScopeChange {
+    scope: usize,
+    brand: String,
+    source: String,
+    incident_id: Option<i64>,
+    transitions: Vec<(DateTime<Utc>, Transition)>,
+    progress: DateTime<Utc>,
+}
+
 /// What a tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -166,6 +176,7 @@ impl AlertService {
         }
         let bucket = self.detect.bucket.0;
         let closed_until = self.detect.bucket_start(now - self.detect.grace.0);
+        let mut changes: Vec<ScopeChange> = Vec::new();
         for i in 0..self.scopes.len() {
             self.refresh_incident(i)?;
             let (brand, source) = (self.scopes[i].brand.clone(), self.scopes[i].source.clone());
@@ -242,25 +253,41 @@ impl AlertService {
             if !closing && transitions.is_empty() {
                 continue;
             }
-            let progress = closed_until.max(from);
+            changes.push(ScopeChange {
+                scope: i,
+                brand,
+                source,
+                incident_id: scope.incident_id,
+                transitions,
+                progress: closed_until.max(from),
+            });
+        }
+        // Every scope's decisions in one writer transaction: a tick over a
+        // thousand brands is one commit, not a thousand.
+        if !changes.is_empty() {
             let alerts = self.alerts.clone();
-            let incident_id = scope.incident_id;
-            let new_id = self.writer.transact_blocking(move |tx| {
-                let mut id = incident_id;
-                for (at, t) in &transitions {
-                    if let Some(open) = id {
-                        queue_due_repeats(tx, &alerts, open, *at, bucket)?;
+            let ids = self.writer.transact_blocking(move |tx| {
+                let mut ids = Vec::with_capacity(changes.len());
+                for change in &changes {
+                    let mut id = change.incident_id;
+                    for (at, t) in &change.transitions {
+                        if let Some(open) = id {
+                            queue_due_repeats(tx, &alerts, open, *at, bucket)?;
+                        }
+                        id = apply(tx, &alerts, &change.brand, &change.source, id, t.clone(), *at, bucket)?;
                     }
-                    id = apply(tx, &alerts, &brand, &source, id, t.clone(), *at, bucket)?;
+                    tx.execute(
+                        "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (brand, source) DO UPDATE SET next_bucket = excluded.next_bucket",
+                        params![change.brand, change.source, ms(change.progress)],
+                    )?;
+                    ids.push((change.scope, id));
                 }
-                tx.execute(
-                    "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (brand, source) DO UPDATE SET next_bucket = excluded.next_bucket",
-                    params![brand, source, ms(progress)],
-                )?;
-                Ok(id)
+                Ok(ids)
             })?;
-            self.scopes[i].incident_id = new_id;
+            for (i, id) in ids {
+                self.scopes[i].incident_id = id;
+            }
         }
         report.repeats = self.queue_repeats(now)?;
         metrics::counter!(crate::metrics::ALERTS_OPENED).increment(report.opened);
