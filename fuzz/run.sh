@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-targets=("${1:-feed_line source_responses config backtest_csv}")
+targets=("${1:-feed_line source_responses config backtest_csv times_and_durations}")
 seconds="${2:-60}"
 for target in ${targets[@]}; do
     echo "== fuzzing $target for ${seconds}s"

@@ -102,3 +102,73 @@ fn texts_are_capped_with_their_length_kept() {
     assert!(m.text.len() <= complaint_monitor::mention::MAX_TEXT_BYTES);
     assert_eq!(m.text_chars, 200_000);
 }
+
+proptest! {
+    /// Any instant chrono can write, as a feed line's time: stored only
+    /// inside the accepted range, rejected with its reason outside it.
+    #[test]
+    fn feed_times_of_any_instant_are_kept_in_range_or_rejected(secs in any::<i64>(), nanos in 0u32..1_000_000_000) {
+        if let Some(t) = chrono::DateTime::from_timestamp(secs, nanos) {
+            let line = format!(r#"{{"source":"x","id":"1","created_at":"{}","text":"t"}}"#, t.to_rfc3339());
+            match Mention::from_feed_line(line.as_bytes()) {
+                Ok(m) => {
+                    prop_assert!(m.created_at >= complaint_monitor::mention::earliest_time());
+                    prop_assert!(m.created_at < complaint_monitor::mention::latest_time());
+                }
+                Err(e) => prop_assert!(matches!(e.kind(), "time_out_of_range" | "bad_timestamp"), "{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn feed_times_of_any_text_never_panic(text in "\\PC{0,40}") {
+        let line = serde_json::json!({"source": "x", "id": "1", "created_at": text, "text": "t"}).to_string();
+        let _ = Mention::from_feed_line(line.as_bytes());
+    }
+
+    /// Durations as operators type them, whatever they type: parsed within
+    /// bounds or refused, never an overflow.
+    #[test]
+    fn durations_of_any_text_are_bounded_or_refused(number in any::<u64>(), unit in "(ms|s|m|min|h|d|w|y|)", junk in "\\PC{0,6}") {
+        use complaint_monitor::clock::{parse_duration, parse_duration_within, MAX_DURATION};
+        for text in [format!("{number}{unit}"), format!("{number}{unit}{junk}"), junk.clone()] {
+            if let Ok(d) = parse_duration(&text) {
+                prop_assert!(d >= chrono::Duration::zero() && d <= MAX_DURATION, "{text}");
+                // What prune and silence then do with it stays representable.
+                prop_assert!(chrono::Utc::now().checked_sub_signed(d).is_some());
+            }
+            let min = chrono::Duration::minutes(1);
+            let max = chrono::Duration::days(366);
+            if let Ok(d) = parse_duration_within(&text, min, max) {
+                prop_assert!(d >= min && d <= max, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn replay_speeds_of_any_text_are_in_range_or_refused(text in "\\PC{0,12}", f in any::<f64>()) {
+        use complaint_monitor::sources::replay::{Speed, MAX_SPEED, MIN_SPEED};
+        for s in [text, f.to_string(), format!("{f:e}")] {
+            if let Ok(Speed::Factor(x)) = s.parse::<Speed>() {
+                prop_assert!((MIN_SPEED..=MAX_SPEED).contains(&x), "{s}");
+            }
+        }
+    }
+
+    /// Config durations and counts of any value: loaded or refused with
+    /// problems, never a panic.
+    #[test]
+    fn config_durations_and_counts_of_any_value_are_loaded_or_refused(
+        bucket in "\\PC{0,8}", repeat in "[0-9]{0,20}(ms|s|m|h|d|w)?", min_count in any::<i64>(), timeout in "[0-9]{0,20}s?"
+    ) {
+        let text = format!(
+            "[[brands]]\nname = \"A\"\nkeywords = [\"a\"]\n[detect]\nbucket = {bucket:?}\nmin_count = {min_count}\n\
+             [alerts]\nrepeat_every = {repeat:?}\n[[sources]]\nname = \"hn\"\nkind = \"hackernews\"\nquery = \"a\"\ntimeout = {timeout:?}\n"
+        );
+        if let Ok(config) = Config::parse(&text, "prop.toml", &|_| None) {
+            prop_assert!(config.detect.bucket.0 >= chrono::Duration::seconds(10));
+            prop_assert!(config.alerts.repeat_every.0 >= chrono::Duration::minutes(1));
+            prop_assert!(config.detect.min_count >= 1);
+        }
+    }
+}
