@@ -638,22 +638,7 @@ fn alerts(action: AlertsAction) -> anyhow::Result<ExitCode> {
             let config = Config::load_or_demo(config.as_ref())?;
             let conn = store::open_read_only(&db)?;
             let incident = alert::get_incident(&conn, id)?;
-            let f = &incident.figures;
-            let top = alert::top_mentions(
-                &conn,
-                &incident.brand,
-                incident.source.as_deref(),
-                f.started_at,
-                f.last_anomalous_at + config.detect.bucket.0,
-                5,
-            )?;
-            let explanation = alert::explain::explain(
-                &conn,
-                &incident.brand,
-                incident.source.as_deref(),
-                f.started_at,
-                f.last_anomalous_at + config.detect.bucket.0,
-            )?;
+            let (top, explanation) = alert::incident_context(&conn, &incident, config.detect.bucket.0, 5)?;
             let shown = serde_json::json!({"incident": incident, "top_mentions": top, "explanation": explanation});
             writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
         }

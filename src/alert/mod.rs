@@ -320,6 +320,23 @@ pub fn top_mentions(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// An incident's negative mentions with the largest reach (`limit` of
+/// them) and what they say, from its first to the end of its last anomalous
+/// bucket: what every notification and every view of an incident shows.
+pub fn incident_context(
+    conn: &Connection,
+    incident: &Incident,
+    bucket: chrono::Duration,
+    limit: u32,
+) -> Result<(Vec<TopMention>, explain::Explanation), StoreError> {
+    let f = &incident.figures;
+    let (from, until) = (f.started_at, f.last_anomalous_at + bucket);
+    let source = incident.source.as_deref();
+    let top = top_mentions(conn, &incident.brand, source, from, until, limit)?;
+    let explanation = explain::explain(conn, &incident.brand, source, from, until)?;
+    Ok((top, explanation))
+}
+
 /// Whether a silence covers the scope at `at`.
 pub fn is_silenced(conn: &Connection, brand: &str, source: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
     let n: i64 = conn.query_row(
@@ -418,22 +435,7 @@ pub fn notify(
         return Ok(0);
     }
     let f = &incident.figures;
-    let window_end = f.last_anomalous_at + bucket;
-    let top = top_mentions(
-        tx,
-        &incident.brand,
-        incident.source.as_deref(),
-        f.started_at,
-        window_end,
-        5,
-    )?;
-    let explanation = explain::explain(
-        tx,
-        &incident.brand,
-        incident.source.as_deref(),
-        f.started_at,
-        window_end,
-    )?;
+    let (top, explanation) = incident_context(tx, incident, bucket, 5)?;
     let notification = Notification {
         event,
         incident_id: incident.id,

@@ -140,8 +140,10 @@ impl AlertService {
         )?;
         for row in rows {
             let (source, id, at) = row?;
+            let at =
+                DateTime::from_timestamp_millis(at).map_or_else(|| format!("{at} ms"), crate::mention::format_time);
             tracing::warn!(
-                "stored mention {source}/{id} is dated {at} ms since 1970, outside 2000-01-01..2100-01-01: detection leaves it out"
+                "stored mention {source}/{id} is dated {at}, outside 2000-01-01..2100-01-01: detection leaves it out"
             );
         }
         Ok(())
@@ -219,10 +221,15 @@ impl AlertService {
             scope.next_bucket = Some(closed_until.max(from));
             // The buckets still open are judged too (without learning), so a
             // wave opens its incident within its bucket, not at close + grace.
-            let pending = bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?;
+            // An open incident grows only as buckets close: no look needed.
+            let pending = if scope.tracker.is_open() {
+                Vec::new()
+            } else {
+                bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?
+            };
             let mut partial: Vec<(BucketCounts, f64)> = Vec::new();
             let mut start = closed_until;
-            while start <= now {
+            while start <= now && !scope.tracker.is_open() {
                 let counts = pending
                     .iter()
                     .find(|c| c.start == start)

@@ -157,8 +157,8 @@ impl DetectConfig {
         if !(3..=365).contains(&self.calibration_days) {
             problems.push(("calibration_days", "must be from 3 to 365 days".to_string()));
         }
-        if self.new_normal_after.0 < Duration::minutes(30) || self.new_normal_after.0 > Duration::days(7) {
-            problems.push(("new_normal_after", "must be between 30m and 7d".to_string()));
+        if let Err(e) = self.new_normal_after.check(Duration::minutes(30), Duration::days(7)) {
+            problems.push(("new_normal_after", e));
         }
         if !(self.p_value > 0.0 && self.p_value < 0.5) {
             problems.push(("p_value", "must be above 0 and below 0.5".to_string()));
@@ -314,6 +314,9 @@ impl ScopeDetector {
     /// returns the first anomalous verdict: a wave is alerted as soon as the
     /// evidence is in, not when its bucket closes.
     pub fn peek(&self, pending: &[(BucketCounts, f64)]) -> Option<BucketEval> {
+        if pending.is_empty() {
+            return None;
+        }
         let mut scratch = self.clone();
         pending
             .iter()

@@ -178,22 +178,7 @@ pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Res
         state
             .read(move |conn| {
                 let incident = alert::get_incident(conn, id)?;
-                let f = &incident.figures;
-                let top = alert::top_mentions(
-                    conn,
-                    &incident.brand,
-                    incident.source.as_deref(),
-                    f.started_at,
-                    f.last_anomalous_at + bucket,
-                    20,
-                )?;
-                let explanation = alert::explain::explain(
-                    conn,
-                    &incident.brand,
-                    incident.source.as_deref(),
-                    f.started_at,
-                    f.last_anomalous_at + bucket,
-                )?;
+                let (top, explanation) = alert::incident_context(conn, &incident, bucket, 20)?;
                 Ok(serde_json::json!({"incident": incident, "top_mentions": top, "explanation": explanation}))
             })
             .await?,

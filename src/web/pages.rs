@@ -317,13 +317,10 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
             incidents
                 .into_iter()
                 .map(|i| {
-                    let f = &i.figures;
                     let (top, why) = if i.state == alert::State::Resolved {
                         (Vec::new(), None)
                     } else {
-                        let until = f.last_anomalous_at + bucket;
-                        let top = alert::top_mentions(conn, &i.brand, i.source.as_deref(), f.started_at, until, 5)?;
-                        let why = alert::explain::explain(conn, &i.brand, i.source.as_deref(), f.started_at, until)?;
+                        let (top, why) = alert::incident_context(conn, &i, bucket, 5)?;
                         (top, Some(why))
                     };
                     Ok((i, top, why))
