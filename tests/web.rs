@@ -134,6 +134,9 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
         ("/api/mentions?label=angry", 400),
         ("/api/mentions?state=done", 400),
         ("/api/mentions?since=the%20other%20day", 400),
+        // Durations past the 100-year bound, and numbers that overflow: refused, never a panic.
+        ("/api/mentions?since=99999999d", 400),
+        ("/api/mentions?until=9223372036854775807ms", 400),
         ("/api/mentions?brand=Nobody", 400),
         ("/api/mentions?colour=red", 400),
         ("/api/mentions/abc", 400),
