@@ -231,11 +231,8 @@ fn remove_at(value: &mut toml::Value, path: &serde_path_to_error::Path) -> bool 
     }
     match (last, at) {
         (Segment::Map { key }, toml::Value::Table(t)) => t.remove(key.as_str()).is_some(),
-        (Segment::Seq { index }, toml::Value::Array(a)) if *index < a.len() => {
-            // Keep later indices (and their paths) where they were.
-            a[*index] = toml::Value::Table(Default::default());
-            false
-        }
+        // An array element is not taken out: later elements would move and
+        // their paths with them, so the reading stops there.
         _ => false,
     }
 }

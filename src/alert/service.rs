@@ -222,30 +222,14 @@ impl AlertService {
             // The buckets still open are judged too (without learning), so a
             // wave opens its incident within its bucket, not at close + grace.
             // An open incident grows only as buckets close: no look needed.
-            let pending = if scope.tracker.is_open() {
-                Vec::new()
-            } else {
-                bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?
-            };
-            let mut partial: Vec<(BucketCounts, f64)> = Vec::new();
-            let mut start = closed_until;
-            while start <= now && !scope.tracker.is_open() {
-                let counts = pending
-                    .iter()
-                    .find(|c| c.start == start)
-                    .copied()
-                    .unwrap_or(BucketCounts {
-                        start,
-                        negatives: 0,
-                        total: Some(0),
-                        negative_reach: 0,
-                    });
-                let elapsed = (now - start).num_milliseconds() as f64 / bucket.num_milliseconds().max(1) as f64;
-                partial.push((counts, elapsed.min(1.0)));
-                start += bucket;
-            }
-            if let Some(eval) = scope.detector.peek(&partial) {
-                if let Some(t) = scope.tracker.observe_partial(&eval) {
+            if !scope.tracker.is_open() {
+                let pending = bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?;
+                let filling = still_filling(&pending, closed_until, now, bucket);
+                if let Some(t) = scope
+                    .detector
+                    .peek(&filling)
+                    .and_then(|e| scope.tracker.observe_partial(&e))
+                {
                     transitions.push((now, t));
                 }
             }
@@ -397,6 +381,34 @@ fn queue_due_repeats(
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The buckets from `from` to the one holding `now`, each with the share of
+/// it that has elapsed; buckets without mentions count as empty.
+fn still_filling(
+    pending: &[BucketCounts],
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    bucket: Duration,
+) -> Vec<(BucketCounts, f64)> {
+    let mut filling = Vec::new();
+    let mut start = from;
+    while start <= now {
+        let counts = pending
+            .iter()
+            .find(|c| c.start == start)
+            .copied()
+            .unwrap_or(BucketCounts {
+                start,
+                negatives: 0,
+                total: Some(0),
+                negative_reach: 0,
+            });
+        let elapsed = (now - start).num_milliseconds() as f64 / bucket.num_milliseconds().max(1) as f64;
+        filling.push((counts, elapsed.min(1.0)));
+        start += bucket;
+    }
+    filling
 }
 
 /// Appends zero buckets so the series reaches `until` (a quiet stretch at

@@ -302,8 +302,9 @@ impl ScopeDetector {
         // An empty bucket where many were expected is most likely a gap in
         // the data (a source down), not a quiet spell: learning it would drag
         // the baseline down and make the return to normal look like a spike.
-        let gap = counts.negatives == 0
-            && stats::zero_probability(eval.expected, self.baseline.expect(counts.start).phi) < 1e-3;
+        // (`judge` put this bucket at the front of `recent`, with its φ.)
+        let phi = self.recent.front().map_or(0.0, |seen| seen.phi);
+        let gap = counts.negatives == 0 && stats::zero_probability(eval.expected, phi) < 1e-3;
         let skip = (eval.is_anomalous() && !new_normal) || gap;
         self.baseline.learn(counts.start, counts.negatives, counts.total, skip);
         eval
