@@ -95,22 +95,23 @@ pub fn spawn_watcher(
     events: broadcast::Sender<Event>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
+    // What counts as already seen is fixed before this returns, so before
+    // the server answers anyone: a watcher thread started late under load
+    // would otherwise take a mention committed meanwhile for old news, and
+    // no browser would hear of it.
+    let baseline = store::open_read_only(&db).and_then(|conn| {
+        let seen = look(&conn)?;
+        let version = data_version(&conn).unwrap_or(0);
+        Ok((conn, seen, version))
+    });
     tokio::task::spawn_blocking(move || {
-        let conn = match store::open_read_only(&db) {
-            Ok(c) => c,
+        let (conn, mut seen, mut version) = match baseline {
+            Ok(b) => b,
             Err(e) => {
                 tracing::error!("live updates are off: {e}");
                 return;
             }
         };
-        let mut seen = match look(&conn) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("live updates are off: {e}");
-                return;
-            }
-        };
-        let mut version = data_version(&conn).unwrap_or(0);
         while stop.has_changed().is_ok() && !*stop.borrow_and_update() {
             std::thread::sleep(WATCH_EVERY);
             let now_version = match data_version(&conn) {
