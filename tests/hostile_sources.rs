@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use complaint_monitor::config::Config;
-use complaint_monitor::mention::MAX_TEXT_BYTES;
+use complaint_monitor::mention::{earliest_time, latest_time, MAX_TEXT_BYTES};
 use complaint_monitor::sources::{connector, Connector, Cursor};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -102,6 +102,12 @@ fn check(connector: &dyn Connector, body: &[u8]) {
                 assert!(!m.source_id.is_empty());
                 assert!(m.text.len() <= MAX_TEXT_BYTES);
                 assert!(m.rating.is_none_or(|r| (1..=5).contains(&r)));
+                assert!(
+                    m.created_at >= earliest_time() && m.created_at < latest_time(),
+                    "kept {} from {}",
+                    m.created_at,
+                    String::from_utf8_lossy(body)
+                );
             }
         }
         let _ = connector.parse_audiences(body);
@@ -127,6 +133,38 @@ proptest! {
             }
             if let Some(slot) = body.pointer_mut(&paths[pick.index(paths.len())]) {
                 *slot = replacement;
+            }
+        }
+        check(all[which].as_ref(), body.to_string().as_bytes());
+    }
+
+    /// Every field that carries a time (by its name anywhere on its path),
+    /// replaced by any instant, in the shapes networks use: RFC 3339, Unix
+    /// seconds or milliseconds, as a string or a number. Kept only inside
+    /// the accepted range (the check in `check`), otherwise rejected.
+    #[test]
+    fn recorded_responses_with_any_times_keep_only_times_in_range(
+        which in 0..RECORDED.len(),
+        secs in prop_oneof![any::<i64>(), -100_000_000_000i64..100_000_000_000],
+        shape in 0..5u8,
+    ) {
+        let all = connectors();
+        let mut body = recorded(RECORDED[which]);
+        let mut paths = Vec::new();
+        pointers(&body, String::new(), &mut paths);
+        let replacement = match shape {
+            0 => chrono::DateTime::from_timestamp(secs, 0).map_or(Value::from("9999-12-31T23:59:59Z"), |t| t.to_rfc3339().into()),
+            1 => Value::from(secs),
+            2 => Value::from(secs.saturating_mul(1000)),
+            3 => Value::from(secs.to_string()),
+            _ => chrono::DateTime::from_timestamp(secs, 0).map_or(Value::from("0000-00-00 00:00:00"), |t| t.format("%Y-%m-%d %H:%M:%S").to_string().into()),
+        };
+        let timed = ["time", "created", "updated", "published", "date", "indexed"];
+        for path in paths.iter().filter(|p| timed.iter().any(|t| p.to_ascii_lowercase().contains(t))) {
+            if let Some(slot) = body.pointer_mut(path) {
+                if !slot.is_object() && !slot.is_array() {
+                    *slot = replacement.clone();
+                }
             }
         }
         check(all[which].as_ref(), body.to_string().as_bytes());

@@ -144,6 +144,59 @@ fn absurd_flags_are_refused_naming_the_flag_never_a_panic() {
     }
 }
 
+/// Every flag that takes a duration, a count or a speed, given numbers as
+/// anyone might type them: accepted or refused with a message, never a
+/// panic (exit code 101) or a hang.
+#[test]
+fn any_number_or_duration_in_a_flag_is_accepted_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let db_s = db.to_str().unwrap();
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "timestamp,value\n2026-11-20T10:00:00Z,3\n").unwrap();
+    let csv_s = csv.to_str().unwrap();
+    let f = feed(dir.path(), &[GOOD]);
+    let values = [
+        "0",
+        "-1",
+        "1e-300",
+        "1e308",
+        "NaN",
+        "inf",
+        "9223372036854775807",
+        "18446744073709551616",
+        "1.5",
+    ];
+    let units = ["", "s", "m", "d", "y"];
+    let mut tried = 0;
+    for value in values {
+        for unit in units {
+            let v = format!("{value}{unit}");
+            let runs: [Vec<&str>; 6] = [
+                vec!["prune", "--older-than", &v, "--db", db_s],
+                vec![
+                    "alerts", "silence", "--brand", "Acme Air", "--for", &v, "--reason", "r", "--db", db_s,
+                ],
+                vec!["replay", &f, "--db", db_s, "--speed", &v],
+                vec!["backtest", "--csv", csv_s, "--bucket", &v],
+                vec!["mentions", "--db", db_s, "--since", &v],
+                vec!["mentions", "--db", db_s, "--limit", &v],
+            ];
+            for args in runs {
+                let out = cli(&args);
+                let all = text(&out);
+                assert!(
+                    matches!(out.status.code(), Some(0..=2)) && !all.contains("panicked"),
+                    "{args:?}: {:?} {all}",
+                    out.status
+                );
+                tried += 1;
+            }
+        }
+    }
+    assert_eq!(tried, values.len() * units.len() * 6);
+}
+
 #[test]
 fn zero_durations_and_counts_in_config_are_each_named() {
     let dir = tempfile::tempdir().unwrap();

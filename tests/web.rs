@@ -470,3 +470,52 @@ async fn healthz_and_prometheus_metrics() {
     assert!(brands[0]["last_24h"]["mentions"].as_u64().unwrap() > 0, "{brands}");
     server.stop().await;
 }
+
+/// Numbers and durations as anyone might type them into every query
+/// parameter that takes one, on the API and the pages: each is answered
+/// 200 or 400, never a server error or a dropped connection.
+#[tokio::test]
+async fn any_number_or_duration_in_a_query_is_answered_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db, None).await;
+    let numbers = [
+        "0",
+        "1",
+        "-1",
+        "7",
+        "1.5",
+        "1e308",
+        "NaN",
+        "-0",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551616",
+        "99999999999999999999999",
+    ];
+    let units = ["", "ms", "s", "m", "h", "d", "w", "y", "x"];
+    let targets = [
+        "/api/mentions?since=",
+        "/api/mentions?until=",
+        "/api/mentions?limit=",
+        "/api/mentions?offset=",
+        "/api/alerts?limit=",
+        "/api/brands/Acme%20Air/series?window=",
+        "/?since=",
+        "/inbox/rows?offset=",
+    ];
+    let mut answered = 0;
+    for target in targets {
+        for number in numbers {
+            for unit in units {
+                let path = format!("{target}{number}{unit}");
+                let response = client().get(server.url(&path)).send().await.unwrap();
+                let status = response.status().as_u16();
+                assert!(status == 200 || status == 400, "{path}: {status}");
+                answered += 1;
+            }
+        }
+    }
+    assert_eq!(answered, targets.len() * numbers.len() * units.len());
+}
