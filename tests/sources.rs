@@ -562,7 +562,20 @@ async fn youtube_comments_and_a_quota_403_that_means_wait() {
     );
     let second = poll(&config, &db).await.remove(0);
     assert_eq!(second.error, None, "over quota is a wait, not a failure");
-    assert!(second.rate_limited_until.is_some());
+    // The daily quota resets at midnight US Pacific: wait until then, not a minute.
+    let until = second.rate_limited_until.expect("a wait");
+    let local = until.with_timezone(&chrono_tz::America::Los_Angeles);
+    assert_eq!(local.format("%H:%M:%S").to_string(), "00:00:00", "{local}");
+    let ahead = until - chrono::Utc::now();
+    assert!(ahead > chrono::Duration::zero() && ahead <= chrono::Duration::hours(24), "{ahead}");
+    let asked = server.received_requests().await.unwrap().len();
+    let third = poll(&config, &db).await.remove(0);
+    assert_eq!(third.rate_limited_until, Some(until));
+    assert_eq!(server.received_requests().await.unwrap().len(), asked, "no request before the reset");
+    // /healthz and `sources` read the same stored state.
+    let conn = store::open_read_only(&db).unwrap();
+    let status = complaint_monitor::sources::poll::status(&conn, &config).unwrap();
+    assert_eq!(status[0].rate_limited_until, Some(until));
 }
 
 #[tokio::test]

@@ -310,6 +310,14 @@ pub trait Connector: Send + Sync {
         None
     }
 
+    /// When a refusal is a quota that resets at a time the network states
+    /// in its documentation rather than in headers (YouTube's daily quota,
+    /// at midnight US Pacific), that time. Otherwise the shared rules of
+    /// [`poll::server_wait`] decide.
+    fn quota_reset(&self, _status: reqwest::StatusCode, _body: &[u8], _now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        None
+    }
+
     /// Parses a response body into items; `cursor` is the one the request
     /// was built with (it tells a walk towards newer items from a backfill).
     fn parse(&self, body: &[u8], headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String>;

@@ -260,7 +260,10 @@ impl Poller {
                 }
             };
             let now = self.clock.now();
-            let wait = server_wait(status, &headers, &body, now, source.connector.rate_limit_headers());
+            let wait = source
+                .connector
+                .quota_reset(status, &body, now)
+                .or_else(|| server_wait(status, &headers, &body, now, source.connector.rate_limit_headers()));
             if let Some(until) = wait.filter(|_| !status.is_success()) {
                 return Err(Failure::Wait(
                     until,

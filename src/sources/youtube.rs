@@ -1,9 +1,12 @@
 //! YouTube comment threads of one video (`video_id`) or of everything on a
 //! channel (`channel_id`), newest first (`order=time`), with an API key. The
 //! API has no "since": the core stops the page walk at the newest comment it
-//! stored. Over quota is an HTTP 403 with `quotaExceeded`, which the core
-//! treats as "wait", not as a failure.
+//! stored. Over quota is an HTTP 403 with `quotaExceeded`: the daily quota
+//! resets at midnight US Pacific time (the Data API's documentation), so the
+//! source waits until then rather than asking again every minute and
+//! spending nothing but refusals; `/healthz` shows the time.
 
+use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
@@ -55,6 +58,31 @@ struct CommentSnippet {
     author_display_name: Option<String>,
     like_count: Option<u64>,
     published_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorResponse {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<ErrorReason>,
+}
+
+#[derive(Deserialize)]
+struct ErrorReason {
+    reason: Option<String>,
+}
+
+/// The first midnight in US Pacific time after `now`.
+fn next_pacific_midnight(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let zone = chrono_tz::America::Los_Angeles;
+    let tomorrow = now.with_timezone(&zone).date_naive().succ_opt()?;
+    // Midnight exists on every US Pacific day (DST moves at 2 a.m.).
+    let midnight = tomorrow.and_hms_opt(0, 0, 0)?;
+    zone.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc))
 }
 
 impl YouTube {
@@ -134,6 +162,20 @@ impl Connector for YouTube {
         http.get(url).query(&query)
     }
 
+    fn quota_reset(&self, status: reqwest::StatusCode, body: &[u8], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if status != reqwest::StatusCode::FORBIDDEN {
+            return None;
+        }
+        let error: ErrorResponse = serde_json::from_slice(body).ok()?;
+        // `rateLimitExceeded` is a short-term limit: the shared rules wait a minute.
+        let daily = error
+            .error
+            .errors
+            .iter()
+            .any(|e| matches!(e.reason.as_deref(), Some("quotaExceeded" | "dailyLimitExceeded")));
+        daily.then(|| next_pacific_midnight(now)).flatten()
+    }
+
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
         let response: Response =
             serde_json::from_slice(body).map_err(|e| format!("not a commentThreads response: {e}"))?;
@@ -143,5 +185,53 @@ impl Connector for YouTube {
         };
         page.read::<Thread>(response.items, |t| self.mention(t));
         Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_quota_resets_at_the_next_midnight_pacific_in_winter_and_summer() {
+        // PST (UTC-8): 10:00 UTC on 20 November is 02:00 there.
+        assert_eq!(
+            next_pacific_midnight(utc("2026-11-20T10:00:00Z")),
+            Some(utc("2026-11-21T08:00:00Z"))
+        );
+        // PDT (UTC-7), and just before midnight there.
+        assert_eq!(
+            next_pacific_midnight(utc("2026-07-01T06:59:00Z")),
+            Some(utc("2026-07-01T07:00:00Z"))
+        );
+        // The night the clocks go back (1 November 2026): midnight is still PDT.
+        assert_eq!(
+            next_pacific_midnight(utc("2026-10-31T12:00:00Z")),
+            Some(utc("2026-11-01T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn only_the_daily_quota_waits_for_midnight() {
+        let config: SourceConfig = toml::from_str("name = \"yt\"\nkind = \"youtube\"\nvideo_id = \"v\"").unwrap();
+        let source = YouTube::new(&config);
+        let now = utc("2026-11-20T10:00:00Z");
+        let body = |reason: &str| format!(r#"{{"error":{{"code":403,"errors":[{{"reason":"{reason}"}}]}}}}"#);
+        let forbidden = reqwest::StatusCode::FORBIDDEN;
+        assert_eq!(
+            source.quota_reset(forbidden, body("quotaExceeded").as_bytes(), now),
+            Some(utc("2026-11-21T08:00:00Z"))
+        );
+        assert_eq!(source.quota_reset(forbidden, body("rateLimitExceeded").as_bytes(), now), None);
+        assert_eq!(source.quota_reset(forbidden, body("forbidden").as_bytes(), now), None);
+        assert_eq!(source.quota_reset(forbidden, b"not json", now), None);
+        assert_eq!(
+            source.quota_reset(reqwest::StatusCode::OK, body("quotaExceeded").as_bytes(), now),
+            None
+        );
     }
 }
