@@ -190,9 +190,9 @@ async fn hacker_news_stories_and_comments_and_the_time_cursor() {
     );
 
     let second = poll(&config, &db).await.remove(0);
-    // The newest second is asked for again (nothing posted in it is missed),
-    // stored once; the older story stops the walk.
-    assert_eq!((second.fetched, second.stored, second.duplicates), (1, 0, 1));
+    // The newest second is asked for again (nothing posted in it is missed);
+    // the newest item itself is known by its id and stops the walk.
+    assert_eq!((second.fetched, second.stored, second.duplicates), (0, 0, 0));
     let requests = server.received_requests().await.unwrap();
     assert!(requests[1]
         .url
@@ -661,6 +661,56 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
         .headers
         .get("user-agent")
         .is_some_and(|ua| ua.to_str().unwrap().contains("complaint-monitor"))));
+}
+
+/// A page that holds only the newest post already stored (Reddit pages
+/// come back short, with `after` set): the walk stops there instead of
+/// asking for page 2 on every poll, and the post is not sent to the store
+/// again.
+#[tokio::test]
+async fn reddit_stops_at_the_newest_stored_post_when_nothing_is_new() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/access_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "tok", "token_type": "bearer", "expires_in": 86400
+        })))
+        .mount(&server)
+        .await;
+    let mut page1: serde_json::Value = serde_json::from_str(&recorded("reddit/search-page1.json")).unwrap();
+    let children = page1["data"]["children"].as_array_mut().unwrap();
+    children.truncate(1);
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(query_param_is_missing("after"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&page1))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("after", "t3_1gx0002"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("reddit/search-page2.json"), "application/json"))
+        .mount(&server)
+        .await;
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/api/v1/access_token\"\n\
+             query = \"acme air\"\nclient_id = \"${{REDDIT_ID}}\"\nclient_secret = \"${{REDDIT_SECRET}}\"\n",
+            uri = server.uri()
+        ),
+        &[("REDDIT_ID", "cid"), ("REDDIT_SECRET", "csecret")],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.pages, first.stored, first.error.clone()), (2, 2, None), "{first:?}");
+    let searches = |requests: &[Request]| requests.iter().filter(|r| r.url.path() == "/search").count();
+    let before = searches(&server.received_requests().await.unwrap());
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (second.pages, second.fetched, second.stored, second.duplicates),
+        (1, 0, 0, 0),
+        "{second:?}"
+    );
+    assert_eq!(searches(&server.received_requests().await.unwrap()), before + 1);
 }
 
 #[tokio::test]

@@ -245,6 +245,17 @@ pub struct Cursor {
     pub last_modified: Option<String>,
 }
 
+impl Cursor {
+    /// Whether `m` is one the cursor has already passed: older than the
+    /// newest stored item, or that item itself. Items of the same second
+    /// but another id are still new (two posts can share a second).
+    pub fn reached(&self, m: &Mention) -> bool {
+        self.time.is_some_and(|t| {
+            m.created_at < t || (m.created_at == t && self.id.as_deref() == Some(m.source_id.as_str()))
+        })
+    }
+}
+
 /// One parsed page of results, newest first.
 #[derive(Debug, Default)]
 pub struct Page {

@@ -158,12 +158,14 @@ impl Poller {
                 validators = Some((page.etag, page.last_modified));
             }
             let exhausted = page.wait_until;
-            // Stop as soon as the walk reaches what the last poll stored.
-            let reached_stored = cursor.time.is_some_and(|t| page.items.iter().any(|m| m.created_at < t));
+            // Stop as soon as the walk reaches what the last poll stored: an
+            // older item, or the newest one stored itself (a page may hold
+            // nothing else, and then the next page is all old).
+            let reached_stored = page.items.iter().any(|m| cursor.reached(m));
             fetched.extend(
                 page.items
                     .into_iter()
-                    .filter(|m| revisable || cursor.time.is_none_or(|t| m.created_at >= t)),
+                    .filter(|m| revisable || !cursor.reached(m)),
             );
             if let Some(until) = exhausted {
                 told_to_wait = Some(until);
