@@ -25,6 +25,7 @@ fn mention(text: &str) -> Mention {
         author: Author {
             handle: Some("jane@example.social".into()),
             followers: Some(1240),
+            karma: None,
         },
         text: text.into(),
         text_chars: text.chars().count() as u64,

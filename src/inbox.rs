@@ -411,6 +411,9 @@ pub struct Row {
     pub created_at: String,
     pub author: Option<String>,
     pub audience: Option<u64>,
+    /// The author's standing where the network keeps one (Reddit karma).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub karma: Option<u64>,
     pub text: String,
     pub url: Option<String>,
     pub rating: Option<u8>,
@@ -510,7 +513,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
          (SELECT i.id FROM incidents i JOIN mention_brands b ON b.brand = i.brand AND b.mention_id = m.id \
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
-         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at \
+         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma \
          FROM {from}{filter} ORDER BY p DESC, m.id DESC LIMIT {} OFFSET {}",
         query.limit.min(MAX_PAGE),
         query.offset
@@ -532,6 +535,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                     .unwrap_or_default(),
                 author: r.get(4)?,
                 audience: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
+                karma: r.get::<_, Option<i64>>(21)?.map(|v| v.max(0) as u64),
                 text: r.get(6)?,
                 url: r.get(7)?,
                 rating: r.get::<_, Option<i64>>(8)?.and_then(|v| u8::try_from(v).ok()),

@@ -57,6 +57,10 @@ pub struct Author {
     /// Followers or subscribers, where the network tells.
     #[serde(default)]
     pub followers: Option<u64>,
+    /// The author's standing where the network keeps one (Reddit karma):
+    /// shown beside a complaint, and a sign of throwaway accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub karma: Option<u64>,
 }
 
 /// Engagement counts; each is `None` where the network does not report it.

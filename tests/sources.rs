@@ -567,11 +567,18 @@ async fn youtube_comments_and_a_quota_403_that_means_wait() {
     let local = until.with_timezone(&chrono_tz::America::Los_Angeles);
     assert_eq!(local.format("%H:%M:%S").to_string(), "00:00:00", "{local}");
     let ahead = until - chrono::Utc::now();
-    assert!(ahead > chrono::Duration::zero() && ahead <= chrono::Duration::hours(24), "{ahead}");
+    assert!(
+        ahead > chrono::Duration::zero() && ahead <= chrono::Duration::hours(24),
+        "{ahead}"
+    );
     let asked = server.received_requests().await.unwrap().len();
     let third = poll(&config, &db).await.remove(0);
     assert_eq!(third.rate_limited_until, Some(until));
-    assert_eq!(server.received_requests().await.unwrap().len(), asked, "no request before the reset");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        asked,
+        "no request before the reset"
+    );
     // /healthz and `sources` read the same stored state.
     let conn = store::open_read_only(&db).unwrap();
     let status = complaint_monitor::sources::poll::status(&conn, &config).unwrap();
@@ -620,6 +627,26 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
         .with_priority(2)
         .mount(&server)
         .await;
+    // Each author looked up once, with the token: one answers (its name in
+    // another case), one is gone (404), one is suspended.
+    for (user, status, body) in [
+        ("bagless_in_berlin", 200, recorded("reddit/user-about.json")),
+        (
+            "loungelizard",
+            404,
+            r#"{"message": "Not Found", "error": 404}"#.to_string(),
+        ),
+        ("asker", 200, recorded("reddit/user-about-suspended.json")),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/user/{user}/about")))
+            .and(wiremock::matchers::header("Authorization", "Bearer tok-1"))
+            .respond_with(ResponseTemplate::new(status).set_body_raw(body, "application/json"))
+            .with_priority(2)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
     let config = config_with(
         &format!(
             "[[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/api/v1/access_token\"\n\
@@ -644,9 +671,32 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
     assert_eq!(m.text, "Acme Air lost my luggage on a direct flight\nFiled a claim 5 days ago, no reply. Anyone had luck with their support?");
     assert_eq!(m.created_at.timestamp(), 1795183930);
     assert_eq!((m.metrics.likes, m.metrics.replies), (Some(212), Some(64)));
-    // r/travel's 9.8 million subscribers, one in a hundred reached.
-    assert_eq!(m.author.followers, Some(98_000));
-    assert!(lost.scored.reach.people >= 98_000, "{:?}", lost.scored.reach);
+    // r/travel's 9.8 million subscribers, one in a hundred reached, and the
+    // 41 people who follow the author's profile; the author's karma kept.
+    assert_eq!(m.author.followers, Some(98_041));
+    assert_eq!(m.author.karma, Some(15_230));
+    assert!(lost.scored.reach.people >= 98_041, "{:?}", lost.scored.reach);
+    let gone = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "t3_1gx0002")
+        .unwrap();
+    assert_eq!(gone.scored.mention.author.karma, None, "a deleted account has no karma");
+    assert_eq!(
+        gone.scored.mention.author.followers, None,
+        "its listing item carries no subscribers"
+    );
+    // Care staff see the karma beside the complaint in the inbox.
+    let conn = store::open_read_only(&db).unwrap();
+    complaint_monitor::inbox::register_priority(&conn).unwrap();
+    let everything = complaint_monitor::inbox::Query {
+        label: None,
+        states: Vec::new(),
+        since: None,
+        ..Default::default()
+    };
+    let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
+    let row = inbox.rows.iter().find(|r| r.source_id == "t3_1gx0003").unwrap();
+    assert_eq!((row.karma, row.audience), (Some(15_230), Some(98_041)));
     assert_eq!(
         m.url.as_deref(),
         Some("https://www.reddit.com/r/travel/comments/1gx0003/acme_air_lost_my_luggage/")
@@ -694,14 +744,19 @@ async fn reddit_stops_at_the_newest_stored_post_when_nothing_is_new() {
     let config = config_with(
         &format!(
             "[[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/api/v1/access_token\"\n\
-             query = \"acme air\"\nclient_id = \"${{REDDIT_ID}}\"\nclient_secret = \"${{REDDIT_SECRET}}\"\n",
+             query = \"acme air\"\nclient_id = \"${{REDDIT_ID}}\"\nclient_secret = \"${{REDDIT_SECRET}}\"\n\
+             author_lookups = {{ requests = 1, per = \"1h\" }}\n",
             uri = server.uri()
         ),
         &[("REDDIT_ID", "cid"), ("REDDIT_SECRET", "csecret")],
     );
     let (_dir, db) = db();
     let first = poll(&config, &db).await.remove(0);
-    assert_eq!((first.pages, first.stored, first.error.clone()), (2, 2, None), "{first:?}");
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (2, 2, None),
+        "{first:?}"
+    );
     let searches = |requests: &[Request]| requests.iter().filter(|r| r.url.path() == "/search").count();
     let before = searches(&server.received_requests().await.unwrap());
     let second = poll(&config, &db).await.remove(0);
@@ -711,6 +766,16 @@ async fn reddit_stops_at_the_newest_stored_post_when_nothing_is_new() {
         "{second:?}"
     );
     assert_eq!(searches(&server.received_requests().await.unwrap()), before + 1);
+    // Two authors, a budget of one lookup an hour: the other waits, the
+    // posts were stored all the same.
+    let lookups = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/user/"))
+        .count();
+    assert_eq!(lookups, 1);
 }
 
 #[tokio::test]

@@ -112,6 +112,7 @@ mod tests {
             author: Author {
                 handle: Some("a".into()),
                 followers,
+                karma: None,
             },
             text: "t".into(),
             text_chars: 1,

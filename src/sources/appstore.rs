@@ -120,6 +120,7 @@ impl AppStore {
             author: Author {
                 handle: e.author.and_then(|a| label(&a.name)),
                 followers: None,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

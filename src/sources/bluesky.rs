@@ -7,7 +7,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, with_bearer, Audience, Connector, Cursor, Page, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Bluesky {
@@ -85,6 +85,7 @@ impl Bluesky {
             author: Author {
                 handle: author.handle,
                 followers: author.followers_count,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,
@@ -125,13 +126,19 @@ impl Connector for Bluesky {
         Some(with_bearer(http.get(url).query(&query), &self.token))
     }
 
-    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, u64)>, String> {
+    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, Audience)>, String> {
         let profiles: Profiles =
             serde_json::from_slice(body).map_err(|e| format!("not a getProfiles response: {e}"))?;
         Ok(profiles
             .profiles
             .into_iter()
-            .filter_map(|p| Some((p.handle?, p.followers_count?)))
+            .filter_map(|p| {
+                let audience = Audience {
+                    followers: Some(p.followers_count?),
+                    karma: None,
+                };
+                Some((p.handle?, audience))
+            })
             .collect())
     }
 

@@ -82,6 +82,7 @@ impl GooglePlaces {
             author: Author {
                 handle: r.author_attribution.and_then(|a| a.display_name),
                 followers: None,
+                karma: None,
             },
             text_chars: body.chars().count() as u64,
             text: body,

@@ -70,6 +70,7 @@ impl HackerNews {
             author: Author {
                 handle: h.author,
                 followers: None,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

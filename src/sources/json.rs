@@ -265,6 +265,7 @@ impl Json {
             author: Author {
                 handle: m.author.as_deref().and_then(|p| text_at(item, p)),
                 followers: count(&m.audience),
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

@@ -70,6 +70,7 @@ impl Mastodon {
             author: Author {
                 handle: account.acct,
                 followers: account.followers_count,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

@@ -91,6 +91,10 @@ pub struct SourceConfig {
     /// Client-side quota: at most `requests` per `per`.
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
+    /// Author lookups (Reddit's `/user/{name}/about`, Bluesky's profiles)
+    /// at most: `requests` per `per`, on top of the searches.
+    #[serde(default = "default_author_lookups")]
+    pub author_lookups: RateLimitConfig,
     /// Pages walked at most in one poll (the backfill limit).
     #[serde(default = "default_max_pages")]
     pub max_pages: u32,
@@ -132,6 +136,12 @@ pub enum SourceKind {
 fn default_every() -> Span {
     Span(chrono::Duration::minutes(2))
 }
+fn default_author_lookups() -> RateLimitConfig {
+    RateLimitConfig {
+        requests: 30,
+        per: Span(chrono::Duration::minutes(1)),
+    }
+}
 fn default_max_pages() -> u32 {
     5
 }
@@ -156,6 +166,16 @@ impl SourceConfig {
             .check(chrono::Duration::seconds(1), chrono::Duration::minutes(10))
         {
             problems.push(("timeout", e));
+        }
+        if !(1..=10_000).contains(&self.author_lookups.requests) {
+            problems.push(("author_lookups.requests", "must be from 1 to 10000".to_string()));
+        }
+        if let Err(e) = self
+            .author_lookups
+            .per
+            .check(chrono::Duration::seconds(1), chrono::Duration::days(1))
+        {
+            problems.push(("author_lookups.per", e));
         }
         if !(1..=256 * 1024 * 1024).contains(&self.max_body_bytes) {
             problems.push(("max_body_bytes", "must be from 1 to 268435456 (256 MiB)".to_string()));
@@ -286,6 +306,14 @@ pub struct OAuth {
 /// Most authors asked for in one audience request.
 pub const AUDIENCE_BATCH: usize = 25;
 
+/// What a network tells of an author beyond the post: followers, and a
+/// standing (Reddit karma) where it keeps one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Audience {
+    pub followers: Option<u64>,
+    pub karma: Option<u64>,
+}
+
 /// What a connector knows about one service.
 pub trait Connector: Send + Sync {
     /// App-only OAuth the service needs, if any.
@@ -296,16 +324,36 @@ pub trait Connector: Send + Sync {
     /// The request for a page: the first when `page` is `None`, else the
     /// one `page` (a previous page's `next`) names.
     fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder;
-    /// A request for the audiences (follower counts) of up to
-    /// [`AUDIENCE_BATCH`] authors the results did not carry, if the service
-    /// has one (Bluesky's `getProfiles`).
+
+    /// Authors asked for in one audience request: [`AUDIENCE_BATCH`] where
+    /// the service looks up many at once (Bluesky's `getProfiles`), 1 where
+    /// each is a request of its own (Reddit's `/user/{name}/about`).
+    fn audience_batch(&self) -> usize {
+        AUDIENCE_BATCH
+    }
+
+    /// Whether the poller should look up `m`'s author (by default: when
+    /// the results carried no follower count).
+    fn wants_audience(&self, m: &Mention) -> bool {
+        m.author.followers.is_none()
+    }
+
+    /// A request for the audiences of up to [`Connector::audience_batch`]
+    /// authors, if the service has one.
     fn audience_request(&self, _http: &reqwest::Client, _handles: &[String]) -> Option<reqwest::RequestBuilder> {
         None
     }
 
-    /// Parses an audience response into handle → followers.
-    fn parse_audiences(&self, _body: &[u8]) -> Result<Vec<(String, u64)>, String> {
+    /// Parses an audience response into handle → audience.
+    fn parse_audiences(&self, _body: &[u8]) -> Result<Vec<(String, Audience)>, String> {
         Ok(Vec::new())
+    }
+
+    /// Puts a looked-up audience on a mention (by default: followers where
+    /// the results had none, and the karma).
+    fn apply_audience(&self, m: &mut Mention, audience: &Audience) {
+        m.author.followers = m.author.followers.or(audience.followers);
+        m.author.karma = m.author.karma.or(audience.karma);
     }
 
     /// Whether items already seen can come back changed (reviews are edited

@@ -19,7 +19,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::{connector, Connector, Cursor, SourceConfig};
+use super::{connector, Connector, Cursor, RateLimitConfig, SourceConfig};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::enrich::{Enriched, Enricher};
@@ -36,8 +36,10 @@ pub struct Source {
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     /// The current OAuth token and when to stop using it.
     token: tokio::sync::Mutex<Option<(String, DateTime<Utc>)>>,
-    /// Authors' follower counts fetched earlier (bounded: cleared when full).
-    audiences: tokio::sync::Mutex<HashMap<String, u64>>,
+    /// Authors' audiences fetched earlier (bounded: cleared when full).
+    audiences: tokio::sync::Mutex<HashMap<String, super::Audience>>,
+    /// Author lookups this source may still make (`author_lookups`).
+    author_budget: DefaultDirectRateLimiter,
 }
 
 /// Authors whose audience is remembered at most, per source.
@@ -162,11 +164,7 @@ impl Poller {
             // older item, or the newest one stored itself (a page may hold
             // nothing else, and then the next page is all old).
             let reached_stored = page.items.iter().any(|m| cursor.reached(m));
-            fetched.extend(
-                page.items
-                    .into_iter()
-                    .filter(|m| revisable || !cursor.reached(m)),
-            );
+            fetched.extend(page.items.into_iter().filter(|m| revisable || !cursor.reached(m)));
             if let Some(until) = exhausted {
                 told_to_wait = Some(until);
                 break;
@@ -304,40 +302,74 @@ impl Poller {
         Err(Failure::Error(format!("{last} (after {ATTEMPTS} attempts)")))
     }
 
-    /// Fills in follower counts the results lacked, from the cache or in
-    /// batched audience requests. Best effort: a failure leaves them unknown
-    /// (reach then uses the default audience) and is logged once.
+    /// Fills in what the results did not say of their authors (followers,
+    /// karma), from the cache or in audience requests. Best effort: a
+    /// failure leaves them unknown (reach then uses the default audience)
+    /// and is logged once. Lookups spend the source's own author budget
+    /// (`author_lookups`), never waiting for it: authors left over are
+    /// looked up on a later poll, and new mentions are never held back.
     async fn fill_audiences(&self, source: &Source, mentions: &mut [crate::mention::Mention]) {
+        let connector = &source.connector;
         let mut cache = source.audiences.lock().await;
         let mut missing: Vec<String> = mentions
             .iter()
-            .filter(|m| m.author.followers.is_none())
+            .filter(|m| connector.wants_audience(m))
             .filter_map(|m| m.author.handle.clone())
             .filter(|h| !cache.contains_key(h))
             .collect();
         missing.sort();
         missing.dedup();
-        for batch in missing.chunks(super::AUDIENCE_BATCH) {
-            let Some(request) = source.connector.audience_request(&self.http, batch) else {
-                break;
+        let mut token = None;
+        if let (Some(oauth), false) = (connector.oauth(), missing.is_empty()) {
+            match self.token(source, oauth).await {
+                Ok(t) => token = Some(t),
+                Err(e) => {
+                    tracing::warn!(source = %source.config.name, "could not fetch audiences: {e}");
+                    missing.clear();
+                }
+            }
+        }
+        let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
+        for batch in missing.chunks(connector.audience_batch().clamp(1, super::AUDIENCE_BATCH)) {
+            let Some(mut request) = connector.audience_request(&self.http, batch) else {
+                continue;
             };
+            if source.author_budget.check().is_err() {
+                tracing::debug!(source = %source.config.name, "author lookups spent for now; the rest next poll");
+                break;
+            }
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
             if let Some(limiter) = &source.limiter {
                 limiter.until_ready().await;
             }
-            let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
             let result = match request.timeout(timeout).send().await {
                 Ok(r) if r.status().is_success() => read_capped(r, source.config.max_body_bytes)
                     .await
-                    .and_then(|body| source.connector.parse_audiences(&body)),
+                    .and_then(|body| connector.parse_audiences(&body)),
+                // Deleted or suspended accounts: nothing to learn, nothing to ask again.
+                Ok(r) if r.status() == StatusCode::NOT_FOUND => Ok(Vec::new()),
                 Ok(r) => Err(format!("the server answered {}", r.status())),
                 Err(e) => Err(describe(e)),
             };
             match result {
                 Ok(found) => {
-                    if cache.len() + found.len() > AUDIENCE_CACHE {
+                    if cache.len() + batch.len() > AUDIENCE_CACHE {
                         cache.clear();
                     }
-                    cache.extend(found);
+                    // Keyed by the handle asked for (names can come back in
+                    // another case); authors the service said nothing of are
+                    // remembered as unknown, so they are not asked for again.
+                    for handle in batch {
+                        let audience = found
+                            .iter()
+                            .find(|(h, _)| h == handle)
+                            .or_else(|| found.iter().find(|(h, _)| h.eq_ignore_ascii_case(handle)))
+                            .map(|(_, a)| *a)
+                            .unwrap_or_default();
+                        cache.insert(handle.clone(), audience);
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(source = %source.config.name, "could not fetch audiences: {e}");
@@ -345,9 +377,9 @@ impl Poller {
                 }
             }
         }
-        for m in mentions.iter_mut().filter(|m| m.author.followers.is_none()) {
-            if let Some(followers) = m.author.handle.as_ref().and_then(|h| cache.get(h)) {
-                m.author.followers = Some(*followers);
+        for m in mentions.iter_mut().filter(|m| connector.wants_audience(m)) {
+            if let Some(audience) = m.author.handle.as_ref().and_then(|h| cache.get(h)).copied() {
+                connector.apply_audience(m, &audience);
             }
         }
     }
@@ -494,9 +526,19 @@ pub fn sources(config: &Config) -> Vec<Source> {
                 limiter,
                 token: tokio::sync::Mutex::new(None),
                 audiences: tokio::sync::Mutex::new(HashMap::new()),
+                author_budget: RateLimiter::direct(author_quota(&c.author_lookups)),
             }
         })
         .collect()
+}
+
+/// The author-lookup budget: `requests` at once, refilled evenly over `per`.
+fn author_quota(budget: &RateLimitConfig) -> Quota {
+    let requests = NonZeroU32::new(budget.requests).unwrap_or(NonZeroU32::MIN);
+    let period = budget.per.0.to_std().unwrap_or(Duration::from_secs(60)) / requests.get();
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_minute(requests))
+        .allow_burst(requests)
 }
 
 /// Reads a body, refusing one larger than `cap` bytes.

@@ -1,12 +1,15 @@
 //! Reddit search (`/search`, or `/r/{subreddit}/search`) with `sort=new`,
 //! through OAuth app-only tokens (client credentials, fetched and refreshed by
 //! the core), paged with `after`; the core stops at the newest post stored.
+//! Each new author is looked up once (`/user/{name}/about`, cached, under
+//! the source's `author_lookups` budget) for their karma and the people who
+//! follow their profile.
 
 use chrono::DateTime;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, Connector, Cursor, OAuth, Page, SourceConfig};
+use super::{required, Audience, Connector, Cursor, OAuth, Page, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Reddit {
@@ -46,6 +49,38 @@ struct Post {
     num_comments: Option<u64>,
     permalink: Option<String>,
     subreddit_subscribers: Option<u64>,
+}
+
+/// `/user/{name}/about`: a `t2` thing.
+#[derive(Deserialize)]
+struct About {
+    data: AboutData,
+}
+
+#[derive(Deserialize)]
+struct AboutData {
+    name: Option<String>,
+    total_karma: Option<i64>,
+    link_karma: Option<i64>,
+    comment_karma: Option<i64>,
+    #[serde(default)]
+    is_suspended: bool,
+    /// The profile, a subreddit of its own: its subscribers follow the user.
+    subreddit: Option<ProfileSubreddit>,
+}
+
+#[derive(Deserialize)]
+struct ProfileSubreddit {
+    subscribers: Option<i64>,
+}
+
+/// Reddit user names: 3 to 20 of these (Reddit's rule); anything else is
+/// not looked up, so a strange author field never shapes a request path.
+fn is_user_name(name: &str) -> bool {
+    (3..=20).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The share of a subreddit's subscribers a new post is taken to reach:
@@ -101,6 +136,7 @@ impl Reddit {
                 followers: p
                     .subreddit_subscribers
                     .map(|n| (n as f64 * SUBSCRIBERS_REACHED).round() as u64),
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,
@@ -121,6 +157,47 @@ impl Reddit {
 impl Connector for Reddit {
     fn oauth(&self) -> Option<&OAuth> {
         self.oauth.as_ref()
+    }
+
+    fn audience_batch(&self) -> usize {
+        1
+    }
+
+    fn wants_audience(&self, m: &Mention) -> bool {
+        m.author.karma.is_none() && m.author.handle.as_deref().is_some_and(is_user_name)
+    }
+
+    fn audience_request(&self, http: &reqwest::Client, handles: &[String]) -> Option<reqwest::RequestBuilder> {
+        let name = handles.first().filter(|h| is_user_name(h))?;
+        let url = format!("{}/user/{name}/about", self.base.trim_end_matches('/'));
+        Some(http.get(url).query(&[("raw_json", "1")]))
+    }
+
+    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, Audience)>, String> {
+        let about: About = serde_json::from_slice(body).map_err(|e| format!("not a user about: {e}"))?;
+        let d = about.data;
+        let Some(name) = d.name else {
+            return Ok(Vec::new());
+        };
+        if d.is_suspended {
+            return Ok(vec![(name, Audience::default())]);
+        }
+        let count = |n: Option<i64>| n.map(|n| n.max(0) as u64);
+        let karma = count(d.total_karma).or_else(|| match (count(d.link_karma), count(d.comment_karma)) {
+            (None, None) => None,
+            (link, comment) => Some(link.unwrap_or(0).saturating_add(comment.unwrap_or(0))),
+        });
+        let followers = count(d.subreddit.and_then(|s| s.subscribers));
+        Ok(vec![(name, Audience { followers, karma })])
+    }
+
+    /// The post reaches its share of the subreddit plus the author's own
+    /// followers, who see it in their feed.
+    fn apply_audience(&self, m: &mut Mention, audience: &Audience) {
+        if let Some(own) = audience.followers {
+            m.author.followers = Some(m.author.followers.unwrap_or(0).saturating_add(own));
+        }
+        m.author.karma = m.author.karma.or(audience.karma);
     }
 
     fn request(&self, http: &reqwest::Client, _cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {

@@ -49,6 +49,7 @@ impl Feed {
             author: Author {
                 handle: entry.authors.first().map(|a| a.name.clone()),
                 followers: None,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

@@ -81,6 +81,7 @@ impl Trustpilot {
             author: Author {
                 handle: r.consumer.and_then(|c| c.display_name),
                 followers: None,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

@@ -131,6 +131,7 @@ impl Connector for X {
                         author: Author {
                             handle: username,
                             followers: user.and_then(|u| u.public_metrics.as_ref()?.followers_count),
+                            karma: None,
                         },
                         text_chars: text.chars().count() as u64,
                         text,

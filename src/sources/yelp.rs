@@ -88,6 +88,7 @@ impl Yelp {
             author: Author {
                 handle: r.user.and_then(|u| u.name),
                 followers: None,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,

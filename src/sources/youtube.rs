@@ -82,7 +82,9 @@ fn next_pacific_midnight(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let tomorrow = now.with_timezone(&zone).date_naive().succ_opt()?;
     // Midnight exists on every US Pacific day (DST moves at 2 a.m.).
     let midnight = tomorrow.and_hms_opt(0, 0, 0)?;
-    zone.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc))
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl YouTube {
@@ -120,6 +122,7 @@ impl YouTube {
             author: Author {
                 handle: comment.author_display_name,
                 followers: None,
+                karma: None,
             },
             text_chars: text.chars().count() as u64,
             text,
@@ -226,7 +229,10 @@ mod tests {
             source.quota_reset(forbidden, body("quotaExceeded").as_bytes(), now),
             Some(utc("2026-11-21T08:00:00Z"))
         );
-        assert_eq!(source.quota_reset(forbidden, body("rateLimitExceeded").as_bytes(), now), None);
+        assert_eq!(
+            source.quota_reset(forbidden, body("rateLimitExceeded").as_bytes(), now),
+            None
+        );
         assert_eq!(source.quota_reset(forbidden, body("forbidden").as_bytes(), now), None);
         assert_eq!(source.quota_reset(forbidden, b"not json", now), None);
         assert_eq!(

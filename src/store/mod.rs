@@ -217,7 +217,7 @@ pub struct MentionFilter {
 const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
      m.text_chars, m.url, m.likes, m.reposts, m.replies, m.views, m.rating, m.lang, m.brand_hint, \
      m.compound, m.pos, m.neu, m.neg, m.label, m.reach, m.reach_inputs, m.ingested_at, \
-     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id)";
+     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), m.author_karma";
 
 /// Mentions matching `filter`, newest first.
 pub fn recent_mentions(conn: &Connection, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
@@ -323,6 +323,7 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
             author: Author {
                 handle: row.get(4)?,
                 followers: count(row.get(5)?),
+                karma: count(row.get(25)?),
             },
             text,
             text_chars: count(Some(row.get(7)?)).unwrap_or(0),

@@ -208,5 +208,11 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX mention_actions_by_mention ON mention_actions (mention_id, id);
         "#,
         ),
+        M::up(
+            r#"
+        -- The author's standing where the network keeps one (Reddit karma).
+        ALTER TABLE mentions ADD COLUMN author_karma INTEGER;
+        "#,
+        ),
     ])
 }

@@ -138,6 +138,7 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                     td {
                         (row.author.as_deref().unwrap_or("(unknown)"))
                         @if let Some(n) = row.audience { br; span.muted { (n) " followers" } }
+                        @if let Some(k) = row.karma { br; span.muted title="the author's Reddit karma" { (k) " karma" } }
                     }
                     td.text {
                         @if let Some(stars) = row.rating { span title={(stars) " of 5 stars"} { (("★").repeat(stars as usize)) } " " }
