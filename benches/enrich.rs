@@ -39,6 +39,7 @@ fn mention(text: &str) -> Mention {
         rating: None,
         lang: Some("en".into()),
         brand: None,
+        time_estimated: false,
     }
 }
 

@@ -409,6 +409,9 @@ pub struct Row {
     pub source: String,
     pub source_id: String,
     pub created_at: String,
+    /// The source gave no time: `created_at` is when it was first seen.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub time_estimated: bool,
     pub author: Option<String>,
     pub audience: Option<u64>,
     /// The author's standing where the network keeps one (Reddit karma).
@@ -513,7 +516,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
          (SELECT i.id FROM incidents i JOIN mention_brands b ON b.brand = i.brand AND b.mention_id = m.id \
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
-         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma \
+         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, m.time_estimated \
          FROM {from}{filter} ORDER BY p DESC, m.id DESC LIMIT {} OFFSET {}",
         query.limit.min(MAX_PAGE),
         query.offset
@@ -533,6 +536,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                 created_at: DateTime::from_timestamp_millis(created_at)
                     .map(format_time)
                     .unwrap_or_default(),
+                time_estimated: r.get::<_, i64>(22)? != 0,
                 author: r.get(4)?,
                 audience: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
                 karma: r.get::<_, Option<i64>>(21)?.map(|v| v.max(0) as u64),

@@ -35,6 +35,10 @@ pub struct Mention {
     /// The source's own id; unique together with `source`.
     pub source_id: String,
     pub created_at: DateTime<Utc>,
+    /// The source gave no time of its own: `created_at` is when the item
+    /// was first seen (an App Store entry without `updated`), so it may be
+    /// later than the post, never earlier.
+    pub time_estimated: bool,
     pub author: Author,
     /// The text, at most [`MAX_TEXT_BYTES`].
     pub text: String,
@@ -184,6 +188,8 @@ struct FeedLine {
     #[serde(default)]
     created_at: Option<String>,
     #[serde(default)]
+    time_estimated: Option<bool>,
+    #[serde(default)]
     author: Option<Author>,
     #[serde(default)]
     text: Option<String>,
@@ -238,6 +244,7 @@ impl Mention {
             source: truncate(&source, MAX_FIELD_BYTES).to_string(),
             source_id: truncate(&source_id, MAX_FIELD_BYTES).to_string(),
             created_at,
+            time_estimated: raw.time_estimated.unwrap_or(false),
             author,
             text: truncate(&text, MAX_TEXT_BYTES).to_string(),
             text_chars,
@@ -286,7 +293,12 @@ impl Mention {
             "brand": self.brand,
         });
         match value {
-            serde_json::Value::Object(map) => map,
+            serde_json::Value::Object(mut map) => {
+                if self.time_estimated {
+                    map.insert("time_estimated".into(), true.into());
+                }
+                map
+            }
             _ => unreachable!("json! of an object literal is an object"),
         }
     }
@@ -366,6 +378,13 @@ mod tests {
         let m = Mention::from_feed_line(GOOD.as_bytes()).unwrap();
         let line = serde_json::to_string(&m.to_feed_json()).unwrap();
         assert_eq!(Mention::from_feed_line(line.as_bytes()).unwrap(), m);
+        assert!(!line.contains("time_estimated") && !line.contains("karma"), "{line}");
+        // The two flags a source may add round-trip too.
+        let mut flagged = m.clone();
+        flagged.time_estimated = true;
+        flagged.author.karma = Some(15_230);
+        let line = serde_json::to_string(&flagged.to_feed_json()).unwrap();
+        assert_eq!(Mention::from_feed_line(line.as_bytes()).unwrap(), flagged);
     }
 
     fn reason(line: &str) -> &'static str {

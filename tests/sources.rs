@@ -1242,6 +1242,19 @@ async fn app_store_entries_without_their_own_time_are_kept_at_the_time_first_see
     assert!(rows
         .iter()
         .all(|m| m.scored.mention.created_at.to_rfc3339() == "2026-11-20T14:00:00+00:00"));
+    // ...and each says its time is the time first seen, to the API and the export.
+    assert!(rows.iter().all(|m| m.scored.mention.time_estimated));
+    assert_eq!(rows[0].scored.mention.to_feed_json()["time_estimated"], true);
+    let conn = store::open_read_only(&db).unwrap();
+    complaint_monitor::inbox::register_priority(&conn).unwrap();
+    let everything = complaint_monitor::inbox::Query {
+        label: None,
+        states: Vec::new(),
+        since: None,
+        ..Default::default()
+    };
+    let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
+    assert_eq!(inbox.rows.iter().filter(|r| r.time_estimated).count(), n);
     // Polled again: nothing new, nothing revised.
     let again = poll(&config, &db).await.remove(0);
     assert_eq!((again.stored, again.revised), (0, 0), "{again:?}");

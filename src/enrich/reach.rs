@@ -121,6 +121,7 @@ mod tests {
             rating,
             lang: None,
             brand: None,
+            time_estimated: false,
         }
     }
 

@@ -92,14 +92,16 @@ impl AppStore {
 
     /// `seen_at` is the feed's own time, taken for an entry that has none
     /// (whole countries' feeds came without `updated` in 2020); the store
-    /// keeps a review's first time, so it stays the time it was first seen.
+    /// keeps a review's first time, so it stays the time it was first seen,
+    /// and the mention says so (`time_estimated`).
     fn mention(&self, e: Entry, seen_at: Option<DateTime<Utc>>) -> Result<Mention, String> {
         let id = label(&e.id)
             .filter(|i| !i.trim().is_empty())
             .ok_or("review without id")?;
-        let created_at = match (label(&e.updated), seen_at) {
-            (None, Some(seen)) => seen,
-            (updated, _) => time_of(&updated, "updated")?,
+        let (created_at, time_estimated) = match (label(&e.updated), seen_at) {
+            (None, Some(seen)) => (seen, true),
+            (None, None) => return Err("review without updated, in a feed without its own time".into()),
+            (updated, _) => (time_of(&updated, "updated")?, false),
         };
         let stars: u8 = label(&e.rating)
             .and_then(|r| r.trim().parse().ok())
@@ -133,6 +135,7 @@ impl AppStore {
             rating: Some(stars),
             lang: None,
             brand: self.brand.clone(),
+            time_estimated,
         })
     }
 }

@@ -102,6 +102,7 @@ impl Bluesky {
             rating: None,
             lang: record.langs.and_then(|l| l.into_iter().next()),
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

@@ -91,6 +91,7 @@ impl GooglePlaces {
             rating: Some(rating),
             lang: text.language_code,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

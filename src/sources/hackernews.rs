@@ -83,6 +83,7 @@ impl HackerNews {
             rating: None,
             lang: None,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

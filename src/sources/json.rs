@@ -279,6 +279,7 @@ impl Json {
             rating,
             lang: m.lang.as_deref().and_then(|p| text_at(item, p)),
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 

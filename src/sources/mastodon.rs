@@ -84,6 +84,7 @@ impl Mastodon {
             rating: None,
             lang: s.language,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

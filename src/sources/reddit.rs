@@ -150,6 +150,7 @@ impl Reddit {
             rating: None,
             lang: None,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

@@ -58,6 +58,7 @@ impl Feed {
             rating: None,
             lang: entry.language,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

@@ -92,6 +92,7 @@ impl Trustpilot {
             rating: Some(stars),
             lang: r.language,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

@@ -146,6 +146,7 @@ impl Connector for X {
                         rating: None,
                         lang: t.lang,
                         brand: self.brand.clone(),
+                        time_estimated: false,
                     })
                 });
             page.add(item);

@@ -97,6 +97,7 @@ impl Yelp {
             rating: Some(rating),
             lang: None,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

@@ -135,6 +135,7 @@ impl YouTube {
             rating: None,
             lang: None,
             brand: self.brand.clone(),
+            time_estimated: false,
         })
     }
 }

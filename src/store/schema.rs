@@ -212,6 +212,8 @@ pub fn migrations() -> Migrations<'static> {
             r#"
         -- The author's standing where the network keeps one (Reddit karma).
         ALTER TABLE mentions ADD COLUMN author_karma INTEGER;
+        -- 1 when the source gave no time: created_at is when it was first seen.
+        ALTER TABLE mentions ADD COLUMN time_estimated INTEGER NOT NULL DEFAULT 0;
         "#,
         ),
     ])

@@ -349,9 +349,9 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
     let mut insert_mention = tx.prepare_cached(
         "INSERT INTO mentions (source, source_id, created_at, author, followers, text, text_chars, url, \
          likes, reposts, replies, views, rating, lang, brand_hint, compound, pos, neu, neg, label, reach, \
-         reach_inputs, ingested_at, author_karma) \
+         reach_inputs, ingested_at, author_karma, time_estimated) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-         ?21, ?22, ?23, ?24) ON CONFLICT (source, source_id) DO NOTHING",
+         ?21, ?22, ?23, ?24, ?25) ON CONFLICT (source, source_id) DO NOTHING",
     )?;
     let mut insert_brand = tx.prepare_cached(
         "INSERT OR IGNORE INTO mention_brands (brand, created_at, mention_id, label, reach) \
@@ -390,6 +390,7 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
             reach_inputs,
             new.ingested_at.timestamp_millis(),
             as_sql(m.author.karma),
+            m.time_estimated,
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;

@@ -131,7 +131,9 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                     td { input type="checkbox" name="id" value=(row.id) form="actions" aria-label={"select mention " (row.id)}; }
                     td.num { (format!("{:.0}", row.priority)) }
                     td {
-                        (when(&row.created_at)) br;
+                        (when(&row.created_at))
+                        @if row.time_estimated { " " span.muted title="The source gave no time: this is when it was first seen" { "(first seen)" } }
+                        br;
                         span.muted { (row.source) }
                         @if let Some(incident) = row.incident { br; span class="pill firing" title={"part of incident " (incident)} { "incident" } }
                     }
