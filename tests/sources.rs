@@ -585,6 +585,64 @@ async fn youtube_comments_and_a_quota_403_that_means_wait() {
     assert_eq!(status[0].rate_limited_until, Some(until));
 }
 
+/// Statuses recorded from real Mastodon servers (2022–2023): HTML entities
+/// (`&#39;`) come out as the characters, paragraphs as spaces, and a
+/// content warning leads the text.
+#[tokio::test]
+async fn mastodon_real_statuses_decode_entities_and_keep_the_content_warning() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/acmeair"))
+        .and(query_param_is_missing("max_id"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("mastodon/statuses-real-2023.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param("max_id", "109472499431799134"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("[]", "application/json"))
+        .mount(&server)
+        .await;
+    let config = config(&format!(
+        "[[sources]]\nname = \"masto\"\nkind = \"mastodon\"\nbase_url = \"{}\"\nhashtag = \"acmeair\"\nbrand = \"Acme Air\"\n",
+        server.uri()
+    ));
+    let (_dir, db) = db();
+    let report = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (report.stored, report.rejected.len(), report.error.clone()),
+        (2, 0, None),
+        "{report:?}"
+    );
+    let rows = stored(&db, "mastodon");
+    let text_of = |id: &str| {
+        rows.iter()
+            .find(|m| m.scored.mention.source_id == id)
+            .map(|m| m.scored.mention.text.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        text_of("109683797485314862"),
+        "Let's see if we can filter out 'unlisted' toots."
+    );
+    assert_eq!(text_of("109472499431799134"), "Content Warning\nCONTENT (told ya)");
+    let cw = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "109472499431799134")
+        .unwrap();
+    let m = &cw.scored.mention;
+    assert_eq!(m.created_at.to_rfc3339(), "2022-12-07T12:56:16.979+00:00");
+    assert_eq!(
+        (m.author.handle.as_deref(), m.author.followers),
+        (Some("cookie_mumbles"), Some(355))
+    );
+    assert_eq!(
+        (m.metrics.likes, m.metrics.reposts, m.metrics.replies),
+        (Some(3), Some(1), Some(0))
+    );
+}
+
 #[tokio::test]
 async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_token() {
     let server = MockServer::start().await;

@@ -1,7 +1,9 @@
 //! Mastodon: a hashtag's public timeline on a chosen instance
 //! (`GET /api/v1/timelines/tag/:hashtag`). New items are asked for with
 //! `min_id` (the newest status seen); a first poll walks back with `max_id`.
-//! Post content is HTML: it becomes plain text.
+//! Post content is HTML: it becomes plain text. A content warning
+//! (`spoiler_text`) is what the author wrote above the post, so it leads
+//! the text.
 
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -22,6 +24,8 @@ struct Status {
     id: Option<String>,
     created_at: Option<String>,
     content: Option<String>,
+    #[serde(default)]
+    spoiler_text: Option<String>,
     language: Option<String>,
     url: Option<String>,
     account: Option<Account>,
@@ -58,7 +62,13 @@ impl Mastodon {
     fn mention(&self, s: Status) -> Result<Mention, String> {
         let id = required(&s.id, "id")?.to_string();
         let created_at = time_of(&s.created_at, "created_at")?;
-        let text = html_to_text(s.content.as_deref().unwrap_or(""));
+        let content = html_to_text(s.content.as_deref().unwrap_or(""));
+        // `spoiler_text` is plain text in the API, not HTML.
+        let warning = s.spoiler_text.as_deref().map(str::trim).filter(|w| !w.is_empty());
+        let text = match warning {
+            Some(w) => format!("{w}\n{content}"),
+            None => content,
+        };
         let account = s.account.unwrap_or(Account {
             acct: None,
             followers_count: None,
