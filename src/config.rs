@@ -34,7 +34,11 @@ pub struct Config {
     pub alerts: crate::alert::AlertsConfig,
     #[serde(default)]
     pub digest: crate::digest::DigestConfig,
-    #[serde(default)]
+    /// Read by [`crate::sources::SourceConfig::from_toml`], table by table,
+    /// after the rest (each connector has its own keys).
+    #[serde(default, rename = "sources")]
+    source_tables: Vec<toml::Value>,
+    #[serde(skip)]
     pub sources: Vec<crate::sources::SourceConfig>,
 }
 
@@ -237,6 +241,45 @@ fn remove_at(value: &mut toml::Value, path: &serde_path_to_error::Path) -> bool 
     }
 }
 
+/// Reads `value` with `read`. A structural problem (an unknown key, a
+/// wrong type) stops serde at the first; so each is recorded (its path
+/// after `at`), its value taken out, and the rest read again, until it
+/// reads or a problem cannot be taken out (a missing required key), so that
+/// one run reports them all.
+fn read_reporting_all<T>(
+    mut value: toml::Value,
+    at: &str,
+    problems: &mut Vec<Problem>,
+    read: impl Fn(toml::Value) -> Result<T, serde_path_to_error::Error<toml::de::Error>>,
+) -> Option<T> {
+    loop {
+        match read(value.clone()) {
+            Ok(read) => return Some(read),
+            Err(e) => {
+                let message = e.inner().message().to_string();
+                problems.push(Problem {
+                    path: format!("{at}{}", e.path())
+                        .trim_start_matches('.')
+                        .trim_end_matches('.')
+                        .to_string(),
+                    message: message.clone(),
+                    line: None,
+                });
+                // Taken out, a missing key or an unknown `kind` only leaves
+                // another problem that says the same.
+                let is_kind = matches!(
+                    e.path().iter().next_back(),
+                    Some(serde_path_to_error::Segment::Map { key }) if key == "kind"
+                );
+                let removable = !message.starts_with("missing field") && !is_kind;
+                if !removable || problems.len() >= MAX_STRUCTURAL_PROBLEMS || !remove_at(&mut value, e.path()) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -293,24 +336,26 @@ impl Config {
         // the first; so each is recorded, its value taken out, and the rest
         // read again, until the file reads or a problem cannot be taken out
         // (a missing required key), so that one run reports them all.
-        let config = loop {
-            match serde_path_to_error::deserialize::<_, Config>(value.clone()) {
-                Ok(config) => break config,
-                Err(e) => {
-                    let message = e.inner().message().to_string();
-                    problems.push(Problem {
-                        path: e.path().to_string().trim_start_matches('.').to_string(),
-                        message: message.clone(),
-                        line: None,
-                    });
-                    let removable = !message.starts_with("missing field");
-                    if !removable || problems.len() >= MAX_STRUCTURAL_PROBLEMS || !remove_at(&mut value, e.path()) {
-                        return Err(fail(problems));
-                    }
-                }
-            }
+        let mut config = match read_reporting_all(value, "", &mut problems, |v| {
+            serde_path_to_error::deserialize::<_, Config>(v)
+        }) {
+            Some(config) => config,
+            None => return Err(fail(problems)),
         };
-        problems.extend(config.validate());
+        // Where each source read was in the file, for the value problems.
+        let mut positions = Vec::new();
+        for (i, table) in std::mem::take(&mut config.source_tables).into_iter().enumerate() {
+            let at = format!("sources[{i}].");
+            if let Some(source) = read_reporting_all(table, &at, &mut problems, crate::sources::SourceConfig::from_toml)
+            {
+                config.sources.push(source);
+                positions.push(i);
+            }
+        }
+        if problems.len() >= MAX_STRUCTURAL_PROBLEMS {
+            return Err(fail(problems));
+        }
+        problems.extend(config.validate(&positions));
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -318,7 +363,8 @@ impl Config {
         }
     }
 
-    fn validate(&self) -> Vec<Problem> {
+    /// Value problems; `positions[n]` is where `sources[n]` was in the file.
+    fn validate(&self, positions: &[usize]) -> Vec<Problem> {
         let mut problems = Vec::new();
         let mut problem = |path: String, message: &str| {
             problems.push(Problem {
@@ -393,7 +439,7 @@ impl Config {
             problem(format!("alerts.{key}"), &message);
         }
         let mut source_names = BTreeMap::new();
-        for (i, source) in self.sources.iter().enumerate() {
+        for (&i, source) in positions.iter().zip(&self.sources) {
             for (key, message) in source.problems() {
                 problem(format!("sources[{i}].{key}"), &message);
             }

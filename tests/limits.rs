@@ -289,3 +289,34 @@ fn check_config_reports_every_problem_with_its_key_and_line_in_one_run() {
         assert!(all.contains(expected), "{expected} not reported: {all}");
     }
 }
+
+/// Each connector reads its own keys: another kind's key is a mistake named
+/// with what this kind takes, a missing required key is named, and a bad
+/// value of a common key is still found in the same run.
+#[test]
+fn each_source_kind_checks_its_own_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sources.toml");
+    std::fs::write(
+        &config,
+        "[[brands]]\nname = \"Acme Air\"\nkeywords = [\"acme air\"]\n\n\
+         [[sources]]\nname = \"masto\"\nkind = \"mastodon\"\nhashtag = \"acmeair\"\nquery = \"acme\"\ntimeout = \"0s\"\n\n\
+         [[sources]]\nname = \"reddit\"\nkind = \"reddit\"\nquery = \"acme air\"\nclient_secret = \"s\"\n\n\
+         [[sources]]\nname = \"yt\"\nkind = \"youtube\"\napi_key = \"k\"\n\n\
+         [[sources]]\nname = \"where\"\nkind = \"myspace\"\n",
+    )
+    .unwrap();
+    let out = cli(&["check-config", config.to_str().unwrap()]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    for expected in [
+        "line 9: sources[0].query: unknown field `query`, expected `hashtag` or `token`",
+        "line 10: sources[0].timeout:",
+        "sources[1]: missing field `client_id`",
+        "sources[2].video_id: YouTube needs video_id or channel_id",
+        "sources[3].kind: unknown variant `myspace`",
+    ] {
+        assert!(all.contains(expected), "{expected} not reported: {all}");
+    }
+    assert!(all.contains("5 problems"), "{all}");
+}

@@ -77,15 +77,26 @@ fn label(l: &Option<Label>) -> Option<String> {
     l.as_ref().and_then(|l| l.label.clone())
 }
 
+/// `kind = "appstore"`: an app's reviews in one storefront's RSS feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppStoreConfig {
+    /// The app's numeric id.
+    pub app_id: String,
+    /// The storefront country (default `us`).
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
 impl AppStore {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &AppStoreConfig) -> Self {
         AppStore {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://itunes.apple.com".into()),
-            app_id: config.app_id.clone().unwrap_or_default(),
-            country: config.country.clone().unwrap_or_else(|| "us".into()),
+            app_id: own.app_id.clone(),
+            country: own.country.clone().unwrap_or_else(|| "us".into()),
             brand: config.brand.clone(),
         }
     }

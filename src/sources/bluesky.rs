@@ -8,6 +8,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, with_bearer, Audience, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Bluesky {
@@ -51,16 +52,26 @@ struct Record {
     langs: Option<Vec<String>>,
 }
 
+/// `kind = "bluesky"`: post search on the public AppView.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyConfig {
+    pub query: String,
+    /// An access token, if wanted: use `${ENV_VAR}`.
+    #[serde(default)]
+    pub token: Option<Secret>,
+}
+
 impl Bluesky {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &BlueskyConfig) -> Self {
         Bluesky {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://public.api.bsky.app".into()),
-            query: config.query.clone().unwrap_or_default(),
+            query: own.query.clone(),
             limit: config.page_size.min(100),
-            token: config.token.as_ref().map(|t| t.expose().to_string()),
+            token: own.token.as_ref().map(|t| t.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct GooglePlaces {
@@ -49,15 +50,24 @@ struct Attribution {
     display_name: Option<String>,
 }
 
+/// `kind = "google_places"`: a place's reviews (Places API, new).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GooglePlacesConfig {
+    pub place_id: String,
+    /// The API key: use `${ENV_VAR}`.
+    pub api_key: Secret,
+}
+
 impl GooglePlaces {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &GooglePlacesConfig) -> Self {
         GooglePlaces {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://places.googleapis.com".into()),
-            place_id: config.place_id.clone().unwrap_or_default(),
-            key: config.api_key.as_ref().map(|k| k.expose().to_string()),
+            place_id: own.place_id.clone(),
+            key: Some(own.api_key.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

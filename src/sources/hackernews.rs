@@ -36,14 +36,21 @@ struct Hit {
     num_comments: Option<u64>,
 }
 
+/// `kind = "hackernews"`: the Algolia search of stories and comments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HackerNewsConfig {
+    pub query: String,
+}
+
 impl HackerNews {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &HackerNewsConfig) -> Self {
         HackerNews {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://hn.algolia.com".into()),
-            query: config.query.clone().unwrap_or_default(),
+            query: own.query.clone(),
             limit: config.page_size.min(1000),
             brand: config.brand.clone(),
         }

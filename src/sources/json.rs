@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{html_to_text, with_bearer, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 /// The `[sources.json]` table.
@@ -216,15 +217,26 @@ pub struct Json {
     brand: Option<String>,
 }
 
+/// `kind = "json"`: any JSON API, described by its `[sources.json]` mapping.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSourceConfig {
+    pub json: JsonMapping,
+    /// Bearer token or API key, if the API wants one: use `${ENV_VAR}`.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+}
+
 impl Json {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &JsonSourceConfig) -> Self {
         Json {
             name: config.name.clone(),
-            // `check-config` refuses a json source without its table.
-            mapping: config.json.clone().unwrap_or_default(),
+            mapping: own.json.clone(),
             page_size: config.page_size,
-            token: config.token.as_ref().map(|t| t.expose().to_string()),
-            key: config.api_key.as_ref().map(|k| k.expose().to_string()),
+            token: own.token.as_ref().map(|t| t.expose().to_string()),
+            key: own.api_key.as_ref().map(|k| k.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

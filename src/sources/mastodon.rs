@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{html_to_text, required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Mastodon {
@@ -40,21 +41,33 @@ struct Account {
     followers_count: Option<u64>,
 }
 
+/// `kind = "mastodon"`: a hashtag's public timeline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonConfig {
+    /// The hashtag, with or without `#`.
+    pub hashtag: String,
+    /// An access token, if the instance wants one: use `${ENV_VAR}`.
+    #[serde(default)]
+    pub token: Option<Secret>,
+}
+
+impl MastodonConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        super::not_blank("hashtag", self.hashtag.trim_start_matches('#'))
+    }
+}
+
 impl Mastodon {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &MastodonConfig) -> Self {
         Mastodon {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://mastodon.social".into()),
-            hashtag: config
-                .hashtag
-                .clone()
-                .unwrap_or_default()
-                .trim_start_matches('#')
-                .to_string(),
+            hashtag: own.hashtag.trim_start_matches('#').to_string(),
             limit: config.page_size.min(40),
-            token: config.token.as_ref().map(|t| t.expose().to_string()),
+            token: own.token.as_ref().map(|t| t.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

@@ -27,87 +27,102 @@ use crate::alert::channels::Secret;
 use crate::clock::Span;
 use crate::mention::Mention;
 
-/// One `[[sources]]` table. The keys common to all sources, then each
-/// connector's own (documented in `config/example.toml` and `docs/sources.md`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One `[[sources]]` table: the settings every source has, and its
+/// connector's own ([`SourceSpec`], one config struct in each connector's
+/// file), documented in `config/example.toml` and `docs/sources.md`.
+#[derive(Debug, Clone)]
 pub struct SourceConfig {
     pub name: String,
-    pub kind: SourceKind,
-    /// The service's address (default: the real one); tests point it elsewhere.
-    #[serde(default)]
+    /// The service's address (default: the real one); tests point it
+    /// elsewhere. An RSS source's feed URL.
     pub base_url: Option<String>,
     /// A configured brand this source's query belongs to.
-    #[serde(default)]
     pub brand: Option<String>,
     /// How often to poll.
-    #[serde(default = "default_every")]
     pub every: Span,
-    /// Search text (Bluesky, Hacker News).
-    #[serde(default)]
-    pub query: Option<String>,
-    /// Hashtag without `#` (Mastodon).
-    #[serde(default)]
-    pub hashtag: Option<String>,
-    /// Bearer token, if the service wants one: use `${ENV_VAR}`.
-    #[serde(default)]
-    pub token: Option<Secret>,
-    /// API key (YouTube): use `${ENV_VAR}`.
-    #[serde(default)]
-    pub api_key: Option<Secret>,
-    /// OAuth client credentials (Reddit): use `${ENV_VAR}`.
-    #[serde(default)]
-    pub client_id: Option<Secret>,
-    #[serde(default)]
-    pub client_secret: Option<Secret>,
-    /// Where to fetch OAuth tokens (default: the service's own).
-    #[serde(default)]
-    pub auth_url: Option<String>,
-    /// Google Places: the place whose reviews to watch.
-    #[serde(default)]
-    pub place_id: Option<String>,
-    /// Yelp, Trustpilot: the business whose reviews to watch.
-    #[serde(default)]
-    pub business_id: Option<String>,
-    /// App Store: the app's numeric id, and the storefront country.
-    #[serde(default)]
-    pub app_id: Option<String>,
-    #[serde(default)]
-    pub country: Option<String>,
-    /// Reddit: search one subreddit instead of all of Reddit.
-    #[serde(default)]
-    pub subreddit: Option<String>,
-    /// YouTube: the video whose comments to watch, or a whole channel's.
-    #[serde(default)]
-    pub video_id: Option<String>,
-    #[serde(default)]
-    pub channel_id: Option<String>,
-    /// Generic JSON API: where the items and each field are (see [`json`]).
-    #[serde(default)]
-    pub json: Option<json::JsonMapping>,
     /// Sources with the same credential share one client-side limiter.
-    #[serde(default)]
     pub credential: Option<String>,
     /// Client-side quota: at most `requests` per `per`.
-    #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
     /// Author lookups (Reddit's `/user/{name}/about`, Bluesky's profiles)
     /// at most: `requests` per `per`, on top of the searches.
-    #[serde(default = "default_author_lookups")]
     pub author_lookups: RateLimitConfig,
     /// Pages walked at most in one poll (the backfill limit).
-    #[serde(default = "default_max_pages")]
     pub max_pages: u32,
     /// Items asked for per page.
-    #[serde(default = "default_page_size")]
     pub page_size: u32,
     /// Largest response body read, in bytes.
-    #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
     /// Time allowed for one request.
-    #[serde(default = "default_timeout")]
     pub timeout: Span,
+    /// What only this kind of source has.
+    pub spec: SourceSpec,
 }
+
+/// Each connector's own settings, by `kind`.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    Mastodon(mastodon::MastodonConfig),
+    Bluesky(bluesky::BlueskyConfig),
+    Hackernews(hackernews::HackerNewsConfig),
+    X(x::XConfig),
+    Youtube(youtube::YouTubeConfig),
+    Reddit(reddit::RedditConfig),
+    Appstore(appstore::AppStoreConfig),
+    Rss(rss::RssConfig),
+    Yelp(yelp::YelpConfig),
+    Trustpilot(trustpilot::TrustpilotConfig),
+    GooglePlaces(google_places::GooglePlacesConfig),
+    Json(Box<json::JsonSourceConfig>),
+}
+
+/// The keys of [`CommonConfig`]; every other key of a `[[sources]]` table
+/// belongs to its connector's own config.
+const COMMON_KEYS: [&str; 12] = [
+    "name",
+    "kind",
+    "base_url",
+    "brand",
+    "every",
+    "credential",
+    "rate_limit",
+    "author_lookups",
+    "max_pages",
+    "page_size",
+    "max_body_bytes",
+    "timeout",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommonConfig {
+    name: String,
+    kind: SourceKind,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    brand: Option<String>,
+    #[serde(default = "default_every")]
+    every: Span,
+    #[serde(default)]
+    credential: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<RateLimitConfig>,
+    #[serde(default = "default_author_lookups")]
+    author_lookups: RateLimitConfig,
+    #[serde(default = "default_max_pages")]
+    max_pages: u32,
+    #[serde(default = "default_page_size")]
+    page_size: u32,
+    #[serde(default = "default_max_body")]
+    max_body_bytes: usize,
+    #[serde(default = "default_timeout")]
+    timeout: Span,
+}
+
+/// A structural problem in a `[[sources]]` table, with its key path
+/// relative to the table.
+pub type ReadError = serde_path_to_error::Error<toml::de::Error>;
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,7 +170,75 @@ fn default_timeout() -> Span {
     Span(chrono::Duration::seconds(20))
 }
 
+/// Reads a connector's own keys, each problem with its path.
+fn own<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, ReadError> {
+    serde_path_to_error::deserialize(toml::Value::Table(table))
+}
+
 impl SourceConfig {
+    /// Reads one `[[sources]]` table: the common keys, then by `kind` the
+    /// connector's own, which refuses keys it does not know (a Reddit
+    /// source's `hashtag` is a mistake, not a setting) and requires the
+    /// ones it cannot work without. Returns the first structural problem;
+    /// `config` reads again without it to report them all.
+    pub fn from_toml(table: toml::Value) -> Result<SourceConfig, ReadError> {
+        let mut rest: toml::Table = serde_path_to_error::deserialize(table)?;
+        let mut common = toml::Table::new();
+        for key in COMMON_KEYS {
+            if let Some(value) = rest.remove(key) {
+                common.insert(key.to_string(), value);
+            }
+        }
+        let c: CommonConfig = serde_path_to_error::deserialize(toml::Value::Table(common))?;
+        let spec = match c.kind {
+            SourceKind::Mastodon => SourceSpec::Mastodon(own(rest)?),
+            SourceKind::Bluesky => SourceSpec::Bluesky(own(rest)?),
+            SourceKind::Hackernews => SourceSpec::Hackernews(own(rest)?),
+            SourceKind::X => SourceSpec::X(own(rest)?),
+            SourceKind::Youtube => SourceSpec::Youtube(own(rest)?),
+            SourceKind::Reddit => SourceSpec::Reddit(own(rest)?),
+            SourceKind::Appstore => SourceSpec::Appstore(own(rest)?),
+            SourceKind::Rss => SourceSpec::Rss(own(rest)?),
+            SourceKind::Yelp => SourceSpec::Yelp(own(rest)?),
+            SourceKind::Trustpilot => SourceSpec::Trustpilot(own(rest)?),
+            SourceKind::GooglePlaces => SourceSpec::GooglePlaces(own(rest)?),
+            SourceKind::Json => SourceSpec::Json(own(rest)?),
+        };
+        Ok(SourceConfig {
+            name: c.name,
+            base_url: c.base_url,
+            brand: c.brand,
+            every: c.every,
+            credential: c.credential,
+            rate_limit: c.rate_limit,
+            author_lookups: c.author_lookups,
+            max_pages: c.max_pages,
+            page_size: c.page_size,
+            max_body_bytes: c.max_body_bytes,
+            timeout: c.timeout,
+            spec,
+        })
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        match self.spec {
+            SourceSpec::Mastodon(_) => SourceKind::Mastodon,
+            SourceSpec::Bluesky(_) => SourceKind::Bluesky,
+            SourceSpec::Hackernews(_) => SourceKind::Hackernews,
+            SourceSpec::X(_) => SourceKind::X,
+            SourceSpec::Youtube(_) => SourceKind::Youtube,
+            SourceSpec::Reddit(_) => SourceKind::Reddit,
+            SourceSpec::Appstore(_) => SourceKind::Appstore,
+            SourceSpec::Rss(_) => SourceKind::Rss,
+            SourceSpec::Yelp(_) => SourceKind::Yelp,
+            SourceSpec::Trustpilot(_) => SourceKind::Trustpilot,
+            SourceSpec::GooglePlaces(_) => SourceKind::GooglePlaces,
+            SourceSpec::Json(_) => SourceKind::Json,
+        }
+    }
+
+    /// Value problems, as (key, message): the common keys here, each
+    /// connector's in its own config.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         if self.name.trim().is_empty() {
@@ -180,63 +263,15 @@ impl SourceConfig {
         if !(1..=256 * 1024 * 1024).contains(&self.max_body_bytes) {
             problems.push(("max_body_bytes", "must be from 1 to 268435456 (256 MiB)".to_string()));
         }
-        let needs = |key: &'static str, v: &Option<String>, problems: &mut Vec<(&'static str, String)>| {
-            if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                problems.push((key, "is required for this kind".to_string()));
-            }
-        };
-        match self.kind {
-            SourceKind::Mastodon => needs("hashtag", &self.hashtag, &mut problems),
-            SourceKind::Bluesky | SourceKind::Hackernews => needs("query", &self.query, &mut problems),
-            SourceKind::X => {
-                needs("query", &self.query, &mut problems);
-                if self.token.is_none() {
-                    problems.push(("token", "is required for X: an app-only bearer token".to_string()));
-                }
-            }
-            SourceKind::Reddit => {
-                needs("query", &self.query, &mut problems);
-                if self.client_id.is_none() || self.client_secret.is_none() {
-                    problems.push((
-                        "client_id",
-                        "Reddit needs client_id and client_secret (an OAuth app)".to_string(),
-                    ));
-                }
-            }
-            SourceKind::Appstore => needs("app_id", &self.app_id, &mut problems),
-            SourceKind::Rss => needs("base_url", &self.base_url, &mut problems),
-            SourceKind::Yelp | SourceKind::Trustpilot => {
-                needs("business_id", &self.business_id, &mut problems);
-                if self.api_key.is_none() {
-                    problems.push(("api_key", "is required for this kind".to_string()));
-                }
-            }
-            SourceKind::GooglePlaces => {
-                needs("place_id", &self.place_id, &mut problems);
-                if self.api_key.is_none() {
-                    problems.push(("api_key", "is required for this kind".to_string()));
-                }
-            }
-            SourceKind::Json => match &self.json {
-                None => problems.push((
-                    "json",
-                    "a [sources.json] table is required for kind = \"json\"".to_string(),
-                )),
-                Some(mapping) => problems.extend(mapping.problems()),
-            },
-            SourceKind::Youtube => {
-                if self.video_id.is_none() && self.channel_id.is_none() {
-                    problems.push(("video_id", "YouTube needs video_id or channel_id".to_string()));
-                }
-                if self.api_key.is_none() {
-                    problems.push(("api_key", "is required for YouTube".to_string()));
-                }
-            }
-        }
-        if let Some(url) = &self.base_url {
-            if reqwest::Url::parse(url).map(|u| u.scheme().starts_with("http")) != Ok(true) {
+        match &self.base_url {
+            Some(url) if reqwest::Url::parse(url).map(|u| u.scheme().starts_with("http")) != Ok(true) => {
                 problems.push(("base_url", "is not an http(s) URL".to_string()));
             }
+            Some(_) => {}
+            None if matches!(self.spec, SourceSpec::Rss(_)) => {
+                problems.push(("base_url", "is required for kind = \"rss\": the feed's URL".to_string()));
+            }
+            None => {}
         }
         if self.every.0 < chrono::Duration::seconds(1) {
             problems.push(("every", "must be at least 1s".to_string()));
@@ -249,7 +284,30 @@ impl SourceConfig {
         if self.max_pages == 0 || self.page_size == 0 {
             problems.push(("max_pages", "max_pages and page_size must be at least 1".to_string()));
         }
+        problems.extend(match &self.spec {
+            SourceSpec::Mastodon(c) => c.problems(),
+            SourceSpec::Bluesky(c) => not_blank("query", &c.query),
+            SourceSpec::Hackernews(c) => not_blank("query", &c.query),
+            SourceSpec::X(c) => not_blank("query", &c.query),
+            SourceSpec::Youtube(c) => c.problems(),
+            SourceSpec::Reddit(c) => not_blank("query", &c.query),
+            SourceSpec::Appstore(c) => not_blank("app_id", &c.app_id),
+            SourceSpec::Rss(_) => Vec::new(),
+            SourceSpec::Yelp(c) => not_blank("business_id", &c.business_id),
+            SourceSpec::Trustpilot(c) => not_blank("business_id", &c.business_id),
+            SourceSpec::GooglePlaces(c) => not_blank("place_id", &c.place_id),
+            SourceSpec::Json(c) => c.json.problems(),
+        });
         problems
+    }
+}
+
+/// A required text setting that is there but empty.
+pub(crate) fn not_blank(key: &'static str, value: &str) -> Vec<(&'static str, String)> {
+    if value.trim().is_empty() {
+        vec![(key, "must not be empty".to_string())]
+    } else {
+        Vec::new()
     }
 }
 
@@ -384,19 +442,19 @@ pub trait Connector: Send + Sync {
 
 /// Builds the connector a source config asks for.
 pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
-    match config.kind {
-        SourceKind::Mastodon => Box::new(mastodon::Mastodon::new(config)),
-        SourceKind::Bluesky => Box::new(bluesky::Bluesky::new(config)),
-        SourceKind::Hackernews => Box::new(hackernews::HackerNews::new(config)),
-        SourceKind::X => Box::new(x::X::new(config)),
-        SourceKind::Youtube => Box::new(youtube::YouTube::new(config)),
-        SourceKind::Reddit => Box::new(reddit::Reddit::new(config)),
-        SourceKind::Appstore => Box::new(appstore::AppStore::new(config)),
-        SourceKind::Rss => Box::new(rss::Feed::new(config)),
-        SourceKind::Yelp => Box::new(yelp::Yelp::new(config)),
-        SourceKind::Trustpilot => Box::new(trustpilot::Trustpilot::new(config)),
-        SourceKind::GooglePlaces => Box::new(google_places::GooglePlaces::new(config)),
-        SourceKind::Json => Box::new(json::Json::new(config)),
+    match &config.spec {
+        SourceSpec::Mastodon(own) => Box::new(mastodon::Mastodon::new(config, own)),
+        SourceSpec::Bluesky(own) => Box::new(bluesky::Bluesky::new(config, own)),
+        SourceSpec::Hackernews(own) => Box::new(hackernews::HackerNews::new(config, own)),
+        SourceSpec::X(own) => Box::new(x::X::new(config, own)),
+        SourceSpec::Youtube(own) => Box::new(youtube::YouTube::new(config, own)),
+        SourceSpec::Reddit(own) => Box::new(reddit::Reddit::new(config, own)),
+        SourceSpec::Appstore(own) => Box::new(appstore::AppStore::new(config, own)),
+        SourceSpec::Rss(_) => Box::new(rss::Feed::new(config)),
+        SourceSpec::Yelp(own) => Box::new(yelp::Yelp::new(config, own)),
+        SourceSpec::Trustpilot(own) => Box::new(trustpilot::Trustpilot::new(config, own)),
+        SourceSpec::GooglePlaces(own) => Box::new(google_places::GooglePlaces::new(config, own)),
+        SourceSpec::Json(own) => Box::new(json::Json::new(config, own)),
     }
 }
 

@@ -680,7 +680,7 @@ pub fn status(conn: &Connection, config: &Config) -> Result<Vec<SourceStatus>, S
         let (success, error, error_at, failures, limited) = state.unwrap_or((None, None, None, 0, None));
         out.push(SourceStatus {
             name: s.name.clone(),
-            kind: s.kind,
+            kind: s.kind(),
             cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
             last_success: time(success),
             last_error: error,

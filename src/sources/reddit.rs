@@ -10,6 +10,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, Audience, Connector, Cursor, OAuth, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Reddit {
@@ -90,26 +91,39 @@ fn is_user_name(name: &str) -> bool {
 /// and one in a 2,000-member community 20; `docs/sources.md` says so.
 const SUBSCRIBERS_REACHED: f64 = 0.01;
 
+/// `kind = "reddit"`: search, through an OAuth app's client credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedditConfig {
+    pub query: String,
+    /// Search one subreddit instead of all of Reddit.
+    #[serde(default)]
+    pub subreddit: Option<String>,
+    /// The OAuth app's credentials: use `${ENV_VAR}`.
+    pub client_id: Secret,
+    pub client_secret: Secret,
+    /// Where to fetch tokens (default: Reddit's own).
+    #[serde(default)]
+    pub auth_url: Option<String>,
+}
+
 impl Reddit {
-    pub fn new(config: &SourceConfig) -> Self {
-        let oauth = match (&config.client_id, &config.client_secret) {
-            (Some(id), Some(secret)) => Some(OAuth {
-                token_url: config
-                    .auth_url
-                    .clone()
-                    .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into()),
-                client_id: id.clone(),
-                client_secret: secret.clone(),
-            }),
-            _ => None,
-        };
+    pub fn new(config: &SourceConfig, own: &RedditConfig) -> Self {
+        let oauth = Some(OAuth {
+            token_url: own
+                .auth_url
+                .clone()
+                .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into()),
+            client_id: own.client_id.clone(),
+            client_secret: own.client_secret.clone(),
+        });
         Reddit {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://oauth.reddit.com".into()),
-            query: config.query.clone().unwrap_or_default(),
-            subreddit: config.subreddit.clone(),
+            query: own.query.clone(),
+            subreddit: own.subreddit.clone(),
             limit: config.page_size.min(100),
             oauth,
             brand: config.brand.clone(),

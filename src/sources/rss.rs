@@ -6,6 +6,8 @@
 
 use reqwest::header::{HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
+use serde::Deserialize;
+
 use super::{html_to_text, Connector, Cursor, Page, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
@@ -13,6 +15,11 @@ pub struct Feed {
     url: String,
     brand: Option<String>,
 }
+
+/// `kind = "rss"`: the feed at `base_url`; nothing else to set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RssConfig {}
 
 impl Feed {
     pub fn new(config: &SourceConfig) -> Self {

@@ -6,6 +6,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Trustpilot {
@@ -49,16 +50,25 @@ struct Consumer {
     display_name: Option<String>,
 }
 
+/// `kind = "trustpilot"`: a business unit's reviews.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustpilotConfig {
+    pub business_id: String,
+    /// The API key: use `${ENV_VAR}`.
+    pub api_key: Secret,
+}
+
 impl Trustpilot {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &TrustpilotConfig) -> Self {
         Trustpilot {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://api.trustpilot.com".into()),
-            business_id: config.business_id.clone().unwrap_or_default(),
+            business_id: own.business_id.clone(),
             limit: config.page_size.min(100),
-            key: config.api_key.as_ref().map(|k| k.expose().to_string()),
+            key: Some(own.api_key.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

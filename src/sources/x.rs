@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct X {
@@ -69,13 +70,22 @@ struct TweetMetrics {
     impression_count: Option<u64>,
 }
 
+/// `kind = "x"`: recent search with an app-only bearer token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XConfig {
+    pub query: String,
+    /// The app-only bearer token: use `${ENV_VAR}`.
+    pub token: Secret,
+}
+
 impl X {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &XConfig) -> Self {
         X {
             base: config.base_url.clone().unwrap_or_else(|| "https://api.x.com".into()),
-            query: config.query.clone().unwrap_or_default(),
+            query: own.query.clone(),
             limit: config.page_size.clamp(10, 100),
-            token: config.token.as_ref().map(|t| t.expose().to_string()),
+            token: Some(own.token.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

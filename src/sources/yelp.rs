@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, with_bearer, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Yelp {
@@ -61,13 +62,22 @@ fn pacific_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     Ok(t.with_timezone(&chrono::Utc))
 }
 
+/// `kind = "yelp"`: a business's reviews (Fusion API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YelpConfig {
+    pub business_id: String,
+    /// The Fusion API key: use `${ENV_VAR}`.
+    pub api_key: Secret,
+}
+
 impl Yelp {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &YelpConfig) -> Self {
         Yelp {
             base: config.base_url.clone().unwrap_or_else(|| "https://api.yelp.com".into()),
-            business_id: config.business_id.clone().unwrap_or_default(),
+            business_id: own.business_id.clone(),
             limit: config.page_size.min(50),
-            key: config.api_key.as_ref().map(|k| k.expose().to_string()),
+            key: Some(own.api_key.expose().to_string()),
             brand: config.brand.clone(),
         }
     }

@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct YouTube {
@@ -87,18 +88,45 @@ fn next_pacific_midnight(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// `kind = "youtube"`: comment threads of a video or a whole channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YouTubeConfig {
+    /// The video whose comments to watch, or a whole channel's.
+    #[serde(default)]
+    pub video_id: Option<String>,
+    #[serde(default)]
+    pub channel_id: Option<String>,
+    /// Only threads with these terms (`searchTerms`).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// The Data API key: use `${ENV_VAR}`.
+    pub api_key: Secret,
+}
+
+impl YouTubeConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if given(&self.video_id) || given(&self.channel_id) {
+            Vec::new()
+        } else {
+            vec![("video_id", "YouTube needs video_id or channel_id".to_string())]
+        }
+    }
+}
+
 impl YouTube {
-    pub fn new(config: &SourceConfig) -> Self {
+    pub fn new(config: &SourceConfig, own: &YouTubeConfig) -> Self {
         YouTube {
             base: config
                 .base_url
                 .clone()
                 .unwrap_or_else(|| "https://www.googleapis.com".into()),
-            video_id: config.video_id.clone(),
-            channel_id: config.channel_id.clone(),
-            search: config.query.clone(),
+            video_id: own.video_id.clone(),
+            channel_id: own.channel_id.clone(),
+            search: own.query.clone(),
             limit: config.page_size.min(100),
-            key: config.api_key.as_ref().map(|k| k.expose().to_string()),
+            key: Some(own.api_key.expose().to_string()),
             brand: config.brand.clone(),
         }
     }
@@ -221,8 +249,12 @@ mod tests {
 
     #[test]
     fn only_the_daily_quota_waits_for_midnight() {
-        let config: SourceConfig = toml::from_str("name = \"yt\"\nkind = \"youtube\"\nvideo_id = \"v\"").unwrap();
-        let source = YouTube::new(&config);
+        let table = toml::from_str("name = \"yt\"\nkind = \"youtube\"\nvideo_id = \"v\"\napi_key = \"k\"").unwrap();
+        let config = SourceConfig::from_toml(table).unwrap();
+        let crate::sources::SourceSpec::Youtube(own) = &config.spec else {
+            panic!("a youtube source")
+        };
+        let source = YouTube::new(&config, own);
         let now = utc("2026-11-20T10:00:00Z");
         let body = |reason: &str| format!(r#"{{"error":{{"code":403,"errors":[{{"reason":"{reason}"}}]}}}}"#);
         let forbidden = reqwest::StatusCode::FORBIDDEN;
