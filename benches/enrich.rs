@@ -40,6 +40,7 @@ fn mention(text: &str) -> Mention {
         lang: Some("en".into()),
         brand: None,
         time_estimated: false,
+        reply: None,
     }
 }
 

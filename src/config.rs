@@ -88,6 +88,7 @@ impl Default for ReachConfig {
     fn default() -> Self {
         let sites = [
             ("appstore", 400.0),
+            ("googleplay", 400.0),
             ("google_places", 250.0),
             ("yelp", 150.0),
             ("trustpilot", 120.0),

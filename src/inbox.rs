@@ -417,6 +417,9 @@ pub struct Row {
     /// The author's standing where the network keeps one (Reddit karma).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub karma: Option<u64>,
+    /// The brand's public answer already on the network (owned channels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<crate::mention::OwnerReply>,
     pub text: String,
     pub url: Option<String>,
     pub rating: Option<u8>,
@@ -516,7 +519,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
          (SELECT i.id FROM incidents i JOIN mention_brands b ON b.brand = i.brand AND b.mention_id = m.id \
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
-         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, m.time_estimated \
+         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, m.time_estimated, m.reply_text, m.reply_at \
          FROM {from}{filter} ORDER BY p DESC, m.id DESC LIMIT {} OFFSET {}",
         query.limit.min(MAX_PAGE),
         query.offset
@@ -540,6 +543,12 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                 author: r.get(4)?,
                 audience: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
                 karma: r.get::<_, Option<i64>>(21)?.map(|v| v.max(0) as u64),
+                reply: match (r.get::<_, Option<String>>(23)?, r.get::<_, Option<i64>>(24)?) {
+                    (Some(text), Some(at)) => {
+                        DateTime::from_timestamp_millis(at).map(|at| crate::mention::OwnerReply { text, at })
+                    }
+                    _ => None,
+                },
                 text: r.get(6)?,
                 url: r.get(7)?,
                 rating: r.get::<_, Option<i64>>(8)?.and_then(|v| u8::try_from(v).ok()),

@@ -52,6 +52,17 @@ pub struct Mention {
     /// A configured brand the source attributes this mention to (e.g. the
     /// brand whose search query found it); when absent, keyword matching decides.
     pub brand: Option<String>,
+    /// The brand's public answer already on the network (a developer reply
+    /// on Google Play, a response on App Store Connect), where the owned
+    /// channel's API tells.
+    pub reply: Option<OwnerReply>,
+}
+
+/// The brand's own public answer to a mention, as the network shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnerReply {
+    pub text: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -203,6 +214,8 @@ struct FeedLine {
     lang: Option<String>,
     #[serde(default)]
     brand: Option<String>,
+    #[serde(default)]
+    reply: Option<OwnerReply>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +266,13 @@ impl Mention {
             rating,
             lang: raw.lang.map(|l| truncate(&l, 64).to_string()),
             brand: raw.brand.filter(|b| !b.trim().is_empty()),
+            reply: raw
+                .reply
+                .filter(|r| check_time(r.at, None).is_ok())
+                .map(|r| OwnerReply {
+                    text: truncate(&r.text, MAX_TEXT_BYTES).to_string(),
+                    at: r.at,
+                }),
         })
     }
 
@@ -274,6 +294,9 @@ impl Mention {
         if let Some(lang) = &mut self.lang {
             cut(lang, 64);
         }
+        if let Some(reply) = &mut self.reply {
+            cut(&mut reply.text, MAX_TEXT_BYTES);
+        }
         self
     }
 
@@ -292,6 +315,13 @@ impl Mention {
             "lang": self.lang,
             "brand": self.brand,
         });
+        let value = match (value, &self.reply) {
+            (serde_json::Value::Object(mut map), Some(reply)) => {
+                map.insert("reply".into(), json!({"text": reply.text, "at": format_time(reply.at)}));
+                serde_json::Value::Object(map)
+            }
+            (value, _) => value,
+        };
         match value {
             serde_json::Value::Object(mut map) => {
                 if self.time_estimated {

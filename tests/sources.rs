@@ -1317,3 +1317,200 @@ async fn app_store_entries_without_their_own_time_are_kept_at_the_time_first_see
     let again = poll(&config, &db).await.remove(0);
     assert_eq!((again.stored, again.revised), (0, 0), "{again:?}");
 }
+
+/// The Google token endpoint as far as a service account sees it: checks
+/// the RS256 assertion against the account's public key (issuer, audience,
+/// scope, a lifetime of at most an hour) and hands out a token; counts
+/// the exchanges.
+struct GoogleTokenEndpoint {
+    audience: String,
+    exchanges: Arc<Mutex<u32>>,
+}
+
+impl Respond for GoogleTokenEndpoint {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(&request.body).into_owned().collect();
+        if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
+            return ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "unsupported_grant_type"}));
+        }
+        let public =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa-public.pem")).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_audience(&[&self.audience]);
+        validation.set_issuer(&["reviews@acme-air.iam.gserviceaccount.com"]);
+        let Ok(jwt) = jsonwebtoken::decode::<serde_json::Value>(
+            form.get("assertion").map(String::as_str).unwrap_or(""),
+            &key,
+            &validation,
+        ) else {
+            return ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "invalid_grant"}));
+        };
+        let claims = jwt.claims;
+        assert_eq!(claims["scope"], "https://www.googleapis.com/auth/androidpublisher");
+        let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+        assert!((1..=3600).contains(&lifetime), "{lifetime}");
+        *self.exchanges.lock().unwrap() += 1;
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"
+        }))
+    }
+}
+
+fn service_account_key(token_uri: &str) -> String {
+    let pem = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa-private.pem"))
+        .unwrap();
+    serde_json::json!({
+        "type": "service_account",
+        "project_id": "acme-air",
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": "reviews@acme-air.iam.gserviceaccount.com",
+        "client_id": "100000000000000000001",
+        "token_uri": token_uri,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn google_play_reviews_through_a_service_account_with_the_developer_reply() {
+    let server = MockServer::start().await;
+    let exchanges = Arc::new(Mutex::new(0));
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(GoogleTokenEndpoint {
+            audience: format!("{}/token", server.uri()),
+            exchanges: exchanges.clone(),
+        })
+        .mount(&server)
+        .await;
+    let reviews = "/androidpublisher/v3/applications/com.acme.air/reviews";
+    Mock::given(method("GET"))
+        .and(path(reviews))
+        .and(query_param_is_missing("token"))
+        .and(wiremock::matchers::header("Authorization", "Bearer ya29.test-token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("googleplay/reviews-page1.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(reviews))
+        .and(query_param("token", "CjQKMgoeZ3A6QU9xcFRPSDd4MVFtQWNtZUFpcjAwMDIQAA"))
+        .and(wiremock::matchers::header("Authorization", "Bearer ya29.test-token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("googleplay/reviews-page2.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let key = service_account_key(&format!("{}/token", server.uri()));
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"play\"\nkind = \"googleplay\"\nbase_url = \"{}\"\npackage_name = \"com.acme.air\"\n\
+             service_account = \"${{GOOGLE_PLAY_KEY}}\"\nbrand = \"Acme Air\"\n",
+            server.uri()
+        ),
+        &[("GOOGLE_PLAY_KEY", &key)],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (2, 3, None),
+        "{first:?}"
+    );
+    // A review dated 1974 (nine-digit seconds): refused, with its reason.
+    assert_eq!(first.rejected.len(), 1, "{first:?}");
+    assert!(first.rejected[0].contains("gp:AOqpTOH7x1QmAcmeAir0004"), "{first:?}");
+    assert_eq!(*exchanges.lock().unwrap(), 1, "one token for both pages");
+
+    let rows = stored(&db, "googleplay");
+    let crash = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "gp:AOqpTOH7x1QmAcmeAir0001")
+        .unwrap();
+    let m = &crash.scored.mention;
+    assert_eq!(
+        m.text,
+        "App crashes every time I try to check in. Lost my seat because of it. (version 4.2.1 on a52q)"
+    );
+    assert_eq!(m.created_at.to_rfc3339(), "2026-11-21T11:20:00.125+00:00");
+    assert_eq!(
+        (m.rating, m.metrics.likes, m.lang.as_deref()),
+        (Some(1), Some(14), Some("en_GB"))
+    );
+    assert_eq!(crash.scored.label.as_str(), "negative");
+    let reply = m.reply.as_ref().expect("the developer reply");
+    assert!(reply.text.starts_with("Sorry about this, Priya."), "{reply:?}");
+    assert_eq!(reply.at.to_rfc3339(), "2026-11-21T12:20:00+00:00");
+    let praise = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "gp:AOqpTOH7x1QmAcmeAir0002")
+        .unwrap();
+    // A title and a body, joined by a tab; no author name given.
+    assert_eq!(
+        praise.scored.mention.text,
+        "Great app\nBooking took two minutes, love the new seat map."
+    );
+    assert_eq!(
+        (
+            praise.scored.mention.author.handle.as_deref(),
+            praise.scored.mention.reply.as_ref()
+        ),
+        (None, None)
+    );
+
+    // Care staff see that the team has answered, in the inbox.
+    let conn = store::open_read_only(&db).unwrap();
+    complaint_monitor::inbox::register_priority(&conn).unwrap();
+    let everything = complaint_monitor::inbox::Query::default();
+    let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
+    let row = inbox.rows.iter().find(|r| r.source_id == "gp:AOqpTOH7x1QmAcmeAir0001").unwrap();
+    assert_eq!(row.reply.as_ref().map(|r| r.at), Some(reply.at));
+
+    // Polled again: the same reviews, nothing new and nothing revised.
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (second.stored, second.revised, second.error.clone()),
+        (0, 0, None),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn a_google_play_source_without_a_usable_key_is_refused_saying_why() {
+    let bad = |key: &str, package: &str| {
+        let text = format!(
+            "[[brands]]\nname = \"Acme Air\"\nkeywords = [\"acme air\"]\n[[sources]]\nname = \"play\"\nkind = \"googleplay\"\n\
+             package_name = \"{package}\"\nservice_account = \"${{KEY}}\"\n"
+        );
+        let key = key.to_string();
+        match Config::parse(&text, "play.toml", &move |_| Some(key.clone())) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    };
+    let not_json = bad("/home/me/key.json", "com.acme.air");
+    assert!(
+        not_json.contains("sources[0].service_account: is not a service account JSON key"),
+        "{not_json}"
+    );
+    assert!(!not_json.contains("/home/me"), "the secret is never echoed: {not_json}");
+    let not_rsa = bad(
+        r#"{"client_email": "a@b.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}"#,
+        "com.acme.air",
+    );
+    assert!(
+        not_rsa.contains("its private_key is not an RSA private key in PEM"),
+        "{not_rsa}"
+    );
+    let path = bad(
+        &service_account_key("https://oauth2.googleapis.com/token"),
+        "com.acme/../x",
+    );
+    assert!(
+        path.contains("sources[0].package_name: is not an Android package name"),
+        "{path}"
+    );
+}

@@ -122,6 +122,7 @@ mod tests {
             lang: None,
             brand: None,
             time_estimated: false,
+            reply: None,
         }
     }
 

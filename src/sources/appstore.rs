@@ -147,6 +147,7 @@ impl AppStore {
             lang: None,
             brand: self.brand.clone(),
             time_estimated,
+            reply: None,
         })
     }
 }

@@ -114,6 +114,7 @@ impl Bluesky {
             lang: record.langs.and_then(|l| l.into_iter().next()),
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -102,6 +102,7 @@ impl GooglePlaces {
             lang: text.language_code,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -91,6 +91,7 @@ impl HackerNews {
             lang: None,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -292,6 +292,7 @@ impl Json {
             lang: m.lang.as_deref().and_then(|p| text_at(item, p)),
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 

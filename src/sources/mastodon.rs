@@ -108,6 +108,7 @@ impl Mastodon {
             lang: s.language,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -5,8 +5,10 @@
 //! lives once in [`poll`]; a connector only builds a request and parses a page.
 
 pub mod appstore;
+pub mod auth;
 pub mod bluesky;
 pub mod google_places;
+pub mod googleplay;
 pub mod hackernews;
 pub mod json;
 pub mod mastodon;
@@ -23,7 +25,6 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-use crate::alert::channels::Secret;
 use crate::clock::Span;
 use crate::mention::Mention;
 
@@ -74,6 +75,7 @@ pub enum SourceSpec {
     Trustpilot(trustpilot::TrustpilotConfig),
     GooglePlaces(google_places::GooglePlacesConfig),
     Json(Box<json::JsonSourceConfig>),
+    Googleplay(googleplay::GooglePlayConfig),
 }
 
 /// The keys of [`CommonConfig`]; every other key of a `[[sources]]` table
@@ -146,6 +148,7 @@ pub enum SourceKind {
     Trustpilot,
     GooglePlaces,
     Json,
+    Googleplay,
 }
 
 fn default_every() -> Span {
@@ -203,6 +206,7 @@ impl SourceConfig {
             SourceKind::Trustpilot => SourceSpec::Trustpilot(own(rest)?),
             SourceKind::GooglePlaces => SourceSpec::GooglePlaces(own(rest)?),
             SourceKind::Json => SourceSpec::Json(own(rest)?),
+            SourceKind::Googleplay => SourceSpec::Googleplay(own(rest)?),
         };
         Ok(SourceConfig {
             name: c.name,
@@ -234,6 +238,7 @@ impl SourceConfig {
             SourceSpec::Trustpilot(_) => SourceKind::Trustpilot,
             SourceSpec::GooglePlaces(_) => SourceKind::GooglePlaces,
             SourceSpec::Json(_) => SourceKind::Json,
+            SourceSpec::Googleplay(_) => SourceKind::Googleplay,
         }
     }
 
@@ -297,6 +302,7 @@ impl SourceConfig {
             SourceSpec::Trustpilot(c) => not_blank("business_id", &c.business_id),
             SourceSpec::GooglePlaces(c) => not_blank("place_id", &c.place_id),
             SourceSpec::Json(c) => c.json.problems(),
+            SourceSpec::Googleplay(c) => c.problems(),
         });
         problems
     }
@@ -352,14 +358,7 @@ pub struct Page {
 /// One result, normalised.
 pub type Item = Mention;
 
-/// OAuth client credentials for app-only access: the core fetches a token,
-/// caches it until shortly before it expires, and fetches a new one on 401.
-#[derive(Debug, Clone)]
-pub struct OAuth {
-    pub token_url: String,
-    pub client_id: Secret,
-    pub client_secret: Secret,
-}
+pub use auth::OAuth;
 
 /// Most authors asked for in one audience request.
 pub const AUDIENCE_BATCH: usize = 25;
@@ -374,7 +373,8 @@ pub struct Audience {
 
 /// What a connector knows about one service.
 pub trait Connector: Send + Sync {
-    /// App-only OAuth the service needs, if any.
+    /// How the service lets the source in, if it needs more than a key in
+    /// the request ([`auth`] fetches, caches and renews the token).
     fn oauth(&self) -> Option<&OAuth> {
         None
     }
@@ -455,6 +455,7 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceSpec::Trustpilot(own) => Box::new(trustpilot::Trustpilot::new(config, own)),
         SourceSpec::GooglePlaces(own) => Box::new(google_places::GooglePlaces::new(config, own)),
         SourceSpec::Json(own) => Box::new(json::Json::new(config, own)),
+        SourceSpec::Googleplay(own) => Box::new(googleplay::GooglePlay::new(config, own)),
     }
 }
 

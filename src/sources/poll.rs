@@ -384,7 +384,7 @@ impl Poller {
         }
     }
 
-    /// A valid OAuth token for `source`, fetched with client credentials
+    /// A valid token for `source`, from the cache or fetched (signed) anew
     /// when there is none or it is about to expire.
     async fn token(&self, source: &Source, oauth: &super::OAuth) -> Result<String, String> {
         let mut cached = source.token.lock().await;
@@ -394,30 +394,9 @@ impl Poller {
                 return Ok(token.clone());
             }
         }
-        #[derive(serde::Deserialize)]
-        struct TokenResponse {
-            access_token: String,
-            expires_in: Option<i64>,
-        }
-        let response = self
-            .http
-            .post(&oauth.token_url)
-            .basic_auth(oauth.client_id.expose(), Some(oauth.client_secret.expose()))
-            .form(&[("grant_type", "client_credentials")])
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await
-            .map_err(|e| format!("fetching an OAuth token: {}", describe(e)))?;
-        if !response.status().is_success() {
-            return Err(format!("the token endpoint answered {}", response.status()));
-        }
-        let body = read_capped(response, 64 * 1024).await?;
-        let token: TokenResponse =
-            serde_json::from_slice(&body).map_err(|e| format!("unreadable OAuth token response: {e}"))?;
-        // Renew a minute early, so a token never expires mid-walk.
-        let lifetime = token.expires_in.unwrap_or(3600).clamp(60, 86_400) - 60;
-        *cached = Some((token.access_token.clone(), now + chrono::Duration::seconds(lifetime)));
-        Ok(token.access_token)
+        let (token, until) = super::auth::fetch(&self.http, oauth, now).await?;
+        *cached = Some((token.clone(), until));
+        Ok(token)
     }
 
     /// Stores the new mentions, the advanced cursor and the source's health
@@ -542,7 +521,7 @@ fn author_quota(budget: &RateLimitConfig) -> Quota {
 }
 
 /// Reads a body, refusing one larger than `cap` bytes.
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
     if response.content_length().is_some_and(|n| n as usize > cap) {
         return Err(format!("response body larger than the {cap}-byte limit"));
     }
@@ -556,7 +535,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     Ok(body)
 }
 
-fn describe(e: reqwest::Error) -> String {
+pub(crate) fn describe(e: reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -109,7 +109,7 @@ pub struct RedditConfig {
 
 impl Reddit {
     pub fn new(config: &SourceConfig, own: &RedditConfig) -> Self {
-        let oauth = Some(OAuth {
+        let oauth = Some(OAuth::ClientCredentials {
             token_url: own
                 .auth_url
                 .clone()
@@ -165,6 +165,7 @@ impl Reddit {
             lang: None,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -66,6 +66,7 @@ impl Feed {
             lang: entry.language,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -103,6 +103,7 @@ impl Trustpilot {
             lang: r.language,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -157,6 +157,7 @@ impl Connector for X {
                         lang: t.lang,
                         brand: self.brand.clone(),
                         time_estimated: false,
+                        reply: None,
                     })
                 });
             page.add(item);

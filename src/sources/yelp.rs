@@ -108,6 +108,7 @@ impl Yelp {
             lang: None,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -164,6 +164,7 @@ impl YouTube {
             lang: None,
             brand: self.brand.clone(),
             time_estimated: false,
+            reply: None,
         })
     }
 }

@@ -217,7 +217,7 @@ pub struct MentionFilter {
 const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
      m.text_chars, m.url, m.likes, m.reposts, m.replies, m.views, m.rating, m.lang, m.brand_hint, \
      m.compound, m.pos, m.neu, m.neg, m.label, m.reach, m.reach_inputs, m.ingested_at, \
-     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), m.author_karma, m.time_estimated";
+     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), m.author_karma, m.time_estimated, m.reply_text, m.reply_at";
 
 /// Mentions matching `filter`, newest first.
 pub fn recent_mentions(conn: &Connection, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
@@ -338,6 +338,12 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
             lang: row.get(14)?,
             brand: row.get(15)?,
             time_estimated: row.get::<_, i64>(26)? != 0,
+            reply: match (row.get::<_, Option<String>>(27)?, row.get::<_, Option<i64>>(28)?) {
+                (Some(text), Some(at)) => {
+                    DateTime::from_timestamp_millis(at).map(|at| crate::mention::OwnerReply { text, at })
+                }
+                _ => None,
+            },
         };
         let inputs: ReachInputs =
             serde_json::from_str(&reach_inputs).map_err(|e| StoreError::Corrupt(format!("reach_inputs: {e}")))?;

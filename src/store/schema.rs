@@ -214,6 +214,9 @@ pub fn migrations() -> Migrations<'static> {
         ALTER TABLE mentions ADD COLUMN author_karma INTEGER;
         -- 1 when the source gave no time: created_at is when it was first seen.
         ALTER TABLE mentions ADD COLUMN time_estimated INTEGER NOT NULL DEFAULT 0;
+        -- The brand's public answer already on the network (owned channels).
+        ALTER TABLE mentions ADD COLUMN reply_text TEXT;
+        ALTER TABLE mentions ADD COLUMN reply_at   INTEGER;  -- Unix milliseconds
         "#,
         ),
     ])

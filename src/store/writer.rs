@@ -349,9 +349,9 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
     let mut insert_mention = tx.prepare_cached(
         "INSERT INTO mentions (source, source_id, created_at, author, followers, text, text_chars, url, \
          likes, reposts, replies, views, rating, lang, brand_hint, compound, pos, neu, neg, label, reach, \
-         reach_inputs, ingested_at, author_karma, time_estimated) \
+         reach_inputs, ingested_at, author_karma, time_estimated, reply_text, reply_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-         ?21, ?22, ?23, ?24, ?25) ON CONFLICT (source, source_id) DO NOTHING",
+         ?21, ?22, ?23, ?24, ?25, ?26, ?27) ON CONFLICT (source, source_id) DO NOTHING",
     )?;
     let mut insert_brand = tx.prepare_cached(
         "INSERT OR IGNORE INTO mention_brands (brand, created_at, mention_id, label, reach) \
@@ -391,6 +391,8 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
             new.ingested_at.timestamp_millis(),
             as_sql(m.author.karma),
             m.time_estimated,
+            m.reply.as_ref().map(|r| r.text.as_str()),
+            m.reply.as_ref().map(|r| r.at.timestamp_millis()),
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
@@ -432,6 +434,15 @@ fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
         .query_row(params![m.source, m.source_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
+    // The brand's answer on the network is not a revision of what the
+    // author wrote: it is kept up to date on its own.
+    if let Some(reply) = &m.reply {
+        tx.prepare_cached(
+            "UPDATE mentions SET reply_text = ?2, reply_at = ?3 \
+             WHERE id = ?1 AND (reply_at IS NOT ?3 OR reply_text IS NOT ?2)",
+        )?
+        .execute(params![id, reply.text, reply.at.timestamp_millis()])?;
+    }
     if text == m.text && rating == m.rating.map(i64::from) {
         return Ok(false);
     }

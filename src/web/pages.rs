@@ -145,6 +145,9 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                     td.text {
                         @if let Some(stars) = row.rating { span title={(stars) " of 5 stars"} { (("★").repeat(stars as usize)) } " " }
                         (crate::mention::snippet(&row.text, 400))
+                        @if let Some(reply) = &row.reply {
+                            br; span.muted title={"answered on the network " (crate::mention::format_time(reply.at))} { "Answered: " (crate::mention::snippet(&reply.text, 200)) }
+                        }
                         @if let Some(href) = safe_href(&row.url) {
                             " " a href=(href) rel="noopener noreferrer nofollow" target="_blank" { "open" }
                         }
