@@ -89,6 +89,7 @@ impl Default for ReachConfig {
         let sites = [
             ("appstore", 400.0),
             ("googleplay", 400.0),
+            ("appstoreconnect", 400.0),
             ("google_places", 250.0),
             ("yelp", 150.0),
             ("trustpilot", 120.0),
@@ -333,6 +334,9 @@ impl Config {
         })?;
         let mut problems = Vec::new();
         interpolate(&mut value, &mut String::new(), env, &mut problems);
+        // A key whose variable is not set has said so; what its placeholder
+        // then fails (a URL, a key) would only repeat it.
+        let unresolved: std::collections::BTreeSet<String> = problems.iter().map(|p| p.path.clone()).collect();
         // A structural problem (an unknown key, a wrong type) stops serde at
         // the first; so each is recorded, its value taken out, and the rest
         // read again, until the file reads or a problem cannot be taken out
@@ -356,7 +360,12 @@ impl Config {
         if problems.len() >= MAX_STRUCTURAL_PROBLEMS {
             return Err(fail(problems));
         }
-        problems.extend(config.validate(&positions));
+        problems.extend(
+            config
+                .validate(&positions)
+                .into_iter()
+                .filter(|p| !unresolved.contains(&p.path)),
+        );
         if problems.is_empty() {
             Ok(config)
         } else {

@@ -106,18 +106,31 @@ fn check_config_reports_every_problem_and_fails() {
         ("YELP_API_KEY", "yelp-secret"),
         ("TRUSTPILOT_API_KEY", "tp-secret"),
         ("GOOGLE_PLACES_API_KEY", "gp-secret"),
-    ];
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .to_vec();
+    let key = |file: &str| {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys").join(file)).unwrap()
+    };
+    let service_account = serde_json::json!({
+        "type": "service_account",
+        "client_email": "reviews@acme-air.iam.gserviceaccount.com",
+        "private_key": key("test-rsa-private.pem"),
+    });
+    let mut secrets = secrets;
+    secrets.push(("GOOGLE_PLAY_SERVICE_ACCOUNT".into(), service_account.to_string()));
+    secrets.push(("APP_STORE_CONNECT_KEY".into(), key("test-ec-private.p8")));
     for shipped in ["config/example.toml", "config/demo.toml"] {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(shipped).exists());
         let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
             .args(["check-config", shipped])
-            .envs(secrets)
+            .envs(secrets.iter().map(|(k, v)| (k, v)))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();
         assert!(out.status.success(), "{shipped}: {}", stderr(&out));
-        for (_, secret) in secrets {
-            assert!(!stdout(&out).contains(secret) && !stderr(&out).contains(secret));
+        for (_, secret) in &secrets {
+            assert!(!stdout(&out).contains(secret.as_str()) && !stderr(&out).contains(secret.as_str()));
         }
     }
     let out = cli(&["check-config", "config/example.toml"]);

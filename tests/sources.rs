@@ -1466,7 +1466,11 @@ async fn google_play_reviews_through_a_service_account_with_the_developer_reply(
     complaint_monitor::inbox::register_priority(&conn).unwrap();
     let everything = complaint_monitor::inbox::Query::default();
     let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
-    let row = inbox.rows.iter().find(|r| r.source_id == "gp:AOqpTOH7x1QmAcmeAir0001").unwrap();
+    let row = inbox
+        .rows
+        .iter()
+        .find(|r| r.source_id == "gp:AOqpTOH7x1QmAcmeAir0001")
+        .unwrap();
     assert_eq!(row.reply.as_ref().map(|r| r.at), Some(reply.at));
 
     // Polled again: the same reviews, nothing new and nothing revised.
@@ -1513,4 +1517,153 @@ fn a_google_play_source_without_a_usable_key_is_refused_saying_why() {
         path.contains("sources[0].package_name: is not an Android package name"),
         "{path}"
     );
+}
+
+/// App Store Connect as far as the team's API key sees it: every request's
+/// bearer must be an ES256 JWT signed with the key (checked against its
+/// public half), with the key id, the issuer, Apple's audience and a life
+/// of at most 20 minutes. Answers with `body` and Apple's hourly budget.
+struct AppStoreConnectApi {
+    body: String,
+    remaining: u32,
+    bearers: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for AppStoreConnectApi {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let bearer = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("")
+            .to_string();
+        let public =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-ec-public.pem")).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_ec_pem(&public).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&["appstoreconnect-v1"]);
+        validation.set_issuer(&["57246542-96fe-1a63-e053-0824d011072a"]);
+        let Ok(jwt) = jsonwebtoken::decode::<serde_json::Value>(&bearer, &key, &validation) else {
+            return ResponseTemplate::new(401).set_body_json(serde_json::json!({
+                "errors": [{"status": "401", "code": "NOT_AUTHORIZED", "title": "Authentication credentials are missing or invalid."}]
+            }));
+        };
+        assert_eq!(jwt.header.kid.as_deref(), Some("2X9R4HXF34"));
+        let lifetime = jwt.claims["exp"].as_i64().unwrap() - jwt.claims["iat"].as_i64().unwrap();
+        assert!((1..=1200).contains(&lifetime), "{lifetime}");
+        self.bearers.lock().unwrap().push(bearer);
+        ResponseTemplate::new(200)
+            .set_body_raw(self.body.clone(), "application/json")
+            .insert_header(
+                "x-rate-limit",
+                format!("user-hour-lim:3600;user-hour-rem:{};", self.remaining).as_str(),
+            )
+    }
+}
+
+#[tokio::test]
+async fn app_store_connect_reviews_with_a_signed_bearer_the_published_response_and_the_hourly_budget() {
+    let server = MockServer::start().await;
+    let bearers = Arc::new(Mutex::new(Vec::new()));
+    let reviews = "/v1/apps/900000000/customerReviews";
+    Mock::given(method("GET"))
+        .and(path(reviews))
+        .and(query_param("sort", "-createdDate"))
+        .and(query_param("include", "response"))
+        .and(query_param_is_missing("cursor"))
+        .respond_with(AppStoreConnectApi {
+            body: recorded("appstoreconnect/customer-reviews-page1.json"),
+            remaining: 3599,
+            bearers: bearers.clone(),
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(reviews))
+        .and(query_param("cursor", "Mg.AKL0rH4"))
+        .respond_with(AppStoreConnectApi {
+            body: recorded("appstoreconnect/customer-reviews-page2.json"),
+            remaining: 0,
+            bearers: bearers.clone(),
+        })
+        .mount(&server)
+        .await;
+    let key = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-ec-private.p8"))
+        .unwrap();
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"asc\"\nkind = \"appstoreconnect\"\nbase_url = \"{}\"\napp_id = \"900000000\"\n\
+             issuer_id = \"57246542-96fe-1a63-e053-0824d011072a\"\nkey_id = \"2X9R4HXF34\"\nprivate_key = \"${{ASC_KEY}}\"\n\
+             brand = \"Acme Air\"\n",
+            server.uri()
+        ),
+        &[("ASC_KEY", &key)],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (2, 3, None),
+        "{first:?}"
+    );
+    let bearers = bearers.lock().unwrap().clone();
+    assert_eq!(bearers.len(), 2);
+    assert_eq!(bearers[0], bearers[1], "one signed bearer for both pages");
+    // The last answer spent the hour's budget: the source holds off.
+    let until = first.rate_limited_until.expect("a wait");
+    let ahead = until - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::minutes(4) && ahead <= chrono::Duration::minutes(5),
+        "{ahead}"
+    );
+
+    let rows = stored(&db, "appstoreconnect");
+    let twice = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "00000071-4f1c-7002-8a3e-2b5c00000001")
+        .unwrap();
+    let m = &twice.scored.mention;
+    assert_eq!(
+        m.text,
+        "Charged twice\nBooked one flight, the app took the money twice and support has not answered in four days. (App Store USA)"
+    );
+    assert_eq!(m.created_at.to_rfc3339(), "2026-11-21T17:14:02+00:00");
+    assert_eq!(
+        (m.rating, m.author.handle.as_deref()),
+        (Some(1), Some("frequentflyer_88"))
+    );
+    let reply = m.reply.as_ref().expect("the published response");
+    assert!(reply.text.starts_with("We're sorry."), "{reply:?}");
+    assert_eq!(reply.at.to_rfc3339(), "2026-11-22T02:02:00+00:00");
+    // A response Apple has not published yet is not an answer the customer can see.
+    let pending = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "00000071-4f1c-7002-8a3e-2b5c00000002")
+        .unwrap();
+    assert_eq!(pending.scored.mention.reply, None);
+}
+
+#[test]
+fn an_app_store_connect_source_names_each_missing_or_bad_setting() {
+    let text = "[[brands]]\nname = \"Acme Air\"\nkeywords = [\"acme air\"]\n[[sources]]\nname = \"asc\"\nkind = \"appstoreconnect\"\n\
+                app_id = \"id900\"\nissuer_id = \"i\"\nkey_id = \"k\"\nprivate_key = \"${ASC_KEY}\"\nterritory = \"us\"\n";
+    let err = Config::parse(text, "asc.toml", &|_| {
+        Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----".into())
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("sources[0].app_id: is the app's numeric Apple ID"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sources[0].private_key: the private key does not read as a PEM key for ES256"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sources[0].territory: is a three-letter territory code"),
+        "{err}"
+    );
+    assert!(!err.contains("AAAA"), "the key is never echoed: {err}");
 }

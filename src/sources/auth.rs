@@ -95,7 +95,7 @@ fn encoding_key(algorithm: Algorithm, pem: &str) -> Result<EncodingKey, String> 
         Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem.as_bytes()),
         _ => EncodingKey::from_rsa_pem(pem.as_bytes()),
     };
-    key.map_err(|_| format!("the private key is not a {algorithm:?} key in PEM"))
+    key.map_err(|_| format!("the private key does not read as a PEM key for {algorithm:?}"))
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@
 //! lives once in [`poll`]; a connector only builds a request and parses a page.
 
 pub mod appstore;
+pub mod appstoreconnect;
 pub mod auth;
 pub mod bluesky;
 pub mod google_places;
@@ -76,6 +77,7 @@ pub enum SourceSpec {
     GooglePlaces(google_places::GooglePlacesConfig),
     Json(Box<json::JsonSourceConfig>),
     Googleplay(googleplay::GooglePlayConfig),
+    Appstoreconnect(Box<appstoreconnect::AppStoreConnectConfig>),
 }
 
 /// The keys of [`CommonConfig`]; every other key of a `[[sources]]` table
@@ -149,6 +151,7 @@ pub enum SourceKind {
     GooglePlaces,
     Json,
     Googleplay,
+    Appstoreconnect,
 }
 
 fn default_every() -> Span {
@@ -207,6 +210,7 @@ impl SourceConfig {
             SourceKind::GooglePlaces => SourceSpec::GooglePlaces(own(rest)?),
             SourceKind::Json => SourceSpec::Json(own(rest)?),
             SourceKind::Googleplay => SourceSpec::Googleplay(own(rest)?),
+            SourceKind::Appstoreconnect => SourceSpec::Appstoreconnect(own(rest)?),
         };
         Ok(SourceConfig {
             name: c.name,
@@ -239,6 +243,7 @@ impl SourceConfig {
             SourceSpec::GooglePlaces(_) => SourceKind::GooglePlaces,
             SourceSpec::Json(_) => SourceKind::Json,
             SourceSpec::Googleplay(_) => SourceKind::Googleplay,
+            SourceSpec::Appstoreconnect(_) => SourceKind::Appstoreconnect,
         }
     }
 
@@ -303,6 +308,7 @@ impl SourceConfig {
             SourceSpec::GooglePlaces(c) => not_blank("place_id", &c.place_id),
             SourceSpec::Json(c) => c.json.problems(),
             SourceSpec::Googleplay(c) => c.problems(),
+            SourceSpec::Appstoreconnect(c) => c.problems(),
         });
         problems
     }
@@ -427,11 +433,18 @@ pub trait Connector: Send + Sync {
         None
     }
 
-    /// When a refusal is a quota that resets at a time the network states
-    /// in its documentation rather than in headers (YouTube's daily quota,
-    /// at midnight US Pacific), that time. Otherwise the shared rules of
-    /// [`poll::server_wait`] decide.
-    fn quota_reset(&self, _status: reqwest::StatusCode, _body: &[u8], _now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// When an answer says to wait in a way only this network uses: a quota
+    /// that resets at a time its documentation states (YouTube's daily
+    /// quota, at midnight US Pacific), or a rate-limit header of its own
+    /// format (App Store Connect's `X-Rate-Limit`). Otherwise the shared
+    /// rules of [`poll::server_wait`] decide.
+    fn quota_reset(
+        &self,
+        _status: reqwest::StatusCode,
+        _headers: &HeaderMap,
+        _body: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         None
     }
 
@@ -456,6 +469,7 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceSpec::GooglePlaces(own) => Box::new(google_places::GooglePlaces::new(config, own)),
         SourceSpec::Json(own) => Box::new(json::Json::new(config, own)),
         SourceSpec::Googleplay(own) => Box::new(googleplay::GooglePlay::new(config, own)),
+        SourceSpec::Appstoreconnect(own) => Box::new(appstoreconnect::AppStoreConnect::new(config, own)),
     }
 }
 

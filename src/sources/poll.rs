@@ -262,7 +262,7 @@ impl Poller {
             let now = self.clock.now();
             let wait = source
                 .connector
-                .quota_reset(status, &body, now)
+                .quota_reset(status, &headers, &body, now)
                 .or_else(|| server_wait(status, &headers, &body, now, source.connector.rate_limit_headers()));
             if let Some(until) = wait.filter(|_| !status.is_success()) {
                 return Err(Failure::Wait(

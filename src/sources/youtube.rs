@@ -195,7 +195,13 @@ impl Connector for YouTube {
         http.get(url).query(&query)
     }
 
-    fn quota_reset(&self, status: reqwest::StatusCode, body: &[u8], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    fn quota_reset(
+        &self,
+        status: reqwest::StatusCode,
+        _headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         if status != reqwest::StatusCode::FORBIDDEN {
             return None;
         }
@@ -260,17 +266,25 @@ mod tests {
         let body = |reason: &str| format!(r#"{{"error":{{"code":403,"errors":[{{"reason":"{reason}"}}]}}}}"#);
         let forbidden = reqwest::StatusCode::FORBIDDEN;
         assert_eq!(
-            source.quota_reset(forbidden, body("quotaExceeded").as_bytes(), now),
+            source.quota_reset(forbidden, &HeaderMap::new(), body("quotaExceeded").as_bytes(), now),
             Some(utc("2026-11-21T08:00:00Z"))
         );
         assert_eq!(
-            source.quota_reset(forbidden, body("rateLimitExceeded").as_bytes(), now),
+            source.quota_reset(forbidden, &HeaderMap::new(), body("rateLimitExceeded").as_bytes(), now),
             None
         );
-        assert_eq!(source.quota_reset(forbidden, body("forbidden").as_bytes(), now), None);
-        assert_eq!(source.quota_reset(forbidden, b"not json", now), None);
         assert_eq!(
-            source.quota_reset(reqwest::StatusCode::OK, body("quotaExceeded").as_bytes(), now),
+            source.quota_reset(forbidden, &HeaderMap::new(), body("forbidden").as_bytes(), now),
+            None
+        );
+        assert_eq!(source.quota_reset(forbidden, &HeaderMap::new(), b"not json", now), None);
+        assert_eq!(
+            source.quota_reset(
+                reqwest::StatusCode::OK,
+                &HeaderMap::new(),
+                body("quotaExceeded").as_bytes(),
+                now
+            ),
             None
         );
     }
