@@ -90,6 +90,7 @@ impl Default for ReachConfig {
             ("appstore", 400.0),
             ("googleplay", 400.0),
             ("appstoreconnect", 400.0),
+            ("google_business", 250.0),
             ("google_places", 250.0),
             ("yelp", 150.0),
             ("trustpilot", 120.0),

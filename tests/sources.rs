@@ -1667,3 +1667,83 @@ fn an_app_store_connect_source_names_each_missing_or_bad_setting() {
     );
     assert!(!err.contains("AAAA"), "the key is never echoed: {err}");
 }
+
+#[tokio::test]
+async fn google_business_reviews_through_a_refresh_token_with_the_owner_reply() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(wiremock::matchers::body_string_contains("grant_type=refresh_token"))
+        .and(wiremock::matchers::body_string_contains("refresh_token=1%2F%2F0g-refresh"))
+        .and(wiremock::matchers::body_string_contains("client_id=gbp-client"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "ya29.gbp", "expires_in": 3599, "scope": "https://www.googleapis.com/auth/business.manage", "token_type": "Bearer"
+        })))
+        // One exchange per poll for both pages (each poll here is a restart).
+        .expect(2)
+        .mount(&server)
+        .await;
+    let reviews = "/v4/accounts/112233445566778899/locations/9876543210123456789/reviews";
+    Mock::given(method("GET"))
+        .and(path(reviews))
+        .and(query_param("orderBy", "updateTime desc"))
+        .and(query_param_is_missing("pageToken"))
+        .and(wiremock::matchers::header("Authorization", "Bearer ya29.gbp"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("google_business/reviews-page1.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(reviews))
+        .and(query_param("pageToken", "ABHRLXVm7qWx2sT0000000000001"))
+        .and(wiremock::matchers::header("Authorization", "Bearer ya29.gbp"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("google_business/reviews-page2.json"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"gbp\"\nkind = \"google_business\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/token\"\n\
+             account_id = \"112233445566778899\"\nlocation_id = \"9876543210123456789\"\nclient_id = \"${{GBP_ID}}\"\n\
+             client_secret = \"${{GBP_SECRET}}\"\nrefresh_token = \"${{GBP_REFRESH}}\"\nbrand = \"Acme Air\"\n",
+            uri = server.uri()
+        ),
+        &[("GBP_ID", "gbp-client"), ("GBP_SECRET", "gbp-secret"), ("GBP_REFRESH", "1//0g-refresh")],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (2, 4, None),
+        "{first:?}"
+    );
+    assert_eq!(first.rejected.len(), 1, "{first:?}");
+    assert!(
+        first.rejected[0].contains("STAR_RATING") || first.rejected[0].contains("starRating"),
+        "{first:?}"
+    );
+
+    let rows = stored(&db, "google_business");
+    let by_id = |id: &str| &rows.iter().find(|m| m.scored.mention.source_id == id).unwrap().scored;
+    let wait = by_id("AbFvOqn2xQ0001");
+    assert_eq!((wait.mention.rating, wait.label.as_str()), (Some(1), "negative"));
+    assert_eq!(wait.mention.author.handle.as_deref(), Some("Tomás Ribeiro"));
+    // Stored to the millisecond, as every time is.
+    assert_eq!(wait.mention.created_at.to_rfc3339(), "2026-11-21T16:02:11.518+00:00");
+    let reply = wait.mention.reply.as_ref().expect("the owner's reply");
+    assert!(reply.text.starts_with("Tomás, we're sorry"), "{reply:?}");
+    // Anonymous reviewers keep no name; a rating without words is still a review.
+    assert_eq!(by_id("AbFvOqn2xQ0002").mention.author.handle, None);
+    let silent = by_id("AbFvOqn2xQ0003");
+    assert_eq!((silent.mention.text.as_str(), silent.mention.rating), ("", Some(2)));
+    assert_eq!(silent.label.as_str(), "negative");
+
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (second.stored, second.revised, second.error.clone()),
+        (0, 0, None),
+        "{second:?}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod appstore;
 pub mod appstoreconnect;
 pub mod auth;
 pub mod bluesky;
+pub mod google_business;
 pub mod google_places;
 pub mod googleplay;
 pub mod hackernews;
@@ -78,6 +79,7 @@ pub enum SourceSpec {
     Json(Box<json::JsonSourceConfig>),
     Googleplay(googleplay::GooglePlayConfig),
     Appstoreconnect(Box<appstoreconnect::AppStoreConnectConfig>),
+    GoogleBusiness(Box<google_business::GoogleBusinessConfig>),
 }
 
 /// The keys of [`CommonConfig`]; every other key of a `[[sources]]` table
@@ -152,6 +154,7 @@ pub enum SourceKind {
     Json,
     Googleplay,
     Appstoreconnect,
+    GoogleBusiness,
 }
 
 fn default_every() -> Span {
@@ -211,6 +214,7 @@ impl SourceConfig {
             SourceKind::Json => SourceSpec::Json(own(rest)?),
             SourceKind::Googleplay => SourceSpec::Googleplay(own(rest)?),
             SourceKind::Appstoreconnect => SourceSpec::Appstoreconnect(own(rest)?),
+            SourceKind::GoogleBusiness => SourceSpec::GoogleBusiness(own(rest)?),
         };
         Ok(SourceConfig {
             name: c.name,
@@ -244,6 +248,7 @@ impl SourceConfig {
             SourceSpec::Json(_) => SourceKind::Json,
             SourceSpec::Googleplay(_) => SourceKind::Googleplay,
             SourceSpec::Appstoreconnect(_) => SourceKind::Appstoreconnect,
+            SourceSpec::GoogleBusiness(_) => SourceKind::GoogleBusiness,
         }
     }
 
@@ -309,6 +314,7 @@ impl SourceConfig {
             SourceSpec::Json(c) => c.json.problems(),
             SourceSpec::Googleplay(c) => c.problems(),
             SourceSpec::Appstoreconnect(c) => c.problems(),
+            SourceSpec::GoogleBusiness(c) => c.problems(),
         });
         problems
     }
@@ -470,6 +476,7 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceSpec::Json(own) => Box::new(json::Json::new(config, own)),
         SourceSpec::Googleplay(own) => Box::new(googleplay::GooglePlay::new(config, own)),
         SourceSpec::Appstoreconnect(own) => Box::new(appstoreconnect::AppStoreConnect::new(config, own)),
+        SourceSpec::GoogleBusiness(own) => Box::new(google_business::GoogleBusiness::new(config, own)),
     }
 }
 
