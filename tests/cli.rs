@@ -106,6 +106,9 @@ fn check_config_reports_every_problem_and_fails() {
         ("YELP_API_KEY", "yelp-secret"),
         ("TRUSTPILOT_API_KEY", "tp-secret"),
         ("GOOGLE_PLACES_API_KEY", "gp-secret"),
+        ("GBP_CLIENT_ID", "gbp-client-secret-id"),
+        ("GBP_CLIENT_SECRET", "gbp-client-secret"),
+        ("GBP_REFRESH_TOKEN", "1//gbp-refresh-secret"),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .to_vec();
