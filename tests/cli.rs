@@ -109,6 +109,7 @@ fn check_config_reports_every_problem_and_fails() {
         ("GBP_CLIENT_ID", "gbp-client-secret-id"),
         ("GBP_CLIENT_SECRET", "gbp-client-secret"),
         ("GBP_REFRESH_TOKEN", "1//gbp-refresh-secret"),
+        ("FACEBOOK_PAGE_TOKEN", "EAAB-page-token-secret"),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .to_vec();

@@ -13,12 +13,12 @@ use complaint_monitor::sources::{connector, Connector, Cursor};
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// One source of every kind; the first fourteen read the recorded bodies in
+/// One source of every kind; the first sixteen read the recorded bodies in
 /// `RECORDED`, in order, the rest (a second JSON mapping, RSS) only
 /// arbitrary bodies.
 const SOURCES: &str = include_str!("../fixtures/every-source.toml");
 
-const RECORDED: [&str; 14] = [
+const RECORDED: [&str; 16] = [
     "mastodon/tag-page1.json",
     "bluesky/search-page1.json",
     "hackernews/search.json",
@@ -32,6 +32,8 @@ const RECORDED: [&str; 14] = [
     "googleplay/reviews-page1.json",
     "appstoreconnect/customer-reviews-page1.json",
     "google_business/reviews-page1.json",
+    "facebook/published-posts-page1.json",
+    "instagram/media-page1.json",
     "json/lemmy-post-list-page1.json",
 ];
 

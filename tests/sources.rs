@@ -1747,3 +1747,164 @@ async fn google_business_reviews_through_a_refresh_token_with_the_owner_reply() 
         "{second:?}"
     );
 }
+
+#[tokio::test]
+async fn facebook_page_comments_with_the_page_reply_skipping_its_own_and_every_poll_walks_the_recent_posts() {
+    let server = MockServer::start().await;
+    let posts = "/v21.0/104523000000001/published_posts";
+    Mock::given(method("GET"))
+        .and(path(posts))
+        .and(query_param_is_missing("after"))
+        .and(wiremock::matchers::header("Authorization", "Bearer page-token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("facebook/published-posts-page1.json"), "application/json")
+                .insert_header("x-app-usage", r#"{"call_count":12,"total_cputime":3,"total_time":4}"#),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(posts))
+        .and(query_param("after", "QVFIUkZANd2JMNG1nV0luV0hHTFhmRVhR"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(recorded("facebook/published-posts-page2.json"), "application/json")
+                // This answer used the Page's whole hourly budget; Meta says when it comes back.
+                .insert_header(
+                    "x-business-use-case-usage",
+                    r#"{"104523000000001":[{"type":"pages","call_count":100,"total_cputime":12,"total_time":14,"estimated_time_to_regain_access":25}]}"#,
+                ),
+        )
+        .mount(&server)
+        .await;
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"fb\"\nkind = \"facebook\"\nbase_url = \"{}\"\npage_id = \"104523000000001\"\n\
+             access_token = \"${{FB_TOKEN}}\"\nbrand = \"Acme Air\"\n",
+            server.uri()
+        ),
+        &[("FB_TOKEN", "page-token")],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    // Three comments by others; the Page's own comment and its reply are not mentions.
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (2, 3, None),
+        "{first:?}"
+    );
+    let until = first
+        .rate_limited_until
+        .expect("Meta's estimated time to regain access");
+    let ahead = until - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::minutes(24) && ahead <= chrono::Duration::minutes(25),
+        "{ahead}"
+    );
+
+    let rows = stored(&db, "facebook");
+    let by_id = |id: &str| &rows.iter().find(|m| m.scored.mention.source_id == id).unwrap().scored;
+    let suitcase = by_id("912300000000011_1200000000000003");
+    assert_eq!(suitcase.mention.created_at.to_rfc3339(), "2026-11-21T12:31:09+00:00");
+    assert_eq!(suitcase.mention.author.handle.as_deref(), Some("Hanna Berg"));
+    assert_eq!(
+        (suitcase.mention.metrics.likes, suitcase.mention.metrics.replies),
+        (Some(23), Some(2))
+    );
+    assert_eq!(suitcase.label.as_str(), "negative");
+    let reply = suitcase.mention.reply.as_ref().expect("the Page's reply");
+    assert!(reply.text.starts_with("Hanna, we're so sorry."), "{reply:?}");
+    // A commenter Graph does not name (their privacy settings) is still stored.
+    assert_eq!(by_id("912300000000011_1200000000000002").mention.author.handle, None);
+    // A new comment on an older post, on the second page.
+    assert_eq!(by_id("912300000000007_1100000000000009").mention.reply, None);
+    assert!(!rows
+        .iter()
+        .any(|m| m.scored.mention.source_id == "912300000000011_1200000000000001"));
+
+    // Once Meta's wait is over, the next poll walks the recent posts again
+    // (since two weeks before the newest comment) and stores nothing twice.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE source_state SET rate_limited_until = NULL", [])
+        .unwrap();
+    drop(conn);
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (second.pages, second.stored, second.duplicates),
+        (2, 0, 3),
+        "{second:?}"
+    );
+    let requests = server.received_requests().await.unwrap();
+    let since = requests.last().and_then(|r| {
+        r.url
+            .query_pairs()
+            .find(|(k, _)| k == "since")
+            .map(|(_, v)| v.into_owned())
+    });
+    let newest = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:31:09Z").unwrap();
+    assert_eq!(
+        since,
+        Some((newest - chrono::Duration::days(14)).timestamp().to_string())
+    );
+}
+
+#[tokio::test]
+async fn instagram_comments_with_the_account_reply_and_a_graph_throttling_error_means_wait() {
+    let server = MockServer::start().await;
+    let media = "/v21.0/17841400000000001/media";
+    Mock::given(method("GET"))
+        .and(path(media))
+        .and(wiremock::matchers::header("Authorization", "Bearer ig-token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("instagram/media-page1.json"), "application/json"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(media))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": {"message": "(#4) Application request limit reached", "type": "OAuthException", "is_transient": true, "code": 4, "fbtrace_id": "AbC"}
+        })))
+        .mount(&server)
+        .await;
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"ig\"\nkind = \"instagram\"\nbase_url = \"{}\"\nig_user_id = \"17841400000000001\"\n\
+             username = \"acmeair\"\naccess_token = \"${{IG_TOKEN}}\"\nbrand = \"Acme Air\"\n",
+            server.uri()
+        ),
+        &[("IG_TOKEN", "ig-token")],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (first.pages, first.stored, first.error.clone()),
+        (1, 2, None),
+        "{first:?}"
+    );
+    let rows = stored(&db, "instagram");
+    let cancelled = rows
+        .iter()
+        .find(|m| m.scored.mention.source_id == "17858893269000001")
+        .unwrap();
+    let m = &cancelled.scored.mention;
+    assert_eq!(m.author.handle.as_deref(), Some("lea.travels"));
+    assert_eq!(m.url.as_deref(), Some("https://www.instagram.com/p/DCx0000AcmE/"));
+    assert_eq!(m.metrics.likes, Some(41));
+    assert!(m
+        .reply
+        .as_ref()
+        .is_some_and(|r| r.text.starts_with("@lea.travels we're sorry")));
+    assert!(!rows
+        .iter()
+        .any(|m| m.scored.mention.author.handle.as_deref() == Some("acmeair")));
+    // Code 4 in a 400: the app is throttled; a wait, not a failure.
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!((second.pages, second.error.clone()), (0, None), "{second:?}");
+    let ahead = second.rate_limited_until.expect("a wait") - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::minutes(9) && ahead <= chrono::Duration::minutes(10),
+        "{ahead}"
+    );
+}

@@ -8,10 +8,13 @@ pub mod appstore;
 pub mod appstoreconnect;
 pub mod auth;
 pub mod bluesky;
+pub mod facebook;
 pub mod google_business;
 pub mod google_places;
 pub mod googleplay;
+pub mod graph;
 pub mod hackernews;
+pub mod instagram;
 pub mod json;
 pub mod mastodon;
 pub mod poll;
@@ -80,6 +83,8 @@ pub enum SourceSpec {
     Googleplay(googleplay::GooglePlayConfig),
     Appstoreconnect(Box<appstoreconnect::AppStoreConnectConfig>),
     GoogleBusiness(Box<google_business::GoogleBusinessConfig>),
+    Facebook(Box<facebook::FacebookConfig>),
+    Instagram(Box<instagram::InstagramConfig>),
 }
 
 /// The keys of [`CommonConfig`]; every other key of a `[[sources]]` table
@@ -155,6 +160,8 @@ pub enum SourceKind {
     Googleplay,
     Appstoreconnect,
     GoogleBusiness,
+    Facebook,
+    Instagram,
 }
 
 fn default_every() -> Span {
@@ -215,6 +222,8 @@ impl SourceConfig {
             SourceKind::Googleplay => SourceSpec::Googleplay(own(rest)?),
             SourceKind::Appstoreconnect => SourceSpec::Appstoreconnect(own(rest)?),
             SourceKind::GoogleBusiness => SourceSpec::GoogleBusiness(own(rest)?),
+            SourceKind::Facebook => SourceSpec::Facebook(own(rest)?),
+            SourceKind::Instagram => SourceSpec::Instagram(own(rest)?),
         };
         Ok(SourceConfig {
             name: c.name,
@@ -249,6 +258,8 @@ impl SourceConfig {
             SourceSpec::Googleplay(_) => SourceKind::Googleplay,
             SourceSpec::Appstoreconnect(_) => SourceKind::Appstoreconnect,
             SourceSpec::GoogleBusiness(_) => SourceKind::GoogleBusiness,
+            SourceSpec::Facebook(_) => SourceKind::Facebook,
+            SourceSpec::Instagram(_) => SourceKind::Instagram,
         }
     }
 
@@ -315,6 +326,8 @@ impl SourceConfig {
             SourceSpec::Googleplay(c) => c.problems(),
             SourceSpec::Appstoreconnect(c) => c.problems(),
             SourceSpec::GoogleBusiness(c) => c.problems(),
+            SourceSpec::Facebook(c) => c.problems(),
+            SourceSpec::Instagram(c) => c.problems(),
         });
         problems
     }
@@ -426,6 +439,14 @@ pub trait Connector: Send + Sync {
         m.author.karma = m.author.karma.or(audience.karma);
     }
 
+    /// Whether pages come newest item first, so that reaching a stored item
+    /// means the rest is stored too and the walk can stop there. Not so
+    /// where pages are posts and the items their comments (Facebook,
+    /// Instagram): then every poll walks its `max_pages`.
+    fn pages_by_time(&self) -> bool {
+        true
+    }
+
     /// Whether items already seen can come back changed (reviews are edited
     /// and re-rated): then every item fetched goes to the store, which records
     /// a changed one as a revision, instead of only those newer than the cursor.
@@ -477,6 +498,8 @@ pub fn connector(config: &SourceConfig) -> Box<dyn Connector> {
         SourceSpec::Googleplay(own) => Box::new(googleplay::GooglePlay::new(config, own)),
         SourceSpec::Appstoreconnect(own) => Box::new(appstoreconnect::AppStoreConnect::new(config, own)),
         SourceSpec::GoogleBusiness(own) => Box::new(google_business::GoogleBusiness::new(config, own)),
+        SourceSpec::Facebook(own) => Box::new(facebook::Facebook::new(config, own)),
+        SourceSpec::Instagram(own) => Box::new(instagram::Instagram::new(config, own)),
     }
 }
 

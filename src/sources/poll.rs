@@ -163,7 +163,7 @@ impl Poller {
             // Stop as soon as the walk reaches what the last poll stored: an
             // older item, or the newest one stored itself (a page may hold
             // nothing else, and then the next page is all old).
-            let reached_stored = page.items.iter().any(|m| cursor.reached(m));
+            let reached_stored = source.connector.pages_by_time() && page.items.iter().any(|m| cursor.reached(m));
             fetched.extend(page.items.into_iter().filter(|m| revisable || !cursor.reached(m)));
             if let Some(until) = exhausted {
                 told_to_wait = Some(until);
@@ -591,6 +591,13 @@ pub fn server_wait(
         text.contains("quota") || text.contains("rate limit") || text.contains("ratelimit")
     };
     let fallback = now + chrono::Duration::seconds(60);
+    // Meta's Graph API says how much of its budget is used, in headers of
+    // every answer, and throttles with a 400 or 403 whose body has code 4,
+    // 17, 32 or 613 rather than a 429.
+    let graph = graph_usage_wait(headers, now);
+    if graph.is_some() || graph_throttled(status, body) {
+        return Some(graph.unwrap_or(now + GRAPH_THROTTLE_WAIT));
+    }
     if status == StatusCode::TOO_MANY_REQUESTS || quota_403 {
         return Some(retry_after.or(reset).unwrap_or(fallback));
     }
@@ -604,6 +611,66 @@ pub fn server_wait(
         return Some(reset.unwrap_or(fallback));
     }
     None
+}
+
+/// How long to hold off a throttled Graph API app when it says nothing of
+/// when access comes back (its windows are a rolling hour).
+const GRAPH_THROTTLE_WAIT: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Meta's usage headers: `X-App-Usage` and `X-Page-Usage` (percentages of
+/// the app's or page's hourly budget) and `X-Business-Use-Case-Usage` (per
+/// business, with `estimated_time_to_regain_access` in minutes). A wait
+/// once any share reaches 100% or access is being regained.
+fn graph_usage_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let json = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+    };
+    let spent = |usage: &serde_json::Value| {
+        ["call_count", "total_time", "total_cputime"].iter().any(|k| {
+            usage
+                .get(*k)
+                .and_then(serde_json::Value::as_f64)
+                .is_some_and(|p| p >= 100.0)
+        })
+    };
+    let mut wait: Option<DateTime<Utc>> = None;
+    let mut later = |until: DateTime<Utc>| wait = Some(wait.map_or(until, |w| w.max(until)));
+    for name in ["x-app-usage", "x-page-usage", "x-ad-account-usage"] {
+        if json(name).is_some_and(|u| spent(&u)) {
+            later(now + GRAPH_THROTTLE_WAIT);
+        }
+    }
+    if let Some(serde_json::Value::Object(businesses)) = json("x-business-use-case-usage") {
+        for usage in businesses.values().filter_map(serde_json::Value::as_array).flatten() {
+            let minutes = usage
+                .get("estimated_time_to_regain_access")
+                .and_then(serde_json::Value::as_f64)
+                .filter(|m| m.is_finite() && *m > 0.0);
+            match minutes {
+                Some(m) => later(now + chrono::Duration::seconds((m.min(24.0 * 60.0) * 60.0) as i64)),
+                None if spent(usage) => later(now + GRAPH_THROTTLE_WAIT),
+                None => {}
+            }
+        }
+    }
+    wait
+}
+
+/// A Graph API error body with one of its rate-limit codes (4 app, 17 user,
+/// 32 page, 613 custom, 80001–80014 business use case).
+fn graph_throttled(status: StatusCode, body: &[u8]) -> bool {
+    if !(status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN) {
+        return false;
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body[..body.len().min(16 * 1024)]) else {
+        return false;
+    };
+    value["error"]["code"]
+        .as_i64()
+        .is_some_and(|c| matches!(c, 4 | 17 | 32 | 613 | 80001..=80014))
 }
 
 fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -685,6 +752,39 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn graph_api_usage_headers_and_throttling_codes_mean_wait() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z").unwrap().to_utc();
+        let ok = StatusCode::OK;
+        let fine = headers(&[("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#)]);
+        assert_eq!(server_wait(ok, &fine, b"", now, None), None);
+        let spent = headers(&[(
+            "x-app-usage",
+            r#"{"call_count":100,"total_time":25,"total_cputime":25}"#,
+        )]);
+        assert_eq!(server_wait(ok, &spent, b"", now, None), Some(now + GRAPH_THROTTLE_WAIT));
+        let business = headers(&[(
+            "x-business-use-case-usage",
+            r#"{"112233":[{"type":"pages","call_count":100,"total_cputime":40,"total_time":40,"estimated_time_to_regain_access":15}]}"#,
+        )]);
+        assert_eq!(
+            server_wait(ok, &business, b"", now, None),
+            Some(now + chrono::Duration::minutes(15))
+        );
+        let limited = br#"{"error":{"message":"(#32) Page request limit reached","type":"OAuthException","code":32,"fbtrace_id":"A1"}}"#;
+        assert_eq!(
+            server_wait(StatusCode::BAD_REQUEST, &HeaderMap::new(), limited, now, None),
+            Some(now + GRAPH_THROTTLE_WAIT)
+        );
+        let other = br#"{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190}}"#;
+        assert_eq!(
+            server_wait(StatusCode::BAD_REQUEST, &HeaderMap::new(), other, now, None),
+            None
+        );
+        let junk = headers(&[("x-app-usage", "not json"), ("x-business-use-case-usage", "[]")]);
+        assert_eq!(server_wait(ok, &junk, b"", now, None), None);
     }
 
     #[test]
