@@ -1908,3 +1908,50 @@ async fn instagram_comments_with_the_account_reply_and_a_graph_throttling_error_
         "{ahead}"
     );
 }
+
+/// Google's APIs say "over quota" with a 429 and `RESOURCE_EXHAUSTED`
+/// (Business Profile, Android Publisher alike): a wait, not a failure, and
+/// nothing is asked for until it is over.
+#[tokio::test]
+async fn google_owned_channels_wait_on_resource_exhausted() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "ya29.gbp", "expires_in": 3599, "token_type": "Bearer"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "120")
+                .set_body_json(serde_json::json!({
+                    "error": {"code": 429, "message": "Quota exceeded for quota metric 'Requests' of service 'mybusiness.googleapis.com'.", "status": "RESOURCE_EXHAUSTED"}
+                })),
+        )
+        .mount(&server)
+        .await;
+    let config = config_with(
+        &format!(
+            "[[sources]]\nname = \"gbp\"\nkind = \"google_business\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/token\"\n\
+             account_id = \"1\"\nlocation_id = \"2\"\nclient_id = \"i\"\nclient_secret = \"s\"\nrefresh_token = \"r\"\n",
+            uri = server.uri()
+        ),
+        &[],
+    );
+    let (_dir, db) = db();
+    let first = poll(&config, &db).await.remove(0);
+    assert_eq!((first.pages, first.error.clone()), (0, None), "{first:?}");
+    let ahead = first.rate_limited_until.expect("a wait") - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::seconds(110) && ahead <= chrono::Duration::seconds(120),
+        "{ahead}"
+    );
+    let asked = server.received_requests().await.unwrap().len();
+    let second = poll(&config, &db).await.remove(0);
+    // The wait as stored, to the millisecond.
+    let stored_until = first.rate_limited_until.map(|t| t.timestamp_millis());
+    assert_eq!(second.rate_limited_until.map(|t| t.timestamp_millis()), stored_until);
+    assert_eq!(server.received_requests().await.unwrap().len(), asked);
+}
