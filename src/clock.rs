@@ -143,8 +143,45 @@ impl<'de> serde::Deserialize<'de> for Span {
     }
 }
 
+/// Parses a `since` value (flags and the API): a duration back from `now`
+/// (`90m`, `24h`, `7d`, `2w`), an RFC 3339 time, or a date (midnight UTC).
+pub fn parse_since(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let value = value.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    let span = parse_duration(value).map_err(|_| {
+        format!("{value:?} is not a time: use a duration like 24h, 7d, 90m, 2w, a date, or an RFC 3339 time")
+    })?;
+    now.checked_sub_signed(span)
+        .ok_or_else(|| format!("{value:?} reaches back before the earliest representable time"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn since_accepts_durations_dates_and_times() {
+        use chrono::{Duration, TimeZone};
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        assert_eq!(parse_since("24h", now).unwrap(), now - Duration::hours(24));
+        assert_eq!(parse_since("7d", now).unwrap(), now - Duration::days(7));
+        assert_eq!(parse_since("90m", now).unwrap(), now - Duration::minutes(90));
+        assert_eq!(
+            parse_since("2026-11-20", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_since("2026-11-20T10:00:00+01:00", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap()
+        );
+        for bad in ["", "h", "24", "24y", "-3h", "99999999999999999999d"] {
+            assert!(parse_since(bad, now).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -13,22 +13,47 @@ use crate::store::{self, MentionFilter, StoreError, StoredMention};
 /// Returns how many were written.
 pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Write) -> Result<u64, ExportError> {
     let mut written = 0u64;
-    store::for_each_mention(conn, filter, |stored| {
+    // A failed write (a closed pipe, a full disk) is the reader's or the
+    // disk's doing, not the database's: kept aside, and the walk stopped.
+    let mut write_error = None;
+    let walked = store::for_each_mention(conn, filter, |stored| {
         let line = export_line(&stored);
-        serde_json::to_writer(&mut *out, &line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        out.write_all(b"\n")
-            .map_err(|e| StoreError::Corrupt(format!("writing export: {e}")))?;
-        written += 1;
-        Ok(())
-    })?;
-    out.flush()
-        .map_err(|e| StoreError::Corrupt(format!("writing export: {e}")))?;
+        let result = serde_json::to_writer(&mut *out, &line)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
+        match result {
+            Ok(()) => {
+                written += 1;
+                Ok(())
+            }
+            Err(e) => {
+                write_error = Some(e);
+                Err(StoreError::Invalid("export stopped".into()))
+            }
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(ExportError::Write(e));
+    }
+    walked?;
+    out.flush().map_err(ExportError::Write)?;
     Ok(written)
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("export failed: {0}")]
-pub struct ExportError(#[from] StoreError);
+pub enum ExportError {
+    #[error("export failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("export failed writing its output: {0}")]
+    Write(#[source] std::io::Error),
+}
+
+impl ExportError {
+    /// Whether the reader went away (`export | head`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, ExportError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
 
 /// The feed-format object of a stored mention with its derived fields.
 pub fn export_line(stored: &StoredMention) -> Value {

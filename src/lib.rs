@@ -39,13 +39,15 @@
 //!   delivery, digests and the web server on wall time, with graceful
 //!   shutdown.
 //! * [`terms`]: the tokenizer for complaint terms (digest and alert explanations).
-//! * [`export`] and [`commands`]: the CLI's views of the store and scorer.
+//! * [`export`]: the feed-format view of the store (`export`, the API).
+//!
+//! Above the library, the binary's `src/cli/` holds one file per
+//! subcommand: the drivers that parse flags, read the wall clock and call in.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
 
 pub mod alert;
 pub mod clock;
-pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod digest;

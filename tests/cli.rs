@@ -330,3 +330,41 @@ fn secrets_never_reach_the_logs() {
     assert!(logs.contains("delivery failed") || logs.contains("gave up"), "{logs}");
     assert!(!logs.contains("TOPSECRET"), "a secret reached the output:\n{logs}");
 }
+
+/// `export | head`: the reader goes away after one line; the export stops
+/// cleanly with exit 0 (a broken pipe is not a corrupt database).
+#[test]
+fn export_into_a_pipe_closed_early_exits_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pipe.db");
+    let db_s = db.to_str().unwrap();
+    assert!(cli(&["replay", "fixtures/demo/feed.jsonl", "--db", db_s])
+        .status
+        .success());
+    for args in [
+        vec!["export", "--db", db_s],
+        vec!["mentions", "--db", db_s, "--limit", "100000"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        // The reader is dropped here: the pipe closes with most of the output unread.
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {:?} {}", out.status, stderr(&out));
+        assert!(
+            !stderr(&out).contains("corrupt") && !stderr(&out).contains("should not"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

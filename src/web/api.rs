@@ -51,7 +51,7 @@ impl Params {
 
     fn time(&self, name: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ApiError> {
         self.get(name)
-            .map(|v| crate::commands::parse_since(v, now).map_err(|e| ApiError::bad_request(format!("{name}: {e}"))))
+            .map(|v| crate::clock::parse_since(v, now).map_err(|e| ApiError::bad_request(format!("{name}: {e}"))))
             .transpose()
     }
 }
@@ -71,9 +71,10 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
     query.label = match params.get("label") {
         None => Some(Label::Negative),
         Some("all") => None,
-        Some(v) => {
-            Some(crate::commands::parse_label(v).map_err(|e| ApiError::bad_request(format!("label: {e} (or all)")))?)
-        }
+        Some(v) => Some(
+            v.parse::<crate::enrich::sentiment::Label>()
+                .map_err(|e| ApiError::bad_request(format!("label: {e} (or all)")))?,
+        ),
     };
     if let Some(states) = params.get("state") {
         query.states = inbox::parse_states(states).map_err(|e| ApiError::bad_request(format!("state: {e}")))?;

@@ -1,0 +1,79 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use complaint_monitor::clock::{Clock, WallClock};
+use complaint_monitor::config::Config;
+use complaint_monitor::digest;
+use complaint_monitor::store;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value = super::DEFAULT_DB)]
+    db: PathBuf,
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    brand: Option<String>,
+    /// YYYY-MM-DD (default: yesterday in the time zone).
+    #[arg(long)]
+    date: Option<chrono::NaiveDate>,
+    /// IANA time zone (default: the config's `digest.tz`).
+    #[arg(long)]
+    tz: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Md)]
+    format: Format,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Instead: send every digest that is due to the configured targets
+    /// (`digest.directory`, `digest.email_channel`), each exactly once.
+    #[arg(long, conflicts_with_all = ["date", "out", "brand"])]
+    send_due: bool,
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut config = Config::load_or_demo(self.config.as_ref())?;
+        if self.send_due {
+            if let Some(tz) = self.tz {
+                config.digest.tz = tz;
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let sent = runtime.block_on(digest::schedule::send_due(&config, &self.db, WallClock.now()))?;
+            for s in &sent {
+                println!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
+            }
+            if sent.is_empty() {
+                println!("no digest due");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let tz = self.tz.unwrap_or_else(|| config.digest.tz.clone());
+        let zone: chrono_tz::Tz = tz
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone (e.g. Europe/London)"))?;
+        let date = self.date.unwrap_or_else(|| digest::yesterday(WallClock.now(), zone));
+        let conn = store::open_read_only(&self.db)?;
+        let computed = digest::compute(&conn, &config, self.brand.as_deref(), date, &tz)?;
+        let text = match self.format {
+            Format::Md => digest::render::markdown(&computed),
+            Format::Html => digest::render::html(&computed),
+            Format::Json => digest::render::json(&computed),
+        };
+        match self.out {
+            Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?,
+            None => writeln!(std::io::stdout().lock(), "{text}")?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

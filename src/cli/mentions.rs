@@ -1,0 +1,140 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use complaint_monitor::clock::{Clock, WallClock};
+use complaint_monitor::enrich::sentiment::Label;
+use complaint_monitor::inbox;
+use complaint_monitor::store::{self, MentionFilter};
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
+    /// Inbox states: open (new and assigned), all, or a list such as
+    /// new,assigned (responded, ignored). Lists negative mentions
+    /// unless --label says otherwise.
+    #[arg(long)]
+    state: Option<String>,
+    #[arg(long, default_value = super::DEFAULT_DB)]
+    db: PathBuf,
+    #[arg(long)]
+    brand: Option<String>,
+    #[arg(long, value_parser = |s: &str| s.parse::<Label>())]
+    label: Option<Label>,
+    /// A duration back from now (24h, 7d), a date, or an RFC 3339 time.
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: u64,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Who acts, and on which database: shared by the inbox actions.
+#[derive(clap::Args)]
+struct ActOn {
+    /// Mention ids (the first column of `mentions --state open`).
+    #[arg(required = true)]
+    ids: Vec<i64>,
+    /// Who is acting (default: $USER).
+    #[arg(long, env = "USER")]
+    by: String,
+    #[arg(long, default_value = super::DEFAULT_DB)]
+    db: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Mark mentions answered, with where the reply is or a note.
+    Respond {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        reply_url: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Assign mentions to a person.
+    Assign {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        to: String,
+    },
+    /// Mark mentions as not ours to answer (spam, not about us).
+    Ignore {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Take back the latest action on each mention.
+    Undo {
+        #[command(flatten)]
+        on: ActOn,
+    },
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        if let Some(action) = self.action {
+            return act(action);
+        }
+        let conn = store::open_read_only(&self.db)?;
+        let now = WallClock.now();
+        let since = super::since(self.since.as_deref())?;
+        let mut out = std::io::stdout().lock();
+        match self.state {
+            // With --state, the response inbox: highest priority first.
+            Some(states) => {
+                inbox::register_priority(&conn)?;
+                let query = inbox::Query {
+                    brand: self.brand,
+                    // The inbox is about complaints unless asked otherwise.
+                    label: self.label.or(Some(Label::Negative)),
+                    states: inbox::parse_states(&states).map_err(|e| anyhow::anyhow!("--state: {e}"))?,
+                    since,
+                    limit: u32::try_from(self.limit)
+                        .unwrap_or(inbox::MAX_PAGE)
+                        .min(inbox::MAX_PAGE),
+                    ..inbox::Query::default()
+                };
+                let page = inbox::page(&conn, &query, now)?;
+                super::text::print_inbox(&page, self.json, &mut out)?;
+            }
+            None => {
+                let filter = MentionFilter {
+                    brand: self.brand,
+                    label: self.label,
+                    since,
+                    limit: Some(self.limit),
+                };
+                let mentions = store::recent_mentions(&conn, &filter)?;
+                super::text::print_mentions(&mentions, self.json, &mut out)?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn act(action: Action) -> anyhow::Result<ExitCode> {
+    let (on, action) = match action {
+        Action::Respond { on, reply_url, note } => (on, inbox::Action::Respond { reply_url, note }),
+        Action::Assign { on, to } => (on, inbox::Action::Assign { assignee: to }),
+        Action::Ignore { on, note } => (on, inbox::Action::Ignore { note }),
+        Action::Undo { on } => (on, inbox::Action::Undo),
+    };
+    let mut conn = store::open(&on.db)?;
+    let tx = conn.transaction()?;
+    let changed = inbox::apply(&tx, &on.ids, &action, &on.by, WallClock.now())?;
+    tx.commit()?;
+    let mut out = std::io::stdout().lock();
+    for c in changed {
+        writeln!(out, "mention {} is now {}", c.mention_id, c.state)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

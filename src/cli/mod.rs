@@ -1,0 +1,104 @@
+//! The command line: one file per subcommand, each a clap `Args` with a
+//! `run` (as atuin's `command/` and mini-redis's `cmd/`). Commands read the
+//! wall clock here, and hand it to the library as a time or a [`Clock`].
+//!
+//! [`Clock`]: complaint_monitor::clock::Clock
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod alerts;
+mod backtest;
+mod backup;
+mod check_config;
+mod digest;
+mod export;
+mod mentions;
+mod poll_once;
+mod prune;
+mod replay;
+mod run;
+mod score;
+mod sources;
+mod text;
+
+/// The database a command uses unless `--db` says otherwise.
+pub const DEFAULT_DB: &str = "complaint-monitor.db";
+
+#[derive(Parser)]
+#[command(
+    name = "complaint-monitor",
+    version,
+    about = "Watch brand mentions and alert on complaint spikes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay JSON Lines feeds through the pipeline in virtual time.
+    Replay(replay::Args),
+    /// Write stored mentions in the feed format, with derived fields.
+    Export(export::Args),
+    /// List stored mentions, newest first; with --state, the response
+    /// inbox (highest priority first). Or record what was done about them.
+    Mentions(mentions::Args),
+    /// Score TEXT, or each line of standard input, with VADER.
+    Score(score::Args),
+    /// Check a configuration file and report every problem.
+    CheckConfig(check_config::Args),
+    /// Run the spike detector over history and print every incident it
+    /// would have raised, one JSON object per line.
+    Backtest(backtest::Args),
+    /// The daily digest of one calendar day: volume, sentiment, NPS,
+    /// incidents, top negative mentions, complaints, sources.
+    Digest(digest::Args),
+    /// Copy the database to FILE with SQLite's online backup API (safe while
+    /// the service writes).
+    Backup(backup::Args),
+    /// Delete mentions older than a span (e.g. 180d), in small batches.
+    Prune(prune::Args),
+    /// The long-running service: poll every source, detect spikes, deliver
+    /// alerts and digests, until SIGINT or SIGTERM.
+    Run(run::Args),
+    /// Poll every configured source (or one) once, store what is new, and
+    /// say what each fetched; exits non-zero if a source failed.
+    PollOnce(poll_once::Args),
+    /// List the configured sources with their cursor, last success, last
+    /// error and rate-limit state.
+    Sources(sources::Args),
+    /// Work with incidents: list, show, acknowledge, resolve, silence.
+    Alerts(alerts::Args),
+}
+
+impl Cli {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Replay(args) => args.run(),
+            Command::Export(args) => args.run(),
+            Command::Mentions(args) => args.run(),
+            Command::Score(args) => args.run(),
+            Command::CheckConfig(args) => args.run(),
+            Command::Backtest(args) => args.run(),
+            Command::Digest(args) => args.run(),
+            Command::Backup(args) => args.run(),
+            Command::Prune(args) => args.run(),
+            Command::Run(args) => args.run(),
+            Command::PollOnce(args) => args.run(),
+            Command::Sources(args) => args.run(),
+            Command::Alerts(args) => args.run(),
+        }
+    }
+}
+
+/// A `--since` value against the wall clock, naming the flag.
+fn since(value: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    use complaint_monitor::clock::{Clock, WallClock};
+    value
+        .map(|s| complaint_monitor::clock::parse_since(s, WallClock.now()))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--since: {e}"))
+}

@@ -1,0 +1,83 @@
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use complaint_monitor::alert::channels::Secret;
+use complaint_monitor::clock::{Clock, WallClock};
+use complaint_monitor::config::Config;
+use complaint_monitor::service;
+use complaint_monitor::sources::replay::{self, ReplayOptions, Speed};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Without one, the embedded default: an example brand on the
+    /// sources that need no key, plus the demo brands.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, default_value = super::DEFAULT_DB)]
+    db: PathBuf,
+    /// Where to serve the web UI and API. Any address but loopback
+    /// needs an access token in COMPLAINT_MONITOR_TOKEN.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Do not serve the web UI and API.
+    #[arg(long)]
+    no_web: bool,
+    /// First replay the demo feed, moved in time to end now, so the
+    /// inbox, alerts and charts have data even offline.
+    #[arg(long)]
+    demo: bool,
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let config = Config::load_or_default_run(self.config.as_ref())?;
+        let token = std::env::var(complaint_monitor::web::TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(Secret::new);
+        let web = (!self.no_web).then_some(service::WebOptions {
+            listen: self.listen,
+            token,
+        });
+        if self.demo {
+            replay_demo(&config, &self.db)?;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(async {
+            let shutdown = service::shutdown_signal();
+            service::run(config, &self.db, web, shutdown).await
+        })?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The demo feed shipped with the source tree.
+const DEMO_FEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/feed.jsonl");
+
+/// Replays the demo feed moved (in whole detection buckets) to end now.
+fn replay_demo(config: &Config, db: &Path) -> anyhow::Result<()> {
+    let feed = PathBuf::from(DEMO_FEED);
+    let Some(end) = replay::latest_time(&feed)? else {
+        anyhow::bail!("the demo feed {} has no readable mention", feed.display());
+    };
+    let bucket = config.detect.bucket.0.num_seconds().max(1);
+    let shift = chrono::Duration::seconds((WallClock.now() - end).num_seconds().div_euclid(bucket) * bucket);
+    let summary = replay::replay(
+        config,
+        &ReplayOptions {
+            feeds: vec![feed],
+            db: db.to_path_buf(),
+            speed: Speed::Max,
+            progress: false,
+            time_shift: shift,
+        },
+    )?;
+    eprintln!(
+        "demo: replayed {} lines ({} new mentions, {} incidents) moved {} hours forward",
+        summary.lines,
+        summary.stored,
+        summary.incidents_opened,
+        shift.num_hours()
+    );
+    Ok(())
+}
