@@ -77,6 +77,7 @@ fn main() {
             speed: Speed::Max,
             progress: false,
             time_shift: Duration::zero(),
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
         };
         let began = Instant::now();
         let summary = replay(&config, &options).expect("replay");

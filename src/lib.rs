@@ -38,6 +38,9 @@
 //! * [`service`]: `run`, the long-running service: pollers, detection,
 //!   delivery, digests and the web server on wall time, with graceful
 //!   shutdown.
+//! * [`http`]: the HTTP client, failure descriptions without URLs,
+//!   `Retry-After`, capped body reads: written once for sources, channels
+//!   and the digest.
 //! * [`terms`]: the tokenizer for complaint terms (digest and alert explanations).
 //! * [`export`]: the feed-format view of the store (`export`, the API).
 //!
@@ -53,6 +56,7 @@ pub mod detect;
 pub mod digest;
 pub mod enrich;
 pub mod export;
+pub mod http;
 pub mod inbox;
 pub mod mention;
 pub mod metrics;

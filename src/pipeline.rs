@@ -169,9 +169,15 @@ impl Pipeline {
         self.writer.clone()
     }
 
-    /// Flushes and returns the counts; the writer handle is dropped.
+    /// Flushes, waits until the writer has committed everything ingested
+    /// (a reader opened afterwards sees it all), and returns the counts; the
+    /// writer handle is dropped. Called outside an async runtime.
     pub fn finish(mut self) -> Result<IngestStats, WriterGone> {
         self.flush()?;
+        for (_, committed) in self.in_flight.drain(..) {
+            // Closed: the writer stopped, and reports why when it is finished.
+            let _ = committed.blocking_recv();
+        }
         Ok(self.stats)
     }
 }

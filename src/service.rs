@@ -13,14 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
 use rand::Rng;
 use tokio::sync::watch;
 
 use crate::alert::channels::Secret;
 use crate::alert::delivery::Dispatcher;
 use crate::alert::service::AlertService;
-use crate::clock::{Clock, WallClock};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest;
 use crate::sources::poll::{sources, Poller, Source};
@@ -42,18 +41,19 @@ pub struct WebOptions {
     pub token: Option<Secret>,
 }
 
-/// Runs until `shutdown` resolves.
+/// Runs until `shutdown` resolves, on `clock` (the wall clock, given by
+/// the `run` command).
 pub async fn run(
     config: Config,
     db: &Path,
     web: Option<WebOptions>,
+    clock: Arc<dyn Clock>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     if let Some(web) = &web {
         crate::web::check_access(web.listen, web.token.as_ref()).map_err(anyhow::Error::msg)?;
     }
     let (writer, handle) = Writer::start_with(db, &config.store)?;
-    let clock: Arc<dyn Clock> = Arc::new(WallClock);
     let (stop_tx, stop) = watch::channel(false);
     crate::metrics::handle();
 
@@ -82,18 +82,24 @@ pub async fn run(
     let poller = Arc::new(Poller::new(&config, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
     let mut tasks = Vec::new();
     for source in sources(&config) {
-        tasks.push(tokio::spawn(poll_loop(poller.clone(), source, stop.clone())));
+        tasks.push(tokio::spawn(poll_loop(
+            poller.clone(),
+            source,
+            clock.clone(),
+            stop.clone(),
+        )));
     }
     tracing::info!(sources = config.sources.len(), "polling");
 
     let detect_config = config.clone();
+    let detect_clock = clock.clone();
     let detect_db = db.to_path_buf();
     let detect_writer = handle.clone();
     let mut detect_stop = stop.clone();
     let detector = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut service = AlertService::start(&detect_config, &detect_db, detect_writer)?;
         loop {
-            if let Err(e) = service.tick(Utc::now()) {
+            if let Err(e) = service.tick(detect_clock.now()) {
                 tracing::error!("spike detection failed: {e}");
             }
             // Sleep in small steps so a shutdown is noticed promptly.
@@ -106,7 +112,8 @@ pub async fn run(
         }
     });
 
-    let dispatcher = Arc::new(Dispatcher::new(&config.alerts, db, handle.clone()).map_err(anyhow::Error::msg)?);
+    let dispatcher =
+        Arc::new(Dispatcher::new(&config.alerts, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
     let delivery = {
         let (d, mut stop) = (dispatcher.clone(), stop.clone());
         tokio::spawn(async move {
@@ -118,10 +125,10 @@ pub async fn run(
     };
 
     let digests = {
-        let (config, db, mut stop) = (config.clone(), db.to_path_buf(), stop.clone());
+        let (config, db, mut stop, clock) = (config.clone(), db.to_path_buf(), stop.clone(), clock.clone());
         tokio::spawn(async move {
             loop {
-                match digest::schedule::send_due(&config, &db, Utc::now()).await {
+                match digest::schedule::send_due(&config, &db, clock.now()).await {
                     Ok(sent) => {
                         for s in sent {
                             tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
@@ -169,7 +176,7 @@ pub async fn run(
 }
 
 /// Polls one source until told to stop.
-async fn poll_loop(poller: Arc<Poller>, source: Source, mut stop: watch::Receiver<bool>) {
+async fn poll_loop(poller: Arc<Poller>, source: Source, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
     let every = source.config.every.0.to_std().unwrap_or(Duration::from_secs(120));
     // A random start so that sources configured alike do not fire together.
     let mut delay = every.mul_f64(rand::thread_rng().gen_range(0.0..0.25));
@@ -195,7 +202,7 @@ async fn poll_loop(poller: Arc<Poller>, source: Source, mut stop: watch::Receive
             (None, Some(until)) => {
                 failures = 0;
                 tracing::info!(source = %source.config.name, until = %until.to_rfc3339(), "rate limited: waiting");
-                (until - Utc::now()).to_std().unwrap_or(every).max(every)
+                (until - clock.now()).to_std().unwrap_or(every).max(every)
             }
             (None, None) => {
                 if failures > 0 {

@@ -36,6 +36,7 @@ fn run(config: &Config, db: &Path) -> complaint_monitor::sources::replay::Replay
         speed: Speed::Max,
         progress: false,
         time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
     };
     replay(config, &options).unwrap()
 }
@@ -98,7 +99,8 @@ fn backtest_over_the_database_agrees_with_the_replay_and_with_a_csv_of_the_same_
     config.detect.negative_share = false;
     run(&config, &db);
     let conn = store::open_read_only(&db).unwrap();
-    let from_db = backtest::run_db(&conn, &config, Some("Acme Air"), None, chrono::Utc::now()).unwrap();
+    let from_db =
+        complaint_monitor::alert::backtest::run_db(&conn, &config, Some("Acme Air"), None, chrono::Utc::now()).unwrap();
     let replayed = alert::list_incidents(&conn, None, 10).unwrap();
     assert_eq!(from_db.len(), replayed.len());
     assert_eq!(
@@ -192,9 +194,14 @@ async fn webhook_delivery_retries_after_failures_and_is_accepted_exactly_once() 
     let (_dir, db) = db_with_one_queued_notice(&config).await;
 
     let (writer, handle) = Writer::start(&db, 4).unwrap();
-    let dispatcher = Dispatcher::new(&config.alerts, &db, handle)
-        .unwrap()
-        .with_base_backoff(Duration::from_millis(20));
+    let dispatcher = Dispatcher::new(
+        &config.alerts,
+        &db,
+        handle,
+        std::sync::Arc::new(complaint_monitor::clock::WallClock),
+    )
+    .unwrap()
+    .with_base_backoff(Duration::from_millis(20));
     let stats = dispatcher
         .drain(tokio::time::Instant::now() + Duration::from_secs(20))
         .await
@@ -278,9 +285,14 @@ async fn db_with_one_queued_notice(config: &Config) -> (tempfile::TempDir, PathB
 
 async fn deliver(config: &Config, db: &Path) -> complaint_monitor::alert::delivery::DeliveryStats {
     let (writer, handle) = Writer::start(db, 4).unwrap();
-    let dispatcher = Dispatcher::new(&config.alerts, db, handle)
-        .unwrap()
-        .with_base_backoff(Duration::from_millis(20));
+    let dispatcher = Dispatcher::new(
+        &config.alerts,
+        db,
+        handle,
+        std::sync::Arc::new(complaint_monitor::clock::WallClock),
+    )
+    .unwrap()
+    .with_base_backoff(Duration::from_millis(20));
     let stats = dispatcher
         .drain(tokio::time::Instant::now() + Duration::from_secs(20))
         .await
@@ -348,6 +360,7 @@ fn repeats_fall_due_while_unacknowledged_and_tick_cadence_changes_nothing() {
         speed: Speed::Factor(200_000.0),
         progress: false,
         time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
     };
     replay(&config, &options).unwrap();
     let events = outbox_events(&fast);
@@ -416,6 +429,7 @@ fn replay_feed(config: &Config, db: &Path, feed: PathBuf) {
         speed: Speed::Max,
         progress: false,
         time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
     };
     replay(config, &options).unwrap();
 }

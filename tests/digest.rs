@@ -91,6 +91,7 @@ fn fixture_db(dir: &Path) -> (Config, std::path::PathBuf) {
         speed: Speed::Max,
         progress: false,
         time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
     };
     replay(&config, &options).unwrap();
     (config, db)
@@ -299,6 +300,7 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
             speed: Speed::Max,
             progress: false,
             time_shift: chrono::Duration::zero(),
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
         };
         replay(&replay_config, &options).unwrap()
     })

@@ -24,6 +24,7 @@ fn run(config: &Config, feeds: &[PathBuf], db: &Path) -> ReplaySummary {
         speed: Speed::Max,
         progress: false,
         time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
     };
     replay(config, &options).expect("replay")
 }

@@ -6,14 +6,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use rand::Rng;
 use rusqlite::params;
 
 use super::channels::{Channel, SendError};
 use super::{AlertsConfig, Notification};
+use crate::clock::Clock;
 use crate::store::writer::WriterHandle;
 use crate::store::{self, StoreError};
 
@@ -51,15 +52,13 @@ pub struct Dispatcher {
     channels: HashMap<String, Channel>,
     give_up_after: chrono::Duration,
     base_backoff: Duration,
+    /// Real time in `run` and in replay alike: receivers answer in it.
+    clock: Arc<dyn Clock>,
 }
 
 impl Dispatcher {
-    pub fn new(config: &AlertsConfig, db: &Path, writer: WriterHandle) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("complaint-monitor/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    pub fn new(config: &AlertsConfig, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        let http = crate::http::client()?;
         let mut channels = HashMap::new();
         for c in &config.channels {
             channels.insert(c.name.clone(), Channel::new(c, &http)?);
@@ -70,6 +69,7 @@ impl Dispatcher {
             channels,
             give_up_after: config.give_up_after.0,
             base_backoff: BASE_BACKOFF,
+            clock,
         })
     }
 
@@ -114,7 +114,7 @@ impl Dispatcher {
         let conn = store::open_read_only(&self.db)?;
         let mut stats = DeliveryStats::default();
         loop {
-            let now_ms = Utc::now().timestamp_millis();
+            let now_ms = self.clock.now().timestamp_millis();
             let (due, next_due): (Vec<Due>, Option<i64>) = {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, idempotency_key, payload, attempts, first_attempt_at FROM outbox \
@@ -174,9 +174,12 @@ impl Dispatcher {
                 return Ok(stats);
             }
         };
-        let started = Utc::now().timestamp_millis();
+        let started = self.clock.now().timestamp_millis();
         let first = item.first_attempt_at.unwrap_or(started);
-        match channel.send(&notification, &item.payload, &item.key).await {
+        match channel
+            .send(&notification, &item.payload, &item.key, self.clock.now())
+            .await
+        {
             Ok(()) => {
                 self.record(item.id, Outcome::Sent, Some(first)).await?;
                 metrics::counter!(crate::metrics::DELIVERIES, "channel" => name.to_string(), "outcome" => "sent")
@@ -189,7 +192,7 @@ impl Dispatcher {
                     .increment(1);
                 let give_up_at = first + self.give_up_after.num_milliseconds();
                 let permanent = matches!(error, SendError::Permanent(_));
-                if permanent || Utc::now().timestamp_millis() >= give_up_at {
+                if permanent || self.clock.now().timestamp_millis() >= give_up_at {
                     tracing::error!(
                         channel = name,
                         outbox = item.id,
@@ -208,7 +211,7 @@ impl Dispatcher {
                     } else {
                         tracing::debug!(channel = name, outbox = item.id, "retry failed: {error}");
                     }
-                    let next = Utc::now().timestamp_millis() + backoff.as_millis() as i64;
+                    let next = self.clock.now().timestamp_millis() + backoff.as_millis() as i64;
                     self.record(item.id, Outcome::Retry(error.to_string(), next), Some(first))
                         .await?;
                 }
@@ -230,7 +233,7 @@ impl Dispatcher {
     }
 
     async fn record(&self, id: i64, outcome: Outcome, first_attempt_at: Option<i64>) -> Result<(), StoreError> {
-        let now = Utc::now().timestamp_millis();
+        let now = self.clock.now().timestamp_millis();
         self.writer
             .transact(move |tx| {
                 match &outcome {

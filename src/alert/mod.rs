@@ -7,6 +7,7 @@
 //! what it decides; the functions here are the operations staff run (from the
 //! CLI now, the web UI later), each one transaction.
 
+pub mod backtest;
 pub mod channels;
 pub mod delivery;
 pub mod explain;

@@ -31,6 +31,7 @@ impl Args {
             speed: self.speed,
             progress: true,
             time_shift: chrono::Duration::zero(),
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
         };
         let summary = replay::replay(&config, &options)?;
         if self.json {

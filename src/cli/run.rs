@@ -45,7 +45,7 @@ impl Args {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         runtime.block_on(async {
             let shutdown = service::shutdown_signal();
-            service::run(config, &self.db, web, shutdown).await
+            service::run(config, &self.db, web, std::sync::Arc::new(WallClock), shutdown).await
         })?;
         Ok(ExitCode::SUCCESS)
     }
@@ -70,6 +70,7 @@ fn replay_demo(config: &Config, db: &Path) -> anyhow::Result<()> {
             speed: Speed::Max,
             progress: false,
             time_shift: shift,
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
         },
     )?;
     eprintln!(

@@ -1,7 +1,8 @@
 //! `backtest`: the live detector run over history, printing every incident it
-//! would have raised. Over stored mentions (`--db`) or over a plain count
-//! series (`--csv`, header `timestamp,value`), through the same
-//! [`ScopeDetector`] and [`IncidentTracker`] as the live service.
+//! would have raised, over a count series (`--csv`, header
+//! `timestamp,value`, or the store's counts through
+//! `alert::backtest::run_db`), through the same [`ScopeDetector`] and
+//! [`IncidentTracker`] as the live service. Pure: it reads no store.
 
 use std::io::BufRead;
 
@@ -34,52 +35,6 @@ pub struct AlertReport {
     pub reach: u64,
     /// When counts were back near the baseline; absent if still open at the end.
     pub resolved_at: Option<String>,
-}
-
-/// Backtests every configured brand (or just `brand`) over the stored
-/// mentions from `since` (by default, as far back as [`MAX_BUCKETS`]
-/// reaches) up to a day past `now`, and per source too when `per_source` is
-/// set. Rows outside that range (a broken date stored before times were
-/// checked) are left out, never walked to.
-pub fn run_db(
-    conn: &rusqlite::Connection,
-    config: &crate::config::Config,
-    brand: Option<&str>,
-    since: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<Vec<AlertReport>, crate::store::StoreError> {
-    let detect = &config.detect;
-    let mut reports = Vec::new();
-    let until = now + crate::mention::MAX_AHEAD_OF_CLOCK;
-    let longest = chrono::Duration::milliseconds(detect.bucket_ms().saturating_mul(MAX_BUCKETS));
-    let from = since
-        .unwrap_or(crate::mention::earliest_time())
-        .max(crate::mention::earliest_time())
-        .max(until - longest);
-    for b in config
-        .brands
-        .iter()
-        .filter(|b| brand.is_none_or(|n| n.eq_ignore_ascii_case(&b.name)))
-    {
-        let mut scopes = vec![String::new()];
-        if detect.per_source {
-            let mut stmt = conn.prepare(
-                "SELECT DISTINCT m.source FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-                 WHERE f.brand = ?1 ORDER BY 1",
-            )?;
-            let sources = stmt.query_map([&b.name], |r| r.get::<_, String>(0))?;
-            for s in sources {
-                scopes.push(s?);
-            }
-        }
-        for source in scopes {
-            let series = crate::store::bucket_counts(conn, detect, &b.name, &source, from, until)?;
-            let source = (!source.is_empty()).then_some(source.as_str());
-            reports.extend(run(detect, &b.name, source, series));
-        }
-    }
-    reports.sort_by(|a, b| (&a.started_at, &a.brand).cmp(&(&b.started_at, &b.brand)));
-    Ok(reports)
 }
 
 /// Runs the detector over one scope's series (oldest first; missing buckets

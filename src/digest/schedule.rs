@@ -79,7 +79,13 @@ impl Target {
         }
     }
 
-    async fn deliver(&self, brand: &str, date: NaiveDate, digest: &super::Digest) -> Result<(), DigestError> {
+    async fn deliver(
+        &self,
+        brand: &str,
+        date: NaiveDate,
+        digest: &super::Digest,
+        now: DateTime<Utc>,
+    ) -> Result<(), DigestError> {
         let failed = |what: &str, e: SendError| DigestError::Store(StoreError::Invalid(format!("{what}: {e}")));
         match self {
             Target::Directory(dir) => write_files(dir, brand, date, digest),
@@ -92,7 +98,7 @@ impl Target {
                     .map_err(|e| failed("emailing the digest", e))
             }
             Target::Slack(_, slack) => slack
-                .send_text(&summary(digest))
+                .send_text(&summary(digest), now)
                 .await
                 .map_err(|e| failed("posting the digest", e)),
         }
@@ -130,10 +136,7 @@ fn targets(config: &Config) -> Result<Vec<Target>, DigestError> {
     if let Some(name) = &d.slack_channel {
         let c = channel(name, ChannelKind::Slack)?;
         let url = c.url.as_ref().map(|u| u.expose().to_string()).unwrap_or_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("complaint-monitor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| invalid(format!("HTTP client: {e}")))?;
+        let http = crate::http::client().map_err(invalid)?;
         targets.push(Target::Slack(
             name.clone(),
             Slack::new(http, url, c.timeout.0.to_std().unwrap_or_default()),
@@ -158,7 +161,7 @@ pub async fn send_due(config: &Config, db: &Path, now: DateTime<Utc>) -> Result<
                     Some(computed) => computed,
                     None => digest.insert(compute(&conn, config, Some(&brand.name), date, &config.digest.tz)?),
                 };
-                target.deliver(&brand.name, date, digest).await?;
+                target.deliver(&brand.name, date, digest, now).await?;
                 record(&conn, &brand.name, date, target.name(), now)?;
                 sent.push(Sent {
                     brand: brand.name.clone(),

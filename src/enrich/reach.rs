@@ -101,14 +101,13 @@ fn saturate(x: f64) -> u64 {
 mod tests {
     use super::*;
     use crate::mention::{Author, Metrics};
-    use chrono::Utc;
     use proptest::prelude::*;
 
     fn mention(source: &str, followers: Option<u64>, metrics: Metrics, rating: Option<u8>) -> Mention {
         Mention {
             source: source.into(),
             source_id: "1".into(),
-            created_at: Utc::now(),
+            created_at: chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default(),
             author: Author {
                 handle: Some("a".into()),
                 followers,

@@ -21,6 +21,7 @@ pub mod poll;
 pub mod reddit;
 pub mod replay;
 pub mod rss;
+pub mod state;
 pub mod trustpilot;
 pub mod x;
 pub mod yelp;

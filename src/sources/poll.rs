@@ -17,7 +17,6 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{connector, Connector, Cursor, RateLimitConfig, SourceConfig};
 use crate::clock::Clock;
@@ -82,16 +81,7 @@ enum Failure {
 
 impl Poller {
     pub fn new(config: &Config, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!(
-                "complaint-monitor/",
-                env!("CARGO_PKG_VERSION"),
-                " (brand mention monitor; +https://github.com/complaint-monitor)"
-            ))
-            .connect_timeout(Duration::from_secs(10))
-            .gzip(true)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let http = crate::http::client()?;
         Ok(Poller {
             http,
             enricher: Enricher::new(config).map_err(|e| e.to_string())?,
@@ -205,22 +195,7 @@ impl Poller {
 
     /// The stored cursor and the time the server asked us to wait until.
     fn state(&self, name: &str) -> Result<(Cursor, Option<DateTime<Utc>>), StoreError> {
-        let conn = store::open_read_only(&self.db)?;
-        let cursor: Option<String> = conn
-            .query_row("SELECT cursor FROM source_cursors WHERE source = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let cursor = cursor.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
-        let waiting: Option<i64> = conn
-            .query_row(
-                "SELECT rate_limited_until FROM source_state WHERE source = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
-        Ok((cursor, waiting.and_then(DateTime::from_timestamp_millis)))
+        super::state::read(&store::open_read_only(&self.db)?, name)
     }
 
     /// One page, with retries for transient failures.
@@ -246,13 +221,13 @@ impl Poller {
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = describe(e);
+                    last = crate::http::describe(e);
                     continue;
                 }
             };
             let status = response.status();
             let headers = response.headers().clone();
-            let body = match read_capped(response, source.config.max_body_bytes).await {
+            let body = match crate::http::read_capped(response, source.config.max_body_bytes).await {
                 Ok(body) => body,
                 Err(e) => {
                     last = e;
@@ -345,13 +320,13 @@ impl Poller {
                 limiter.until_ready().await;
             }
             let result = match request.timeout(timeout).send().await {
-                Ok(r) if r.status().is_success() => read_capped(r, source.config.max_body_bytes)
+                Ok(r) if r.status().is_success() => crate::http::read_capped(r, source.config.max_body_bytes)
                     .await
                     .and_then(|body| connector.parse_audiences(&body)),
                 // Deleted or suspended accounts: nothing to learn, nothing to ask again.
                 Ok(r) if r.status() == StatusCode::NOT_FOUND => Ok(Vec::new()),
                 Ok(r) => Err(format!("the server answered {}", r.status())),
-                Err(e) => Err(describe(e)),
+                Err(e) => Err(crate::http::describe(e)),
             };
             match result {
                 Ok(found) => {
@@ -437,12 +412,8 @@ impl Poller {
             .writer
             .transact(move |tx| {
                 let outcome = insert_batch(tx, &batch)?;
-                tx.execute(
-                    "INSERT INTO source_cursors (source, cursor) VALUES (?1, ?2) \
-                     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor",
-                    params![name, cursor_json],
-                )?;
-                record_state(tx, &name, now, failed, error.as_deref(), wait)?;
+                super::state::save_cursor(tx, &name, &cursor_json)?;
+                super::state::record_poll(tx, &name, now, failed, error.as_deref(), wait)?;
                 Ok(outcome)
             })
             .await?;
@@ -451,30 +422,6 @@ impl Poller {
         report.revised = outcome.revised;
         Ok(())
     }
-}
-
-fn record_state(
-    tx: &Transaction,
-    name: &str,
-    now: DateTime<Utc>,
-    failed: bool,
-    error: Option<&str>,
-    wait: Option<DateTime<Utc>>,
-) -> Result<(), StoreError> {
-    tx.execute("INSERT OR IGNORE INTO source_state (source) VALUES (?1)", [name])?;
-    if failed {
-        tx.execute(
-            "UPDATE source_state SET last_error = ?2, last_error_at = ?3, failures = failures + 1, \
-             rate_limited_until = ?4 WHERE source = ?1",
-            params![name, error, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
-        )?;
-    } else {
-        tx.execute(
-            "UPDATE source_state SET last_success = ?2, failures = 0, rate_limited_until = ?3 WHERE source = ?1",
-            params![name, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
-        )?;
-    }
-    Ok(())
 }
 
 /// Builds the sources of a config, sharing one client-side limiter among
@@ -520,35 +467,6 @@ fn author_quota(budget: &RateLimitConfig) -> Quota {
         .allow_burst(requests)
 }
 
-/// Reads a body, refusing one larger than `cap` bytes.
-pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
-    if response.content_length().is_some_and(|n| n as usize > cap) {
-        return Err(format!("response body larger than the {cap}-byte limit"));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(describe)? {
-        if body.len() + chunk.len() > cap {
-            return Err(format!("response body larger than the {cap}-byte limit"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-pub(crate) fn describe(e: reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the response broke off"
-    } else {
-        "request failed"
-    };
-    // The URL may carry a key in its query: never print it.
-    format!("{what}: {}", e.without_url())
-}
-
 /// When the server tells us to wait: a 429, a quota 403, a 503 with
 /// `Retry-After`, or no requests remaining. Reset times come as seconds from now (Reddit), epoch seconds
 /// (Bluesky, X) or ISO times (Mastodon); `Retry-After` as seconds or a date.
@@ -578,7 +496,7 @@ pub fn server_wait(
     )
     .and_then(|v| parse_reset(&v, now));
     let retry_after = header(None, &["retry-after"])
-        .and_then(|v| crate::alert::channels::parse_retry_after(&v))
+        .and_then(|v| crate::http::parse_retry_after(&v, now))
         .and_then(|d| chrono::Duration::from_std(d).ok())
         .map(|d| now + d);
     let remaining = header(
@@ -685,58 +603,7 @@ fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
-/// One source's cursor and health as stored, for `sources` and `/healthz`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SourceStatus {
-    pub name: String,
-    pub kind: super::SourceKind,
-    /// Where the last poll left off; `None` before the first success.
-    pub cursor: Option<Cursor>,
-    pub last_success: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<DateTime<Utc>>,
-    /// Polls failed (or refused) in a row; 0 after a success.
-    pub consecutive_failures: i64,
-    /// The server asked for no request before then.
-    pub rate_limited_until: Option<DateTime<Utc>>,
-}
-
-/// Each configured source's cursor and health, in config order.
-pub fn status(conn: &Connection, config: &Config) -> Result<Vec<SourceStatus>, StoreError> {
-    let mut cursor_of = conn.prepare_cached("SELECT cursor FROM source_cursors WHERE source = ?1")?;
-    let mut state_of = conn.prepare_cached(
-        "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
-         WHERE source = ?1",
-    )?;
-    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
-    let mut out = Vec::new();
-    for s in &config.sources {
-        let cursor: Option<String> = cursor_of.query_row([&s.name], |r| r.get(0)).optional()?;
-        let state = state_of
-            .query_row([&s.name], |r| {
-                Ok((
-                    r.get::<_, Option<i64>>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            })
-            .optional()?;
-        let (success, error, error_at, failures, limited) = state.unwrap_or((None, None, None, 0, None));
-        out.push(SourceStatus {
-            name: s.name.clone(),
-            kind: s.kind(),
-            cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
-            last_success: time(success),
-            last_error: error,
-            last_error_at: time(error_at),
-            consecutive_failures: failures,
-            rate_limited_until: time(limited),
-        });
-    }
-    Ok(out)
-}
+pub use super::state::{status, SourceStatus};
 
 #[cfg(test)]
 mod tests {

@@ -58,7 +58,7 @@ impl FromStr for Speed {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReplayOptions {
     pub feeds: Vec<PathBuf>,
     pub db: PathBuf,
@@ -69,6 +69,9 @@ pub struct ReplayOptions {
     /// Added to every mention's time: `run --demo` moves the demo feed so
     /// that it ends now. Zero for a faithful replay.
     pub time_shift: chrono::Duration,
+    /// The clock alert delivery runs on: real time even in a replay, since
+    /// receivers answer (and ask to be retried) in real time.
+    pub delivery_clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 /// The newest mention time in a feed (unreadable lines are skipped).
@@ -195,7 +198,13 @@ fn deliver(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> any
     if config.alerts.channels.is_empty() {
         return Ok(DeliveryStats::default());
     }
-    let dispatcher = Dispatcher::new(&config.alerts, &options.db, pipeline.writer()).map_err(anyhow::Error::msg)?;
+    let dispatcher = Dispatcher::new(
+        &config.alerts,
+        &options.db,
+        pipeline.writer(),
+        options.delivery_clock.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stats = runtime.block_on(dispatcher.drain(tokio::time::Instant::now() + DELIVERY_WAIT))?;
     Ok(stats)

@@ -76,6 +76,7 @@ pub fn fixture_db_blocking(dir: &Path) -> PathBuf {
         speed: Speed::Max,
         progress: false,
         time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
     };
     replay(&config(), &options).unwrap();
     db

@@ -193,12 +193,19 @@ impl Channel {
         })
     }
 
-    pub async fn send(&self, notification: &Notification, payload: &str, key: &str) -> Result<(), SendError> {
+    /// Sends one notification; `now` dates a receiver's `Retry-After`.
+    pub async fn send(
+        &self,
+        notification: &Notification,
+        payload: &str,
+        key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), SendError> {
         match self {
             Channel::Log => log::send(notification),
             Channel::Stdout => stdout::send(payload),
-            Channel::Webhook(w) => w.send(payload, key).await,
-            Channel::Slack(s) => s.send(notification).await,
+            Channel::Webhook(w) => w.send(payload, key, now).await,
+            Channel::Slack(s) => s.send(notification, now).await,
             Channel::Email(e) => e.send(notification, key).await,
         }
     }
@@ -207,7 +214,7 @@ impl Channel {
 /// Classifies an HTTP answer: 2xx delivered; 408, 425, 429 and 5xx worth a
 /// retry (after the receiver's `Retry-After` if it gave one); any other
 /// status rejected for good.
-pub(crate) fn classify(response: &reqwest::Response) -> Result<(), SendError> {
+pub(crate) fn classify(response: &reqwest::Response, now: chrono::DateTime<chrono::Utc>) -> Result<(), SendError> {
     let status = response.status();
     if status.is_success() {
         return Ok(());
@@ -218,36 +225,17 @@ pub(crate) fn classify(response: &reqwest::Response) -> Result<(), SendError> {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| crate::http::parse_retry_after(v, now));
         Err(SendError::Retry { error, after })
     } else {
         Err(SendError::Permanent(error))
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds.min(86_400)));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or_default().min(Duration::from_secs(86_400)))
-}
-
 /// A transport failure (timeout, refused, reset) is always worth a retry.
 pub(crate) fn transport_error(e: reqwest::Error) -> SendError {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    // The URL may carry a token (Slack's does): never print it.
     SendError::Retry {
-        error: format!("{kind}: {}", e.without_url()),
+        error: crate::http::describe(e),
         after: None,
     }
 }
@@ -255,13 +243,6 @@ pub(crate) fn transport_error(e: reqwest::Error) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_takes_seconds_or_a_date() {
-        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 
     #[test]
     fn secrets_do_not_show_in_debug_output() {

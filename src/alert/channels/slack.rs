@@ -67,16 +67,16 @@ impl Slack {
         Slack { http, url, timeout }
     }
 
-    pub async fn send(&self, notification: &Notification) -> Result<(), SendError> {
-        self.post(&message(notification)).await
+    pub async fn send(&self, notification: &Notification, now: chrono::DateTime<chrono::Utc>) -> Result<(), SendError> {
+        self.post(&message(notification), now).await
     }
 
     /// Posts a plain message (escaped: it may quote strangers).
-    pub async fn send_text(&self, text: &str) -> Result<(), SendError> {
-        self.post(&json!({ "text": escape(text) })).await
+    pub async fn send_text(&self, text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), SendError> {
+        self.post(&json!({ "text": escape(text) }), now).await
     }
 
-    async fn post(&self, body: &serde_json::Value) -> Result<(), SendError> {
+    async fn post(&self, body: &serde_json::Value, now: chrono::DateTime<chrono::Utc>) -> Result<(), SendError> {
         let response = self
             .http
             .post(&self.url)
@@ -85,6 +85,6 @@ impl Slack {
             .send()
             .await
             .map_err(transport_error)?;
-        classify(&response)
+        classify(&response, now)
     }
 }

@@ -34,7 +34,7 @@ impl Webhook {
         }
     }
 
-    pub async fn send(&self, payload: &str, key: &str) -> Result<(), SendError> {
+    pub async fn send(&self, payload: &str, key: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), SendError> {
         let mut request = self
             .http
             .post(&self.url)
@@ -49,7 +49,7 @@ impl Webhook {
             .send()
             .await
             .map_err(transport_error)?;
-        classify(&response)
+        classify(&response, now)
     }
 }
 

@@ -1,0 +1,93 @@
+//! HTTP plumbing written once for every part that talks to the outside:
+//! the sources, the alert channels and the digest's Slack target. One
+//! client builder (rustls, our User-Agent, a connect timeout), one way to
+//! describe a failure without its URL (URLs carry keys), one `Retry-After`
+//! reader and one capped body read.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Who we are, to every server (Reddit requires a descriptive one).
+pub const USER_AGENT: &str = concat!(
+    "complaint-monitor/",
+    env!("CARGO_PKG_VERSION"),
+    " (brand mention monitor; +https://github.com/complaint-monitor)"
+);
+
+/// The longest a server may make us wait with `Retry-After`.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// The HTTP client: TLS through rustls with certificate checks, gzip, our
+/// User-Agent, 10 seconds to connect (each request sets its own timeout).
+pub fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .gzip(true)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// A failed request, said without its URL (which may carry a key or, for
+/// Slack, the webhook's secret path).
+pub fn describe(e: reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the response broke off"
+    } else {
+        "request failed"
+    };
+    format!("{what}: {}", e.without_url())
+}
+
+/// `Retry-After` as seconds or an HTTP date (against `now`), at most a day.
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
+    }
+    let when = DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.with_timezone(&Utc) - now;
+    Some(wait.to_std().unwrap_or_default().min(MAX_RETRY_AFTER))
+}
+
+/// Reads a body, refusing one larger than `cap` bytes (before reading it
+/// when the server says its length, as it goes otherwise).
+pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(format!("response body larger than the {cap}-byte limit"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(describe)? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("response body larger than the {cap}-byte limit"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z").unwrap().to_utc();
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("99999999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

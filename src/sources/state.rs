@@ -1,0 +1,119 @@
+//! Where each source left off and how it is doing: the `source_cursors`
+//! and `source_state` tables, which only this module reads and writes. A
+//! poll saves its cursor and health in the same transaction as the mentions
+//! it stored (see [`super::poll`]), so a crash can neither skip nor repeat.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::Cursor;
+use crate::config::Config;
+use crate::store::StoreError;
+
+/// The stored cursor and the time the server asked us to wait until.
+pub fn read(conn: &Connection, name: &str) -> Result<(Cursor, Option<DateTime<Utc>>), StoreError> {
+    let cursor: Option<String> = conn
+        .query_row("SELECT cursor FROM source_cursors WHERE source = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let cursor = cursor.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+    let waiting: Option<i64> = conn
+        .query_row(
+            "SELECT rate_limited_until FROM source_state WHERE source = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok((cursor, waiting.and_then(DateTime::from_timestamp_millis)))
+}
+
+/// Saves `source`'s cursor (as JSON).
+pub fn save_cursor(tx: &Transaction, source: &str, cursor_json: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO source_cursors (source, cursor) VALUES (?1, ?2) \
+         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor",
+        params![source, cursor_json],
+    )?;
+    Ok(())
+}
+
+/// Records how a poll of `name` went at `now`: a failure (with its error)
+/// or a success, and the time the server asked us to wait until.
+pub fn record_poll(
+    tx: &Transaction,
+    name: &str,
+    now: DateTime<Utc>,
+    failed: bool,
+    error: Option<&str>,
+    wait: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    tx.execute("INSERT OR IGNORE INTO source_state (source) VALUES (?1)", [name])?;
+    if failed {
+        tx.execute(
+            "UPDATE source_state SET last_error = ?2, last_error_at = ?3, failures = failures + 1, \
+             rate_limited_until = ?4 WHERE source = ?1",
+            params![name, error, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE source_state SET last_success = ?2, failures = 0, rate_limited_until = ?3 WHERE source = ?1",
+            params![name, now.timestamp_millis(), wait.map(|w| w.timestamp_millis())],
+        )?;
+    }
+    Ok(())
+}
+
+/// One source's cursor and health as stored, for `sources` and `/healthz`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub kind: super::SourceKind,
+    /// Where the last poll left off; `None` before the first success.
+    pub cursor: Option<Cursor>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Polls failed (or refused) in a row; 0 after a success.
+    pub consecutive_failures: i64,
+    /// The server asked for no request before then.
+    pub rate_limited_until: Option<DateTime<Utc>>,
+}
+
+/// Each configured source's cursor and health, in config order.
+pub fn status(conn: &Connection, config: &Config) -> Result<Vec<SourceStatus>, StoreError> {
+    let mut cursor_of = conn.prepare_cached("SELECT cursor FROM source_cursors WHERE source = ?1")?;
+    let mut state_of = conn.prepare_cached(
+        "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
+         WHERE source = ?1",
+    )?;
+    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
+    let mut out = Vec::new();
+    for s in &config.sources {
+        let cursor: Option<String> = cursor_of.query_row([&s.name], |r| r.get(0)).optional()?;
+        let state = state_of
+            .query_row([&s.name], |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .optional()?;
+        let (success, error, error_at, failures, limited) = state.unwrap_or((None, None, None, 0, None));
+        out.push(SourceStatus {
+            name: s.name.clone(),
+            kind: s.kind(),
+            cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
+            last_success: time(success),
+            last_error: error,
+            last_error_at: time(error_at),
+            consecutive_failures: failures,
+            rate_limited_until: time(limited),
+        });
+    }
+    Ok(out)
+}

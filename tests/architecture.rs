@@ -1,0 +1,94 @@
+//! The invariants `docs/architecture.md` promises, checked on the source
+//! tree itself (as rust-analyzer's tidy tests do): a change that breaks one
+//! fails here, naming the file.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every file under `src/` (relative, with `/`), with its text.
+fn sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let relative = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            (relative, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Files outside `allowed` that contain any of `needles`.
+fn offenders(needles: &[&str], allowed: &[&str]) -> Vec<String> {
+    sources()
+        .into_iter()
+        .filter(|(path, _)| {
+            !allowed
+                .iter()
+                .any(|a| path == a || (a.ends_with('/') && path.starts_with(a)))
+        })
+        .filter_map(|(path, text)| {
+            let hits: Vec<&str> = needles.iter().copied().filter(|n| text.contains(n)).collect();
+            (!hits.is_empty()).then(|| format!("{path}: {}", hits.join(", ")))
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_clock_and_the_command_line_read_the_wall_clock() {
+    let found = offenders(
+        &["Utc::now()", "SystemTime::now", "Local::now", "WallClock"],
+        &["src/clock.rs", "src/main.rs", "src/cli/"],
+    );
+    assert!(found.is_empty(), "the wall clock read below the drivers: {found:#?}");
+}
+
+#[test]
+fn only_the_http_module_builds_an_http_client() {
+    let found = offenders(&["Client::builder", "Client::new()"], &["src/http.rs"]);
+    assert!(found.is_empty(), "an HTTP client built outside src/http.rs: {found:#?}");
+}
+
+#[test]
+fn only_the_source_state_module_touches_the_source_tables() {
+    let found = offenders(
+        &["source_cursors", "source_state"],
+        &["src/sources/state.rs", "src/store/schema.rs"],
+    );
+    assert!(
+        found.is_empty(),
+        "source cursor/health SQL outside src/sources/state.rs: {found:#?}"
+    );
+}
+
+#[test]
+fn detection_reads_no_store() {
+    let found: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, text)| path.starts_with("src/detect/") && text.contains("crate::store"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(found.is_empty(), "detect is pure, yet these read the store: {found:?}");
+}
+
+#[test]
+fn main_only_parses_and_dispatches() {
+    let main = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs")).unwrap();
+    assert!(
+        main.lines().count() < 150,
+        "src/main.rs has {} lines",
+        main.lines().count()
+    );
+}
