@@ -14,6 +14,7 @@
 //!
 //! * [`mention`]: the [`Mention`](mention::Mention) type every source
 //!   produces and the JSON Lines feed format (the contract between stages).
+//! * [`demo`]: the demo feed compiled into the binary (`run --demo`).
 //! * [`config`]: the TOML configuration, `${ENV}` interpolation, validation
 //!   with key paths.
 //! * [`clock`]: wall and virtual time; nothing below the CLI reads the
@@ -52,6 +53,7 @@
 pub mod alert;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod detect;
 pub mod digest;
 pub mod enrich;

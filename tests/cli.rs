@@ -368,3 +368,49 @@ fn export_into_a_pipe_closed_early_exits_cleanly() {
         );
     }
 }
+
+/// The binary carries its demo: copied alone into an empty directory, away
+/// from the source tree, `run --demo` replays it (moved to end now) and
+/// then serves; SIGTERM stops it cleanly with the mentions stored.
+#[test]
+fn a_copied_binary_runs_the_demo_from_an_empty_directory() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("complaint-monitor");
+    std::fs::copy(env!("CARGO_BIN_EXE_complaint-monitor"), &binary).unwrap();
+    let mut child = Command::new(&binary)
+        .args(["run", "--demo", "--no-web"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut replayed = None;
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("demo: replayed") {
+            replayed = Some(line);
+            break;
+        }
+    }
+    let replayed = replayed.expect("the demo replay's line");
+    assert!(replayed.contains("6264 lines"), "{replayed}");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // Drain the rest of the log so the child never blocks on a full pipe.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}: {}", rest.join("\n"));
+    let listed = Command::new(&binary)
+        .args(["mentions", "--json", "--limit", "5"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(stdout(&listed).lines().count(), 5);
+}

@@ -5,7 +5,7 @@ use complaint_monitor::alert::channels::Secret;
 use complaint_monitor::clock::{Clock, WallClock};
 use complaint_monitor::config::Config;
 use complaint_monitor::service;
-use complaint_monitor::sources::replay::{self, ReplayOptions, Speed};
+use complaint_monitor::sources::replay::{self, Feed, ReplayOptions, Speed};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,28 +51,26 @@ impl Args {
     }
 }
 
-/// The demo feed shipped with the source tree.
-const DEMO_FEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/feed.jsonl");
-
-/// Replays the demo feed moved (in whole detection buckets) to end now.
+/// Replays the embedded demo feed moved (in whole detection buckets) to end now.
 fn replay_demo(config: &Config, db: &Path) -> anyhow::Result<()> {
-    let feed = PathBuf::from(DEMO_FEED);
-    let Some(end) = replay::latest_time(&feed)? else {
-        anyhow::bail!("the demo feed {} has no readable mention", feed.display());
+    let feed = Feed::Bytes {
+        name: complaint_monitor::demo::FEED_NAME,
+        data: complaint_monitor::demo::FEED,
+    };
+    let Some(end) = replay::latest_time(feed)? else {
+        anyhow::bail!("{} has no readable mention", complaint_monitor::demo::FEED_NAME);
     };
     let bucket = config.detect.bucket.0.num_seconds().max(1);
     let shift = chrono::Duration::seconds((WallClock.now() - end).num_seconds().div_euclid(bucket) * bucket);
-    let summary = replay::replay(
-        config,
-        &ReplayOptions {
-            feeds: vec![feed],
-            db: db.to_path_buf(),
-            speed: Speed::Max,
-            progress: false,
-            time_shift: shift,
-            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
-        },
-    )?;
+    let options = ReplayOptions {
+        feeds: Vec::new(),
+        db: db.to_path_buf(),
+        speed: Speed::Max,
+        progress: false,
+        time_shift: shift,
+        delivery_clock: std::sync::Arc::new(WallClock),
+    };
+    let summary = replay::replay_feeds(config, &options, &[feed])?;
     eprintln!(
         "demo: replayed {} lines ({} new mentions, {} incidents) moved {} hours forward",
         summary.lines,

@@ -74,12 +74,44 @@ pub struct ReplayOptions {
     pub delivery_clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
+/// A feed to replay: a file, or bytes the program carries (the demo feed).
+#[derive(Debug, Clone, Copy)]
+pub enum Feed<'a> {
+    File(&'a Path),
+    Bytes { name: &'a str, data: &'a [u8] },
+}
+
+impl Feed<'_> {
+    fn name(&self) -> String {
+        match self {
+            Feed::File(path) => path.display().to_string(),
+            Feed::Bytes { name, .. } => name.to_string(),
+        }
+    }
+
+    fn open(&self) -> anyhow::Result<Box<dyn BufRead + '_>> {
+        Ok(match self {
+            Feed::File(path) => {
+                let file = File::open(path).with_context(|| format!("cannot open feed {}", path.display()))?;
+                Box::new(BufReader::with_capacity(256 * 1024, file))
+            }
+            Feed::Bytes { data, .. } => Box::new(*data),
+        })
+    }
+
+    fn len(&self) -> Option<u64> {
+        match self {
+            Feed::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Feed::Bytes { data, .. } => Some(data.len() as u64),
+        }
+    }
+}
+
 /// The newest mention time in a feed (unreadable lines are skipped).
-pub fn latest_time(feed: &Path) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let file = File::open(feed).with_context(|| format!("cannot open feed {}", feed.display()))?;
+pub fn latest_time(feed: Feed) -> anyhow::Result<Option<DateTime<Utc>>> {
     let mut latest = None;
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line.with_context(|| format!("reading feed {}", feed.display()))?;
+    for line in feed.open()?.split(b'\n') {
+        let line = line.with_context(|| format!("reading feed {}", feed.name()))?;
         if let Ok(m) = Mention::from_feed_line(&line) {
             latest = latest.max(Some(m.created_at));
         }
@@ -126,19 +158,25 @@ const DELIVERY_WAIT: Duration = Duration::from_secs(30);
 
 /// Replays `options.feeds` into the database, returning the summary.
 pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<ReplaySummary> {
+    let feeds: Vec<Feed> = options.feeds.iter().map(|p| Feed::File(p)).collect();
+    replay_feeds(config, options, &feeds)
+}
+
+/// Replays `feeds` (instead of `options.feeds`) into the database.
+pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) -> anyhow::Result<ReplaySummary> {
     let started = Instant::now();
     let (writer, handle) = Writer::start_with(&options.db, &config.store)?;
     let clock = Arc::new(VirtualClock::default());
     let mut pipeline = Pipeline::new(config, handle, clock.clone())?;
-    let progress = Progress::new(options);
+    let progress = Progress::new(options, feeds);
     let mut counts = LineCounts::default();
     let mut pacer = Pacer::new(options.speed);
     let mut detection = Detection::start(config, options, &pipeline)?;
 
     let fed = (|| -> anyhow::Result<()> {
-        for feed in &options.feeds {
+        for feed in feeds {
             replay_feed(
-                feed,
+                *feed,
                 options.time_shift,
                 &mut pipeline,
                 &clock,
@@ -172,7 +210,7 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
         rejected.insert("unknown_brand", ingest.unknown_brand);
     }
     Ok(ReplaySummary {
-        feeds: options.feeds.len(),
+        feeds: feeds.len(),
         lines: counts.lines,
         rejected,
         unmatched: ingest.unmatched,
@@ -296,10 +334,10 @@ struct LineCounts {
 }
 
 impl LineCounts {
-    fn reject(&mut self, feed: &Path, line: u64, reason: &dyn fmt::Display, kind: &'static str) {
+    fn reject(&mut self, feed: Feed, line: u64, reason: &dyn fmt::Display, kind: &'static str) {
         let total: u64 = self.rejected.values().sum();
         if total < REJECTIONS_REPORTED {
-            tracing::warn!("{}:{line}: rejected: {reason}", feed.display());
+            tracing::warn!("{}:{line}: rejected: {reason}", feed.name());
         } else if total == REJECTIONS_REPORTED {
             tracing::warn!("further rejected lines are counted but not reported one by one");
         }
@@ -309,7 +347,7 @@ impl LineCounts {
 
 #[allow(clippy::too_many_arguments)]
 fn replay_feed(
-    feed: &Path,
+    feed: Feed,
     time_shift: chrono::Duration,
     pipeline: &mut Pipeline,
     clock: &VirtualClock,
@@ -318,13 +356,12 @@ fn replay_feed(
     progress: &Progress,
     detection: &mut Detection,
 ) -> anyhow::Result<()> {
-    let file = File::open(feed).with_context(|| format!("cannot open feed {}", feed.display()))?;
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut reader = feed.open()?;
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     loop {
         let read = read_capped_line(&mut reader, &mut buf, MAX_LINE_BYTES)
-            .with_context(|| format!("reading feed {}", feed.display()))?;
+            .with_context(|| format!("reading feed {}", feed.name()))?;
         let Some(read) = read else { break };
         line_no += 1;
         progress.advance(read.bytes_consumed);
@@ -363,10 +400,7 @@ fn replay_feed(
         if let Ingested::UnknownBrand(name) = pipeline.ingest(mention)? {
             let total: u64 = counts.rejected.values().sum();
             if total < REJECTIONS_REPORTED {
-                tracing::warn!(
-                    "{}:{line_no}: rejected: brand {name:?} is not configured",
-                    feed.display()
-                );
+                tracing::warn!("{}:{line_no}: rejected: brand {name:?} is not configured", feed.name());
             }
         }
     }
@@ -460,13 +494,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(options: &ReplayOptions) -> Self {
-        let total: u64 = options
-            .feeds
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
+    fn new(options: &ReplayOptions, feeds: &[Feed]) -> Self {
+        let total: u64 = feeds.iter().filter_map(Feed::len).sum();
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
             bar.set_style(style);
