@@ -34,6 +34,8 @@ pub struct Config {
     pub alerts: crate::alert::AlertsConfig,
     #[serde(default)]
     pub digest: crate::digest::DigestConfig,
+    #[serde(default)]
+    pub web: crate::web::WebConfig,
     /// Read by [`crate::sources::SourceConfig::from_toml`], table by table,
     /// after the rest (each connector has its own keys).
     #[serde(default, rename = "sources")]
@@ -386,6 +388,11 @@ impl Config {
         };
         if self.brands.is_empty() {
             problem("brands".into(), "at least one [[brands]] table is needed");
+        }
+        for (i, name) in self.web.public_names.iter().enumerate() {
+            if let Err(e) = crate::web::check_public_name(name) {
+                problem(format!("web.public_names[{i}]"), &e);
+            }
         }
         let mut seen = BTreeMap::new();
         for (i, brand) in self.brands.iter().enumerate() {

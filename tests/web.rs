@@ -356,7 +356,31 @@ async fn forms_need_their_csrf_token_and_json_needs_our_origin() {
         .trim_start_matches("cm_csrf=")
         .to_string();
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("name=\"csrf\" value=\"{token}\"")));
+    // The form's token is derived from the cookie (HMAC with the server's
+    // key), not the cookie itself.
+    let form_token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(form_token.len(), 32);
+    assert_ne!(form_token, token);
+    // The cookie's own value as the token (what a page on another port that
+    // planted the cookie would send) is refused.
+    let planted = client()
+        .post(server.url("/inbox/actions"))
+        .header("cookie", format!("cm_csrf={token}"))
+        .form(&[
+            ("id", "1"),
+            ("action", "ignore"),
+            ("by", "mallory"),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status().as_u16(), 403);
     let ok = client()
         .post(server.url("/inbox/actions"))
         .header("cookie", format!("cm_csrf={token}"))
@@ -365,7 +389,7 @@ async fn forms_need_their_csrf_token_and_json_needs_our_origin() {
             ("action", "ignore"),
             ("note", "spam"),
             ("by", "ana"),
-            ("csrf", token.as_str()),
+            ("csrf", form_token.as_str()),
         ])
         .send()
         .await
@@ -380,6 +404,135 @@ async fn forms_need_their_csrf_token_and_json_needs_our_origin() {
         )
         .unwrap();
     assert_eq!(nothing, 0);
+    server.stop().await;
+}
+
+/// The holes a security review found, closed: a page that rebinds its own
+/// name to our address is refused by `Host`; a form posted from another
+/// origin or another port of the same host is refused by `Origin` and
+/// `Sec-Fetch-Site`, even with a valid token; every answer says `no-store`
+/// and carries a Content-Security-Policy.
+#[tokio::test]
+async fn dns_rebinding_and_cross_origin_posts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db, None).await;
+    let port = server
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+
+    // DNS rebinding: the attacker's name, our address. Reads and writes refused.
+    let rebound = client()
+        .get(server.url("/api/mentions"))
+        .header("host", format!("attacker.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status().as_u16(), 421);
+    let rebound = client()
+        .post(server.url("/api/mentions/actions"))
+        .header("host", format!("attacker.example:{port}"))
+        .header("origin", format!("http://attacker.example:{port}"))
+        .json(&json!({"ids": [1], "action": "ignore", "by": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status().as_u16(), 421);
+    // Loopback names and IP addresses are ours.
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let fine = client()
+            .get(server.url("/api/brands"))
+            .header("host", host.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fine.status().as_u16(), 200, "{host}");
+    }
+
+    // A form from another port of the same host, with a cookie and token it
+    // read from us: refused by the browser-sent headers.
+    let page = client().get(server.url("/")).send().await.unwrap();
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("cm_csrf="))
+        .unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("script-src 'sha256-") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    for (name, value) in [
+        ("origin", "http://127.0.0.1:1".to_string()),
+        ("origin", "null".to_string()),
+        ("sec-fetch-site", "same-site".to_string()),
+        ("sec-fetch-site", "cross-site".to_string()),
+    ] {
+        let forged = client()
+            .post(server.url("/inbox/actions"))
+            .header("cookie", cookie.as_str())
+            .header(name, value.as_str())
+            .form(&[
+                ("id", "1"),
+                ("action", "ignore"),
+                ("by", "mallory"),
+                ("csrf", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status().as_u16(), 403, "{name}: {value}");
+    }
+    // The same form from our own page: applied.
+    let host = server.url("/").trim_end_matches('/').to_string();
+    let ours = client()
+        .post(server.url("/inbox/actions"))
+        .header("cookie", cookie.as_str())
+        .header("origin", host.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("id", "1"),
+            ("action", "ignore"),
+            ("by", "ana"),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ours.status().as_u16(), 303);
+    let mallory = store::open_read_only(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM mention_actions WHERE actor = 'mallory' OR actor = 'x'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+    assert_eq!(mallory, 0);
     server.stop().await;
 }
 

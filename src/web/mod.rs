@@ -8,9 +8,15 @@
 //! Access: on a loopback address the UI is open, as any local tool; on any
 //! other address `run` refuses to start without an access token (from the
 //! environment), and every request must carry it (`Authorization: Bearer`, or
-//! the cookie `/login` sets). Changes are POSTs: forms carry a CSRF token
-//! that must match their cookie (double submit, `SameSite=Strict`), and JSON
-//! bodies must say `application/json` and come from our own origin.
+//! the cookie `/login` sets). Every request must name us in `Host` (a
+//! loopback name, an IP address or one of `[web] public_names`), so a page
+//! that rebinds its own name to our address gets nothing. Changes are POSTs
+//! that a browser must say come from our own origin (`Origin`,
+//! `Sec-Fetch-Site`); forms also carry a CSRF token derived by HMAC from
+//! their cookie with a key only this process knows (a cookie planted from
+//! another port is worth nothing), and JSON bodies must say
+//! `application/json`. Pages and answers are `no-store`, under a Content
+//! Security Policy that allows only our own inline style and script.
 
 pub mod api;
 pub mod charts;
@@ -39,6 +45,33 @@ use crate::config::Config;
 use crate::store::writer::WriterHandle;
 use crate::store::{self, StoreError};
 
+/// `[web]`: how the service is reached.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Host names the service answers to besides loopback names and IP
+    /// addresses (the name a reverse proxy forwards, e.g.
+    /// `monitor.acme.example`); any other `Host` is refused.
+    #[serde(default)]
+    pub public_names: Vec<String>,
+}
+
+/// A `public_names` entry: a host name, without scheme, port or path.
+pub fn check_public_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a host name (letters, digits, '.' and '-'; no scheme or port)"
+        ))
+    }
+}
+
 /// The environment variable holding the access token.
 pub const TOKEN_ENV: &str = "COMPLAINT_MONITOR_TOKEN";
 const ACCESS_COOKIE: &str = "cm_access";
@@ -53,6 +86,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub events: broadcast::Sender<events::Event>,
     access: Option<Arc<Secret>>,
+    /// Derives each browser's form token from its CSRF cookie; random per
+    /// process, never sent.
+    csrf_key: Arc<[u8; 32]>,
     /// Turns true when the server stops, ending the event streams (a
     /// graceful shutdown waits for every open connection).
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -73,6 +109,7 @@ impl AppState {
             clock,
             events: broadcast::channel(256).0,
             access: access.map(Arc::new),
+            csrf_key: Arc::new(rand::thread_rng().gen()),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
@@ -163,6 +200,9 @@ pub struct CsrfToken(pub String);
 
 /// Access control and CSRF protection for every request.
 async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if let Err(e) = check_host(request.headers(), &state.config.web.public_names) {
+        return e.into_response();
+    }
     let cookies = cookies(request.headers());
     let path = request.uri().path().to_string();
     if let Some(token) = &state.access {
@@ -176,17 +216,27 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
             return unauthorized(request.headers());
         }
     }
-    if request.method() == Method::POST && path.starts_with("/api/") {
-        if let Err(e) = check_json_post(request.headers()) {
+    if request.method() == Method::POST {
+        if let Err(e) = check_same_origin(request.headers()) {
             return e.into_response();
         }
+        if path.starts_with("/api/") {
+            if let Err(e) = check_json_post(request.headers()) {
+                return e.into_response();
+            }
+        }
     }
-    let existing = cookies.get(CSRF_COOKIE).filter(|v| v.len() == 32).cloned();
+    let existing = cookies
+        .get(CSRF_COOKIE)
+        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .cloned();
     let csrf = existing.clone().unwrap_or_else(|| {
         let bytes: [u8; 16] = rand::thread_rng().gen();
         hex::encode(bytes)
     });
-    request.extensions_mut().insert(CsrfToken(csrf.clone()));
+    request
+        .extensions_mut()
+        .insert(CsrfToken(form_token(&state.csrf_key, &csrf)));
     let mut response = next.run(request).await;
     if existing.is_none() {
         if let Ok(cookie) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict")) {
@@ -197,7 +247,82 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Customer data: never kept by a browser or a proxy cache.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(policy) = HeaderValue::from_str(pages::content_security_policy()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     response
+}
+
+/// The form token of the browser whose CSRF cookie is `cookie`.
+fn form_token(key: &[u8; 32], cookie: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mac) => mac,
+        // HMAC takes a key of any length: unreachable, and harmless if not.
+        Err(_) => return String::new(),
+    };
+    mac.update(cookie.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// The name a request is addressed to must be ours: a loopback name, an IP
+/// address (which no other site can rebind) or a configured public name.
+fn check_host(headers: &HeaderMap, public_names: &[String]) -> Result<(), ApiError> {
+    let Some(host) = headers.get(header::HOST) else {
+        // HTTP/1.0 clients and tools; browsers always send Host.
+        return Ok(());
+    };
+    let host = host.to_str().unwrap_or("").trim();
+    let name = match host.strip_prefix('[') {
+        // [::1]:8080
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let ours = name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok()
+        || public_names.iter().any(|p| p.eq_ignore_ascii_case(&name));
+    if ours {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this service does not answer to {:?}: add it to [web] public_names if it is really ours",
+                crate::mention::truncate(host, 100)
+            ),
+        ))
+    }
+}
+
+/// A change a browser sends from another origin is refused, whatever it
+/// carries: by `Sec-Fetch-Site` (which a page cannot forge) and by `Origin`.
+/// Scripts (curl) send neither and pass.
+fn check_same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let refused = || ApiError::new(StatusCode::FORBIDDEN, "cross-origin request refused");
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return Err(refused());
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if origin == "null" || !origin_host.eq_ignore_ascii_case(host) {
+            return Err(refused());
+        }
+    }
+    Ok(())
 }
 
 /// JSON changes must say so (a cross-site form cannot) and, when the browser
@@ -212,13 +337,6 @@ fn check_json_post(headers: &HeaderMap) -> Result<(), ApiError> {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send a JSON body with Content-Type: application/json",
         ));
-    }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        if origin_host != host {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "cross-origin request refused"));
-        }
     }
     Ok(())
 }

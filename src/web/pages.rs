@@ -18,6 +18,23 @@ use super::{ApiError, AppState, CsrfToken};
 use crate::alert::{self, Incident};
 use crate::inbox::{self, Action};
 
+/// The Content-Security-Policy of every answer: nothing from elsewhere,
+/// and of inline code only our own stylesheet and script, by their hashes.
+pub fn content_security_policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            hash(STYLE),
+            hash(SCRIPT)
+        )
+    })
+}
+
 /// The pages' one stylesheet, inlined (no external assets).
 const STYLE: &str = include_str!("assets/style.css");
 
