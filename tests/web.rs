@@ -172,6 +172,28 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 415, "JSON only");
+    // A misspelt field is refused, not dropped with the note in it.
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [1], "action": "ignore", "by": "x", "notes": "spam"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("\"notes\""), "{body}");
+    // The wrong method gets a JSON error too; a body over 2 MB is 413.
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/mentions/actions"),
+        (reqwest::Method::DELETE, "/api/mentions"),
+    ] {
+        let response = client().request(method.clone(), server.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], 405, "{body}");
+    }
+    let huge = json!({"ids": [1], "action": "ignore", "by": "x", "note": "a".repeat(3 * 1024 * 1024)});
+    let (status, body) = post_json(&server, "/api/mentions/actions", huge).await;
+    assert_eq!(status, 413, "{body}");
 
     // Acknowledge the firing incident, then again: the second is a conflict.
     let (_, incidents) = get_json(&server, "/api/alerts?state=firing").await;

@@ -115,9 +115,8 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
     Ok(Json(detail).into_response())
 }
 
-/// The body of `POST /api/mentions/actions`.
-/// (`deny_unknown_fields` does not work with `flatten`; the action's own
-/// fields are checked by its tagged enum.)
+/// The body of `POST /api/mentions/actions`. (`deny_unknown_fields` does
+/// not work with `flatten`: [`check_action_fields`] refuses unknown keys.)
 #[derive(Debug, Deserialize)]
 pub struct ActionRequest {
     pub ids: Vec<i64>,
@@ -146,11 +145,50 @@ pub async fn apply_action(
         .await?)
 }
 
+/// A body the extractor refused: too large is 413, anything else 400.
+fn rejected(e: JsonRejection) -> ApiError {
+    let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    ApiError::new(status, e.body_text())
+}
+
+/// The keys an action body may have: a misspelt `notes` would otherwise be
+/// dropped in silence, and the note lost.
+fn check_action_fields(body: &serde_json::Value) -> Result<(), ApiError> {
+    let Some(fields) = body.as_object() else {
+        return Err(ApiError::bad_request(
+            "the body is a JSON object: ids, by, action and its fields",
+        ));
+    };
+    let own: &[&str] = match fields.get("action").and_then(|a| a.as_str()) {
+        Some("respond") => &["reply_url", "note"],
+        Some("assign") => &["assignee"],
+        Some("ignore") => &["note"],
+        _ => &[],
+    };
+    for key in fields.keys() {
+        if !["ids", "by", "action"].contains(&key.as_str()) && !own.contains(&key.as_str()) {
+            let expected: Vec<&str> = ["ids", "by", "action"].iter().chain(own).copied().collect();
+            return Err(ApiError::bad_request(format!(
+                "unknown field {:?}; expected {}",
+                crate::mention::truncate(key, 40),
+                expected.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn mention_actions(
     State(state): State<AppState>,
-    body: Result<Json<ActionRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Json(body) = body.map_err(rejected)?;
+    check_action_fields(&body)?;
+    let request: ActionRequest = serde_json::from_value(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let changed = apply_action(&state, request.ids, request.action, request.by).await?;
     Ok(Json(serde_json::json!({ "changed": changed })))
 }
@@ -252,7 +290,7 @@ pub async fn change_alert(
         .parse()
         .map_err(|e: String| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let id = parse_id(&id)?;
-    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Json(body) = body.map_err(rejected)?;
     Ok(Json(alert_change(&state, id, change, body.by, body.note).await?))
 }
 

@@ -154,7 +154,8 @@ pub fn router(state: AppState) -> Router {
         .route("/brands/{brand}/series", get(api::series))
         .route("/sources", get(api::sources))
         .route("/events", get(events::stream))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/", get(pages::inbox))
         .route("/inbox/rows", get(pages::inbox_rows))
@@ -170,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(api::metrics))
         .nest("/api", api)
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }
@@ -253,6 +255,11 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     response
+}
+
+/// A known path asked with the wrong method: JSON, as every error.
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")
 }
 
 /// The form token of the browser whose CSRF cookie is `cookie`.
