@@ -414,3 +414,41 @@ fn a_copied_binary_runs_the_demo_from_an_empty_directory() {
     assert!(listed.status.success(), "{}", stderr(&listed));
     assert_eq!(stdout(&listed).lines().count(), 5);
 }
+
+/// Logs for a collector: `--log-format json` writes one JSON object per
+/// line; text logs into a pipe or file carry no colour codes.
+#[test]
+fn logs_are_json_when_asked_and_never_coloured_into_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("bad.jsonl");
+    std::fs::write(&feed, "not json\n{\"source\":\"x\"}\n").unwrap();
+    let db = dir.path().join("log.db");
+    let json = cli(&[
+        "replay",
+        feed.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let lines: Vec<serde_json::Value> = stderr(&json)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", stderr(&json));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"] == "WARN" && l["fields"]["message"].as_str().is_some_and(|m| m.contains("rejected"))),
+        "{lines:?}"
+    );
+    let text = cli(&["replay", feed.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(stderr(&text).contains("rejected"), "{}", stderr(&text));
+    assert!(
+        !stderr(&text).contains('\u{1b}'),
+        "colour codes in a log file: {:?}",
+        stderr(&text)
+    );
+}

@@ -165,4 +165,19 @@ async fn the_access_token_never_reaches_the_logs() {
     assert!(status.success(), "{log}");
     assert!(log.contains("serving the inbox"), "{log}");
     assert!(!log.contains("TOPSECRET"), "a secret reached the log:\n{log}");
+    // One access line per request, with method, path and status, the
+    // refused one included.
+    let access: Vec<&str> = log.lines().filter(|l| l.contains("served")).collect();
+    for (path, status) in [
+        ("/api/mentions", "status=401"),
+        ("/api/mentions", "status=200"),
+        ("/login", "status=303"),
+    ] {
+        assert!(
+            access
+                .iter()
+                .any(|l| l.contains(&format!("path={path}")) && l.contains(status)),
+            "no access line for {path} {status}:\n{log}"
+        );
+    }
 }

@@ -33,8 +33,18 @@ pub const DEFAULT_DB: &str = "complaint-monitor.db";
     about = "Watch brand mentions and alert on complaint spikes"
 )]
 pub struct Cli {
+    /// How logs are written to standard error: text, or one JSON object
+    /// per line (for Loki, Elasticsearch and the like).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -75,6 +85,10 @@ enum Command {
 }
 
 impl Cli {
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Replay(args) => args.run(),
