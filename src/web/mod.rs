@@ -173,7 +173,19 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
-        .layer(access_log())
+        // One access line per request: method, path (without the query),
+        // status and latency; never a header, so never a token or a cookie.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(|response: &Response, latency: std::time::Duration, _: &tracing::Span| {
+                    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "served");
+                })
+                .on_failure(()),
+        )
         .with_state(state)
 }
 
@@ -256,35 +268,6 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     response
-}
-
-/// One line per request: method, path (without the query), status and
-/// latency; never a header, so never a token or a cookie.
-fn access_log() -> tower_http::trace::TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&Request) -> tracing::Span + Clone,
-    (),
-    impl Fn(&Response, std::time::Duration, &tracing::Span) + Clone,
-    (),
-    (),
-    (),
-> {
-    tower_http::trace::TraceLayer::new_for_http()
-        .make_span_with(|request: &Request| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        })
-        .on_request(())
-        .on_response(|response: &Response, latency: std::time::Duration, _span: &tracing::Span| {
-            tracing::info!(
-                target: "complaint_monitor::access",
-                status = response.status().as_u16(),
-                latency_ms = latency.as_millis() as u64,
-                "served"
-            );
-        })
-        .on_body_chunk(())
-        .on_eos(())
-        .on_failure(())
 }
 
 /// A known path asked with the wrong method: JSON, as every error.
