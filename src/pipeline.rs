@@ -1,6 +1,9 @@
-//! The ingestion pipeline shared by every way mentions arrive (replay now,
-//! live polling later): enrich each mention, stamp it with the pipeline
-//! clock, and hand full batches to the single writer.
+//! Ingestion, shared by every way mentions arrive: [`prepare`] is the one
+//! step each mention takes before the store, from a feed or from a poll
+//! (capped, matched to its brands, scored, given its reach, stamped with
+//! the clock); the writer's `insert_batch` is the one way in (duplicates,
+//! revisions). [`Pipeline`] batches a replay's mentions for the writer; the
+//! poller sends each poll's mentions with its cursor in one transaction.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -61,6 +64,20 @@ pub enum Ingested {
     UnknownBrand(String),
 }
 
+/// The step every mention takes on its way to the store, whichever way it
+/// came: capped to the stored limits, enriched (brands, sentiment, reach)
+/// and stamped with `now`. `Err` says why it is not stored.
+pub fn prepare(enricher: &Enricher, mention: Mention, now: DateTime<Utc>) -> Result<NewMention, Ingested> {
+    match enricher.enrich(mention.capped()) {
+        Enriched::Scored(scored) => Ok(NewMention {
+            scored: *scored,
+            ingested_at: now,
+        }),
+        Enriched::Unmatched => Err(Ingested::Unmatched),
+        Enriched::UnknownBrand(name) => Err(Ingested::UnknownBrand(name)),
+    }
+}
+
 pub struct Pipeline {
     enricher: Enricher,
     writer: WriterHandle,
@@ -94,17 +111,18 @@ impl Pipeline {
     /// the writer (waiting while its queue is full).
     pub fn ingest(&mut self, mention: Mention) -> Result<Ingested, WriterGone> {
         self.stats.received += 1;
-        let scored = match self.enricher.enrich(mention) {
-            Enriched::Scored(scored) => scored,
-            Enriched::Unmatched => {
-                self.stats.unmatched += 1;
-                return Ok(Ingested::Unmatched);
-            }
-            Enriched::UnknownBrand(name) => {
+        let new = match prepare(&self.enricher, mention, self.clock.now()) {
+            Ok(new) => new,
+            Err(Ingested::UnknownBrand(name)) => {
                 self.stats.unknown_brand += 1;
                 return Ok(Ingested::UnknownBrand(name));
             }
+            Err(not_stored) => {
+                self.stats.unmatched += 1;
+                return Ok(not_stored);
+            }
         };
+        let scored = &new.scored;
         for brand in &scored.brands {
             match self.stats.per_brand.get_mut(&**brand) {
                 Some(counts) => counts.add(scored.label),
@@ -115,10 +133,7 @@ impl Pipeline {
                 }
             }
         }
-        self.batch.push(NewMention {
-            scored: *scored,
-            ingested_at: self.clock.now(),
-        });
+        self.batch.push(new);
         if self.batch.len() >= self.batch_size {
             self.flush()?;
         }

@@ -21,8 +21,8 @@ use reqwest::StatusCode;
 use super::{connector, Connector, Cursor, RateLimitConfig, SourceConfig};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::enrich::{Enriched, Enricher};
-use crate::store::writer::{insert_batch, NewMention, WriterHandle};
+use crate::enrich::Enricher;
+use crate::store::writer::{insert_batch, WriterHandle};
 use crate::store::{self, StoreError};
 
 /// Attempts of one request before the poll fails.
@@ -395,12 +395,9 @@ impl Poller {
         }
         let mut batch = Vec::new();
         for mention in fetched {
-            match self.enricher.enrich(mention) {
-                Enriched::Scored(scored) => batch.push(NewMention {
-                    scored: *scored,
-                    ingested_at: now,
-                }),
-                Enriched::Unmatched | Enriched::UnknownBrand(_) => report.unmatched += 1,
+            match crate::pipeline::prepare(&self.enricher, mention, now) {
+                Ok(new) => batch.push(new),
+                Err(_) => report.unmatched += 1,
             }
         }
         let cursor_json = serde_json::to_string(&cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
