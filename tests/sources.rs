@@ -1642,6 +1642,25 @@ async fn app_store_connect_reviews_with_a_signed_bearer_the_published_response_a
         .find(|m| m.scored.mention.source_id == "00000071-4f1c-7002-8a3e-2b5c00000002")
         .unwrap();
     assert_eq!(pending.scored.mention.reply, None);
+
+    // Polled again once the hour's budget is back: nothing new, nothing
+    // revised, and the walk stops on the first page, at what is stored.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE source_state SET rate_limited_until = NULL", [])
+        .unwrap();
+    drop(conn);
+    let second = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (
+            second.pages,
+            second.stored,
+            second.revised,
+            second.duplicates,
+            second.error.clone()
+        ),
+        (1, 0, 0, 2, None),
+        "{second:?}"
+    );
 }
 
 #[test]
@@ -1858,7 +1877,7 @@ async fn instagram_comments_with_the_account_reply_and_a_graph_throttling_error_
         .respond_with(
             ResponseTemplate::new(200).set_body_raw(recorded("instagram/media-page1.json"), "application/json"),
         )
-        .up_to_n_times(1)
+        .up_to_n_times(2)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -1899,6 +1918,13 @@ async fn instagram_comments_with_the_account_reply_and_a_graph_throttling_error_
     assert!(!rows
         .iter()
         .any(|m| m.scored.mention.author.handle.as_deref() == Some("acmeair")));
+    // The same media again: nothing new stored.
+    let again = poll(&config, &db).await.remove(0);
+    assert_eq!(
+        (again.stored, again.duplicates, again.error.clone()),
+        (0, 2, None),
+        "{again:?}"
+    );
     // Code 4 in a 400: the app is throttled; a wait, not a failure.
     let second = poll(&config, &db).await.remove(0);
     assert_eq!((second.pages, second.error.clone()), (0, None), "{second:?}");
@@ -1932,26 +1958,41 @@ async fn google_owned_channels_wait_on_resource_exhausted() {
         )
         .mount(&server)
         .await;
+    Mock::given(method("POST"))
+        .and(path("/play-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "ya29.play", "expires_in": 3599, "token_type": "Bearer"
+        })))
+        .mount(&server)
+        .await;
+    let key = service_account_key(&format!("{}/play-token", server.uri()));
     let config = config_with(
         &format!(
             "[[sources]]\nname = \"gbp\"\nkind = \"google_business\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/token\"\n\
-             account_id = \"1\"\nlocation_id = \"2\"\nclient_id = \"i\"\nclient_secret = \"s\"\nrefresh_token = \"r\"\n",
+             account_id = \"1\"\nlocation_id = \"2\"\nclient_id = \"i\"\nclient_secret = \"s\"\nrefresh_token = \"r\"\n\
+             [[sources]]\nname = \"play\"\nkind = \"googleplay\"\nbase_url = \"{uri}\"\npackage_name = \"com.acme.air\"\n\
+             service_account = \"${{PLAY_KEY}}\"\n",
             uri = server.uri()
         ),
-        &[],
+        &[("PLAY_KEY", &key)],
     );
     let (_dir, db) = db();
-    let first = poll(&config, &db).await.remove(0);
-    assert_eq!((first.pages, first.error.clone()), (0, None), "{first:?}");
-    let ahead = first.rate_limited_until.expect("a wait") - chrono::Utc::now();
-    assert!(
-        ahead > chrono::Duration::seconds(110) && ahead <= chrono::Duration::seconds(120),
-        "{ahead}"
-    );
+    let first = poll(&config, &db).await;
+    assert_eq!(first.len(), 2);
+    for report in &first {
+        assert_eq!((report.pages, report.error.clone()), (0, None), "{report:?}");
+        let ahead = report.rate_limited_until.expect("a wait") - chrono::Utc::now();
+        assert!(
+            ahead > chrono::Duration::seconds(110) && ahead <= chrono::Duration::seconds(120),
+            "{ahead}"
+        );
+    }
     let asked = server.received_requests().await.unwrap().len();
-    let second = poll(&config, &db).await.remove(0);
-    // The wait as stored, to the millisecond.
-    let stored_until = first.rate_limited_until.map(|t| t.timestamp_millis());
-    assert_eq!(second.rate_limited_until.map(|t| t.timestamp_millis()), stored_until);
+    let second = poll(&config, &db).await;
+    for (before, after) in first.iter().zip(&second) {
+        // The wait as stored, to the millisecond.
+        let stored_until = before.rate_limited_until.map(|t| t.timestamp_millis());
+        assert_eq!(after.rate_limited_until.map(|t| t.timestamp_millis()), stored_until);
+    }
     assert_eq!(server.received_requests().await.unwrap().len(), asked);
 }
