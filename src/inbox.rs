@@ -382,6 +382,10 @@ pub struct Query {
     pub states: Vec<State>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Words that must all appear in the text or the author's name (a
+    /// word ending in `*` matches as a prefix); anything else is taken as
+    /// plain words, never as search syntax.
+    pub search: Option<String>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -398,6 +402,7 @@ impl Default for Query {
             until: None,
             limit: 50,
             offset: 0,
+            search: None,
         }
     }
 }
@@ -469,6 +474,35 @@ pub fn priority(reach: i64, compound: f64, rating: Option<i64>, created_at_ms: i
     (reach.max(1) as f64) * negativity * recency
 }
 
+/// Longest search text read, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A search as an FTS5 expression that means only "all these words": each
+/// word quoted (so `"`, `NEAR(`, `OR`, `:` and `-` are just text), a
+/// trailing `*` kept as a prefix match. `None` when there is no word.
+fn fts_expression(search: &str) -> Option<String> {
+    let terms: Vec<String> = search
+        .chars()
+        .take(MAX_SEARCH_CHARS)
+        .collect::<String>()
+        .split_whitespace()
+        .take(16)
+        .filter_map(|word| {
+            let (word, prefix) = match word.strip_suffix('*') {
+                Some(stem) => (stem, true),
+                None => (word, false),
+            };
+            let word: String = word.chars().filter(|c| !c.is_control()).collect();
+            if word.trim_matches('"').is_empty() {
+                return None;
+            }
+            let quoted = format!("\"{}\"", word.replace('"', "\"\""));
+            Some(if prefix { format!("{quoted}*") } else { quoted })
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" AND "))
+}
+
 /// The inbox page `query` asks for, at `now`, highest priority first.
 /// `conn` must have [`register_priority`] called on it.
 pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page, StoreError> {
@@ -500,6 +534,10 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
     if let Some(until) = query.until {
         filters.push("m.created_at < ?".to_string());
         values.push(Value::Integer(until.timestamp_millis()));
+    }
+    if let Some(expression) = query.search.as_deref().and_then(fts_expression) {
+        filters.push("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)".to_string());
+        values.push(Value::Text(expression));
     }
     let filter = if filters.is_empty() {
         String::new()

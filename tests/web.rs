@@ -694,3 +694,64 @@ async fn any_number_or_duration_in_a_query_is_answered_or_refused() {
     }
     assert_eq!(answered, targets.len() * numbers.len() * units.len());
 }
+
+/// Full-text search over text and author: every word must appear; search
+/// syntax a person might type (quotes, NEAR, a column filter, a dash) is
+/// taken as plain words, never an error; the page keeps the search.
+#[tokio::test]
+async fn the_inbox_searches_text_and_author() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db, None).await;
+    let conn = store::open_read_only(&db).unwrap();
+    // What the demo data holds, counted by SQL the search does not use.
+    let expected: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM mentions m LEFT JOIN mention_states s ON s.mention_id = m.id \
+             WHERE m.label = 'negative' AND coalesce(s.state, 'new') IN ('new', 'assigned') \
+             AND lower(m.text) LIKE '%refund%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(expected > 0, "the fixture has refund complaints");
+    let (status, page) = get_json(&server, "/api/mentions?q=refund&since=3650d&limit=500").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"].as_i64(), Some(expected), "{page}");
+    assert!(page["rows"].as_array().unwrap().iter().all(|r| r["text"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("refund")));
+    // A prefix, and two words that must both appear.
+    let (_, prefix) = get_json(&server, "/api/mentions?q=refun*&since=3650d&limit=500").await;
+    assert_eq!(prefix["total"].as_i64(), Some(expected), "{prefix}");
+    let (_, both) = get_json(&server, "/api/mentions?q=refund%20zzzznotaword&since=3650d").await;
+    assert_eq!(both["total"].as_i64(), Some(0), "{both}");
+    for hostile in [
+        "%22",
+        "NEAR(refund",
+        "text:refund",
+        "-refund",
+        "refund%20OR%20",
+        "*",
+        "%22%22%22",
+        "%E2%80%AE",
+    ] {
+        let (status, body) = get_json(&server, &format!("/api/mentions?q={hostile}&since=3650d")).await;
+        assert_eq!(status, 200, "{hostile}: {body}");
+    }
+    let html = client()
+        .get(server.url("/?q=refund&since=365d"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"name="q" type="search" value="refund""#),
+        "the page keeps the search"
+    );
+    server.stop().await;
+}

@@ -219,5 +219,27 @@ pub fn migrations() -> Migrations<'static> {
         ALTER TABLE mentions ADD COLUMN reply_at   INTEGER;  -- Unix milliseconds
         "#,
         ),
+        M::up(
+            r#"
+        -- Full-text search over what people wrote and who wrote it, for the
+        -- inbox. An external-content FTS5 index kept by triggers, so a
+        -- mention and its index entry are written in one transaction.
+        CREATE VIRTUAL TABLE mentions_fts USING fts5(
+            text, author, content = 'mentions', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild');
+        CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+            INSERT INTO mentions_fts (rowid, text, author) VALUES (new.id, new.text, new.author);
+        END;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text, author) VALUES ('delete', old.id, old.text, old.author);
+        END;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text, author ON mentions BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text, author) VALUES ('delete', old.id, old.text, old.author);
+            INSERT INTO mentions_fts (rowid, text, author) VALUES (new.id, new.text, new.author);
+        END;
+        "#,
+        ),
     ])
 }

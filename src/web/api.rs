@@ -56,7 +56,9 @@ impl Params {
     }
 }
 
-pub const INBOX_PARAMS: &[&str] = &["brand", "source", "label", "state", "since", "until", "limit", "offset"];
+pub const INBOX_PARAMS: &[&str] = &[
+    "brand", "source", "label", "state", "since", "until", "q", "limit", "offset",
+];
 
 /// The inbox query the parameters describe (defaults: negative, open, last 7 days).
 pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Result<inbox::Query, ApiError> {
@@ -68,6 +70,7 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
         query.brand = Some(brand.to_string());
     }
     query.source = params.get("source").map(str::to_string);
+    query.search = params.get("q").map(str::to_string).filter(|q| !q.trim().is_empty());
     query.label = match params.get("label") {
         None => Some(Label::Negative),
         Some("all") => None,

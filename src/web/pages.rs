@@ -223,6 +223,7 @@ pub async fn inbox(
     let body = html! {
         h2 { "Inbox" span.muted { " · " (shown) " of " (found.total) ", highest priority first" } }
         form.filters method="get" action="/" {
+            label { "Search" input name="q" type="search" value=[params.get("q")] placeholder="words, author" size="16" maxlength="200"; }
             (select("brand", "Brand", params.get("brand"), &brand_options))
             label { "Source" input name="source" value=[params.get("source")] placeholder="any" size="10"; }
             (select("label", "Sentiment", params.get("label"), &[("", "negative"), ("neutral", "neutral"), ("positive", "positive"), ("all", "all")]))
