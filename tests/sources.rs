@@ -68,6 +68,20 @@ fn stored(db: &Path, source: &str) -> Vec<complaint_monitor::store::StoredMentio
         .collect()
 }
 
+/// The inbox as care staff would open it with every filter off: every
+/// label, state and time.
+fn inbox_of_everything(db: &Path) -> complaint_monitor::inbox::Page {
+    let conn = store::open_read_only(db).unwrap();
+    complaint_monitor::inbox::register_priority(&conn).unwrap();
+    let everything = complaint_monitor::inbox::Query {
+        label: None,
+        states: Vec::new(),
+        since: None,
+        ..Default::default()
+    };
+    complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap()
+}
+
 fn db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("live.db");
@@ -744,15 +758,7 @@ async fn reddit_fetches_an_oauth_token_pages_with_after_and_renews_a_refused_tok
         "its listing item carries no subscribers"
     );
     // Care staff see the karma beside the complaint in the inbox.
-    let conn = store::open_read_only(&db).unwrap();
-    complaint_monitor::inbox::register_priority(&conn).unwrap();
-    let everything = complaint_monitor::inbox::Query {
-        label: None,
-        states: Vec::new(),
-        since: None,
-        ..Default::default()
-    };
-    let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
+    let inbox = inbox_of_everything(&db);
     let row = inbox.rows.iter().find(|r| r.source_id == "t3_1gx0003").unwrap();
     assert_eq!((row.karma, row.audience), (Some(15_230), Some(98_041)));
     assert_eq!(
@@ -1303,15 +1309,7 @@ async fn app_store_entries_without_their_own_time_are_kept_at_the_time_first_see
     // ...and each says its time is the time first seen, to the API and the export.
     assert!(rows.iter().all(|m| m.scored.mention.time_estimated));
     assert_eq!(rows[0].scored.mention.to_feed_json()["time_estimated"], true);
-    let conn = store::open_read_only(&db).unwrap();
-    complaint_monitor::inbox::register_priority(&conn).unwrap();
-    let everything = complaint_monitor::inbox::Query {
-        label: None,
-        states: Vec::new(),
-        since: None,
-        ..Default::default()
-    };
-    let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
+    let inbox = inbox_of_everything(&db);
     assert_eq!(inbox.rows.iter().filter(|r| r.time_estimated).count(), n);
     // Polled again: nothing new, nothing revised.
     let again = poll(&config, &db).await.remove(0);
@@ -1462,10 +1460,7 @@ async fn google_play_reviews_through_a_service_account_with_the_developer_reply(
     );
 
     // Care staff see that the team has answered, in the inbox.
-    let conn = store::open_read_only(&db).unwrap();
-    complaint_monitor::inbox::register_priority(&conn).unwrap();
-    let everything = complaint_monitor::inbox::Query::default();
-    let inbox = complaint_monitor::inbox::page(&conn, &everything, chrono::Utc::now()).unwrap();
+    let inbox = inbox_of_everything(&db);
     let row = inbox
         .rows
         .iter()

@@ -57,12 +57,7 @@ impl FacebookConfig {
 }
 
 pub struct Facebook {
-    base: String,
-    version: String,
-    page_id: String,
-    token: String,
-    posts_within: Span,
-    limit: u32,
+    page: graph::Node,
     brand: Option<String>,
 }
 
@@ -107,21 +102,23 @@ struct Answer {
 impl Facebook {
     pub fn new(config: &SourceConfig, own: &FacebookConfig) -> Self {
         Facebook {
-            base: config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "https://graph.facebook.com".into()),
-            version: own.graph_version.clone(),
-            page_id: own.page_id.clone(),
-            token: own.access_token.expose().to_string(),
-            posts_within: own.posts_within,
-            limit: config.page_size.clamp(1, 100),
+            page: graph::Node {
+                base: config
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| "https://graph.facebook.com".into()),
+                version: own.graph_version.clone(),
+                id: own.page_id.clone(),
+                token: own.access_token.expose().to_string(),
+                posts_within: own.posts_within,
+                limit: config.page_size.clamp(1, 100),
+            },
             brand: config.brand.clone(),
         }
     }
 
     fn is_page(&self, from: &Option<From>) -> bool {
-        from.as_ref().and_then(|f| f.id.as_deref()) == Some(self.page_id.as_str())
+        from.as_ref().and_then(|f| f.id.as_deref()) == Some(self.page.id.as_str())
     }
 
     fn mention(&self, c: Comment) -> Result<Mention, String> {
@@ -178,25 +175,12 @@ impl Connector for Facebook {
     }
 
     fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
-        let url = format!(
-            "{}/{}/{}/published_posts",
-            self.base.trim_end_matches('/'),
-            self.version,
-            self.page_id
-        );
         let fields = format!(
             "id,created_time,comments.order(reverse_chronological).limit({COMMENTS_PER_POST})\
              {{id,message,created_time,from{{id,name}},like_count,comment_count,permalink_url,\
              comments.limit(10){{message,created_time,from{{id,name}}}}}}"
         );
-        let mut query = vec![("fields", fields), ("limit", self.limit.to_string())];
-        if let Some(since) = graph::since(cursor, self.posts_within) {
-            query.push(("since", since));
-        }
-        if let Some(after) = page {
-            query.push(("after", after.to_string()));
-        }
-        http.get(url).query(&query).bearer_auth(&self.token)
+        self.page.request(http, "published_posts", fields, cursor, page)
     }
 
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {

@@ -68,6 +68,45 @@ pub struct Edge<T> {
     pub data: Vec<T>,
 }
 
+/// A Graph API node the brand owns (its Page, its Instagram account) and
+/// how to walk one of its edges: `/{version}/{id}/{edge}` with the fields
+/// asked for, a page size, `since` and the `after` cursor, the token as
+/// the bearer.
+pub struct Node {
+    pub base: String,
+    pub version: String,
+    pub id: String,
+    pub token: String,
+    pub posts_within: Span,
+    pub limit: u32,
+}
+
+impl Node {
+    pub fn request(
+        &self,
+        http: &reqwest::Client,
+        edge: &str,
+        fields: String,
+        cursor: &Cursor,
+        page: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let url = format!(
+            "{}/{}/{}/{edge}",
+            self.base.trim_end_matches('/'),
+            self.version,
+            self.id
+        );
+        let mut query = vec![("fields", fields), ("limit", self.limit.to_string())];
+        if let Some(since) = since(cursor, self.posts_within) {
+            query.push(("since", since));
+        }
+        if let Some(after) = page {
+            query.push(("after", after.to_string()));
+        }
+        http.get(url).query(&query).bearer_auth(&self.token)
+    }
+}
+
 /// The `since` of a walk: posts made within `within` before the newest
 /// comment stored (new comments come mostly on recent posts); none on a
 /// first poll, which walks back `max_pages` pages.

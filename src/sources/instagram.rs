@@ -58,13 +58,8 @@ impl InstagramConfig {
 }
 
 pub struct Instagram {
-    base: String,
-    version: String,
-    user_id: String,
+    account: graph::Node,
     username: String,
-    token: String,
-    posts_within: Span,
-    limit: u32,
     brand: Option<String>,
 }
 
@@ -102,16 +97,18 @@ struct Answer {
 impl Instagram {
     pub fn new(config: &SourceConfig, own: &InstagramConfig) -> Self {
         Instagram {
-            base: config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "https://graph.facebook.com".into()),
-            version: own.graph_version.clone(),
-            user_id: own.ig_user_id.clone(),
+            account: graph::Node {
+                base: config
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| "https://graph.facebook.com".into()),
+                version: own.graph_version.clone(),
+                id: own.ig_user_id.clone(),
+                token: own.access_token.expose().to_string(),
+                posts_within: own.posts_within,
+                limit: config.page_size.clamp(1, 100),
+            },
             username: own.username.trim_start_matches('@').to_string(),
-            token: own.access_token.expose().to_string(),
-            posts_within: own.posts_within,
-            limit: config.page_size.clamp(1, 100),
             brand: config.brand.clone(),
         }
     }
@@ -171,24 +168,11 @@ impl Connector for Instagram {
     }
 
     fn request(&self, http: &reqwest::Client, cursor: &Cursor, page: Option<&str>) -> reqwest::RequestBuilder {
-        let url = format!(
-            "{}/{}/{}/media",
-            self.base.trim_end_matches('/'),
-            self.version,
-            self.user_id
-        );
         let fields = format!(
             "id,timestamp,permalink,comments.limit({COMMENTS_PER_MEDIUM})\
              {{id,text,timestamp,username,like_count,replies.limit(10){{text,timestamp,username}}}}"
         );
-        let mut query = vec![("fields", fields), ("limit", self.limit.to_string())];
-        if let Some(since) = graph::since(cursor, self.posts_within) {
-            query.push(("since", since));
-        }
-        if let Some(after) = page {
-            query.push(("after", after.to_string()));
-        }
-        http.get(url).query(&query).bearer_auth(&self.token)
+        self.account.request(http, "media", fields, cursor, page)
     }
 
     fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
