@@ -133,6 +133,10 @@ struct Profile {
 }
 
 impl Connector for Bluesky {
+    fn wants_audience(&self, m: &Mention) -> bool {
+        m.author.followers.is_none()
+    }
+
     fn audience_request(&self, http: &reqwest::Client, handles: &[String]) -> Option<reqwest::RequestBuilder> {
         let url = format!("{}/xrpc/app.bsky.actor.getProfiles", self.base.trim_end_matches('/'));
         let query: Vec<(&str, &str)> = handles.iter().map(|h| ("actors", h.as_str())).collect();

@@ -416,10 +416,11 @@ pub trait Connector: Send + Sync {
         AUDIENCE_BATCH
     }
 
-    /// Whether the poller should look up `m`'s author (by default: when
-    /// the results carried no follower count).
-    fn wants_audience(&self, m: &Mention) -> bool {
-        m.author.followers.is_none()
+    /// Whether the poller should look up `m`'s author: never, unless the
+    /// service has an audience request (then, say, when the results carried
+    /// no follower count).
+    fn wants_audience(&self, _m: &Mention) -> bool {
+        false
     }
 
     /// A request for the audiences of up to [`Connector::audience_batch`]
