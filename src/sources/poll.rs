@@ -281,8 +281,9 @@ impl Poller {
     /// karma), from the cache or in audience requests. Best effort: a
     /// failure leaves them unknown (reach then uses the default audience)
     /// and is logged once. Lookups spend the source's own author budget
-    /// (`author_lookups`), never waiting for it: authors left over are
-    /// looked up on a later poll, and new mentions are never held back.
+    /// (`author_lookups`), never waiting for it: new mentions are never held
+    /// back, and an author left over is looked up the next time they post
+    /// (their post already stored keeps what the results said).
     async fn fill_audiences(&self, source: &Source, mentions: &mut [crate::mention::Mention]) {
         let connector = &source.connector;
         let mut cache = source.audiences.lock().await;
