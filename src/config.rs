@@ -340,10 +340,8 @@ impl Config {
         // A key whose variable is not set has said so; what its placeholder
         // then fails (a URL, a key) would only repeat it.
         let unresolved: std::collections::BTreeSet<String> = problems.iter().map(|p| p.path.clone()).collect();
-        // A structural problem (an unknown key, a wrong type) stops serde at
-        // the first; so each is recorded, its value taken out, and the rest
-        // read again, until the file reads or a problem cannot be taken out
-        // (a missing required key), so that one run reports them all.
+        // The sources are read table by table after the rest, each kind
+        // with its own keys; every structural problem is reported.
         let mut config = match read_reporting_all(value, "", &mut problems, |v| {
             serde_path_to_error::deserialize::<_, Config>(v)
         }) {
