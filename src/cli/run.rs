@@ -39,14 +39,24 @@ impl Args {
             listen: self.listen,
             token,
         });
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        // Listen for SIGINT and SIGTERM before the demo replay: one sent
+        // meanwhile then stops the service as soon as it starts, instead of
+        // killing the process by the signal's default.
+        let shutdown = {
+            let _in_runtime = runtime.enter();
+            service::shutdown_signal()
+        };
         if self.demo {
             replay_demo(&config, &self.db)?;
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-        runtime.block_on(async {
-            let shutdown = service::shutdown_signal();
-            service::run(config, &self.db, web, std::sync::Arc::new(WallClock), shutdown).await
-        })?;
+        runtime.block_on(service::run(
+            config,
+            &self.db,
+            web,
+            std::sync::Arc::new(WallClock),
+            shutdown,
+        ))?;
         Ok(ExitCode::SUCCESS)
     }
 }
