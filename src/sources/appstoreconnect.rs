@@ -40,10 +40,7 @@ pub struct AppStoreConnectConfig {
 
 impl AppStoreConnectConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
-        if self.app_id.is_empty() || !self.app_id.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(("app_id", "is the app's numeric Apple ID".to_string()));
-        }
+        let mut problems = super::numeric_id("app_id", &self.app_id, "the app's numeric Apple ID");
         problems.extend(super::not_blank("issuer_id", &self.issuer_id));
         problems.extend(super::not_blank("key_id", &self.key_id));
         if let Err(e) = super::auth::check_key(Algorithm::ES256, self.private_key.expose()) {

@@ -31,27 +31,14 @@ pub struct FacebookConfig {
     /// newest stored comment, and newer.
     #[serde(default = "graph::default_posts_within")]
     pub posts_within: Span,
-    #[serde(default = "default_version")]
+    #[serde(default = "graph::default_version")]
     pub graph_version: String,
-}
-
-fn default_version() -> String {
-    graph::DEFAULT_VERSION.to_string()
 }
 
 impl FacebookConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
-        if self.page_id.is_empty() || !self.page_id.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(("page_id", "is the Page's numeric id".to_string()));
-        }
-        if let Err(e) = self
-            .posts_within
-            .check(chrono::Duration::hours(1), chrono::Duration::days(365))
-        {
-            problems.push(("posts_within", e));
-        }
-        problems.extend(graph::version_problem(&self.graph_version));
+        let mut problems = super::numeric_id("page_id", &self.page_id, "the Page's numeric id");
+        problems.extend(graph::walk_problems(self.posts_within, &self.graph_version));
         problems
     }
 }

@@ -32,17 +32,16 @@ pub struct GoogleBusinessConfig {
 
 impl GoogleBusinessConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
-        let mut problems = Vec::new();
-        if !digits(&self.account_id) {
-            problems.push(("account_id", "is the account's numeric id (accounts/{id})".to_string()));
-        }
-        if !digits(&self.location_id) {
-            problems.push((
-                "location_id",
-                "is the location's numeric id (locations/{id})".to_string(),
-            ));
-        }
+        let mut problems = super::numeric_id(
+            "account_id",
+            &self.account_id,
+            "the account's numeric id (accounts/{id})",
+        );
+        problems.extend(super::numeric_id(
+            "location_id",
+            &self.location_id,
+            "the location's numeric id (locations/{id})",
+        ));
         problems
     }
 }

@@ -19,12 +19,25 @@ pub fn default_posts_within() -> Span {
     Span(chrono::Duration::days(14))
 }
 
-/// `version` must look like `v21.0`: it becomes part of the request path.
-pub fn version_problem(version: &str) -> Option<(&'static str, String)> {
+pub fn default_version() -> String {
+    DEFAULT_VERSION.to_string()
+}
+
+/// The problems of the settings every Graph source has: `posts_within`
+/// from an hour to a year, and a `graph_version` like `v21.0` (it becomes
+/// part of the request path).
+pub fn walk_problems(posts_within: Span, version: &str) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if let Err(e) = posts_within.check(chrono::Duration::hours(1), chrono::Duration::days(365)) {
+        problems.push(("posts_within", e));
+    }
     let ok = version
         .strip_prefix('v')
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
-    (!ok).then(|| ("graph_version", "is a Graph API version such as v21.0".to_string()))
+    if !ok {
+        problems.push(("graph_version", "is a Graph API version such as v21.0".to_string()));
+    }
+    problems
 }
 
 /// Graph times come as `2026-11-21T09:12:44+0000` (no colon in the
@@ -128,7 +141,12 @@ mod tests {
         let t = parse_time(&Some("2026-11-21T10:12:44+01:00".into()), "created_time").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-21T09:12:44+00:00");
         assert!(parse_time(&Some("yesterday".into()), "created_time").is_err());
-        assert_eq!(version_problem("v21.0"), None);
-        assert!(version_problem("v21.0/../../me").is_some());
+        let day = Span(chrono::Duration::days(1));
+        assert!(walk_problems(day, "v21.0").is_empty());
+        assert_eq!(walk_problems(day, "v21.0/../../me")[0].0, "graph_version");
+        assert_eq!(
+            walk_problems(Span(chrono::Duration::zero()), "v21.0")[0].0,
+            "posts_within"
+        );
     }
 }

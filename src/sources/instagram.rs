@@ -31,28 +31,15 @@ pub struct InstagramConfig {
     pub access_token: Secret,
     #[serde(default = "graph::default_posts_within")]
     pub posts_within: Span,
-    #[serde(default = "default_version")]
+    #[serde(default = "graph::default_version")]
     pub graph_version: String,
-}
-
-fn default_version() -> String {
-    graph::DEFAULT_VERSION.to_string()
 }
 
 impl InstagramConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
-        if self.ig_user_id.is_empty() || !self.ig_user_id.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(("ig_user_id", "is the Instagram account's numeric id".to_string()));
-        }
+        let mut problems = super::numeric_id("ig_user_id", &self.ig_user_id, "the Instagram account's numeric id");
         problems.extend(super::not_blank("username", &self.username));
-        if let Err(e) = self
-            .posts_within
-            .check(chrono::Duration::hours(1), chrono::Duration::days(365))
-        {
-            problems.push(("posts_within", e));
-        }
-        problems.extend(graph::version_problem(&self.graph_version));
+        problems.extend(graph::walk_problems(self.posts_within, &self.graph_version));
         problems
     }
 }

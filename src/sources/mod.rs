@@ -334,6 +334,15 @@ impl SourceConfig {
     }
 }
 
+/// An id that must be all digits (it becomes part of a request path).
+pub(crate) fn numeric_id(key: &'static str, value: &str, what: &str) -> Vec<(&'static str, String)> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        Vec::new()
+    } else {
+        vec![(key, format!("is {what}"))]
+    }
+}
+
 /// A required text setting that is there but empty.
 pub(crate) fn not_blank(key: &'static str, value: &str) -> Vec<(&'static str, String)> {
     if value.trim().is_empty() {
