@@ -2,7 +2,9 @@
 //! reach, and the whole enrichment (with VADER). `cargo bench --bench enrich`.
 
 use chrono::Utc;
-use complaint_monitor::config::{BrandConfig, Config, ReachConfig};
+use complaint_monitor::brand::BrandConfig;
+use complaint_monitor::config::Config;
+use complaint_monitor::enrich::reach::ReachConfig;
 use complaint_monitor::enrich::matcher::BrandMatcher;
 use complaint_monitor::enrich::{reach, Enricher};
 use complaint_monitor::mention::{Author, Mention, Metrics};

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
-use complaint_monitor::config::BrandConfig;
+use complaint_monitor::brand::BrandConfig;
 use complaint_monitor::enrich::matcher::BrandMatcher;
 use complaint_monitor::mention::Mention;
 

@@ -23,11 +23,11 @@ pub const RUN_CONFIG: &str = include_str!("../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
-    pub brands: Vec<BrandConfig>,
+    pub brands: Vec<crate::brand::BrandConfig>,
     #[serde(default)]
-    pub reach: ReachConfig,
+    pub reach: crate::enrich::reach::ReachConfig,
     #[serde(default)]
-    pub store: StoreConfig,
+    pub store: crate::store::StoreConfig,
     #[serde(default)]
     pub detect: crate::detect::DetectConfig,
     #[serde(default)]
@@ -42,94 +42,6 @@ pub struct Config {
     source_tables: Vec<toml::Value>,
     #[serde(skip)]
     pub sources: Vec<crate::sources::SourceConfig>,
-}
-
-/// One watched brand. This table's shape is a contract with users' configs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BrandConfig {
-    pub name: String,
-    /// Words or phrases, matched case-insensitively on word boundaries.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// Account handles, with their `@`.
-    #[serde(default)]
-    pub handles: Vec<String>,
-    /// Hashtags, with their `#`.
-    #[serde(default)]
-    pub hashtags: Vec<String>,
-    /// Phrases whose occurrences do not count as a mention (`acme air fryer`
-    /// when watching Acme Air).
-    #[serde(default)]
-    pub exclude: Vec<String>,
-}
-
-/// Constants of the reach model (see `docs/reach.md`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReachConfig {
-    /// Audience assumed for an author whose network reports none.
-    pub default_audience: f64,
-    /// Average audience of one reposter, each repost exposing the post to it.
-    pub reposter_audience: f64,
-    /// People reached per like or reply, beyond the author's own audience
-    /// (engagement pushes a post into feeds and ranking).
-    pub engagement_reach: f64,
-    /// Source kinds that are review sites: their mentions are read by visitors
-    /// of the reviewed page, not by followers.
-    pub review_sources: Vec<String>,
-    /// People who read one review on each site within a day, by source kind.
-    pub review_readership: BTreeMap<String, f64>,
-    /// Readership for a review site not listed in `review_readership`.
-    pub default_review_readership: f64,
-    /// Extra share of readership per helpful vote on a review.
-    pub helpful_vote_factor: f64,
-}
-
-impl Default for ReachConfig {
-    fn default() -> Self {
-        let sites = [
-            ("appstore", 400.0),
-            ("googleplay", 400.0),
-            ("appstoreconnect", 400.0),
-            ("google_business", 250.0),
-            ("google_places", 250.0),
-            ("yelp", 150.0),
-            ("trustpilot", 120.0),
-        ];
-        ReachConfig {
-            default_audience: 50.0,
-            reposter_audience: 150.0,
-            engagement_reach: 3.0,
-            review_sources: sites.iter().map(|(s, _)| s.to_string()).collect(),
-            review_readership: sites.iter().map(|&(s, r)| (s.to_string(), r)).collect(),
-            default_review_readership: 100.0,
-            helpful_vote_factor: 0.25,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// Mentions per write transaction.
-    pub batch_size: usize,
-    /// Batches that may wait for the writer before producers are slowed down.
-    pub queue_batches: usize,
-    /// Largest the database may grow, in MiB (none by default). At the limit
-    /// writes fail as on a full disk: the writer retries and reports until
-    /// space is freed (`prune`), and nothing is dropped.
-    pub max_size_mb: Option<u64>,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            batch_size: 2000,
-            queue_batches: 4,
-            max_size_mb: None,
-        }
-    }
 }
 
 /// One thing wrong with a configuration, at a key path such as `brands[1].handles[0]`.

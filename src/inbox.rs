@@ -20,7 +20,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::enrich::sentiment::Label;
+use crate::mention::scored::Label;
 use crate::mention::format_time;
 use crate::store::StoreError;
 

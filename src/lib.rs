@@ -51,6 +51,7 @@
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
 
 pub mod alert;
+pub mod brand;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::config::BrandConfig;
+use crate::brand::BrandConfig;
 
 /// Common English function words, social-media filler and words that carry
 /// no complaint on their own.

@@ -92,3 +92,84 @@ fn main_only_parses_and_dispatches() {
         main.lines().count()
     );
 }
+
+/// The library's top-level module a file belongs to (`src/alert/mod.rs` and
+/// `src/alert/service.rs` are both `alert`); `None` for the binary.
+fn top_module(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("src/")?;
+    if rest == "main.rs" || rest == "lib.rs" || rest.starts_with("cli/") {
+        return None;
+    }
+    let first = rest.split('/').next()?;
+    Some(first.trim_end_matches(".rs").to_string())
+}
+
+/// Which top-level modules each one names through `crate::`.
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for (path, text) in sources() {
+        let Some(from) = top_module(&path) else { continue };
+        let deps = graph.entry(from.clone()).or_default();
+        for (at, _) in text.match_indices("crate::") {
+            if text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue; // `my_crate::`, not ours
+            }
+            let name: String = text[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != from && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                deps.insert(name);
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn the_modules_can_be_read_bottom_up() {
+    let graph = module_graph();
+    // Depth-first search for a back edge; the first cycle found is reported.
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|p| p == node) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = Default::default();
+    for node in graph.keys() {
+        if let Some(cycle) = visit(node, &graph, &mut Vec::new(), &mut done) {
+            panic!("modules in a circle: {}", cycle.join(" -> "));
+        }
+    }
+    // The layers the architecture document describes, checked from both ends.
+    for low in ["mention", "clock", "http", "brand"] {
+        let deps = graph.get(low).cloned().unwrap_or_default();
+        assert!(
+            deps.iter().all(|d| ["mention", "clock", "http", "brand", "metrics"].contains(&d.as_str())),
+            "{low} is a bottom module but names {deps:?}"
+        );
+    }
+    assert!(
+        !graph.get("store").is_some_and(|d| d.contains("enrich")),
+        "the store depends on the mention types, not on enrichment"
+    );
+}

@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use complaint_monitor::config::{Config, StoreConfig};
+use complaint_monitor::config::Config;
+use complaint_monitor::store::StoreConfig;
 use complaint_monitor::enrich::{Enriched, Enricher};
 use complaint_monitor::mention::Mention;
 use complaint_monitor::store::{self, writer::NewMention, writer::Writer};

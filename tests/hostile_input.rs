@@ -1,7 +1,8 @@
 //! Text written by strangers, and files written by users, never panic the
 //! parsers and never make them allocate without bound.
 
-use complaint_monitor::config::{BrandConfig, Config};
+use complaint_monitor::brand::BrandConfig;
+use complaint_monitor::config::Config;
 use complaint_monitor::enrich::matcher::BrandMatcher;
 use complaint_monitor::mention::Mention;
 use proptest::prelude::*;

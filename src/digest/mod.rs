@@ -15,7 +15,8 @@ use chrono_tz::Tz;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{BrandConfig, Config};
+use crate::brand::BrandConfig;
+use crate::config::Config;
 use crate::store::StoreError;
 
 /// The `[digest]` config table.

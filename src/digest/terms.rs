@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::{DigestError, Term};
-use crate::config::BrandConfig;
+use crate::brand::BrandConfig;
 use crate::terms::Tokenizer;
 
 const WORDS: usize = 10;

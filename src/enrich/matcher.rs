@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::config::BrandConfig;
+use crate::brand::BrandConfig;
 
 /// Index of a brand in the configuration's `brands` list.
 pub type BrandId = usize;

@@ -12,21 +12,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::mention::Mention;
 use matcher::{BrandMatcher, MatcherError};
-use reach::Reach;
-use sentiment::{Label, Sentiment};
-
-/// A mention with everything the later stages need.
-#[derive(Debug, Clone)]
-pub struct ScoredMention {
-    pub mention: Mention,
-    /// Names of the brands it is about, in configuration order.
-    pub brands: Vec<Arc<str>>,
-    /// Scores of the text alone.
-    pub sentiment: Sentiment,
-    /// The label used everywhere else: the text's, unless a star rating decides.
-    pub label: Label,
-    pub reach: Reach,
-}
+pub use crate::mention::scored::ScoredMention;
 
 /// What enrichment made of one mention.
 #[derive(Debug)]
@@ -41,7 +27,7 @@ pub enum Enriched {
 pub struct Enricher {
     matcher: BrandMatcher,
     brand_names: Vec<Arc<str>>,
-    reach: crate::config::ReachConfig,
+    reach: reach::ReachConfig,
 }
 
 impl Enricher {

@@ -3,45 +3,13 @@
 //! from the site's readership for reviews. `docs/reach.md` explains the
 //! formulas; every constant comes from [`ReachConfig`].
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::config::ReachConfig;
+pub use crate::mention::scored::{Reach, ReachInputs, MAX_REACH};
+
+use std::collections::BTreeMap;
+
 use crate::mention::Mention;
-
-/// Largest reach stored: more than everyone online, and far below `i64::MAX`,
-/// so sums over many mentions cannot overflow either.
-pub const MAX_REACH: u64 = 1 << 40;
-
-/// A reach estimate and the inputs it was computed from (stored with the
-/// mention, so a figure can always be explained).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reach {
-    pub people: u64,
-    pub inputs: ReachInputs,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "snake_case")]
-pub enum ReachInputs {
-    /// `audience + reposts × reposter_audience + (likes + replies) × engagement_reach`,
-    /// or the view count when the network reports a larger one.
-    Social {
-        audience: f64,
-        audience_known: bool,
-        reposts: u64,
-        reposter_audience: f64,
-        engagements: u64,
-        engagement_reach: f64,
-        views: Option<u64>,
-    },
-    /// `readership × (1 + helpful_votes × helpful_vote_factor)`.
-    Review {
-        site: String,
-        readership: f64,
-        helpful_votes: u64,
-        helpful_vote_factor: f64,
-    },
-}
 
 /// Estimates the reach of `mention`.
 pub fn estimate(mention: &Mention, config: &ReachConfig) -> Reach {
@@ -210,3 +178,49 @@ mod tests {
         }
     }
 }
+
+/// Constants of the reach model (see `docs/reach.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReachConfig {
+    /// Audience assumed for an author whose network reports none.
+    pub default_audience: f64,
+    /// Average audience of one reposter, each repost exposing the post to it.
+    pub reposter_audience: f64,
+    /// People reached per like or reply, beyond the author's own audience
+    /// (engagement pushes a post into feeds and ranking).
+    pub engagement_reach: f64,
+    /// Source kinds that are review sites: their mentions are read by visitors
+    /// of the reviewed page, not by followers.
+    pub review_sources: Vec<String>,
+    /// People who read one review on each site within a day, by source kind.
+    pub review_readership: BTreeMap<String, f64>,
+    /// Readership for a review site not listed in `review_readership`.
+    pub default_review_readership: f64,
+    /// Extra share of readership per helpful vote on a review.
+    pub helpful_vote_factor: f64,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        let sites = [
+            ("appstore", 400.0),
+            ("googleplay", 400.0),
+            ("appstoreconnect", 400.0),
+            ("google_business", 250.0),
+            ("google_places", 250.0),
+            ("yelp", 150.0),
+            ("trustpilot", 120.0),
+        ];
+        ReachConfig {
+            default_audience: 50.0,
+            reposter_audience: 150.0,
+            engagement_reach: 3.0,
+            review_sources: sites.iter().map(|(s, _)| s.to_string()).collect(),
+            review_readership: sites.iter().map(|&(s, r)| (s.to_string(), r)).collect(),
+            default_review_readership: 100.0,
+            helpful_vote_factor: 0.25,
+        }
+    }
+}
+

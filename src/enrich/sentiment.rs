@@ -2,74 +2,7 @@
 //! of the product works with. The scorer sits behind this module so it can
 //! change without touching the pipeline.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-/// Compound score at or below which a text is negative (VADER's published threshold).
-pub const NEGATIVE_THRESHOLD: f64 = -0.05;
-/// Compound score at or above which a text is positive.
-pub const POSITIVE_THRESHOLD: f64 = 0.05;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Label {
-    Negative,
-    Neutral,
-    Positive,
-}
-
-impl Label {
-    pub const ALL: [Label; 3] = [Label::Negative, Label::Neutral, Label::Positive];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Negative => "negative",
-            Label::Neutral => "neutral",
-            Label::Positive => "positive",
-        }
-    }
-
-    /// The label of a text by its compound score alone.
-    pub fn from_compound(compound: f64) -> Label {
-        if compound <= NEGATIVE_THRESHOLD {
-            Label::Negative
-        } else if compound >= POSITIVE_THRESHOLD {
-            Label::Positive
-        } else {
-            Label::Neutral
-        }
-    }
-}
-
-impl fmt::Display for Label {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Label {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "negative" => Ok(Label::Negative),
-            "neutral" => Ok(Label::Neutral),
-            "positive" => Ok(Label::Positive),
-            _ => Err(format!("unknown label {s:?}: expected negative, neutral or positive")),
-        }
-    }
-}
-
-/// VADER scores of a text and the label they give.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Sentiment {
-    pub compound: f64,
-    pub pos: f64,
-    pub neu: f64,
-    pub neg: f64,
-    pub label: Label,
-}
+pub use crate::mention::scored::{Label, Sentiment, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD};
 
 /// Scores a text.
 pub fn score(text: &str) -> Sentiment {

@@ -9,11 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, Row};
 
-use crate::enrich::reach::{Reach, ReachInputs};
-use crate::enrich::sentiment::{Label, Sentiment};
-use crate::enrich::ScoredMention;
+use crate::mention::scored::{Label, Reach, ReachInputs, ScoredMention, Sentiment};
 use crate::mention::{Author, Mention, Metrics};
 
 #[derive(Debug, thiserror::Error)]
@@ -427,3 +426,27 @@ pub fn bucket_counts(
     }
     Ok(out)
 }
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Mentions per write transaction.
+    pub batch_size: usize,
+    /// Batches that may wait for the writer before producers are slowed down.
+    pub queue_batches: usize,
+    /// Largest the database may grow, in MiB (none by default). At the limit
+    /// writes fail as on a full disk: the writer retries and reports until
+    /// space is freed (`prune`), and nothing is dropped.
+    pub max_size_mb: Option<u64>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            batch_size: 2000,
+            queue_batches: 4,
+            max_size_mb: None,
+        }
+    }
+}
+

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-use crate::enrich::ScoredMention;
+use crate::mention::scored::ScoredMention;
 
 /// Batches the writer folds into one transaction when they are already queued.
 const MAX_BATCHES_PER_TRANSACTION: usize = 16;
@@ -171,15 +171,15 @@ impl Writer {
     pub fn start(path: &Path, queue_batches: usize) -> Result<(Writer, WriterHandle), StoreError> {
         Writer::start_with(
             path,
-            &crate::config::StoreConfig {
+            &super::StoreConfig {
                 queue_batches,
-                ..crate::config::StoreConfig::default()
+                ..super::StoreConfig::default()
             },
         )
     }
 
     /// [`Writer::start`] with the store's settings (queue, size limit).
-    pub fn start_with(path: &Path, store: &crate::config::StoreConfig) -> Result<(Writer, WriterHandle), StoreError> {
+    pub fn start_with(path: &Path, store: &super::StoreConfig) -> Result<(Writer, WriterHandle), StoreError> {
         let queue_batches = store.queue_batches;
         let lock = super::WriterLock::acquire(path)?;
         let conn = super::open(path)?;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
 use crate::alert::{self, Incident};
-use crate::enrich::sentiment::Label;
+use crate::mention::scored::Label;
 use crate::inbox::{self, Action};
 use crate::store::StoreError;
 
@@ -75,7 +75,7 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
         None => Some(Label::Negative),
         Some("all") => None,
         Some(v) => Some(
-            v.parse::<crate::enrich::sentiment::Label>()
+            v.parse::<Label>()
                 .map_err(|e| ApiError::bad_request(format!("label: {e} (or all)")))?,
         ),
     };

@@ -14,6 +14,8 @@
 //! be absent or null. Fields `export` adds (`brands`, `sentiment`, `reach`) and
 //! any other unknown fields are ignored on input, so export → replay round-trips.
 
+pub mod scored;
+
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
