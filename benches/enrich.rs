@@ -4,9 +4,9 @@
 use chrono::Utc;
 use complaint_monitor::brand::BrandConfig;
 use complaint_monitor::config::Config;
-use complaint_monitor::enrich::reach::ReachConfig;
 use complaint_monitor::enrich::matcher::BrandMatcher;
-use complaint_monitor::enrich::{reach, Enricher};
+use complaint_monitor::enrich::reach;
+use complaint_monitor::enrich::reach::ReachConfig;
 use complaint_monitor::mention::{Author, Mention, Metrics};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
@@ -82,7 +82,10 @@ fn reach_and_enrich(c: &mut Criterion) {
     c.bench_function("reach", |b| {
         b.iter(|| black_box(reach::estimate(black_box(&m), &config)))
     });
-    let enricher = Enricher::new(&Config::load_or_demo(None).expect("demo config")).expect("enricher");
+    let enricher = Config::load_or_demo(None)
+        .expect("demo config")
+        .enricher()
+        .expect("enricher");
     let mentions: Vec<Mention> = TEXTS.iter().map(|t| mention(t)).collect();
     let mut group = c.benchmark_group("enrich");
     group.throughput(Throughput::Elements(mentions.len() as u64));

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use complaint_monitor::alert::service::AlertService;
 use complaint_monitor::config::Config;
 use complaint_monitor::mention::format_time;
-use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::replay::{replay, ReplayOptions, Speed};
 use complaint_monitor::store::writer::Writer;
 
 fn config(brands: usize) -> Config {
@@ -91,7 +91,8 @@ fn main() {
         );
         if brands == 1000 {
             let (writer, handle) = Writer::start_with(&db, &config.store).expect("writer");
-            let mut service = AlertService::start(&config, &db, handle).expect("alert service");
+            let mut service = AlertService::start(&config.brands, &config.detect, &config.alerts, &db, handle)
+                .expect("alert service");
             let end = start + Duration::days(2);
             let mut costs = Vec::new();
             for k in 0..ticks {

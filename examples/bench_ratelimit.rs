@@ -92,9 +92,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let (writer, handle) = Writer::start(&db, 8)?;
-    let poller = Arc::new(Poller::new(&config, &db, handle, Arc::new(WallClock))?);
+    let poller = Arc::new(Poller::new(config.enricher()?, &db, handle, Arc::new(WallClock))?);
     let deadline = Instant::now() + RUN;
-    let tasks: Vec<_> = sources(&config)
+    let tasks: Vec<_> = sources(&config.sources)
         .into_iter()
         .map(|source| {
             let poller = poller.clone();

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 use complaint_monitor::config::Config;
-use complaint_monitor::enrich::{Enriched, Enricher};
+use complaint_monitor::enrich::Enriched;
 use complaint_monitor::mention::Mention;
 use complaint_monitor::store::writer::{NewMention, Writer};
 
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: bench_store FEED DB".into());
     };
     let config = Config::load_or_demo(None)?;
-    let enricher = Enricher::new(&config)?;
+    let enricher = config.enricher()?;
     let mut rows = Vec::new();
     for line in BufReader::new(std::fs::File::open(feed)?).split(b'\n') {
         let Ok(mention) = Mention::from_feed_line(&line?) else {

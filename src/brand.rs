@@ -23,4 +23,3 @@ pub struct BrandConfig {
     #[serde(default)]
     pub exclude: Vec<String>,
 }
-

@@ -35,13 +35,41 @@ pub struct Config {
     #[serde(default)]
     pub digest: crate::digest::DigestConfig,
     #[serde(default)]
-    pub web: crate::web::WebConfig,
+    pub web: WebConfig,
     /// Read by [`crate::sources::SourceConfig::from_toml`], table by table,
     /// after the rest (each connector has its own keys).
     #[serde(default, rename = "sources")]
     source_tables: Vec<toml::Value>,
     #[serde(skip)]
     pub sources: Vec<crate::sources::SourceConfig>,
+}
+
+/// `[web]`: how the service is reached. The web server is a driver above
+/// this module, so its section is defined here rather than in `web`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Host names the service answers to besides loopback names and IP
+    /// addresses (the name a reverse proxy forwards, e.g.
+    /// `monitor.acme.example`); any other `Host` is refused.
+    #[serde(default)]
+    pub public_names: Vec<String>,
+}
+
+/// A `public_names` entry: a host name, without scheme, port or path.
+pub fn check_public_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a host name (letters, digits, '.' and '-'; no scheme or port)"
+        ))
+    }
 }
 
 /// One thing wrong with a configuration, at a key path such as `brands[1].handles[0]`.
@@ -198,6 +226,11 @@ fn read_reporting_all<T>(
 }
 
 impl Config {
+    /// The enricher for these brands and this reach model.
+    pub fn enricher(&self) -> Result<crate::enrich::Enricher, crate::enrich::matcher::MatcherError> {
+        crate::enrich::Enricher::new(&self.brands, &self.reach)
+    }
+
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
@@ -300,7 +333,7 @@ impl Config {
             problem("brands".into(), "at least one [[brands]] table is needed");
         }
         for (i, name) in self.web.public_names.iter().enumerate() {
-            if let Err(e) = crate::web::check_public_name(name) {
+            if let Err(e) = check_public_name(name) {
                 problem(format!("web.public_names[{i}]"), &e);
             }
         }

@@ -20,8 +20,8 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::mention::scored::Label;
 use crate::mention::format_time;
+use crate::mention::scored::Label;
 use crate::store::StoreError;
 
 /// Hours after which a mention's priority has halved.

@@ -10,43 +10,62 @@
 //!   pollers)    reach)                 one writer)  └──► inbox, web, digest
 //! ```
 //!
-//! The map of the crate:
+//! The map of the crate, bottom-up (no module names one above it;
+//! `tests/architecture.rs` checks it):
+//!
+//! Bottom: data and plumbing every stage shares.
 //!
 //! * [`mention`]: the [`Mention`](mention::Mention) type every source
-//!   produces and the JSON Lines feed format (the contract between stages).
-//! * [`demo`]: the demo feed compiled into the binary (`run --demo`).
-//! * [`config`]: the TOML configuration, `${ENV}` interpolation, validation
-//!   with key paths.
-//! * [`clock`]: wall and virtual time; nothing below the CLI reads the
+//!   produces and the JSON Lines feed format (the contract between stages);
+//!   [`mention::scored`] is a mention with its sentiment, label and reach.
+//! * [`brand`]: the watched brands' definitions.
+//! * [`clock`]: wall and virtual time; nothing below the drivers reads the
 //!   system clock directly.
-//! * [`sources`]: where mentions come from: [`sources::replay`] reads
-//!   recorded feeds in virtual time, [`sources::poll`] is the live polling
-//!   core, and each network is one connector file.
+//! * [`http`]: the HTTP client, failure descriptions without URLs,
+//!   `Retry-After`, capped body reads: written once for sources, channels
+//!   and the digest.
+//! * [`secret`]: a configured secret that never prints.
+//! * [`metrics`]: the names behind `/metrics`.
+//! * [`demo`]: the demo feed compiled into the binary (`run --demo`).
+//!
+//! Stages, each taking its own part of the configuration:
+//!
 //! * [`enrich`]: brand matching, sentiment (VADER, in the
 //!   `vader-sentiment` workspace crate) and reach estimation.
-//! * [`pipeline`]: enrich, stamp with the clock, batch for the writer.
-//! * [`detect`]: per-bucket baselines and spike tests, incidents, `backtest`.
-//! * [`alert`]: incident lifecycle in the store, silences, the outbox and
-//!   its delivery through channels (log, stdout, webhook, Slack).
+//! * [`terms`]: the tokenizer for complaint terms (digest and alert explanations).
+//! * [`detect`]: per-bucket baselines and spike tests, incidents, `backtest`
+//!   (pure: it reads no store).
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
 //!   read queries.
+//! * [`pipeline`]: enrich, stamp with the clock, batch for the writer: the
+//!   one step from a mention to the store, for replay and polling alike.
+//! * [`sources`]: where mentions come from: [`sources::feed`] reads
+//!   recorded feeds, [`sources::poll`] is the live polling core, and each
+//!   network is one connector file.
+//! * [`alert`]: incident lifecycle in the store, silences, the outbox and
+//!   its delivery through channels (log, stdout, webhook, Slack, email).
 //! * [`digest`]: the daily summary for managers (compute, then render as
 //!   Markdown, HTML or JSON).
 //! * [`inbox`]: the response inbox: priority order and what care staff did
 //!   about each mention (shared by the web UI, the API and the CLI).
-//! * [`web`]: the axum UI and JSON API of `run`: inbox, alerts, brand
-//!   charts, Server-Sent Events, `/healthz`; [`metrics`] feeds `/metrics`.
+//! * [`export`]: the feed-format view of the store (`export`, the API).
+//!
+//! Assembly:
+//!
+//! * [`config`]: the TOML configuration, every stage's section put
+//!   together, `${ENV}` interpolation, validation with key paths.
+//!
+//! Drivers, which hold the whole configuration and run the stages:
+//!
+//! * [`replay`]: recorded feeds through the pipeline, detection and delivery
+//!   in virtual time.
 //! * [`service`]: `run`, the long-running service: pollers, detection,
 //!   delivery, digests and the web server on wall time, with graceful
 //!   shutdown.
-//! * [`http`]: the HTTP client, failure descriptions without URLs,
-//!   `Retry-After`, capped body reads: written once for sources, channels
-//!   and the digest.
-//! * [`terms`]: the tokenizer for complaint terms (digest and alert explanations).
-//! * [`export`]: the feed-format view of the store (`export`, the API).
-//!
-//! Above the library, the binary's `src/cli/` holds one file per
-//! subcommand: the drivers that parse flags, read the wall clock and call in.
+//! * [`web`]: the axum UI and JSON API of `run`: inbox, alerts, brand
+//!   charts, Server-Sent Events, `/healthz`, `/metrics`.
+//! * the binary's `src/cli/`: one file per subcommand, which parses flags,
+//!   reads the wall clock and calls in.
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
 
@@ -64,6 +83,8 @@ pub mod inbox;
 pub mod mention;
 pub mod metrics;
 pub mod pipeline;
+pub mod replay;
+pub mod secret;
 pub mod service;
 pub mod sources;
 pub mod store;

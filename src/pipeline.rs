@@ -14,8 +14,6 @@ use tokio::sync::oneshot;
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::config::Config;
-use crate::enrich::matcher::MatcherError;
 use crate::enrich::sentiment::Label;
 use crate::enrich::{Enriched, Enricher};
 use crate::mention::Mention;
@@ -93,10 +91,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(config: &Config, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, MatcherError> {
-        let batch_size = config.store.batch_size.max(1);
-        Ok(Pipeline {
-            enricher: Enricher::new(config)?,
+    /// A pipeline sending batches of `batch_size` mentions to `writer`.
+    pub fn new(enricher: Enricher, batch_size: usize, writer: WriterHandle, clock: Arc<dyn Clock>) -> Self {
+        let batch_size = batch_size.max(1);
+        Pipeline {
+            enricher,
             writer,
             clock,
             batch: Vec::with_capacity(batch_size),
@@ -104,7 +103,7 @@ impl Pipeline {
             stats: IngestStats::default(),
             in_flight: VecDeque::new(),
             committed_until: None,
-        })
+        }
     }
 
     /// Enriches `mention` and queues it for storage, sending a full batch to

@@ -16,12 +16,12 @@ use anyhow::Context;
 use rand::Rng;
 use tokio::sync::watch;
 
-use crate::alert::channels::Secret;
 use crate::alert::delivery::Dispatcher;
 use crate::alert::service::AlertService;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest;
+use crate::secret::Secret;
 use crate::sources::poll::{sources, Poller, Source};
 use crate::store::writer::Writer;
 
@@ -79,9 +79,10 @@ pub async fn run(
         None => None,
     };
 
-    let poller = Arc::new(Poller::new(&config, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
+    let poller =
+        Arc::new(Poller::new(config.enricher()?, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
     let mut tasks = Vec::new();
-    for source in sources(&config) {
+    for source in sources(&config.sources) {
         tasks.push(tokio::spawn(poll_loop(
             poller.clone(),
             source,
@@ -97,7 +98,13 @@ pub async fn run(
     let detect_writer = handle.clone();
     let mut detect_stop = stop.clone();
     let detector = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut service = AlertService::start(&detect_config, &detect_db, detect_writer)?;
+        let mut service = AlertService::start(
+            &detect_config.brands,
+            &detect_config.detect,
+            &detect_config.alerts,
+            &detect_db,
+            detect_writer,
+        )?;
         loop {
             if let Err(e) = service.tick(detect_clock.now()) {
                 tracing::error!("spike detection failed: {e}");
@@ -128,7 +135,15 @@ pub async fn run(
         let (config, db, mut stop, clock) = (config.clone(), db.to_path_buf(), stop.clone(), clock.clone());
         tokio::spawn(async move {
             loop {
-                match digest::schedule::send_due(&config, &db, clock.now()).await {
+                match digest::schedule::send_due(
+                    &config.brands,
+                    &config.digest,
+                    &config.alerts.channels,
+                    &db,
+                    clock.now(),
+                )
+                .await
+                {
                     Ok(sent) => {
                         for s in sent {
                             tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);

@@ -9,7 +9,7 @@ use complaint_monitor::alert::delivery::Dispatcher;
 use complaint_monitor::alert::{self, State};
 use complaint_monitor::config::Config;
 use complaint_monitor::detect::backtest;
-use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::replay::{replay, ReplayOptions, Speed};
 use complaint_monitor::store::{self, writer::Writer};
 use rusqlite::Connection;
 use wiremock::matchers::{header_exists, method};
@@ -29,7 +29,7 @@ fn quiet_config() -> Config {
     config
 }
 
-fn run(config: &Config, db: &Path) -> complaint_monitor::sources::replay::ReplaySummary {
+fn run(config: &Config, db: &Path) -> complaint_monitor::replay::ReplaySummary {
     let options = ReplayOptions {
         feeds: vec![demo_feed()],
         db: db.to_path_buf(),
@@ -99,8 +99,15 @@ fn backtest_over_the_database_agrees_with_the_replay_and_with_a_csv_of_the_same_
     config.detect.negative_share = false;
     run(&config, &db);
     let conn = store::open_read_only(&db).unwrap();
-    let from_db =
-        complaint_monitor::alert::backtest::run_db(&conn, &config, Some("Acme Air"), None, chrono::Utc::now()).unwrap();
+    let from_db = complaint_monitor::alert::backtest::run_db(
+        &conn,
+        &config.brands,
+        &config.detect,
+        Some("Acme Air"),
+        None,
+        chrono::Utc::now(),
+    )
+    .unwrap();
     let replayed = alert::list_incidents(&conn, None, 10).unwrap();
     assert_eq!(from_db.len(), replayed.len());
     assert_eq!(
@@ -516,14 +523,19 @@ fn the_service_opens_a_wave_within_its_bucket_before_the_bucket_closes() {
 
     // The wave's first ten posts (15:00:00 to 15:02:15) arrive.
     let (writer, handle) = Writer::start_with(&db, &config.store).unwrap();
-    let mut pipeline = Pipeline::new(&config, handle.clone(), Arc::new(VirtualClock::default())).unwrap();
+    let mut pipeline = Pipeline::new(
+        config.enricher().unwrap(),
+        config.store.batch_size,
+        handle.clone(),
+        Arc::new(VirtualClock::default()),
+    );
     for line in &wave[..10] {
         pipeline
             .ingest(Mention::from_feed_line(line.as_bytes()).unwrap())
             .unwrap();
     }
     pipeline.finish().unwrap();
-    let mut service = AlertService::start(&config, &db, handle).unwrap();
+    let mut service = AlertService::start(&config.brands, &config.detect, &config.alerts, &db, handle).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T15:02:30Z")
         .unwrap()
         .to_utc();

@@ -164,7 +164,8 @@ fn the_modules_can_be_read_bottom_up() {
     for low in ["mention", "clock", "http", "brand"] {
         let deps = graph.get(low).cloned().unwrap_or_default();
         assert!(
-            deps.iter().all(|d| ["mention", "clock", "http", "brand", "metrics"].contains(&d.as_str())),
+            deps.iter()
+                .all(|d| ["mention", "clock", "http", "brand", "metrics"].contains(&d.as_str())),
             "{low} is a bottom module but names {deps:?}"
         );
     }

@@ -189,10 +189,7 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         "author": {"handle": "livewire", "followers": 9_000_000},
         "text": "Acme Air stranded 200 of us in Lisbon overnight. Awful, disgusting service."});
     let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let complaint_monitor::enrich::Enriched::Scored(scored) =
-        complaint_monitor::enrich::Enricher::new(&support::config())
-            .unwrap()
-            .enrich(mention)
+    let complaint_monitor::enrich::Enriched::Scored(scored) = support::config().enricher().unwrap().enrich(mention)
     else {
         panic!("not matched");
     };

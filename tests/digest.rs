@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use complaint_monitor::config::Config;
 use complaint_monitor::digest::{self, render};
-use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::replay::{replay, ReplayOptions, Speed};
 use complaint_monitor::store;
 use serde_json::json;
 
@@ -101,7 +101,7 @@ fn digest_of(tz: &str, date: NaiveDate) -> (tempfile::TempDir, digest::Digest) {
     let dir = tempfile::tempdir().unwrap();
     let (config, db) = fixture_db(dir.path());
     let conn = store::open_read_only(&db).unwrap();
-    let d = digest::compute(&conn, &config, Some("Acme Air"), date, tz).unwrap();
+    let d = digest::compute(&conn, &config.brands, Some("Acme Air"), date, tz).unwrap();
     (dir, d)
 }
 
@@ -234,7 +234,7 @@ fn the_digest_says_whether_the_team_answered() {
     drop(conn);
 
     let conn = store::open_read_only(&db).unwrap();
-    let d = digest::compute(&conn, &config, Some("Acme Air"), date, "Europe/London").unwrap();
+    let d = digest::compute(&conn, &config.brands, Some("Acme Air"), date, "Europe/London").unwrap();
     let r = &d.brands[0].responses;
     assert_eq!((r.negative, r.responded, r.ignored, r.assigned, r.new), (4, 2, 1, 1, 0));
     assert_eq!(r.handled_share, Some(0.75));
@@ -310,9 +310,15 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
 
     // 07:59 on Oct 26: Oct 25's digest is not due yet; the three days before
     // are (the service was down: it catches up).
-    let early = digest::schedule::send_due(&config, &db, at("2026-10-26T07:59:00Z"))
-        .await
-        .unwrap();
+    let early = digest::schedule::send_due(
+        &config.brands,
+        &config.digest,
+        &config.alerts.channels,
+        &db,
+        at("2026-10-26T07:59:00Z"),
+    )
+    .await
+    .unwrap();
     let days: Vec<String> = early
         .iter()
         .map(|s| format!("{} {} {}", s.brand, s.date, s.target))
@@ -327,13 +333,25 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
     }
     assert_eq!(days, expected);
     // After 08:00 local (GMT now): Oct 25 is due. Run twice, as a restarted service would.
-    let sent = digest::schedule::send_due(&config, &db, at("2026-10-26T08:01:00Z"))
-        .await
-        .unwrap();
+    let sent = digest::schedule::send_due(
+        &config.brands,
+        &config.digest,
+        &config.alerts.channels,
+        &db,
+        at("2026-10-26T08:01:00Z"),
+    )
+    .await
+    .unwrap();
     assert_eq!(sent.len(), 6);
-    let again = digest::schedule::send_due(&config, &db, at("2026-10-26T09:30:00Z"))
-        .await
-        .unwrap();
+    let again = digest::schedule::send_due(
+        &config.brands,
+        &config.digest,
+        &config.alerts.channels,
+        &db,
+        at("2026-10-26T09:30:00Z"),
+    )
+    .await
+    .unwrap();
     assert!(again.is_empty(), "sent twice: {again:?}");
 
     let messages = receiver.messages();

@@ -7,13 +7,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use complaint_monitor::config::Config;
-use complaint_monitor::store::StoreConfig;
-use complaint_monitor::enrich::{Enriched, Enricher};
+use complaint_monitor::enrich::Enriched;
 use complaint_monitor::mention::Mention;
+use complaint_monitor::store::StoreConfig;
 use complaint_monitor::store::{self, writer::NewMention, writer::Writer};
 
 fn mentions(config: &Config, first: usize, count: usize, text_bytes: usize) -> Vec<NewMention> {
-    let enricher = Enricher::new(config).unwrap();
+    let enricher = config.enricher().unwrap();
     let padding = "x".repeat(text_bytes);
     (first..first + count)
         .map(|i| {

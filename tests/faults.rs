@@ -50,10 +50,10 @@ fn config(sources: &str) -> Config {
 
 async fn poll(config: &Config, db: &Path, clock: &Arc<VirtualClock>) -> PollReport {
     let (writer, handle) = Writer::start(db, 4).unwrap();
-    let poller = Poller::new(config, db, handle, clock.clone())
+    let poller = Poller::new(config.enricher().unwrap(), db, handle, clock.clone())
         .unwrap()
         .with_retry_base(Duration::from_millis(5));
-    let report = poller.poll(&sources(config)[0]).await;
+    let report = poller.poll(&sources(&config.sources)[0]).await;
     drop(poller);
     tokio::task::spawn_blocking(move || writer.finish().unwrap())
         .await
@@ -72,7 +72,7 @@ fn stored_ids(db: &Path) -> Vec<String> {
 fn health(db: &Path, config: &Config) -> serde_json::Value {
     let conn = store::open_read_only(db).unwrap();
     serde_json::to_value(
-        complaint_monitor::sources::poll::status(&conn, config)
+        complaint_monitor::sources::poll::status(&conn, &config.sources)
             .unwrap()
             .remove(0),
     )

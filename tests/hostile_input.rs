@@ -148,7 +148,7 @@ proptest! {
 
     #[test]
     fn replay_speeds_of_any_text_are_in_range_or_refused(text in "\\PC{0,12}", f in any::<f64>()) {
-        use complaint_monitor::sources::replay::{Speed, MAX_SPEED, MIN_SPEED};
+        use complaint_monitor::replay::{Speed, MAX_SPEED, MIN_SPEED};
         for s in [text, f.to_string(), format!("{f:e}")] {
             if let Ok(Speed::Factor(x)) = s.parse::<Speed>() {
                 prop_assert!((MIN_SPEED..=MAX_SPEED).contains(&x), "{s}");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use complaint_monitor::config::Config;
 use complaint_monitor::export;
-use complaint_monitor::sources::replay::{replay, ReplayOptions, ReplaySummary, Speed};
+use complaint_monitor::replay::{replay, ReplayOptions, ReplaySummary, Speed};
 use complaint_monitor::store::{self, MentionFilter};
 use rusqlite::Connection;
 

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use complaint_monitor::config::Config;
-use complaint_monitor::enrich::{Enriched, Enricher};
+use complaint_monitor::enrich::Enriched;
 use complaint_monitor::mention::Mention;
 use rand::{Rng, SeedableRng};
 use wiremock::matchers::{method, path};
@@ -81,7 +81,10 @@ async fn run_killed_at_random_moments_loses_and_repeats_nothing() {
     let mut items: Vec<serde_json::Value> = Vec::new();
     let mut seen = HashSet::new();
     let demo_config = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
-    let enricher = Enricher::new(&Config::parse(&demo_config, "demo.toml", &|_| None).unwrap()).unwrap();
+    let enricher = Config::parse(&demo_config, "demo.toml", &|_| None)
+        .unwrap()
+        .enricher()
+        .unwrap();
     let mut expected = BTreeSet::new();
     for m in &mentions {
         let id = format!("{}:{}", m.source, m.source_id);

@@ -47,10 +47,10 @@ fn config(sources: &str) -> Config {
 /// writer and poller each time: a restart between polls).
 async fn poll(config: &Config, db: &Path) -> Vec<PollReport> {
     let (writer, handle) = Writer::start(db, 4).unwrap();
-    let poller = Poller::new(config, db, handle, Arc::new(WallClock))
+    let poller = Poller::new(config.enricher().unwrap(), db, handle, Arc::new(WallClock))
         .unwrap()
         .with_retry_base(Duration::from_millis(5));
-    let all = sources(config);
+    let all = sources(&config.sources);
     let reports = futures::future::join_all(all.iter().map(|s| poller.poll(s))).await;
     drop(poller);
     tokio::task::spawn_blocking(move || writer.finish().unwrap())
@@ -325,7 +325,7 @@ async fn a_429_makes_the_source_wait_until_the_server_says_without_burning_reque
         "no request while told to wait"
     );
     let conn = store::open_read_only(&db).unwrap();
-    let status = complaint_monitor::sources::poll::status(&conn, &config).unwrap();
+    let status = complaint_monitor::sources::poll::status(&conn, &config.sources).unwrap();
     assert!(status[0].rate_limited_until.is_some(), "{:?}", status[0]);
 }
 
@@ -360,7 +360,7 @@ async fn server_errors_are_retried_and_oversized_bodies_refused() {
     let error = report.error.expect("refused");
     assert!(error.contains("larger than the 100-byte limit"), "{error}");
     let conn = store::open_read_only(&db).unwrap();
-    let status = complaint_monitor::sources::poll::status(&conn, &capped).unwrap();
+    let status = complaint_monitor::sources::poll::status(&conn, &capped.sources).unwrap();
     assert_eq!(status[0].consecutive_failures, 1);
 }
 
@@ -595,7 +595,7 @@ async fn youtube_comments_and_a_quota_403_that_means_wait() {
     );
     // /healthz and `sources` read the same stored state.
     let conn = store::open_read_only(&db).unwrap();
-    let status = complaint_monitor::sources::poll::status(&conn, &config).unwrap();
+    let status = complaint_monitor::sources::poll::status(&conn, &config.sources).unwrap();
     assert_eq!(status[0].rate_limited_until, Some(until));
 }
 

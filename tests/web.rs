@@ -257,7 +257,7 @@ async fn hostile_mention_text_is_rendered_inert() {
 
 #[tokio::test]
 async fn off_loopback_an_access_token_is_required() {
-    use complaint_monitor::alert::channels::Secret;
+    use complaint_monitor::secret::Secret;
     use complaint_monitor::web::check_access;
     assert!(check_access("0.0.0.0:8080".parse().unwrap(), None).is_err());
     assert!(check_access("192.168.1.5:8080".parse().unwrap(), Some(&Secret::new(" ".into()))).is_err());
@@ -560,7 +560,7 @@ async fn dns_rebinding_and_cross_origin_posts_are_refused() {
 
 #[tokio::test]
 async fn server_sent_events_announce_a_new_negative_mention() {
-    use complaint_monitor::enrich::{Enriched, Enricher};
+    use complaint_monitor::enrich::Enriched;
     use complaint_monitor::mention::Mention;
     use complaint_monitor::store::writer::NewMention;
 
@@ -579,7 +579,7 @@ async fn server_sent_events_announce_a_new_negative_mention() {
         "author": {"handle": "late.bsky.social", "followers": 300},
         "text": "Acme Air cancelled my flight again. Terrible service."});
     let mention = Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let Enriched::Scored(scored) = Enricher::new(&support::config()).unwrap().enrich(mention) else {
+    let Enriched::Scored(scored) = support::config().enricher().unwrap().enrich(mention) else {
         panic!("not matched");
     };
     let writer = server.writer.clone();

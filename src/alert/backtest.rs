@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::brand::BrandConfig;
 use crate::detect::backtest::{self, AlertReport, MAX_BUCKETS};
+use crate::detect::DetectConfig;
 use crate::store::{self, StoreError};
 
 /// Backtests every configured brand (or just `brand`) over the stored
@@ -14,12 +16,12 @@ use crate::store::{self, StoreError};
 /// checked) are left out, never walked to.
 pub fn run_db(
     conn: &rusqlite::Connection,
-    config: &crate::config::Config,
+    brands: &[BrandConfig],
+    detect: &DetectConfig,
     brand: Option<&str>,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<AlertReport>, StoreError> {
-    let detect = &config.detect;
     let mut reports = Vec::new();
     let until = now + crate::mention::MAX_AHEAD_OF_CLOCK;
     let longest = chrono::Duration::milliseconds(detect.bucket_ms().saturating_mul(MAX_BUCKETS));
@@ -27,8 +29,7 @@ pub fn run_db(
         .unwrap_or(crate::mention::earliest_time())
         .max(crate::mention::earliest_time())
         .max(until - longest);
-    for b in config
-        .brands
+    for b in brands
         .iter()
         .filter(|b| brand.is_none_or(|n| n.eq_ignore_ascii_case(&b.name)))
     {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{is_silenced, ms, notify, open_incident, AlertsConfig, Event, Incident, State};
-use crate::config::Config;
+use crate::brand::BrandConfig;
 use crate::detect::incident::{IncidentFigures, IncidentTracker, Transition};
 use crate::detect::{backtest, BucketCounts, DetectConfig, ScopeDetector};
 use crate::store::writer::WriterHandle;
@@ -60,17 +60,23 @@ pub struct AlertService {
 impl AlertService {
     /// Loads each brand's progress and open incident, and rebuilds its
     /// baseline from stored history, so a restart resumes where it stopped.
-    pub fn start(config: &Config, db: &Path, writer: WriterHandle) -> Result<Self, StoreError> {
+    pub fn start(
+        brands: &[BrandConfig],
+        detect: &DetectConfig,
+        alerts: &AlertsConfig,
+        db: &Path,
+        writer: WriterHandle,
+    ) -> Result<Self, StoreError> {
         let reader = store::open_read_only(db)?;
         let mut service = AlertService {
-            detect: config.detect.clone(),
-            alerts: config.alerts.clone(),
+            detect: detect.clone(),
+            alerts: alerts.clone(),
             scopes: Vec::new(),
             reader,
             writer,
         };
         service.warn_of_absurd_times()?;
-        for brand in &config.brands {
+        for brand in brands {
             service.add_scope(&brand.name, "")?;
         }
         Ok(service)

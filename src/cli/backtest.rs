@@ -62,7 +62,14 @@ impl Args {
         } else {
             let db = self.db.context("--db or --csv is required")?;
             let conn = store::open_read_only(&db)?;
-            complaint_monitor::alert::backtest::run_db(&conn, &config, self.brand.as_deref(), since, WallClock.now())?
+            complaint_monitor::alert::backtest::run_db(
+                &conn,
+                &config.brands,
+                &config.detect,
+                self.brand.as_deref(),
+                since,
+                WallClock.now(),
+            )?
         };
         let mut out = std::io::stdout().lock();
         for r in reports {

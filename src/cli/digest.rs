@@ -49,7 +49,13 @@ impl Args {
                 config.digest.tz = tz;
             }
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let sent = runtime.block_on(digest::schedule::send_due(&config, &self.db, WallClock.now()))?;
+            let sent = runtime.block_on(digest::schedule::send_due(
+                &config.brands,
+                &config.digest,
+                &config.alerts.channels,
+                &self.db,
+                WallClock.now(),
+            ))?;
             for s in &sent {
                 println!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
             }
@@ -64,7 +70,7 @@ impl Args {
             .map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone (e.g. Europe/London)"))?;
         let date = self.date.unwrap_or_else(|| digest::yesterday(WallClock.now(), zone));
         let conn = store::open_read_only(&self.db)?;
-        let computed = digest::compute(&conn, &config, self.brand.as_deref(), date, &tz)?;
+        let computed = digest::compute(&conn, &config.brands, self.brand.as_deref(), date, &tz)?;
         let text = match self.format {
             Format::Md => digest::render::markdown(&computed),
             Format::Html => digest::render::html(&computed),

@@ -20,7 +20,7 @@ impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let config = Config::load(&self.config)?;
         let only = self.source.as_deref();
-        let chosen: Vec<_> = sources(&config)
+        let chosen: Vec<_> = sources(&config.sources)
             .into_iter()
             .filter(|s| only.is_none_or(|name| s.config.name == name))
             .collect();
@@ -31,8 +31,8 @@ impl Args {
             );
         }
         let (writer, handle) = Writer::start_with(&self.db, &config.store)?;
-        let poller =
-            Poller::new(&config, &self.db, handle, std::sync::Arc::new(WallClock)).map_err(anyhow::Error::msg)?;
+        let poller = Poller::new(config.enricher()?, &self.db, handle, std::sync::Arc::new(WallClock))
+            .map_err(anyhow::Error::msg)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use complaint_monitor::config::Config;
-use complaint_monitor::sources::replay::{self, ReplayOptions, Speed};
+use complaint_monitor::replay::{self, ReplayOptions, Speed};
 
 #[derive(clap::Args)]
 pub struct Args {

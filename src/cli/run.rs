@@ -1,11 +1,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use complaint_monitor::alert::channels::Secret;
 use complaint_monitor::clock::{Clock, WallClock};
 use complaint_monitor::config::Config;
+use complaint_monitor::replay::{self, Feed, ReplayOptions, Speed};
+use complaint_monitor::secret::Secret;
 use complaint_monitor::service;
-use complaint_monitor::sources::replay::{self, Feed, ReplayOptions, Speed};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -16,7 +16,7 @@ impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let config = Config::load(&self.config)?;
         let conn = store::open(&self.db)?;
-        for s in complaint_monitor::sources::poll::status(&conn, &config)? {
+        for s in complaint_monitor::sources::poll::status(&conn, &config.sources)? {
             println!("{}", serde_json::to_string(&s)?);
         }
         Ok(ExitCode::SUCCESS)

@@ -16,7 +16,6 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::brand::BrandConfig;
-use crate::config::Config;
 use crate::store::StoreError;
 
 /// The `[digest]` config table.
@@ -316,7 +315,7 @@ pub fn yesterday(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 /// or only `brand`.
 pub fn compute(
     conn: &Connection,
-    config: &Config,
+    brands: &[BrandConfig],
     brand: Option<&str>,
     date: NaiveDate,
     tz_name: &str,
@@ -326,12 +325,11 @@ pub fn compute(
         .map_err(|_| DigestError::TimeZone(tz_name.to_string()))?;
     let (start, end) = day_bounds(date, tz).ok_or_else(|| DigestError::NoSuchDay(date, tz_name.to_string()))?;
     let brands: Vec<&BrandConfig> = match brand {
-        Some(name) => vec![config
-            .brands
+        Some(name) => vec![brands
             .iter()
             .find(|b| b.name.eq_ignore_ascii_case(name))
             .ok_or_else(|| DigestError::UnknownBrand(name.to_string()))?],
-        None => config.brands.iter().collect(),
+        None => brands.iter().collect(),
     };
     let mut out = Vec::new();
     for b in brands {

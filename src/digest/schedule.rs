@@ -11,11 +11,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{compute, render, DigestError};
+use super::{compute, render, DigestConfig, DigestError};
 use crate::alert::channels::email::Email;
 use crate::alert::channels::slack::Slack;
-use crate::alert::channels::{ChannelKind, SendError};
-use crate::config::Config;
+use crate::alert::channels::{ChannelConfig, ChannelKind, SendError};
+use crate::brand::BrandConfig;
 use crate::store::{self, StoreError};
 
 /// One digest delivered.
@@ -29,8 +29,7 @@ pub struct Sent {
 /// The days whose digest is due at `now`: the most recent one once its
 /// `send_at` has passed, and the `catch_up_days − 1` before it, but none
 /// before the first stored mention.
-pub fn due_days(config: &Config, conn: &Connection, now: DateTime<Utc>) -> Result<Vec<NaiveDate>, DigestError> {
-    let d = &config.digest;
+pub fn due_days(d: &DigestConfig, conn: &Connection, now: DateTime<Utc>) -> Result<Vec<NaiveDate>, DigestError> {
     let tz: Tz = d.tz.parse().map_err(|_| DigestError::TimeZone(d.tz.clone()))?;
     let send_at = d
         .send_time()
@@ -110,12 +109,9 @@ fn invalid(message: String) -> DigestError {
 }
 
 /// The targets `[digest]` names, checked against `[[alerts.channels]]`.
-fn targets(config: &Config) -> Result<Vec<Target>, DigestError> {
-    let d = &config.digest;
+fn targets(d: &DigestConfig, channels: &[ChannelConfig]) -> Result<Vec<Target>, DigestError> {
     let channel = |name: &str, kind: ChannelKind| {
-        config
-            .alerts
-            .channels
+        channels
             .iter()
             .find(|c| c.name == name && c.kind == kind)
             .ok_or_else(|| {
@@ -146,12 +142,18 @@ fn targets(config: &Config) -> Result<Vec<Target>, DigestError> {
 }
 
 /// Sends every due digest not sent yet; returns what it sent.
-pub async fn send_due(config: &Config, db: &Path, now: DateTime<Utc>) -> Result<Vec<Sent>, DigestError> {
-    let targets = targets(config)?;
+pub async fn send_due(
+    brands: &[BrandConfig],
+    digest_config: &DigestConfig,
+    channels: &[ChannelConfig],
+    db: &Path,
+    now: DateTime<Utc>,
+) -> Result<Vec<Sent>, DigestError> {
+    let targets = targets(digest_config, channels)?;
     let conn = store::open(db)?;
     let mut sent = Vec::new();
-    for date in due_days(config, &conn, now)? {
-        for brand in &config.brands {
+    for date in due_days(digest_config, &conn, now)? {
+        for brand in brands {
             let mut digest = None;
             for target in &targets {
                 if delivered(&conn, &brand.name, date, target.name())? {
@@ -159,7 +161,7 @@ pub async fn send_due(config: &Config, db: &Path, now: DateTime<Utc>) -> Result<
                 }
                 let digest = match &digest {
                     Some(computed) => computed,
-                    None => digest.insert(compute(&conn, config, Some(&brand.name), date, &config.digest.tz)?),
+                    None => digest.insert(compute(&conn, brands, Some(&brand.name), date, &digest_config.tz)?),
                 };
                 target.deliver(&brand.name, date, digest, now).await?;
                 record(&conn, &brand.name, date, target.name(), now)?;

@@ -9,10 +9,10 @@ pub mod sentiment;
 
 use std::sync::Arc;
 
-use crate::config::Config;
+use crate::brand::BrandConfig;
+pub use crate::mention::scored::ScoredMention;
 use crate::mention::Mention;
 use matcher::{BrandMatcher, MatcherError};
-pub use crate::mention::scored::ScoredMention;
 
 /// What enrichment made of one mention.
 #[derive(Debug)]
@@ -31,13 +31,13 @@ pub struct Enricher {
 }
 
 impl Enricher {
-    pub fn new(config: &Config) -> Result<Self, MatcherError> {
-        let matcher = BrandMatcher::new(&config.brands)?;
+    pub fn new(brands: &[BrandConfig], reach: &reach::ReachConfig) -> Result<Self, MatcherError> {
+        let matcher = BrandMatcher::new(brands)?;
         let brand_names = matcher.brand_names().iter().map(|n| Arc::from(n.as_str())).collect();
         Ok(Enricher {
             matcher,
             brand_names,
-            reach: config.reach.clone(),
+            reach: reach.clone(),
         })
     }
 

@@ -121,4 +121,3 @@ pub enum ReachInputs {
         helpful_vote_factor: f64,
     },
 }
-

@@ -12,8 +12,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, Connector, Cursor, OAuth, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
+use crate::secret::Secret;
 
 /// How long a signed bearer is used (Apple refuses more than 20 minutes).
 const BEARER_LIFETIME: chrono::Duration = chrono::Duration::minutes(20);

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
-use crate::alert::channels::Secret;
+use crate::secret::Secret;
 
 /// What a connector needs to be let in.
 #[derive(Debug, Clone)]

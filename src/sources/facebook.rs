@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use super::graph::{self, Edge, Paging};
 use super::{required, Connector, Cursor, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::clock::Span;
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
+use crate::secret::Secret;
 
 /// Comments read per post in one request (the newest).
 const COMMENTS_PER_POST: u32 = 50;

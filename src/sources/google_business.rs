@@ -10,8 +10,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, Connector, Cursor, OAuth, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
+use crate::secret::Secret;
 
 /// `kind = "google_business"`: reviews of one location the brand manages.
 #[derive(Debug, Clone, Deserialize)]

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::auth::ServiceAccountKey;
 use super::{required, Connector, Cursor, OAuth, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
+use crate::secret::Secret;
 
 /// The scope the Reply to Reviews API asks for.
 const SCOPE: &str = "https://www.googleapis.com/auth/androidpublisher";

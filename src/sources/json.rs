@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{html_to_text, with_bearer, Connector, Cursor, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
+use crate::secret::Secret;
 
 /// The `[sources.json]` table.
 #[derive(Debug, Clone, Default, Deserialize)]

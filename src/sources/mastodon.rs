@@ -9,8 +9,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{html_to_text, required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
+use crate::secret::Secret;
 
 pub struct Mastodon {
     base: String,

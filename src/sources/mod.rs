@@ -1,4 +1,4 @@
-//! Where mentions come from: [`replay`] of recorded feeds, and live
+//! Where mentions come from: recorded [`feed`]s, and live
 //! connectors, one file each behind the small [`Connector`] trait. Everything
 //! generic — HTTP, rate limits (client quota and the server's own signals),
 //! retries, body caps, cursors stored with the mentions they cover, health —
@@ -9,6 +9,7 @@ pub mod appstoreconnect;
 pub mod auth;
 pub mod bluesky;
 pub mod facebook;
+pub mod feed;
 pub mod google_business;
 pub mod google_places;
 pub mod googleplay;
@@ -19,7 +20,6 @@ pub mod json;
 pub mod mastodon;
 pub mod poll;
 pub mod reddit;
-pub mod replay;
 pub mod rss;
 pub mod state;
 pub mod trustpilot;

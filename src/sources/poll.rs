@@ -20,7 +20,6 @@ use reqwest::StatusCode;
 
 use super::{connector, Connector, Cursor, RateLimitConfig, SourceConfig};
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::enrich::Enricher;
 use crate::store::writer::{insert_batch, WriterHandle};
 use crate::store::{self, StoreError};
@@ -80,11 +79,11 @@ enum Failure {
 }
 
 impl Poller {
-    pub fn new(config: &Config, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub fn new(enricher: Enricher, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
         let http = crate::http::client()?;
         Ok(Poller {
             http,
-            enricher: Enricher::new(config).map_err(|e| e.to_string())?,
+            enricher,
             writer,
             db: db.to_path_buf(),
             clock,
@@ -424,10 +423,9 @@ impl Poller {
 
 /// Builds the sources of a config, sharing one client-side limiter among
 /// sources with the same credential.
-pub fn sources(config: &Config) -> Vec<Source> {
+pub fn sources(configs: &[SourceConfig]) -> Vec<Source> {
     let mut limiters: HashMap<String, Arc<DefaultDirectRateLimiter>> = HashMap::new();
-    config
-        .sources
+    configs
         .iter()
         .map(|c| {
             let limiter = c.rate_limit.and_then(|r| {

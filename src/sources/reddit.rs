@@ -10,8 +10,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, Audience, Connector, Cursor, OAuth, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
+use crate::secret::Secret;
 
 pub struct Reddit {
     base: String,

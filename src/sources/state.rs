@@ -6,8 +6,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::Cursor;
-use crate::config::Config;
+use super::{Cursor, SourceConfig};
 use crate::store::StoreError;
 
 /// The stored cursor and the time the server asked us to wait until.
@@ -82,7 +81,7 @@ pub struct SourceStatus {
 }
 
 /// Each configured source's cursor and health, in config order.
-pub fn status(conn: &Connection, config: &Config) -> Result<Vec<SourceStatus>, StoreError> {
+pub fn status(conn: &Connection, sources: &[SourceConfig]) -> Result<Vec<SourceStatus>, StoreError> {
     let mut cursor_of = conn.prepare_cached("SELECT cursor FROM source_cursors WHERE source = ?1")?;
     let mut state_of = conn.prepare_cached(
         "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
@@ -90,7 +89,7 @@ pub fn status(conn: &Connection, config: &Config) -> Result<Vec<SourceStatus>, S
     )?;
     let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let mut out = Vec::new();
-    for s in &config.sources {
+    for s in sources {
         let cursor: Option<String> = cursor_of.query_row([&s.name], |r| r.get(0)).optional()?;
         let state = state_of
             .query_row([&s.name], |r| {

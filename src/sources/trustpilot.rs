@@ -6,8 +6,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
+use crate::secret::Secret;
 
 pub struct Trustpilot {
     base: String,

@@ -9,8 +9,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{required, with_bearer, Connector, Cursor, Page, SourceConfig};
-use crate::alert::channels::Secret;
 use crate::mention::{Author, Mention, Metrics};
+use crate::secret::Secret;
 
 pub struct Yelp {
     base: String,

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::Deserialize;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, Row};
+use serde::Deserialize;
 
 use crate::mention::scored::{Label, Reach, ReachInputs, ScoredMention, Sentiment};
 use crate::mention::{Author, Mention, Metrics};
@@ -449,4 +449,3 @@ impl Default for StoreConfig {
         }
     }
 }
-

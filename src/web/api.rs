@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
 use crate::alert::{self, Incident};
-use crate::mention::scored::Label;
 use crate::inbox::{self, Action};
+use crate::mention::scored::Label;
 use crate::store::StoreError;
 
 /// Query parameters, checked: an unknown name or a bad value is a 400.
@@ -119,7 +119,7 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
 }
 
 /// The body of `POST /api/mentions/actions`. (`deny_unknown_fields` does
-/// not work with `flatten`: [`check_action_fields`] refuses unknown keys.)
+/// not work with `flatten`: `check_action_fields` refuses unknown keys.)
 #[derive(Debug, Deserialize)]
 pub struct ActionRequest {
     pub ids: Vec<i64>,
@@ -381,7 +381,7 @@ pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiErr
     let now = state.clock.now();
     state
         .read(move |conn| {
-            let statuses = crate::sources::poll::status(conn, &config)?;
+            let statuses = crate::sources::poll::status(conn, &config.sources)?;
             Ok(statuses
                 .into_iter()
                 .zip(config.sources.iter())

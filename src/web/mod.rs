@@ -39,38 +39,11 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 
-use crate::alert::channels::Secret;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::secret::Secret;
 use crate::store::writer::WriterHandle;
 use crate::store::{self, StoreError};
-
-/// `[web]`: how the service is reached.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebConfig {
-    /// Host names the service answers to besides loopback names and IP
-    /// addresses (the name a reverse proxy forwards, e.g.
-    /// `monitor.acme.example`); any other `Host` is refused.
-    #[serde(default)]
-    pub public_names: Vec<String>,
-}
-
-/// A `public_names` entry: a host name, without scheme, port or path.
-pub fn check_public_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name:?} is not a host name (letters, digits, '.' and '-'; no scheme or port)"
-        ))
-    }
-}
 
 /// The environment variable holding the access token.
 pub const TOKEN_ENV: &str = "COMPLAINT_MONITOR_TOKEN";

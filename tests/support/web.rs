@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use complaint_monitor::alert::channels::Secret;
 use complaint_monitor::clock::VirtualClock;
 use complaint_monitor::config::Config;
-use complaint_monitor::sources::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::replay::{replay, ReplayOptions, Speed};
+use complaint_monitor::secret::Secret;
 use complaint_monitor::store::writer::{Writer, WriterHandle};
 use complaint_monitor::web::{self, AppState};
 

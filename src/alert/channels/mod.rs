@@ -20,6 +20,7 @@ use serde::Deserialize;
 use super::Notification;
 use crate::clock::Span;
 use crate::detect::incident::Severity;
+use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,27 +35,6 @@ pub enum ChannelKind {
     Slack,
     /// A plain-text email over SMTP.
     Email,
-}
-
-/// A secret from the config (normally `${ENV_VAR}`), never printed.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
 }
 
 /// One `[[alerts.channels]]` table.

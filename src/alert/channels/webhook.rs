@@ -8,7 +8,8 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{classify, transport_error, Secret, SendError};
+use super::{classify, transport_error, SendError};
+use crate::secret::Secret;
 
 pub struct Webhook {
     http: reqwest::Client,

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,8 +21,10 @@ use crate::alert::delivery::{DeliveryStats, Dispatcher};
 use crate::alert::service::{AlertService, TickReport};
 use crate::clock::{Clock, VirtualClock};
 use crate::config::Config;
-use crate::mention::{LineError, Mention, MAX_LINE_BYTES};
+use crate::mention::LineError;
 use crate::pipeline::{IngestStats, Ingested, LabelCounts, Pipeline};
+pub use crate::sources::feed::{latest_time, Feed};
+use crate::sources::feed::{FeedLine, FeedReader};
 use crate::store::writer::Writer;
 
 /// Rejected lines reported one by one; after that they are only counted.
@@ -74,51 +75,6 @@ pub struct ReplayOptions {
     pub delivery_clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
-/// A feed to replay: a file, or bytes the program carries (the demo feed).
-#[derive(Debug, Clone, Copy)]
-pub enum Feed<'a> {
-    File(&'a Path),
-    Bytes { name: &'a str, data: &'a [u8] },
-}
-
-impl Feed<'_> {
-    fn name(&self) -> String {
-        match self {
-            Feed::File(path) => path.display().to_string(),
-            Feed::Bytes { name, .. } => name.to_string(),
-        }
-    }
-
-    fn open(&self) -> anyhow::Result<Box<dyn BufRead + '_>> {
-        Ok(match self {
-            Feed::File(path) => {
-                let file = File::open(path).with_context(|| format!("cannot open feed {}", path.display()))?;
-                Box::new(BufReader::with_capacity(256 * 1024, file))
-            }
-            Feed::Bytes { data, .. } => Box::new(*data),
-        })
-    }
-
-    fn len(&self) -> Option<u64> {
-        match self {
-            Feed::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Feed::Bytes { data, .. } => Some(data.len() as u64),
-        }
-    }
-}
-
-/// The newest mention time in a feed (unreadable lines are skipped).
-pub fn latest_time(feed: Feed) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let mut latest = None;
-    for line in feed.open()?.split(b'\n') {
-        let line = line.with_context(|| format!("reading feed {}", feed.name()))?;
-        if let Ok(m) = Mention::from_feed_line(&line) {
-            latest = latest.max(Some(m.created_at));
-        }
-    }
-    Ok(latest)
-}
-
 /// What a replay did, printed at its end.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplaySummary {
@@ -167,7 +123,7 @@ pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) ->
     let started = Instant::now();
     let (writer, handle) = Writer::start_with(&options.db, &config.store)?;
     let clock = Arc::new(VirtualClock::default());
-    let mut pipeline = Pipeline::new(config, handle, clock.clone())?;
+    let mut pipeline = Pipeline::new(config.enricher()?, config.store.batch_size, handle, clock.clone());
     let progress = Progress::new(options, feeds);
     let mut counts = LineCounts::default();
     let mut pacer = Pacer::new(options.speed);
@@ -267,7 +223,13 @@ struct Detection {
 impl Detection {
     fn start(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> anyhow::Result<Self> {
         Ok(Detection {
-            service: AlertService::start(config, &options.db, pipeline.writer())?,
+            service: AlertService::start(
+                &config.brands,
+                &config.detect,
+                &config.alerts,
+                &options.db,
+                pipeline.writer(),
+            )?,
             bucket: config.detect.bucket.0,
             grace: config.detect.grace.0,
             every_bucket: options.speed != Speed::Max,
@@ -356,26 +318,22 @@ fn replay_feed(
     progress: &Progress,
     detection: &mut Detection,
 ) -> anyhow::Result<()> {
-    let mut reader = feed.open()?;
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
+    let mut lines = FeedReader::open(feed)?;
     loop {
-        let read = read_capped_line(&mut reader, &mut buf, MAX_LINE_BYTES)
+        let read = lines
+            .next_line()
             .with_context(|| format!("reading feed {}", feed.name()))?;
-        let Some(read) = read else { break };
-        line_no += 1;
-        progress.advance(read.bytes_consumed);
-        if read.bytes_in_line <= MAX_LINE_BYTES && buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        counts.lines += 1;
-        let parsed = if read.bytes_in_line > MAX_LINE_BYTES {
-            Err(LineError::TooLong {
-                bytes: read.bytes_in_line,
-            })
-        } else {
-            Mention::from_feed_line(&buf)
+        let Some(FeedLine {
+            line_no,
+            bytes_consumed,
+            parsed,
+        }) = read
+        else {
+            break;
         };
+        progress.advance(bytes_consumed);
+        let Some(parsed) = parsed else { continue };
+        counts.lines += 1;
         let shifted = parsed.and_then(|mut mention| {
             let t = mention
                 .created_at
@@ -405,57 +363,6 @@ fn replay_feed(
         }
     }
     Ok(())
-}
-
-/// One line read by [`read_capped_line`].
-struct LineRead {
-    /// Bytes the line took in the file, terminator included.
-    bytes_consumed: usize,
-    /// Length of the line without its terminator; larger than the cap when
-    /// the line was too long (the buffer then holds only its start).
-    bytes_in_line: usize,
-}
-
-/// Reads the next line into `buf` (without `\n` or `\r\n`), keeping at most
-/// `cap + 1` bytes of it in memory however long it is.
-fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<LineRead>> {
-    buf.clear();
-    let mut consumed = 0usize;
-    let mut length = 0usize;
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            if consumed == 0 {
-                return Ok(None);
-            }
-            break;
-        }
-        let (chunk, found_newline) = match memchr_newline(available) {
-            Some(i) => (&available[..i], true),
-            None => (available, false),
-        };
-        let room = (cap + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        length += chunk.len();
-        let used = chunk.len() + usize::from(found_newline);
-        consumed += used;
-        reader.consume(used);
-        if found_newline {
-            break;
-        }
-    }
-    if length == buf.len() && buf.last() == Some(&b'\r') {
-        buf.pop();
-        length -= 1;
-    }
-    Ok(Some(LineRead {
-        bytes_consumed: consumed,
-        bytes_in_line: length,
-    }))
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// Sleeps so that virtual time runs at the requested multiple of real time.
@@ -495,7 +402,7 @@ struct Progress {
 
 impl Progress {
     fn new(options: &ReplayOptions, feeds: &[Feed]) -> Self {
-        let total: u64 = feeds.iter().filter_map(Feed::len).sum();
+        let total: u64 = feeds.iter().filter_map(Feed::size).sum();
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
             bar.set_style(style);
@@ -503,7 +410,7 @@ impl Progress {
         Progress {
             bar,
             started: Instant::now(),
-            wanted: options.progress && io::stderr().is_terminal(),
+            wanted: options.progress && std::io::stderr().is_terminal(),
         }
     }
 
@@ -583,31 +490,6 @@ impl fmt::Display for ReplaySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn capped_reader_splits_lines_and_bounds_memory() {
-        let data = b"one\r\ntwo\n\nthree-is-long\nlast";
-        let mut reader = BufReader::with_capacity(4, &data[..]);
-        let mut buf = Vec::new();
-        let mut lines = Vec::new();
-        while let Some(read) = read_capped_line(&mut reader, &mut buf, 5).unwrap() {
-            lines.push((
-                String::from_utf8(buf.clone()).unwrap(),
-                read.bytes_in_line,
-                read.bytes_consumed,
-            ));
-        }
-        assert_eq!(
-            lines,
-            [
-                ("one".to_string(), 3, 5),
-                ("two".to_string(), 3, 4),
-                (String::new(), 0, 1),
-                ("three-".to_string(), 13, 14),
-                ("last".to_string(), 4, 4),
-            ]
-        );
-    }
 
     #[test]
     fn speeds_parse() {
