@@ -1,4 +1,5 @@
-//! The TOML configuration: brands, the reach model, storage.
+//! The TOML configuration: every stage's section (each defined by its
+//! stage) put together, plus the web server's.
 //!
 //! Loading goes in three steps so that `check-config` can report every
 //! problem at once, each with its key path: `${ENV_VAR}` references in string

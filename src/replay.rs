@@ -23,8 +23,7 @@ use crate::clock::{Clock, VirtualClock};
 use crate::config::Config;
 use crate::mention::LineError;
 use crate::pipeline::{IngestStats, Ingested, LabelCounts, Pipeline};
-pub use crate::sources::feed::{latest_time, Feed};
-use crate::sources::feed::{FeedLine, FeedReader};
+use crate::sources::feed::{Feed, FeedLine, FeedReader};
 use crate::store::writer::Writer;
 
 /// Rejected lines reported one by one; after that they are only counted.

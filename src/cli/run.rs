@@ -3,9 +3,10 @@ use std::process::ExitCode;
 
 use complaint_monitor::clock::{Clock, WallClock};
 use complaint_monitor::config::Config;
-use complaint_monitor::replay::{self, Feed, ReplayOptions, Speed};
+use complaint_monitor::replay::{self, ReplayOptions, Speed};
 use complaint_monitor::secret::Secret;
 use complaint_monitor::service;
+use complaint_monitor::sources::feed::{latest_time, Feed};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -67,7 +68,7 @@ fn replay_demo(config: &Config, db: &Path) -> anyhow::Result<()> {
         name: complaint_monitor::demo::FEED_NAME,
         data: complaint_monitor::demo::FEED,
     };
-    let Some(end) = replay::latest_time(feed)? else {
+    let Some(end) = latest_time(feed)? else {
         anyhow::bail!("{} has no readable mention", complaint_monitor::demo::FEED_NAME);
     };
     let bucket = config.detect.bucket.0.num_seconds().max(1);
