@@ -3,13 +3,57 @@
 //! from the site's readership for reviews. `docs/reach.md` explains the
 //! formulas; every constant comes from [`ReachConfig`].
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 pub use crate::mention::scored::{Reach, ReachInputs, MAX_REACH};
-
-use std::collections::BTreeMap;
-
 use crate::mention::Mention;
+
+/// Constants of the reach model (see `docs/reach.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReachConfig {
+    /// Audience assumed for an author whose network reports none.
+    pub default_audience: f64,
+    /// Average audience of one reposter, each repost exposing the post to it.
+    pub reposter_audience: f64,
+    /// People reached per like or reply, beyond the author's own audience
+    /// (engagement pushes a post into feeds and ranking).
+    pub engagement_reach: f64,
+    /// Source kinds that are review sites: their mentions are read by visitors
+    /// of the reviewed page, not by followers.
+    pub review_sources: Vec<String>,
+    /// People who read one review on each site within a day, by source kind.
+    pub review_readership: BTreeMap<String, f64>,
+    /// Readership for a review site not listed in `review_readership`.
+    pub default_review_readership: f64,
+    /// Extra share of readership per helpful vote on a review.
+    pub helpful_vote_factor: f64,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        let sites = [
+            ("appstore", 400.0),
+            ("googleplay", 400.0),
+            ("appstoreconnect", 400.0),
+            ("google_business", 250.0),
+            ("google_places", 250.0),
+            ("yelp", 150.0),
+            ("trustpilot", 120.0),
+        ];
+        ReachConfig {
+            default_audience: 50.0,
+            reposter_audience: 150.0,
+            engagement_reach: 3.0,
+            review_sources: sites.iter().map(|(s, _)| s.to_string()).collect(),
+            review_readership: sites.iter().map(|&(s, r)| (s.to_string(), r)).collect(),
+            default_review_readership: 100.0,
+            helpful_vote_factor: 0.25,
+        }
+    }
+}
 
 /// Estimates the reach of `mention`.
 pub fn estimate(mention: &Mention, config: &ReachConfig) -> Reach {
@@ -175,51 +219,6 @@ mod tests {
             if followers.is_some_and(|f| f > 0) && rating.is_none() {
                 prop_assert!(r.people > 0);
             }
-        }
-    }
-}
-
-/// Constants of the reach model (see `docs/reach.md`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReachConfig {
-    /// Audience assumed for an author whose network reports none.
-    pub default_audience: f64,
-    /// Average audience of one reposter, each repost exposing the post to it.
-    pub reposter_audience: f64,
-    /// People reached per like or reply, beyond the author's own audience
-    /// (engagement pushes a post into feeds and ranking).
-    pub engagement_reach: f64,
-    /// Source kinds that are review sites: their mentions are read by visitors
-    /// of the reviewed page, not by followers.
-    pub review_sources: Vec<String>,
-    /// People who read one review on each site within a day, by source kind.
-    pub review_readership: BTreeMap<String, f64>,
-    /// Readership for a review site not listed in `review_readership`.
-    pub default_review_readership: f64,
-    /// Extra share of readership per helpful vote on a review.
-    pub helpful_vote_factor: f64,
-}
-
-impl Default for ReachConfig {
-    fn default() -> Self {
-        let sites = [
-            ("appstore", 400.0),
-            ("googleplay", 400.0),
-            ("appstoreconnect", 400.0),
-            ("google_business", 250.0),
-            ("google_places", 250.0),
-            ("yelp", 150.0),
-            ("trustpilot", 120.0),
-        ];
-        ReachConfig {
-            default_audience: 50.0,
-            reposter_audience: 150.0,
-            engagement_reach: 3.0,
-            review_sources: sites.iter().map(|(s, _)| s.to_string()).collect(),
-            review_readership: sites.iter().map(|&(s, r)| (s.to_string(), r)).collect(),
-            default_review_readership: 100.0,
-            helpful_vote_factor: 0.25,
         }
     }
 }

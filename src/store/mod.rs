@@ -15,6 +15,30 @@ use serde::Deserialize;
 use crate::mention::scored::{Label, Reach, ReachInputs, ScoredMention, Sentiment};
 use crate::mention::{Author, Mention, Metrics};
 
+/// `[store]`: how the writer batches and how large the database may grow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Mentions per write transaction.
+    pub batch_size: usize,
+    /// Batches that may wait for the writer before producers are slowed down.
+    pub queue_batches: usize,
+    /// Largest the database may grow, in MiB (none by default). At the limit
+    /// writes fail as on a full disk: the writer retries and reports until
+    /// space is freed (`prune`), and nothing is dropped.
+    pub max_size_mb: Option<u64>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            batch_size: 2000,
+            queue_batches: 4,
+            max_size_mb: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
@@ -425,27 +449,4 @@ pub fn bucket_counts(
         });
     }
     Ok(out)
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// Mentions per write transaction.
-    pub batch_size: usize,
-    /// Batches that may wait for the writer before producers are slowed down.
-    pub queue_batches: usize,
-    /// Largest the database may grow, in MiB (none by default). At the limit
-    /// writes fail as on a full disk: the writer retries and reports until
-    /// space is freed (`prune`), and nothing is dropped.
-    pub max_size_mb: Option<u64>,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            batch_size: 2000,
-            queue_batches: 4,
-            max_size_mb: None,
-        }
-    }
 }
