@@ -2,7 +2,7 @@
 //! the sources, the alert channels and the digest's Slack target. One
 //! client builder (rustls, our User-Agent, a connect timeout), one way to
 //! describe a failure without its URL (URLs carry keys), one `Retry-After`
-//! reader and one capped body read.
+//! reader, one capped body read and one retry policy ([`Backoff`]).
 
 use std::time::Duration;
 
@@ -71,9 +71,68 @@ pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<
     Ok(body)
 }
 
+/// The one retry policy for everything that retries over the network (a
+/// poll's page fetch, a source's failure streak, an alert's delivery):
+/// exponential from `base`, capped at `max`, with jitter of ±50 % so that
+/// retries from many workers do not land together, and never sooner than
+/// the server asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    pub const fn new(base: Duration, max: Duration) -> Self {
+        Backoff { base, max }
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry), before
+    /// jitter: `base · 2^(retry-1)`, at most `max`.
+    pub fn ceiling(&self, retry: u32) -> Duration {
+        let doublings = retry.saturating_sub(1).min(30);
+        self.base.saturating_mul(1u32 << doublings).min(self.max)
+    }
+
+    /// The wait before retry number `retry`, jittered, and at least what the
+    /// server asked for in `Retry-After` (itself capped at a day).
+    pub fn delay(&self, retry: u32, server_asked: Option<Duration>) -> Duration {
+        let jittered = self
+            .ceiling(retry)
+            .mul_f64(rand::Rng::gen_range(&mut rand::thread_rng(), 0.5..1.5));
+        match server_asked {
+            Some(after) => jittered.max(after.min(MAX_RETRY_AFTER)),
+            None => jittered,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_jitter_and_honours_the_server() {
+        let policy = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
+        assert_eq!(policy.ceiling(1), Duration::from_secs(2));
+        assert_eq!(policy.ceiling(2), Duration::from_secs(4));
+        assert_eq!(policy.ceiling(5), Duration::from_secs(32));
+        assert_eq!(policy.ceiling(6), Duration::from_secs(60));
+        assert_eq!(policy.ceiling(u32::MAX), Duration::from_secs(60));
+        for retry in 1..8 {
+            let wait = policy.delay(retry, None);
+            let ceiling = policy.ceiling(retry);
+            assert!(
+                wait >= ceiling.mul_f64(0.5) && wait <= ceiling.mul_f64(1.5),
+                "{retry}: {wait:?}"
+            );
+        }
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(300))),
+            Duration::from_secs(300)
+        );
+        assert_eq!(policy.delay(1, Some(Duration::from_secs(10 * 86_400))), MAX_RETRY_AFTER);
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {

@@ -212,12 +212,18 @@ async fn poll_loop(poller: Arc<Poller>, source: Source, clock: Arc<dyn Clock>, m
                 } else {
                     tracing::debug!(source = %source.config.name, failures, "poll failed again: {e}");
                 }
-                every.saturating_mul(1 << failures.min(10)).min(MAX_BACKOFF)
+                // A failing source is asked again after its interval, then
+                // ever more rarely: the shared policy, based on `every`.
+                crate::http::Backoff::new(every, MAX_BACKOFF).delay(failures + 1, None)
             }
             (None, Some(until)) => {
                 failures = 0;
                 tracing::info!(source = %source.config.name, until = %until.to_rfc3339(), "rate limited: waiting");
-                (until - clock.now()).to_std().unwrap_or(every).max(every)
+                (until - clock.now())
+                    .to_std()
+                    .unwrap_or(every)
+                    .max(every)
+                    .mul_f64(jitter)
             }
             (None, None) => {
                 if failures > 0 {
@@ -225,10 +231,9 @@ async fn poll_loop(poller: Arc<Poller>, source: Source, clock: Arc<dyn Clock>, m
                 }
                 failures = 0;
                 tracing::debug!(source = %source.config.name, new = report.stored, "polled");
-                every
+                every.mul_f64(jitter)
             }
-        }
-        .mul_f64(jitter);
+        };
     }
 }
 

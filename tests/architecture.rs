@@ -62,6 +62,14 @@ fn only_the_http_module_builds_an_http_client() {
 }
 
 #[test]
+fn retries_follow_the_one_backoff_policy() {
+    // Exponential waits written by hand (`base * 2^n`, `1 << attempt`) are
+    // how three schemes grew before; `http::Backoff` is the only one.
+    let found = offenders(&["saturating_mul(1 <<", "saturating_mul(1u32 <<", "mul_f64(2", ".pow(attempt"], &["src/http.rs"]);
+    assert!(found.is_empty(), "a retry schedule outside http::Backoff: {found:#?}");
+}
+
+#[test]
 fn only_the_source_state_module_touches_the_source_tables() {
     let found = offenders(
         &["source_cursors", "source_state"],

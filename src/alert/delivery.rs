@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use rusqlite::params;
 
 use super::channels::{Channel, SendError};
@@ -221,15 +220,11 @@ impl Dispatcher {
     }
 
     fn backoff(&self, attempts: u32, error: &SendError) -> Duration {
-        let exponential = self
-            .base_backoff
-            .saturating_mul(1u32 << attempts.min(16))
-            .min(MAX_BACKOFF);
-        let jittered = exponential.mul_f64(rand::thread_rng().gen_range(0.5..1.5));
-        match error {
-            SendError::Retry { after: Some(after), .. } => jittered.max(*after),
-            _ => jittered,
-        }
+        let server_asked = match error {
+            SendError::Retry { after, .. } => *after,
+            _ => None,
+        };
+        crate::http::Backoff::new(self.base_backoff, MAX_BACKOFF).delay(attempts.saturating_add(1), server_asked)
     }
 
     async fn record(&self, id: i64, outcome: Outcome, first_attempt_at: Option<i64>) -> Result<(), StoreError> {

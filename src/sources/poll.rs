@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::Backoff;
 use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use rand::Rng;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
@@ -26,6 +26,8 @@ use crate::store::{self, StoreError};
 
 /// Attempts of one request before the poll fails.
 const ATTEMPTS: u32 = 3;
+/// The longest wait between two attempts at one page.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// A source ready to poll.
 pub struct Source {
@@ -202,8 +204,7 @@ impl Poller {
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
-                let jitter = rand::thread_rng().gen_range(0.5..1.5);
-                tokio::time::sleep(self.retry_base.saturating_mul(1 << attempt).mul_f64(jitter)).await;
+                tokio::time::sleep(Backoff::new(self.retry_base, MAX_RETRY_WAIT).delay(attempt, None)).await;
             }
             let timeout = source.config.timeout.0.to_std().unwrap_or(Duration::from_secs(20));
             let mut request = source.connector.request(&self.http, cursor, page).timeout(timeout);

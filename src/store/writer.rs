@@ -257,7 +257,7 @@ impl Retrying {
         self.attempts += 1;
         stats.retries += 1;
         metrics::counter!(crate::metrics::WRITER_RETRIES).increment(1);
-        std::thread::sleep(RETRY_FIRST.saturating_mul(1 << self.attempts.min(6)).min(RETRY_LAST));
+        std::thread::sleep(crate::http::Backoff::new(RETRY_FIRST, RETRY_LAST).delay(self.attempts, None));
         true
     }
 
