@@ -18,30 +18,54 @@ pub const USER_AGENT: &str = concat!(
 /// The longest a server may make us wait with `Retry-After`.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
+/// What went wrong talking to a server, said without the URL (which may
+/// carry a key or, for Slack, the webhook's secret path).
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    #[error("{what}: {source}")]
+    Transport {
+        what: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("response body larger than the {cap}-byte limit")]
+    TooLarge { cap: usize },
+}
+
+impl From<reqwest::Error> for HttpError {
+    fn from(e: reqwest::Error) -> Self {
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else if e.is_body() || e.is_decode() {
+            "the response broke off"
+        } else {
+            "request failed"
+        };
+        HttpError::Transport {
+            what,
+            source: e.without_url(),
+        }
+    }
+}
+
 /// The HTTP client: TLS through rustls with certificate checks, gzip, our
 /// User-Agent, 10 seconds to connect (each request sets its own timeout).
-pub fn client() -> Result<reqwest::Client, String> {
+pub fn client() -> Result<reqwest::Client, HttpError> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .gzip(true)
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(HttpError::Client)
 }
 
-/// A failed request, said without its URL (which may carry a key or, for
-/// Slack, the webhook's secret path).
+/// A failed request, said without its URL.
 pub fn describe(e: reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the response broke off"
-    } else {
-        "request failed"
-    };
-    format!("{what}: {}", e.without_url())
+    HttpError::from(e).to_string()
 }
 
 /// `Retry-After` as seconds or an HTTP date (against `now`), at most a day.
@@ -57,14 +81,14 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 
 /// Reads a body, refusing one larger than `cap` bytes (before reading it
 /// when the server says its length, as it goes otherwise).
-pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, HttpError> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(format!("response body larger than the {cap}-byte limit"));
+        return Err(HttpError::TooLarge { cap });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(describe)? {
+    while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > cap {
-            return Err(format!("response body larger than the {cap}-byte limit"));
+            return Err(HttpError::TooLarge { cap });
         }
         body.extend_from_slice(&chunk);
     }

@@ -196,8 +196,7 @@ fn deliver(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> any
         &options.db,
         pipeline.writer(),
         options.delivery_clock.clone(),
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stats = runtime.block_on(dispatcher.drain(tokio::time::Instant::now() + DELIVERY_WAIT))?;
     Ok(stats)

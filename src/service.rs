@@ -79,8 +79,7 @@ pub async fn run(
         None => None,
     };
 
-    let poller =
-        Arc::new(Poller::new(config.enricher()?, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
+    let poller = Arc::new(Poller::new(config.enricher()?, db, handle.clone(), clock.clone())?);
     let mut tasks = Vec::new();
     for source in sources(&config.sources) {
         tasks.push(tokio::spawn(poll_loop(
@@ -119,8 +118,7 @@ pub async fn run(
         }
     });
 
-    let dispatcher =
-        Arc::new(Dispatcher::new(&config.alerts, db, handle.clone(), clock.clone()).map_err(anyhow::Error::msg)?);
+    let dispatcher = Arc::new(Dispatcher::new(&config.alerts, db, handle.clone(), clock.clone())?);
     let delivery = {
         let (d, mut stop) = (dispatcher.clone(), stop.clone());
         tokio::spawn(async move {

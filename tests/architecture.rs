@@ -65,7 +65,15 @@ fn only_the_http_module_builds_an_http_client() {
 fn retries_follow_the_one_backoff_policy() {
     // Exponential waits written by hand (`base * 2^n`, `1 << attempt`) are
     // how three schemes grew before; `http::Backoff` is the only one.
-    let found = offenders(&["saturating_mul(1 <<", "saturating_mul(1u32 <<", "mul_f64(2", ".pow(attempt"], &["src/http.rs"]);
+    let found = offenders(
+        &[
+            "saturating_mul(1 <<",
+            "saturating_mul(1u32 <<",
+            "mul_f64(2",
+            ".pow(attempt",
+        ],
+        &["src/http.rs"],
+    );
     assert!(found.is_empty(), "a retry schedule outside http::Backoff: {found:#?}");
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rusqlite::params;
 
-use super::channels::{Channel, SendError};
+use super::channels::{Channel, ChannelError, SendError};
 use super::{AlertsConfig, Notification};
 use crate::clock::Clock;
 use crate::store::writer::WriterHandle;
@@ -56,7 +56,12 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(config: &AlertsConfig, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub fn new(
+        config: &AlertsConfig,
+        db: &Path,
+        writer: WriterHandle,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ChannelError> {
         let http = crate::http::client()?;
         let mut channels = HashMap::new();
         for c in &config.channels {

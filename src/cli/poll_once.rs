@@ -31,8 +31,7 @@ impl Args {
             );
         }
         let (writer, handle) = Writer::start_with(&self.db, &config.store)?;
-        let poller = Poller::new(config.enricher()?, &self.db, handle, std::sync::Arc::new(WallClock))
-            .map_err(anyhow::Error::msg)?;
+        let poller = Poller::new(config.enricher()?, &self.db, handle, std::sync::Arc::new(WallClock))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -286,6 +286,8 @@ pub enum DigestError {
     UnknownBrand(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Channel(#[from] crate::alert::channels::ChannelError),
 }
 
 impl From<rusqlite::Error> for DigestError {

@@ -126,13 +126,13 @@ fn targets(d: &DigestConfig, channels: &[ChannelConfig]) -> Result<Vec<Target>, 
     }
     if let Some(name) = &d.email_channel {
         let c = channel(name, ChannelKind::Email)?;
-        let email = Email::new(c, c.timeout.0.to_std().unwrap_or_default()).map_err(invalid)?;
+        let email = Email::new(c, c.timeout.0.to_std().unwrap_or_default())?;
         targets.push(Target::Email(name.clone(), Box::new(email)));
     }
     if let Some(name) = &d.slack_channel {
         let c = channel(name, ChannelKind::Slack)?;
         let url = c.url.as_ref().map(|u| u.expose().to_string()).unwrap_or_default();
-        let http = crate::http::client().map_err(invalid)?;
+        let http = crate::http::client().map_err(crate::alert::channels::ChannelError::from)?;
         targets.push(Target::Slack(
             name.clone(),
             Slack::new(http, url, c.timeout.0.to_std().unwrap_or_default()),

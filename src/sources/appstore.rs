@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{time_of, Connector, Cursor, Page, SourceConfig};
+use super::{time_of, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 /// Apple serves at most this many pages of reviews.
@@ -168,8 +168,8 @@ impl Connector for AppStore {
         http.get(url)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a reviews feed: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a reviews feed")?;
         let entries = match response.feed.entry {
             Some(serde_json::Value::Array(list)) => list,
             Some(one) => vec![one],

@@ -11,7 +11,7 @@ use jsonwebtoken::Algorithm;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, Connector, Cursor, OAuth, Page, SourceConfig};
+use super::{required, time_of, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
 
@@ -266,9 +266,8 @@ impl Connector for AppStoreConnect {
         http.get(url).query(&query)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response =
-            serde_json::from_slice(body).map_err(|e| format!("not a customerReviews response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a customerReviews response")?;
         let replies = published_replies(response.included);
         let mut page = Page {
             next: response.links.and_then(|l| l.next).as_deref().and_then(cursor_of),

@@ -212,7 +212,9 @@ pub async fn fetch(
     if !response.status().is_success() {
         return Err(format!("the token endpoint answered {}", response.status()));
     }
-    let body = crate::http::read_capped(response, MAX_TOKEN_RESPONSE).await?;
+    let body = crate::http::read_capped(response, MAX_TOKEN_RESPONSE)
+        .await
+        .map_err(|e| format!("fetching an OAuth token: {e}"))?;
     let token: TokenResponse =
         serde_json::from_slice(&body).map_err(|e| format!("unreadable OAuth token response: {e}"))?;
     let lifetime = token.expires_in.unwrap_or(3600).clamp(60, 86_400) - 60;

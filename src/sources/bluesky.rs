@@ -7,7 +7,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, with_bearer, Audience, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, with_bearer, Audience, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -143,9 +143,8 @@ impl Connector for Bluesky {
         Some(with_bearer(http.get(url).query(&query), &self.token))
     }
 
-    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, Audience)>, String> {
-        let profiles: Profiles =
-            serde_json::from_slice(body).map_err(|e| format!("not a getProfiles response: {e}"))?;
+    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, Audience)>, ParseError> {
+        let profiles: Profiles = super::from_json(body, "a getProfiles response")?;
         Ok(profiles
             .profiles
             .into_iter()
@@ -175,9 +174,8 @@ impl Connector for Bluesky {
         with_bearer(http.get(url).query(&query), &self.token)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response =
-            serde_json::from_slice(body).map_err(|e| format!("not a searchPosts response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a searchPosts response")?;
         let mut page = Page::default();
         // Real search pages often come back shorter than asked for with more
         // behind them: the cursor, not the page's length, says whether to go on.

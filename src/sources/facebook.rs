@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::graph::{self, Edge, Paging};
-use super::{required, Connector, Cursor, Page, SourceConfig};
+use super::{required, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::clock::Span;
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
@@ -170,9 +170,8 @@ impl Connector for Facebook {
         self.page.request(http, "published_posts", fields, cursor, page)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response =
-            serde_json::from_slice(body).map_err(|e| format!("not a published_posts response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a published_posts response")?;
         let mut page = Page {
             next: response.paging.next_after(),
             ..Page::default()

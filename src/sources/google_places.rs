@@ -8,7 +8,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -121,8 +121,8 @@ impl Connector for GooglePlaces {
         }
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let place: Place = serde_json::from_slice(body).map_err(|e| format!("not a place: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let place: Place = super::from_json(body, "a place")?;
         let mut page = Page::default();
         page.read::<Review>(place.reviews, |item| self.mention(item));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));

@@ -11,7 +11,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::auth::ServiceAccountKey;
-use super::{required, Connector, Cursor, OAuth, Page, SourceConfig};
+use super::{required, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
 
@@ -250,9 +250,8 @@ impl Connector for GooglePlay {
         http.get(url).query(&query)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response =
-            serde_json::from_slice(body).map_err(|e| format!("not a reviews.list response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a reviews.list response")?;
         let mut page = Page {
             next: response.token_pagination.and_then(|t| t.next_page_token),
             ..Page::default()

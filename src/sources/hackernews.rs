@@ -5,7 +5,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{html_to_text, required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{html_to_text, required, time_of, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct HackerNews {
@@ -114,8 +114,8 @@ impl Connector for HackerNews {
         http.get(url).query(&query)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a search response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a search response")?;
         let mut page = Page::default();
         page.read::<Hit>(response.hits, |item| self.mention(item));
         if let (Some(p), Some(n)) = (response.page, response.pages) {

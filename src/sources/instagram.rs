@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::graph::{self, Edge, Paging};
-use super::{required, Connector, Cursor, Page, SourceConfig};
+use super::{required, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::clock::Span;
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
@@ -162,8 +162,8 @@ impl Connector for Instagram {
         self.account.request(http, "media", fields, cursor, page)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a media response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a media response")?;
         let mut page = Page {
             next: response.paging.next_after(),
             ..Page::default()

@@ -12,7 +12,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{html_to_text, with_bearer, Connector, Cursor, Page, SourceConfig};
+use super::{html_to_text, with_bearer, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -344,18 +344,18 @@ impl Connector for Json {
         request
     }
 
-    fn parse(&self, body: &[u8], headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let document: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    fn parse(&self, body: &[u8], headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let document: Value = super::from_json(body, "JSON")?;
         let items = if self.mapping.items.is_empty() {
             &document
         } else {
             document
                 .pointer(&self.mapping.items)
-                .ok_or_else(|| format!("no items at {}", self.mapping.items))?
+                .ok_or_else(|| ParseError::Refused(format!("no items at {}", self.mapping.items)))?
         };
         let items = items
             .as_array()
-            .ok_or_else(|| format!("the items at {:?} are not an array", self.mapping.items))?;
+            .ok_or_else(|| ParseError::Refused(format!("the items at {:?} are not an array", self.mapping.items)))?;
         let mut page = Page::default();
         for item in items {
             page.add(self.mention(item));

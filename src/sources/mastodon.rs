@@ -8,7 +8,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{html_to_text, required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
+use super::{html_to_text, required, time_of, with_bearer, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -137,9 +137,8 @@ impl Connector for Mastodon {
         with_bearer(http.get(url).query(&query), &self.token)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String> {
-        let statuses: Vec<serde_json::Value> =
-            serde_json::from_slice(body).map_err(|e| format!("not a JSON array of statuses: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, cursor: &Cursor) -> Result<Page, ParseError> {
+        let statuses: Vec<serde_json::Value> = super::from_json(body, "a JSON array of statuses")?;
         let full = statuses.len() as u32 >= self.limit;
         let mut page = Page::default();
         page.read::<Status>(statuses, |item| self.mention(item));

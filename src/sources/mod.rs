@@ -375,6 +375,31 @@ impl Cursor {
     }
 }
 
+/// Why a whole response could not be read as a page (a bad item is not
+/// this: it is rejected on its own, with its reason, in `Page::rejected`).
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The body is not the JSON document the API documents.
+    #[error("not {expected}: {source}")]
+    Json {
+        expected: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The body is not a syndication feed.
+    #[error("not an RSS or Atom feed: {0}")]
+    Feed(#[from] feed_rs::parser::ParseFeedError),
+    /// The body parsed, but says something the connector cannot go on from
+    /// (an error object in a 200, a missing required part).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Reads a response body as `T`, or says which document was expected.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(body: &[u8], expected: &'static str) -> Result<T, ParseError> {
+    serde_json::from_slice(body).map_err(|source| ParseError::Json { expected, source })
+}
+
 /// One parsed page of results, newest first.
 #[derive(Debug, Default)]
 pub struct Page {
@@ -439,7 +464,7 @@ pub trait Connector: Send + Sync {
     }
 
     /// Parses an audience response into handle → audience.
-    fn parse_audiences(&self, _body: &[u8]) -> Result<Vec<(String, Audience)>, String> {
+    fn parse_audiences(&self, _body: &[u8]) -> Result<Vec<(String, Audience)>, ParseError> {
         Ok(Vec::new())
     }
 
@@ -488,7 +513,7 @@ pub trait Connector: Send + Sync {
 
     /// Parses a response body into items; `cursor` is the one the request
     /// was built with (it tells a walk towards newer items from a backfill).
-    fn parse(&self, body: &[u8], headers: &HeaderMap, cursor: &Cursor) -> Result<Page, String>;
+    fn parse(&self, body: &[u8], headers: &HeaderMap, cursor: &Cursor) -> Result<Page, ParseError>;
 }
 
 /// Builds the connector a source config asks for.

@@ -81,7 +81,12 @@ enum Failure {
 }
 
 impl Poller {
-    pub fn new(enricher: Enricher, db: &Path, writer: WriterHandle, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub fn new(
+        enricher: Enricher,
+        db: &Path,
+        writer: WriterHandle,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, crate::http::HttpError> {
         let http = crate::http::client()?;
         Ok(Poller {
             http,
@@ -230,7 +235,7 @@ impl Poller {
             let body = match crate::http::read_capped(response, source.config.max_body_bytes).await {
                 Ok(body) => body,
                 Err(e) => {
-                    last = e;
+                    last = e.to_string();
                     continue;
                 }
             };
@@ -323,7 +328,8 @@ impl Poller {
             let result = match request.timeout(timeout).send().await {
                 Ok(r) if r.status().is_success() => crate::http::read_capped(r, source.config.max_body_bytes)
                     .await
-                    .and_then(|body| connector.parse_audiences(&body)),
+                    .map_err(|e| e.to_string())
+                    .and_then(|body| connector.parse_audiences(&body).map_err(|e| e.to_string())),
                 // Deleted or suspended accounts: nothing to learn, nothing to ask again.
                 Ok(r) if r.status() == StatusCode::NOT_FOUND => Ok(Vec::new()),
                 Ok(r) => Err(format!("the server answered {}", r.status())),

@@ -9,7 +9,7 @@ use chrono::DateTime;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, Audience, Connector, Cursor, OAuth, Page, SourceConfig};
+use super::{required, Audience, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -189,8 +189,8 @@ impl Connector for Reddit {
         Some(http.get(url).query(&[("raw_json", "1")]))
     }
 
-    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, Audience)>, String> {
-        let about: About = serde_json::from_slice(body).map_err(|e| format!("not a user about: {e}"))?;
+    fn parse_audiences(&self, body: &[u8]) -> Result<Vec<(String, Audience)>, ParseError> {
+        let about: About = super::from_json(body, "a user about")?;
         let d = about.data;
         let Some(name) = d.name else {
             return Ok(Vec::new());
@@ -238,8 +238,8 @@ impl Connector for Reddit {
         http.get(url).query(&query)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let listing: Listing = serde_json::from_slice(body).map_err(|e| format!("not a listing: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let listing: Listing = super::from_json(body, "a listing")?;
         let mut page = Page {
             next: listing.data.after,
             ..Page::default()

@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
 use serde::Deserialize;
 
-use super::{html_to_text, Connector, Cursor, Page, SourceConfig};
+use super::{html_to_text, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 
 pub struct Feed {
@@ -83,8 +83,8 @@ impl Connector for Feed {
         request
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let feed = feed_rs::parser::parse(body).map_err(|e| format!("not an RSS or Atom feed: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let feed = feed_rs::parser::parse(body)?;
         let mut page = Page::default();
         for entry in feed.entries {
             page.add(self.mention(entry));

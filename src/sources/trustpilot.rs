@@ -5,7 +5,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -130,8 +130,8 @@ impl Connector for Trustpilot {
         http.get(url).query(&query)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a reviews response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a reviews response")?;
         let mut page = Page::default();
         page.read::<Review>(response.reviews, |item| self.mention(item));
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, with_bearer, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, with_bearer, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -110,8 +110,8 @@ impl Connector for X {
         with_bearer(http.get(url).query(&query), &self.token)
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response = serde_json::from_slice(body).map_err(|e| format!("not a search response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a search response")?;
         let users: HashMap<String, User> = response
             .includes
             .map(|i| i.users)

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::{required, time_of, Connector, Cursor, Page, SourceConfig};
+use super::{required, time_of, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
 
@@ -215,9 +215,8 @@ impl Connector for YouTube {
         daily.then(|| next_pacific_midnight(now)).flatten()
     }
 
-    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, String> {
-        let response: Response =
-            serde_json::from_slice(body).map_err(|e| format!("not a commentThreads response: {e}"))?;
+    fn parse(&self, body: &[u8], _headers: &HeaderMap, _cursor: &Cursor) -> Result<Page, ParseError> {
+        let response: Response = super::from_json(body, "a commentThreads response")?;
         let mut page = Page {
             next: response.next_page_token,
             ..Page::default()

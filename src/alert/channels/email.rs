@@ -11,7 +11,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
-use super::{ChannelConfig, SendError};
+use super::{ChannelConfig, ChannelError, SendError};
 use crate::alert::Notification;
 
 /// How the SMTP connection is secured.
@@ -34,19 +34,20 @@ pub struct Email {
 }
 
 impl Email {
-    pub fn new(config: &ChannelConfig, timeout: Duration) -> Result<Self, String> {
+    pub fn new(config: &ChannelConfig, timeout: Duration) -> Result<Self, ChannelError> {
         let name = &config.name;
         let host = config
             .smtp_host
             .clone()
-            .ok_or_else(|| format!("channel {name}: smtp_host is required"))?;
+            .ok_or_else(|| ChannelError::config(name, "smtp_host is required"))?;
         let tls = config.tls.unwrap_or_default();
         let port = config.smtp_port.unwrap_or(match tls {
             EmailTls::Starttls => 587,
             EmailTls::Tls => 465,
             EmailTls::None => 25,
         });
-        let parameters = || TlsParameters::new(host.clone()).map_err(|e| format!("channel {name}: TLS: {e}"));
+        let parameters =
+            || TlsParameters::new(host.clone()).map_err(|e| ChannelError::config(name, format!("TLS: {e}")));
         let tls = match tls {
             EmailTls::Starttls => Tls::Required(parameters()?),
             EmailTls::Tls => Tls::Wrapper(parameters()?),
@@ -65,17 +66,17 @@ impl Email {
         let parse = |address: &str| {
             address
                 .parse::<Mailbox>()
-                .map_err(|e| format!("channel {name}: {address:?} is not an email address: {e}"))
+                .map_err(|e| ChannelError::config(name, format!("{address:?} is not an email address: {e}")))
         };
         let from = parse(
             config
                 .from
                 .as_deref()
-                .ok_or_else(|| format!("channel {name}: from is required"))?,
+                .ok_or_else(|| ChannelError::config(name, "from is required"))?,
         )?;
         let to = config.to.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
         if to.is_empty() {
-            return Err(format!("channel {name}: to needs at least one address"));
+            return Err(ChannelError::config(name, "to needs at least one address"));
         }
         Ok(Email {
             transport: builder.build(),

@@ -12,7 +12,6 @@ mod webhook;
 pub use email::EmailTls;
 pub use webhook::signature as webhook_signature;
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -124,18 +123,31 @@ impl ChannelConfig {
 }
 
 /// Why one delivery attempt failed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SendError {
     /// Worth trying again; `after` is the receiver's own `Retry-After`.
+    #[error("{error}")]
     Retry { error: String, after: Option<Duration> },
     /// Trying again cannot help (the receiver rejected the request).
+    #[error("{0}")]
     Permanent(String),
 }
 
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendError::Retry { error, .. } | SendError::Permanent(error) => f.write_str(error),
+/// Why the alert channels could not be set up (found at start, before any
+/// incident needs them).
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("channel {channel}: {reason}")]
+    Config { channel: String, reason: String },
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
+}
+
+impl ChannelError {
+    pub(crate) fn config(channel: &str, reason: impl Into<String>) -> Self {
+        ChannelError::Config {
+            channel: channel.to_string(),
+            reason: reason.into(),
         }
     }
 }
@@ -150,13 +162,13 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub fn new(config: &ChannelConfig, http: &reqwest::Client) -> Result<Channel, String> {
+    pub fn new(config: &ChannelConfig, http: &reqwest::Client) -> Result<Channel, ChannelError> {
         let url = || {
             config
                 .url
                 .as_ref()
                 .map(|u| u.expose().to_string())
-                .ok_or_else(|| format!("channel {}: url is required", config.name))
+                .ok_or_else(|| ChannelError::config(&config.name, "url is required"))
         };
         let timeout = config.timeout.0.to_std().unwrap_or(Duration::from_secs(10));
         Ok(match config.kind {
