@@ -11,7 +11,7 @@
 //! ```
 //!
 //! The map of the crate, bottom-up (no module names one above it;
-//! `tests/architecture.rs` checks it):
+//! `tests/it/architecture.rs` checks it):
 //!
 //! Bottom: data and plumbing every stage shares.
 //!

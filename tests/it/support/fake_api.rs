@@ -3,8 +3,6 @@
 //! TCP so it can do what a well-behaved server library will not: cut a body
 //! short, trickle it, reset the connection.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

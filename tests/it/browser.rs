@@ -17,9 +17,7 @@ use complaint_monitor::store;
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
 
-#[path = "support/web.rs"]
-mod support;
-use support::{fixture_db, TestServer};
+use crate::support::web::{fixture_db, TestServer};
 
 fn find(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
@@ -189,7 +187,8 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         "author": {"handle": "livewire", "followers": 9_000_000},
         "text": "Acme Air stranded 200 of us in Lisbon overnight. Awful, disgusting service."});
     let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let complaint_monitor::enrich::Enriched::Scored(scored) = support::config().enricher().unwrap().enrich(mention)
+    let complaint_monitor::enrich::Enriched::Scored(scored) =
+        crate::support::web::config().enricher().unwrap().enrich(mention)
     else {
         panic!("not matched");
     };
@@ -198,7 +197,7 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         writer
             .write_blocking(vec![complaint_monitor::store::writer::NewMention {
                 scored: *scored,
-                ingested_at: support::cutoff(),
+                ingested_at: crate::support::web::cutoff(),
             }])
             .unwrap()
     })

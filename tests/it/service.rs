@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[path = "support/service.rs"]
-mod support;
-use support::Service;
+use crate::support::service::Service;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {

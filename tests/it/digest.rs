@@ -10,8 +10,7 @@ use complaint_monitor::replay::{replay, ReplayOptions, Speed};
 use complaint_monitor::store;
 use serde_json::json;
 
-#[path = "support/smtp.rs"]
-mod smtp;
+use crate::support::smtp;
 
 const NEGATIVE: &str = "acme air lost my bag, terrible service";
 const POSITIVE: &str = "acme air crew was great, thank you";

@@ -16,11 +16,9 @@ use complaint_monitor::config::Config;
 use complaint_monitor::sources::poll::{sources, PollReport, Poller};
 use complaint_monitor::store::{self, writer::Writer};
 
-#[path = "support/fake_api.rs"]
-mod fake_api;
+use crate::support::fake_api;
+use crate::support::service;
 use fake_api::{FakeApi, Fault};
-#[path = "support/service.rs"]
-mod service;
 use service::Service;
 
 fn recorded_hn() -> String {

@@ -16,7 +16,7 @@ use serde_json::Value;
 /// One source of every kind; the first sixteen read the recorded bodies in
 /// `RECORDED`, in order, the rest (a second JSON mapping, RSS) only
 /// arbitrary bodies.
-const SOURCES: &str = include_str!("../fixtures/every-source.toml");
+const SOURCES: &str = include_str!("../../fixtures/every-source.toml");
 
 const RECORDED: [&str; 16] = [
     "mastodon/tag-page1.json",

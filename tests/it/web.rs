@@ -7,9 +7,7 @@ use std::time::Duration;
 use complaint_monitor::store;
 use serde_json::{json, Value};
 
-#[path = "support/web.rs"]
-mod support;
-use support::{fixture_db, TestServer, HOSTILE_TEXT};
+use crate::support::web::{fixture_db, TestServer, HOSTILE_TEXT};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -579,7 +577,7 @@ async fn server_sent_events_announce_a_new_negative_mention() {
         "author": {"handle": "late.bsky.social", "followers": 300},
         "text": "Acme Air cancelled my flight again. Terrible service."});
     let mention = Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let Enriched::Scored(scored) = support::config().enricher().unwrap().enrich(mention) else {
+    let Enriched::Scored(scored) = crate::support::web::config().enricher().unwrap().enrich(mention) else {
         panic!("not matched");
     };
     let writer = server.writer.clone();
@@ -587,7 +585,7 @@ async fn server_sent_events_announce_a_new_negative_mention() {
         writer
             .write_blocking(vec![NewMention {
                 scored: *scored,
-                ingested_at: support::cutoff(),
+                ingested_at: crate::support::web::cutoff(),
             }])
             .unwrap()
     })

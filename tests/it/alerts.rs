@@ -15,8 +15,7 @@ use rusqlite::Connection;
 use wiremock::matchers::{header_exists, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[path = "support/smtp.rs"]
-mod smtp;
+use crate::support::smtp;
 
 fn demo_feed() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")

@@ -2,8 +2,6 @@
 //! as it comes (to find the address it serves on), and a SIGTERM stop that
 //! waits for the clean exit.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -2,8 +2,6 @@
 //! (so an alert is firing), plus hostile mentions, replayed into a real
 //! SQLite file and served on a loopback port with the service's own router.
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
