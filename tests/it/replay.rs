@@ -253,3 +253,60 @@ fn brand_queries_use_the_per_brand_index() {
         );
     }
 }
+
+/// The demo feed's replay as the CLI prints it (`replay --json`, without its
+/// timings) and the database it leaves as `export` writes it are pinned in
+/// `tests/it/golden/`: a refactoring must leave both byte for byte as they
+/// were. A change on purpose (a detector that fires differently) is made
+/// visible in review by rerunning with `UPDATE_GOLDEN=1`.
+#[test]
+fn the_demo_replay_and_its_export_are_byte_for_byte_as_pinned() {
+    use sha2::{Digest, Sha256};
+    let binary = env!("CARGO_BIN_EXE_complaint-monitor");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/golden");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let replayed = std::process::Command::new(binary)
+        .arg("replay")
+        .arg(demo_feed())
+        .arg("--db")
+        .arg(&db)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    let mut printed = String::new();
+    for line in String::from_utf8(replayed.stdout).unwrap().lines() {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(summary) = value.as_object_mut().filter(|o| o.contains_key("elapsed_seconds")) {
+            summary.remove("elapsed_seconds");
+            summary.remove("lines_per_second");
+        }
+        printed.push_str(&value.to_string());
+        printed.push('\n');
+    }
+    let exported = std::process::Command::new(binary)
+        .args(["export", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let export_digest = format!(
+        "{:x}  {} lines\n",
+        Sha256::digest(&exported.stdout),
+        exported.stdout.iter().filter(|&&b| b == b'\n').count()
+    );
+
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(&golden).unwrap();
+        std::fs::write(golden.join("demo-replay.jsonl"), &printed).unwrap();
+        std::fs::write(golden.join("demo-export.sha256"), &export_digest).unwrap();
+    }
+    let pinned_replay = std::fs::read_to_string(golden.join("demo-replay.jsonl")).unwrap();
+    let pinned_export = std::fs::read_to_string(golden.join("demo-export.sha256")).unwrap();
+    for (pinned, now) in pinned_replay.lines().zip(printed.lines()) {
+        assert_eq!(pinned, now, "the demo replay prints something else now");
+    }
+    assert_eq!(pinned_replay.lines().count(), printed.lines().count(), "{printed}");
+    assert_eq!(pinned_export, export_digest, "the demo export differs from the pinned one");
+}
