@@ -49,6 +49,8 @@
 //! * [`inbox`]: the response inbox: priority order and what care staff did
 //!   about each mention (shared by the web UI, the API and the CLI).
 //! * [`export`]: the feed-format view of the store (`export`, the API).
+//! * [`accounts`]: who may act: users and their roles, argon2id passwords,
+//!   browser sessions and API tokens, kept in the store.
 //!
 //! Assembly:
 //!
@@ -69,6 +71,7 @@
 //!
 //! `docs/architecture.md` has the bigger picture and the reasons behind it.
 
+pub mod accounts;
 pub mod alert;
 pub mod brand;
 pub mod clock;

@@ -241,5 +241,35 @@ pub fn migrations() -> Migrations<'static> {
         END;
         "#,
         ),
+        M::up(
+            r#"
+        -- Who may act (src/accounts.rs). Secrets only as digests: passwords
+        -- as argon2id PHC strings, session ids and API tokens as SHA-256.
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+            role          TEXT    NOT NULL CHECK (role IN ('agent', 'manager', 'admin')),
+            password_hash TEXT    NOT NULL,
+            created_at    INTEGER NOT NULL,
+            disabled_at   INTEGER,
+            last_login_at INTEGER
+        );
+        CREATE TABLE sessions (
+            id_hash      TEXT    PRIMARY KEY,
+            user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            created_at   INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_by_user ON sessions (user_id);
+        CREATE TABLE api_tokens (
+            id           INTEGER PRIMARY KEY,
+            token_hash   TEXT    NOT NULL UNIQUE,
+            user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            label        TEXT    NOT NULL,
+            created_at   INTEGER NOT NULL
+        );
+        CREATE INDEX api_tokens_by_user ON api_tokens (user_id);
+        "#,
+        ),
     ])
 }
