@@ -183,7 +183,11 @@ fn user_at(row: &rusqlite::Row, first: usize) -> rusqlite::Result<User> {
 
 /// `USER_COLUMNS` of the users table joined as `u`.
 fn joined_user_columns() -> String {
-    USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+    USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Adds a user; their name must be new.
@@ -274,7 +278,9 @@ pub fn verify_password(conn: &Connection, name: &str, password: &str) -> Result<
     let matches = PasswordHash::new(stored)
         .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false);
-    Ok(found.filter(|(_, user)| matches && !user.disabled).map(|(_, user)| user))
+    Ok(found
+        .filter(|(_, user)| matches && !user.disabled)
+        .map(|(_, user)| user))
 }
 
 /// Starts a browser session for `user`; the returned value goes into the
@@ -410,7 +416,9 @@ mod tests {
         assert!(stored.starts_with("$argon2id$"), "{stored}");
         assert!(!stored.contains("correct horse"));
         assert_eq!(
-            verify_password(&conn, "maria", "correct horse battery").unwrap().map(|u| u.name),
+            verify_password(&conn, "maria", "correct horse battery")
+                .unwrap()
+                .map(|u| u.name),
             Some("maria".into())
         );
         assert_eq!(verify_password(&conn, "maria", "wrong horse battery").unwrap(), None);
@@ -427,7 +435,10 @@ mod tests {
             ("<script>", "long enough password"),
             ("maria", "short"),
         ] {
-            assert!(add(&conn, name, Role::Agent, password, now()).is_err(), "{name:?} {password:?}");
+            assert!(
+                add(&conn, name, Role::Agent, password, now()).is_err(),
+                "{name:?} {password:?}"
+            );
         }
         assert!(add(&conn, "maria", Role::Agent, &"x".repeat(MAX_PASSWORD_BYTES + 1), now()).is_err());
         add(&conn, "maria", Role::Agent, "long enough password", now()).unwrap();
@@ -447,19 +458,29 @@ mod tests {
             max: Duration::hours(12),
         };
         let secret = start_session(&conn, &user, now()).unwrap();
-        let stored: String = conn.query_row("SELECT id_hash FROM sessions", [], |r| r.get(0)).unwrap();
+        let stored: String = conn
+            .query_row("SELECT id_hash FROM sessions", [], |r| r.get(0))
+            .unwrap();
         assert_ne!(stored, secret, "only the digest is stored");
-        let live = session(&conn, &secret, now() + Duration::minutes(29), limits).unwrap().unwrap();
+        let live = session(&conn, &secret, now() + Duration::minutes(29), limits)
+            .unwrap()
+            .unwrap();
         assert_eq!(live.user.role, Role::Manager);
-        assert!(session(&conn, &secret, now() + Duration::minutes(31), limits).unwrap().is_none());
+        assert!(session(&conn, &secret, now() + Duration::minutes(31), limits)
+            .unwrap()
+            .is_none());
         // Used every 20 minutes it lives until its maximum age, not past it.
         let mut t = now();
         while t < now() + Duration::hours(11) {
             t += Duration::minutes(20);
             touch_session(&conn, &live.digest, t).unwrap();
         }
-        assert!(session(&conn, &secret, t + Duration::minutes(1), limits).unwrap().is_some());
-        assert!(session(&conn, &secret, now() + Duration::hours(12), limits).unwrap().is_none());
+        assert!(session(&conn, &secret, t + Duration::minutes(1), limits)
+            .unwrap()
+            .is_some());
+        assert!(session(&conn, &secret, now() + Duration::hours(12), limits)
+            .unwrap()
+            .is_none());
 
         let other = start_session(&conn, &user, now()).unwrap();
         end_session(&conn, &other).unwrap();
@@ -477,7 +498,9 @@ mod tests {
         };
         let token = new_token(&conn, "maria", "export script", now()).unwrap();
         assert!(token.starts_with(TOKEN_PREFIX));
-        let stored: String = conn.query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0)).unwrap();
+        let stored: String = conn
+            .query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))
+            .unwrap();
         assert!(!stored.contains(&token[TOKEN_PREFIX.len()..]));
         assert_eq!(token_user(&conn, &token).unwrap().map(|u| u.name), Some("maria".into()));
         assert!(token_user(&conn, "cm_guess").unwrap().is_none());
@@ -495,6 +518,8 @@ mod tests {
         reset_password(&conn, "maria", "a brand new password").unwrap();
         assert!(session(&conn, &secret, now(), limits).unwrap().is_none());
         assert!(token_user(&conn, &token).unwrap().is_none());
-        assert!(verify_password(&conn, "maria", "a brand new password").unwrap().is_some());
+        assert!(verify_password(&conn, "maria", "a brand new password")
+            .unwrap()
+            .is_some());
     }
 }

@@ -47,14 +47,32 @@ pub struct Config {
 
 /// `[web]`: how the service is reached. The web server is a driver above
 /// this module, so its section is defined here rather than in `web`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// Host names the service answers to besides loopback names and IP
     /// addresses (the name a reverse proxy forwards, e.g.
     /// `monitor.acme.example`); any other `Host` is refused.
-    #[serde(default)]
     pub public_names: Vec<String>,
+    /// A signed-in browser is signed out after this long without a request.
+    pub session_idle: crate::clock::Span,
+    /// ...and this long after signing in, however busy (a shift).
+    pub session_max: crate::clock::Span,
+    /// Mark the session cookie `Secure` although the request came over
+    /// plain HTTP: for a reverse proxy that ends TLS and does not say so
+    /// with `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            public_names: Vec::new(),
+            session_idle: crate::clock::Span(chrono::Duration::hours(2)),
+            session_max: crate::clock::Span(chrono::Duration::hours(12)),
+            secure_cookies: false,
+        }
+    }
 }
 
 /// A `public_names` entry: a host name, without scheme, port or path.
@@ -337,6 +355,20 @@ impl Config {
             if let Err(e) = check_public_name(name) {
                 problem(format!("web.public_names[{i}]"), &e);
             }
+        }
+        if let Err(e) = self
+            .web
+            .session_idle
+            .check(chrono::Duration::minutes(1), chrono::Duration::days(7))
+        {
+            problem("web.session_idle".into(), &e);
+        }
+        if let Err(e) = self
+            .web
+            .session_max
+            .check(chrono::Duration::minutes(5), chrono::Duration::days(30))
+        {
+            problem("web.session_max".into(), &e);
         }
         let mut seen = BTreeMap::new();
         for (i, brand) in self.brands.iter().enumerate() {

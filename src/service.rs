@@ -21,7 +21,6 @@ use crate::alert::service::AlertService;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest;
-use crate::secret::Secret;
 use crate::sources::poll::{sources, Poller, Source};
 use crate::store::writer::Writer;
 
@@ -37,8 +36,6 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// Where and how to serve the web UI and API.
 pub struct WebOptions {
     pub listen: SocketAddr,
-    /// Required off loopback; see [`crate::web`].
-    pub token: Option<Secret>,
 }
 
 /// Runs until `shutdown` resolves, on `clock` (the wall clock, given by
@@ -51,7 +48,8 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     if let Some(web) = &web {
-        crate::web::check_access(web.listen, web.token.as_ref()).map_err(anyhow::Error::msg)?;
+        let active_users = crate::accounts::active_count(&crate::store::open(db)?)?;
+        crate::web::check_access(web.listen, active_users).map_err(anyhow::Error::msg)?;
     }
     let (writer, handle) = Writer::start_with(db, &config.store)?;
     let (stop_tx, stop) = watch::channel(false);
@@ -68,7 +66,7 @@ pub async fn run(
                 db.to_path_buf(),
                 handle.clone(),
                 clock.clone(),
-                web.token,
+                web.listen.ip().is_loopback(),
             );
             let mut web_stop = stop.clone();
             tracing::info!("serving the inbox on http://{address}/");

@@ -22,6 +22,7 @@ mod run;
 mod score;
 mod sources;
 mod text;
+mod users;
 
 /// The database a command uses unless `--db` says otherwise.
 pub const DEFAULT_DB: &str = "complaint-monitor.db";
@@ -82,6 +83,9 @@ enum Command {
     Sources(sources::Args),
     /// Work with incidents: list, show, acknowledge, resolve, silence.
     Alerts(alerts::Args),
+    /// The accounts that sign in to the web UI and API: add, list, disable,
+    /// enable, reset, token.
+    Users(users::Args),
 }
 
 impl Cli {
@@ -104,6 +108,7 @@ impl Cli {
             Command::PollOnce(args) => args.run(),
             Command::Sources(args) => args.run(),
             Command::Alerts(args) => args.run(),
+            Command::Users(args) => args.run(),
         }
     }
 }

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use complaint_monitor::clock::{Clock, WallClock};
 use complaint_monitor::config::Config;
 use complaint_monitor::replay::{self, ReplayOptions, Speed};
-use complaint_monitor::secret::Secret;
 use complaint_monitor::service;
 use complaint_monitor::sources::feed::{latest_time, Feed};
 
@@ -16,8 +15,8 @@ pub struct Args {
     config: Option<PathBuf>,
     #[arg(long, default_value = super::DEFAULT_DB)]
     db: PathBuf,
-    /// Where to serve the web UI and API. Any address but loopback
-    /// needs an access token in COMPLAINT_MONITOR_TOKEN.
+    /// Where to serve the web UI and API. Any address but loopback needs
+    /// an account to sign in with (`users add`).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
     /// Do not serve the web UI and API.
@@ -32,14 +31,7 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let config = Config::load_or_default_run(self.config.as_ref())?;
-        let token = std::env::var(complaint_monitor::web::TOKEN_ENV)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .map(Secret::new);
-        let web = (!self.no_web).then_some(service::WebOptions {
-            listen: self.listen,
-            token,
-        });
+        let web = (!self.no_web).then_some(service::WebOptions { listen: self.listen });
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         // Listen for SIGINT and SIGTERM before the demo replay: one sent
         // meanwhile then stops the service as soon as it starts, instead of

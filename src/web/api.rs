@@ -9,10 +9,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::auth::Identity;
 use super::{ApiError, AppState};
 use crate::alert::{self, Incident};
 use crate::inbox::{self, Action};
@@ -123,7 +124,10 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
 #[derive(Debug, Deserialize)]
 pub struct ActionRequest {
     pub ids: Vec<i64>,
-    pub by: String,
+    /// Who acts: only the local user (loopback, no accounts) may say; a
+    /// signed-in user is recorded as themselves.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(flatten)]
     pub action: Action,
 }
@@ -138,6 +142,9 @@ pub async fn apply_action(
     action: Action,
     by: String,
 ) -> Result<Vec<inbox::MentionState>, ApiError> {
+    if by.trim().is_empty() {
+        return Err(ApiError::bad_request("say who does this (by)"));
+    }
     if ids.len() > MAX_BULK {
         return Err(ApiError::bad_request(format!("at most {MAX_BULK} mentions at once")));
     }
@@ -187,12 +194,14 @@ fn check_action_fields(body: &serde_json::Value) -> Result<(), ApiError> {
 
 pub async fn mention_actions(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(body) = body.map_err(rejected)?;
     check_action_fields(&body)?;
     let request: ActionRequest = serde_json::from_value(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let changed = apply_action(&state, request.ids, request.action, request.by).await?;
+    let by = who.actor(request.by.as_deref());
+    let changed = apply_action(&state, request.ids, request.action, by).await?;
     Ok(Json(serde_json::json!({ "changed": changed })))
 }
 
@@ -230,7 +239,9 @@ pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Res
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertAction {
-    pub by: String,
+    /// As in [`ActionRequest::by`].
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -286,6 +297,7 @@ pub async fn alert_change(
 /// `POST /api/alerts/{id}/ack` and `/resolve`.
 pub async fn change_alert(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path((id, change)): Path<(String, String)>,
     body: Result<Json<AlertAction>, JsonRejection>,
 ) -> Result<Json<Incident>, ApiError> {
@@ -294,7 +306,8 @@ pub async fn change_alert(
         .map_err(|e: String| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let id = parse_id(&id)?;
     let Json(body) = body.map_err(rejected)?;
-    Ok(Json(alert_change(&state, id, change, body.by, body.note).await?))
+    let by = who.actor(body.by.as_deref());
+    Ok(Json(alert_change(&state, id, change, by, body.note).await?))
 }
 
 /// One brand's figures for the overview.
@@ -464,4 +477,10 @@ pub fn parse_id(text: &str) -> Result<i64, ApiError> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::bad_request(format!("{:?} is not an id", crate::mention::truncate(text, 40))))
+}
+
+/// `GET /api/users` (admin): who may sign in, with their role and state.
+pub async fn users(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let users = state.read(crate::accounts::list).await?;
+    Ok(Json(serde_json::json!({ "users": users })))
 }

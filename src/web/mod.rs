@@ -5,20 +5,23 @@
 //! without JavaScript; a little script adds live refresh and remembers the
 //! user's name. `docs/api.md` documents the endpoints.
 //!
-//! Access: on a loopback address the UI is open, as any local tool; on any
-//! other address `run` refuses to start without an access token (from the
-//! environment), and every request must carry it (`Authorization: Bearer`, or
-//! the cookie `/login` sets). Every request must name us in `Host` (a
-//! loopback name, an IP address or one of `[web] public_names`), so a page
-//! that rebinds its own name to our address gets nothing. Changes are POSTs
-//! that a browser must say come from our own origin (`Origin`,
-//! `Sec-Fetch-Site`); forms also carry a CSRF token derived by HMAC from
-//! their cookie with a key only this process knows (a cookie planted from
-//! another port is worth nothing), and JSON bodies must say
-//! `application/json`. Pages and answers are `no-store`, under a Content
-//! Security Policy that allows only our own inline style and script.
+//! Access (`docs/security.md`): every request acts as someone. Users
+//! (`users add`) sign in with a name and password for a session cookie, or
+//! send one of their API tokens (`Authorization: Bearer`); each route needs
+//! a role ([`auth::required_role`]). While no account exists, loopback is
+//! open to the one local user and every page says so; any other address
+//! refuses to start without an account. Every request must name us in
+//! `Host` (a loopback name, an IP address or one of `[web] public_names`),
+//! so a page that rebinds its own name to our address gets nothing. Changes
+//! are POSTs that a browser must say come from our own origin (`Origin`,
+//! `Sec-Fetch-Site`); forms also carry a CSRF token, an HMAC of the session
+//! (or, signed out, of a cookie) under a key only this process knows, and
+//! JSON bodies must say `application/json`. Pages and answers are
+//! `no-store`, under a Content Security Policy that allows only our own
+//! inline style and script.
 
 pub mod api;
+pub mod auth;
 pub mod charts;
 pub mod events;
 pub mod pages;
@@ -31,23 +34,19 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use rand::Rng;
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::secret::Secret;
 use crate::store::writer::WriterHandle;
 use crate::store::{self, StoreError};
 
-/// The environment variable holding the access token.
-pub const TOKEN_ENV: &str = "COMPLAINT_MONITOR_TOKEN";
-const ACCESS_COOKIE: &str = "cm_access";
 const CSRF_COOKIE: &str = "cm_csrf";
 
 /// What every handler shares.
@@ -58,7 +57,10 @@ pub struct AppState {
     pub writer: WriterHandle,
     pub clock: Arc<dyn Clock>,
     pub events: broadcast::Sender<events::Event>,
-    access: Option<Arc<Secret>>,
+    /// Served on a loopback address: with no accounts, open to the local user.
+    loopback: bool,
+    session_limits: crate::accounts::SessionLimits,
+    login_throttle: auth::Throttle,
     /// Derives each browser's form token from its CSRF cookie; random per
     /// process, never sent.
     csrf_key: Arc<[u8; 32]>,
@@ -68,20 +70,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        config: Arc<Config>,
-        db: PathBuf,
-        writer: WriterHandle,
-        clock: Arc<dyn Clock>,
-        access: Option<Secret>,
-    ) -> Self {
+    pub fn new(config: Arc<Config>, db: PathBuf, writer: WriterHandle, clock: Arc<dyn Clock>, loopback: bool) -> Self {
         AppState {
+            session_limits: auth::limits(&config.web),
             config,
             db,
             writer,
             clock,
             events: broadcast::channel(256).0,
-            access: access.map(Arc::new),
+            loopback,
+            login_throttle: Arc::default(),
             csrf_key: Arc::new(rand::thread_rng().gen()),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
@@ -104,11 +102,13 @@ impl AppState {
     }
 }
 
-/// Checks that the service may listen on `addr` with the given token.
-pub fn check_access(addr: SocketAddr, token: Option<&Secret>) -> Result<(), String> {
-    if !addr.ip().is_loopback() && token.is_none_or(|t| t.expose().trim().is_empty()) {
+/// Checks that the service may listen on `addr` with `active_users`
+/// accounts: off loopback, someone must be able to sign in.
+pub fn check_access(addr: SocketAddr, active_users: i64) -> Result<(), String> {
+    if !addr.ip().is_loopback() && active_users == 0 {
         return Err(format!(
-            "listening on {addr} (not a loopback address) needs an access token: set {TOKEN_ENV}"
+            "listening on {addr} (not a loopback address) needs an account to sign in with: \
+             add one with `complaint-monitor users add NAME --role admin`"
         ));
     }
     Ok(())
@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/brands", get(api::brands))
         .route("/brands/{brand}/series", get(api::series))
         .route("/sources", get(api::sources))
+        .route("/users", get(api::users))
         .route("/events", get(events::stream))
         .fallback(api::not_found)
         .method_not_allowed_fallback(method_not_allowed);
@@ -139,7 +140,9 @@ pub fn router(state: AppState) -> Router {
         .route("/brands/{brand}", get(pages::brand))
         .route("/health", get(pages::health))
         .route("/banner", get(pages::banner))
-        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/login", get(pages::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/users", get(pages::users))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .nest("/api", api)
@@ -147,15 +150,25 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         // One access line per request: method, path (without the query),
-        // status and latency; never a header, so never a token or a cookie.
+        // user, status and latency; never a header, so never a token or a
+        // cookie.
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        user = tracing::field::Empty
+                    )
                 })
                 .on_request(())
                 .on_response(|response: &Response, latency: std::time::Duration, _: &tracing::Span| {
-                    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "served");
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        latency_ms = latency.as_millis() as u64,
+                        "served"
+                    );
                 })
                 .on_failure(()),
         )
@@ -171,7 +184,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let stopping = state.stopping.clone();
     let watcher = events::spawn_watcher(state.db.clone(), state.events.clone(), stopping.subscribe());
-    let app = router(state);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -191,17 +204,25 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
     if let Err(e) = check_host(request.headers(), &state.config.web.public_names) {
         return e.into_response();
     }
-    let cookies = cookies(request.headers());
     let path = request.uri().path().to_string();
-    if let Some(token) = &state.access {
-        let presented = bearer(request.headers()).or_else(|| {
-            cookies
-                .get(ACCESS_COOKIE)
-                .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
-        });
-        let open = path == "/login";
-        if !open && !presented.is_some_and(|p| same_secret(&p, token.expose())) {
-            return unauthorized(request.headers());
+    let identity = match auth::identify(&state, request.headers()).await {
+        Ok(identity) => identity,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(who) = &identity {
+        tracing::Span::current().record("user", tracing::field::display(&who.name));
+    }
+    if let Some(needed) = auth::required_role(request.method(), &path) {
+        match &identity {
+            None => return unauthorized(request.headers()),
+            Some(who) if who.role < needed => {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!("this needs the {needed} role; {} is {}", who.name, who.role),
+                )
+                .into_response()
+            }
+            Some(_) => {}
         }
     }
     if request.method() == Method::POST {
@@ -214,19 +235,30 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
             }
         }
     }
-    let existing = cookies
+    // A signed-in browser's form token is bound to its session; a browser
+    // not signed in gets one bound to a random cookie of its own.
+    let existing = cookies(request.headers())
         .get(CSRF_COOKIE)
         .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .cloned();
-    let csrf = existing.clone().unwrap_or_else(|| {
-        let bytes: [u8; 16] = rand::thread_rng().gen();
-        hex::encode(bytes)
-    });
+    let mut new_cookie = None;
+    let basis = match identity.as_ref().map(|who| &who.via) {
+        Some(auth::Via::Session { digest }) => digest.clone(),
+        _ => existing.clone().unwrap_or_else(|| {
+            let bytes: [u8; 16] = rand::thread_rng().gen();
+            let fresh = hex::encode(bytes);
+            new_cookie = Some(fresh.clone());
+            fresh
+        }),
+    };
     request
         .extensions_mut()
-        .insert(CsrfToken(form_token(&state.csrf_key, &csrf)));
+        .insert(CsrfToken(form_token(&state.csrf_key, &basis)));
+    if let Some(who) = identity {
+        request.extensions_mut().insert(who);
+    }
     let mut response = next.run(request).await;
-    if existing.is_none() {
+    if let Some(csrf) = new_cookie {
         if let Ok(cookie) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict")) {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
@@ -241,6 +273,16 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     response
+}
+
+/// Whether the browser reached us over HTTPS: directly never (TLS ends at a
+/// reverse proxy), so by the proxy's `X-Forwarded-Proto`, or by config.
+fn is_https(headers: &HeaderMap, state: &AppState) -> bool {
+    state.config.web.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 /// A known path asked with the wrong method: JSON, as every error.
@@ -340,14 +382,11 @@ fn unauthorized(headers: &HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html {
-        pages::page(
-            StatusCode::UNAUTHORIZED,
-            pages::login_page(Some("Sign in with the access token.")),
-        )
+        Redirect::to("/login").into_response()
     } else {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "an access token is required: Authorization: Bearer <token>",
+            "sign in: send Authorization: Bearer <token> (`complaint-monitor users token NAME`)",
         )
         .into_response()
     }
@@ -368,12 +407,6 @@ pub(crate) fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect()
-}
-
-/// Compares secrets by their digests, so the time taken says nothing about
-/// how much of a guess was right.
-fn same_secret(a: &str, b: &str) -> bool {
-    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
 /// An error answer: a status and a message, as JSON.

@@ -7,14 +7,16 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::api::{self, Params, INBOX_PARAMS};
+use super::auth::{Identity, Via};
 use super::charts::{self, Window};
 use super::{ApiError, AppState, CsrfToken};
+use crate::accounts::Role;
 use crate::alert::{self, Incident};
 use crate::inbox::{self, Action};
 
@@ -47,10 +49,74 @@ enum Tab {
     Alerts,
     Brands,
     Health,
+    Users,
     None,
 }
 
-fn layout(title: &str, tab: Tab, banner: Option<Markup>, body: Markup) -> Markup {
+/// What every page's frame shows of the viewer: who they are (or that
+/// access is open), and the sign-out form with its token.
+pub struct Chrome {
+    pub who: Option<Identity>,
+    pub csrf: CsrfToken,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Chrome {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Chrome {
+            who: parts.extensions.get::<Identity>().cloned(),
+            csrf: parts
+                .extensions
+                .get::<CsrfToken>()
+                .cloned()
+                .unwrap_or(CsrfToken(String::new())),
+        })
+    }
+}
+
+impl Chrome {
+    fn is_local(&self) -> bool {
+        self.who.as_ref().is_some_and(Identity::is_local)
+    }
+
+    fn may(&self, role: Role) -> bool {
+        self.who.as_ref().is_some_and(|w| w.role >= role)
+    }
+
+    /// The "your name" field of an action form: only the local user says
+    /// who they are; a signed-in user is recorded as themselves.
+    fn name_field(&self) -> Markup {
+        html! {
+            @if self.is_local() {
+                label { "Your name" input name="by" placeholder="local" size="12"; }
+            }
+        }
+    }
+}
+
+fn who_markup(chrome: &Chrome) -> Markup {
+    html! {
+        @match &chrome.who {
+            Some(who) if who.via == Via::Local => {
+                span.who title="No accounts exist yet: anyone who can reach this machine's loopback acts as you. Add one with `complaint-monitor users add NAME --role admin` to require sign-in." {
+                    "open access (no accounts)"
+                }
+            }
+            Some(who) => {
+                span.who { (who.name) " · " (who.role.as_str()) }
+                @if matches!(who.via, Via::Session { .. }) {
+                    form.signout method="post" action="/logout" {
+                        input type="hidden" name="csrf" value=(chrome.csrf.0);
+                        button type="submit" { "Sign out" }
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+fn layout(title: &str, tab: Tab, banner: Option<Markup>, chrome: Option<&Chrome>, body: Markup) -> Markup {
     let link = |href: &str, name: &str, this: Tab| {
         html! { a href=(href) class=[(tab == this).then_some("on")] { (name) } }
     };
@@ -70,7 +136,17 @@ fn layout(title: &str, tab: Tab, banner: Option<Markup>, body: Markup) -> Markup
                     (link("/alerts", "Alerts", Tab::Alerts))
                     (link("/brands", "Brands", Tab::Brands))
                     (link("/health", "Health", Tab::Health))
+                    @if chrome.is_some_and(|c| c.may(Role::Admin) && !c.is_local()) {
+                        (link("/users", "Users", Tab::Users))
+                    }
                     span #live {}
+                    @if let Some(chrome) = chrome { (who_markup(chrome)) }
+                }
+                @if chrome.is_some_and(Chrome::is_local) {
+                    p.notice {
+                        "Open access: no accounts exist, so anyone who can reach this machine's loopback can use this page and acts as you. "
+                        "Add an account with " code { "complaint-monitor users add NAME --role admin" } " to require sign-in."
+                    }
                 }
                 main {
                     div #banner { @if let Some(b) = banner { (b) } }
@@ -201,7 +277,7 @@ async fn inbox_page(state: &AppState, raw: HashMap<String, String>) -> Result<(i
 
 pub async fn inbox(
     State(state): State<AppState>,
-    Extension(csrf): Extension<CsrfToken>,
+    chrome: Chrome,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
@@ -232,9 +308,9 @@ pub async fn inbox(
             button type="submit" { "Filter" }
         }
         form #actions .actions method="post" action="/inbox/actions" {
-            input type="hidden" name="csrf" value=(csrf.0);
+            input type="hidden" name="csrf" value=(chrome.csrf.0);
             input type="hidden" name="return" value=(back);
-            label { "Your name" input name="by" required placeholder="who is acting" size="12"; }
+            (chrome.name_field())
             label { "Reply link" input name="reply_url" type="url" placeholder="https://…" size="28"; }
             label { "Note" input name="note" placeholder="how it was handled" size="22"; }
             button.primary type="submit" name="action" value="respond" { "Mark responded" }
@@ -253,7 +329,10 @@ pub async fn inbox(
         }
         p.muted { "Priority = reach × negativity × recency (halving every " (inbox::HALF_LIFE_HOURS) " hours); see docs/api.md." }
     };
-    page(StatusCode::OK, layout("Inbox", Tab::Inbox, Some(banner), body))
+    page(
+        StatusCode::OK,
+        layout("Inbox", Tab::Inbox, Some(banner), Some(&chrome), body),
+    )
 }
 
 pub async fn inbox_rows(State(state): State<AppState>, Query(raw): Query<HashMap<String, String>>) -> Response {
@@ -264,17 +343,17 @@ pub async fn inbox_rows(State(state): State<AppState>, Query(raw): Query<HashMap
 }
 
 /// Reads a urlencoded form, keeping repeated names (`id=1&id=2`).
-fn form(body: &Bytes) -> Vec<(String, String)> {
+pub(super) fn form(body: &Bytes) -> Vec<(String, String)> {
     form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-fn check_csrf(fields: &[(String, String)], csrf: &CsrfToken) -> Result<(), ApiError> {
+pub(super) fn check_csrf(fields: &[(String, String)], csrf: &CsrfToken) -> Result<(), ApiError> {
     match field(fields, "csrf") {
         Some(token) if token == csrf.0 => Ok(()),
         _ => Err(ApiError::new(
@@ -287,6 +366,7 @@ fn check_csrf(fields: &[(String, String)], csrf: &CsrfToken) -> Result<(), ApiEr
 pub async fn inbox_action(
     State(state): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
+    Extension(who): Extension<Identity>,
     body: Bytes,
 ) -> Response {
     let fields = form(&body);
@@ -313,7 +393,7 @@ pub async fn inbox_action(
             Some("undo") => Action::Undo,
             _ => return Err(ApiError::bad_request("unknown action")),
         };
-        api::apply_action(&state, ids, action, text("by").unwrap_or_default()).await
+        api::apply_action(&state, ids, action, who.actor(field(&fields, "by"))).await
     }
     .await;
     match result {
@@ -333,7 +413,7 @@ pub async fn inbox_action(
     }
 }
 
-pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<CsrfToken>) -> Response {
+pub async fn alerts(State(state): State<AppState>, chrome: Chrome) -> Response {
     let bucket = state.config.detect.bucket.0;
     let result = state
         .read(move |conn| {
@@ -388,10 +468,13 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
                         } }
                     } }
                 }
-                @if i.state != alert::State::Resolved {
+                @if i.state != alert::State::Resolved && !chrome.may(Role::Manager) {
+                    p.muted { "A manager acknowledges and resolves alerts." }
+                }
+                @if i.state != alert::State::Resolved && chrome.may(Role::Manager) {
                     form.actions method="post" action={"/alerts/" (i.id)} {
-                        input type="hidden" name="csrf" value=(csrf.0);
-                        label { "Your name" input name="by" required size="12"; }
+                        input type="hidden" name="csrf" value=(chrome.csrf.0);
+                        (chrome.name_field())
                         @if i.state == alert::State::Firing {
                             label { "Note" input name="note" size="24" placeholder="what is being done"; }
                             button.primary type="submit" name="action" value="ack" { "Acknowledge" }
@@ -403,12 +486,16 @@ pub async fn alerts(State(state): State<AppState>, Extension(csrf): Extension<Cs
         }
     };
     let banner = firing_banner(&state).await.ok();
-    page(StatusCode::OK, layout("Alerts", Tab::Alerts, banner, body))
+    page(
+        StatusCode::OK,
+        layout("Alerts", Tab::Alerts, banner, Some(&chrome), body),
+    )
 }
 
 pub async fn alert_action(
     State(state): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
+    Extension(who): Extension<Identity>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -416,7 +503,7 @@ pub async fn alert_action(
     let result = async {
         check_csrf(&fields, &csrf)?;
         let id = api::parse_id(&id)?;
-        let by = field(&fields, "by").unwrap_or_default().to_string();
+        let by = who.actor(field(&fields, "by"));
         let note = field(&fields, "note").map(str::to_string);
         let change: api::AlertChange = field(&fields, "action")
             .unwrap_or_default()
@@ -431,7 +518,7 @@ pub async fn alert_action(
     }
 }
 
-pub async fn brands(State(state): State<AppState>) -> Response {
+pub async fn brands(State(state): State<AppState>, chrome: Chrome) -> Response {
     let summaries = match api::brand_summaries(&state).await {
         Ok(s) => s,
         Err(e) => return error_page(e),
@@ -451,7 +538,10 @@ pub async fn brands(State(state): State<AppState>) -> Response {
         }
     };
     let banner = firing_banner(&state).await.ok();
-    page(StatusCode::OK, layout("Brands", Tab::Brands, banner, body))
+    page(
+        StatusCode::OK,
+        layout("Brands", Tab::Brands, banner, Some(&chrome), body),
+    )
 }
 
 fn net(value: Option<f64>) -> String {
@@ -462,7 +552,7 @@ fn urlencode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-pub async fn brand(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Path<String>) -> Response {
     if !state.config.brands.iter().any(|b| b.name == name) {
         return error_page(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -521,7 +611,7 @@ pub async fn brand(State(state): State<AppState>, Path(name): Path<String>) -> R
         div.card { h3 { "Sources" } (health_table(&sources)) }
     };
     let banner = firing_banner(&state).await.ok();
-    page(StatusCode::OK, layout(&name, Tab::Brands, banner, body))
+    page(StatusCode::OK, layout(&name, Tab::Brands, banner, Some(&chrome), body))
 }
 
 fn health_table(sources: &[&api::SourceHealth]) -> Markup {
@@ -543,7 +633,7 @@ fn health_table(sources: &[&api::SourceHealth]) -> Markup {
     }
 }
 
-pub async fn health(State(state): State<AppState>) -> Response {
+pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Response {
     let health = match api::source_health(&state).await {
         Ok(h) => h,
         Err(e) => return error_page(e),
@@ -556,48 +646,62 @@ pub async fn health(State(state): State<AppState>) -> Response {
         (health_table(&all))
     };
     let banner = firing_banner(&state).await.ok();
-    page(StatusCode::OK, layout("Health", Tab::Health, banner, body))
+    page(
+        StatusCode::OK,
+        layout("Health", Tab::Health, banner, Some(&chrome), body),
+    )
 }
 
-pub fn login_page(message: Option<&str>) -> Markup {
+pub fn login_page(message: Option<&str>, csrf: &CsrfToken) -> Markup {
     layout(
         "Sign in",
         Tab::None,
         None,
+        None,
         html! {
             h2 { "Sign in" }
-            @if let Some(m) = message { p { (m) } }
+            @if let Some(m) = message { p.error { (m) } }
             form.actions method="post" action="/login" {
-                label { "Access token" input name="token" type="password" required autocomplete="current-password"; }
+                input type="hidden" name="csrf" value=(csrf.0);
+                label { "Name" input name="name" required autocomplete="username" maxlength="64"; }
+                label { "Password" input name="password" type="password" required autocomplete="current-password" maxlength="1024"; }
                 button.primary type="submit" { "Sign in" }
             }
+            p.muted { "No account? An admin adds one with " code { "complaint-monitor users add" } "." }
         },
     )
 }
 
-pub async fn login_form() -> Response {
-    page(StatusCode::OK, login_page(None))
+pub(super) fn login_response(status: StatusCode, message: Option<&str>, csrf: &CsrfToken) -> Response {
+    page(status, login_page(message, csrf))
 }
 
-pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
-    let fields = form(&body);
-    let given = field(&fields, "token").unwrap_or("");
-    match &state.access {
-        Some(token) if super::same_secret(given, token.expose()) => {
-            let cookie = format!(
-                "{}={}; Path=/; HttpOnly; SameSite=Strict",
-                super::ACCESS_COOKIE,
-                urlencode(given)
-            );
-            let mut response = Redirect::to("/").into_response();
-            if let Ok(value) = header::HeaderValue::from_str(&cookie) {
-                response.headers_mut().append(header::SET_COOKIE, value);
+pub async fn login_form(Extension(csrf): Extension<CsrfToken>) -> Response {
+    login_response(StatusCode::OK, None, &csrf)
+}
+
+/// The users (admin).
+pub async fn users(State(state): State<AppState>, chrome: Chrome) -> Response {
+    let users = match state.read(crate::accounts::list).await {
+        Ok(users) => users,
+        Err(e) => return error_page(e),
+    };
+    let body = html! {
+        h2 { "Users" }
+        p.muted { "Added, disabled and reset with " code { "complaint-monitor users" } " on the server." }
+        table {
+            thead { tr { th { "Name" } th { "Role" } th { "State" } th { "Last sign-in" } } }
+            tbody {
+                @for u in &users { tr {
+                    td { (u.name) }
+                    td { (u.role.as_str()) }
+                    td { @if u.disabled { "disabled" } @else { "active" } }
+                    td { @if let Some(t) = u.last_login_at { (at(t)) } @else { "never" } }
+                } }
             }
-            response
         }
-        Some(_) => page(StatusCode::UNAUTHORIZED, login_page(Some("That token is not right."))),
-        None => Redirect::to("/").into_response(),
-    }
+    };
+    page(StatusCode::OK, layout("Users", Tab::Users, None, Some(&chrome), body))
 }
 
 pub async fn not_found() -> Response {
@@ -616,5 +720,5 @@ fn error_page(error: ApiError) -> Response {
         p.error { (error.message) }
         p { a href="/" { "Back to the inbox" } }
     };
-    page(status, layout("Error", Tab::None, None, body))
+    page(status, layout("Error", Tab::None, None, None, body))
 }

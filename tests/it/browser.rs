@@ -83,7 +83,7 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let (_driver, port) = start_driver(&chromedriver);
     let profile = dir.path().join("chromium-profile");
     let mut capabilities = serde_json::Map::new();

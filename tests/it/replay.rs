@@ -274,7 +274,11 @@ fn the_demo_replay_and_its_export_are_byte_for_byte_as_pinned() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
     let mut printed = String::new();
     for line in String::from_utf8(replayed.stdout).unwrap().lines() {
         let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -290,7 +294,11 @@ fn the_demo_replay_and_its_export_are_byte_for_byte_as_pinned() {
         .arg(&db)
         .output()
         .unwrap();
-    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
     let export_digest = format!(
         "{:x}  {} lines\n",
         Sha256::digest(&exported.stdout),
@@ -308,5 +316,8 @@ fn the_demo_replay_and_its_export_are_byte_for_byte_as_pinned() {
         assert_eq!(pinned, now, "the demo replay prints something else now");
     }
     assert_eq!(pinned_replay.lines().count(), printed.lines().count(), "{printed}");
-    assert_eq!(pinned_export, export_digest, "the demo export differs from the pinned one");
+    assert_eq!(
+        pinned_export, export_digest,
+        "the demo export differs from the pinned one"
+    );
 }

@@ -118,20 +118,33 @@ async fn run_polls_on_schedule_and_stops_cleanly_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_access_token_never_reaches_the_logs() {
+async fn passwords_and_tokens_never_reach_the_logs() {
+    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("run.toml");
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml"), &config).unwrap();
     let db = dir.path().join("run.db");
-    let service = Service::start_with(
-        &config,
-        &db,
-        "0.0.0.0:0",
-        &[
-            ("COMPLAINT_MONITOR_TOKEN", "TOPSECRET-ACCESS-TOKEN"),
-            ("RUST_LOG", "debug"),
-        ],
-    );
+    let binary = env!("CARGO_BIN_EXE_complaint-monitor");
+    // An admin, added as an operator would, and a token for their scripts.
+    let mut add = std::process::Command::new(binary)
+        .args(["users", "add", "maria", "--role", "admin", "--password-stdin", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"TOPSECRET-PASSWORD-1\n").unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+    let token = std::process::Command::new(binary)
+        .args(["users", "token", "maria", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(token.status.success());
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("cm_"), "{token}");
+
+    let service = Service::start_with(&config, &db, "0.0.0.0:0", &[("RUST_LOG", "debug")]);
     // It says 0.0.0.0; connect over loopback.
     let base = service.address().await.replace("0.0.0.0", "127.0.0.1");
     let http = reqwest::Client::builder()
@@ -140,21 +153,33 @@ async fn the_access_token_never_reaches_the_logs() {
         .unwrap();
     let refused = http
         .get(format!("{base}/api/mentions"))
-        .bearer_auth("TOPSECRET-WRONG")
+        .bearer_auth("cm_TOPSECRET-WRONG")
         .send()
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
     let allowed = http
         .get(format!("{base}/api/mentions"))
-        .bearer_auth("TOPSECRET-ACCESS-TOKEN")
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert_eq!(allowed.status().as_u16(), 200);
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = form.text().await.unwrap();
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
     let login = http
         .post(format!("{base}/login"))
-        .form(&[("token", "TOPSECRET-ACCESS-TOKEN")])
+        .header("cookie", cookie)
+        .form(&[("name", "maria"), ("password", "TOPSECRET-PASSWORD-1"), ("csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -163,6 +188,7 @@ async fn the_access_token_never_reaches_the_logs() {
     assert!(status.success(), "{log}");
     assert!(log.contains("serving the inbox"), "{log}");
     assert!(!log.contains("TOPSECRET"), "a secret reached the log:\n{log}");
+    assert!(!log.contains(&token[3..]), "a token reached the log:\n{log}");
     // One access line per request, with method, path and status, the
     // refused one included.
     let access: Vec<&str> = log.lines().filter(|l| l.contains("served")).collect();
@@ -178,4 +204,10 @@ async fn the_access_token_never_reaches_the_logs() {
             "no access line for {path} {status}:\n{log}"
         );
     }
+    assert!(
+        access
+            .iter()
+            .any(|l| l.contains("user=maria") && l.contains("status=200")),
+        "the access line names the user:\n{log}"
+    );
 }

@@ -32,7 +32,7 @@ async fn post_json(server: &TestServer, path: &str, body: Value) -> (u16, Value)
 async fn the_inbox_puts_the_biggest_complaints_first_and_records_every_action() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
 
     let (status, page) = get_json(&server, "/api/mentions?limit=20").await;
     assert_eq!(status, 200, "{page}");
@@ -125,7 +125,7 @@ async fn the_inbox_puts_the_biggest_complaints_first_and_records_every_action() 
 async fn bad_requests_get_a_json_error_with_the_right_status() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     for (path, status) in [
         ("/api/mentions?limit=abc", 400),
         ("/api/mentions?limit=100000", 400),
@@ -212,7 +212,7 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
 async fn hostile_mention_text_is_rendered_inert() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     for path in ["/", "/?state=all&label=all", "/inbox/rows", "/alerts"] {
         let page = client()
             .get(server.url(path))
@@ -253,77 +253,302 @@ async fn hostile_mention_text_is_rendered_inert() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn off_loopback_an_access_token_is_required() {
-    use complaint_monitor::secret::Secret;
-    use complaint_monitor::web::check_access;
-    assert!(check_access("0.0.0.0:8080".parse().unwrap(), None).is_err());
-    assert!(check_access("192.168.1.5:8080".parse().unwrap(), Some(&Secret::new(" ".into()))).is_err());
-    assert!(check_access("0.0.0.0:8080".parse().unwrap(), Some(&Secret::new("s3cret".into()))).is_ok());
-    assert!(check_access("127.0.0.1:8080".parse().unwrap(), None).is_ok());
-    assert!(check_access("[::1]:8080".parse().unwrap(), None).is_ok());
+/// The `csrf` value of the first form on a page.
+fn form_token_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a csrf token");
+    let rest = &page[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
 
-    // The binary refuses to start on 0.0.0.0 without a token.
+/// The `name=value` of a `Set-Cookie` for `name`, and the whole header.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| (c.split(';').next().unwrap().to_string(), c.to_string()))
+}
+
+/// Signs `name` in through the form, as a browser does: the session cookie.
+async fn sign_in(server: &TestServer, name: &str, password: &str) -> reqwest::Response {
+    let form = client().get(server.url("/login")).send().await.unwrap();
+    let (csrf_cookie, _) = set_cookie(&form, "cm_csrf").unwrap();
+    let token = form_token_in(&form.text().await.unwrap());
+    client()
+        .post(server.url("/login"))
+        .header("cookie", csrf_cookie)
+        .form(&[("name", name), ("password", password), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn with_accounts_everyone_signs_in_and_acts_as_themselves() {
+    use crate::support::web::{add_user, PASSWORD};
+    use complaint_monitor::accounts::Role;
+    use complaint_monitor::web::check_access;
+    assert!(check_access("0.0.0.0:8080".parse().unwrap(), 0).is_err());
+    assert!(check_access("192.168.1.5:8080".parse().unwrap(), 0).is_err());
+    assert!(check_access("0.0.0.0:8080".parse().unwrap(), 1).is_ok());
+    assert!(check_access("127.0.0.1:8080".parse().unwrap(), 0).is_ok());
+    assert!(check_access("[::1]:8080".parse().unwrap(), 0).is_ok());
+
+    // The binary refuses to start on 0.0.0.0 without an account.
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
         .args(["run", "--listen", "0.0.0.0:0", "--db"])
         .arg(dir.path().join("x.db"))
-        .env_remove("COMPLAINT_MONITOR_TOKEN")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("COMPLAINT_MONITOR_TOKEN"), "{err}");
+    assert!(err.contains("users add"), "{err}");
 
-    // With a token, every request must carry it.
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, Some("s3cret token")).await;
+    let server = TestServer::start(&db).await;
+    // No account yet: open to the local user, and every page says so.
+    let open = client().get(server.url("/")).send().await.unwrap();
+    assert_eq!(open.status().as_u16(), 200);
+    assert!(open.text().await.unwrap().contains("Open access"));
+
+    add_user(&db, "maria", Role::Agent);
     let plain = client().get(server.url("/api/mentions")).send().await.unwrap();
     assert_eq!(plain.status().as_u16(), 401);
-    let body: Value = plain.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("token"));
-    for path in ["/", "/healthz", "/metrics", "/api/events"] {
+    for path in ["/", "/healthz", "/metrics", "/api/events", "/alerts"] {
         let r = client().get(server.url(path)).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 401, "{path}");
     }
-    let wrong = client()
-        .get(server.url("/api/mentions"))
-        .bearer_auth("guess")
+    let browser = client()
+        .get(server.url("/"))
+        .header("accept", "text/html")
         .send()
         .await
         .unwrap();
-    assert_eq!(wrong.status().as_u16(), 401);
-    let right = client()
-        .get(server.url("/api/mentions"))
-        .bearer_auth("s3cret token")
+    assert_eq!(browser.status().as_u16(), 303, "a browser is sent to sign in");
+    assert_eq!(browser.headers()["location"], "/login");
+    let forged_local = client()
+        .post(server.url("/api/mentions/actions"))
+        .json(&json!({"ids": [1], "action": "ignore", "by": "local"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(right.status().as_u16(), 200);
-    // A browser signs in once and carries a cookie.
-    let login = client()
-        .post(server.url("/login"))
-        .form(&[("token", "s3cret token")])
-        .send()
-        .await
+    assert_eq!(forged_local.status().as_u16(), 401);
+
+    assert_eq!(
+        sign_in(&server, "maria", "not the password").await.status().as_u16(),
+        401
+    );
+    assert_eq!(sign_in(&server, "nobody", PASSWORD).await.status().as_u16(), 401);
+    let signed_in = sign_in(&server, "maria", PASSWORD).await;
+    assert_eq!(signed_in.status().as_u16(), 303);
+    let (session, header) = set_cookie(&signed_in, "cm_session").unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Max-Age=43200", "Path=/"] {
+        assert!(header.contains(flag), "{header}");
+    }
+    let stored: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sessions WHERE id_hash = ?1",
+            [&session["cm_session=".len()..]],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(login.status().as_u16(), 303);
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("cm_access="))
-        .unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    let pair = cookie.split(';').next().unwrap().to_string();
+    assert_eq!(stored, 0, "the store keeps the session's digest, not the cookie");
+
     let page = client()
         .get(server.url("/"))
-        .header("cookie", pair)
+        .header("cookie", &session)
         .send()
         .await
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("maria · agent") && !page.contains("Open access"));
+    assert!(
+        !page.contains("name=\"by\""),
+        "a signed-in user does not type who they are"
+    );
+    // The form token is bound to the session: acting as "mallory" records maria.
+    let token = form_token_in(&page);
+    let acted = client()
+        .post(server.url("/inbox/actions"))
+        .header("cookie", &session)
+        .form(&[("id", "1"), ("action", "ignore"), ("by", "mallory"), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acted.status().as_u16(), 303);
+    let actor: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT actor FROM mention_actions ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(actor, "maria");
+    // A token made for another browser's cookie is worth nothing here.
+    let anonymous = client().get(server.url("/login")).send().await.unwrap();
+    let (other_cookie, _) = set_cookie(&anonymous, "cm_csrf").unwrap();
+    let other_token = form_token_in(&anonymous.text().await.unwrap());
+    let crossed = client()
+        .post(server.url("/inbox/actions"))
+        .header("cookie", format!("{session}; {other_cookie}"))
+        .form(&[("id", "1"), ("action", "ignore"), ("csrf", &other_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crossed.status().as_u16(), 403);
+
+    // Scripts use a token of their own user.
+    let api_token = {
+        let conn = store::open(&db).unwrap();
+        complaint_monitor::accounts::new_token(&conn, "maria", "test script", crate::support::web::cutoff()).unwrap()
+    };
+    let wrong = client()
+        .get(server.url("/api/mentions"))
+        .bearer_auth("cm_0000000000000000000000000000000000000000000000000000000000000000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let scripted = client()
+        .post(server.url("/api/mentions/actions"))
+        .bearer_auth(&api_token)
+        .json(&json!({"ids": [2], "action": "ignore", "by": "someone else"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scripted.status().as_u16(), 200);
+    let body: Value = scripted.json().await.unwrap();
+    assert_eq!(body["changed"][0]["updated_by"], "maria", "{body}");
+
+    // Signing out ends the session in the store.
+    let signout = client()
+        .post(server.url("/logout"))
+        .header("cookie", &session)
+        .form(&[("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signout.status().as_u16(), 303);
+    let after = client()
+        .get(server.url("/api/mentions"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status().as_u16(), 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_account() {
+    use crate::support::web::{add_user, PASSWORD};
+    use complaint_monitor::accounts::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    add_user(&db, "maria", Role::Agent);
+    let server = TestServer::start(&db).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(sign_in(&server, "maria", "a wrong guess!").await.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    let right = sign_in(&server, "MARIA", PASSWORD).await;
+    assert_eq!(right.status().as_u16(), 429, "the account waits, whatever is tried");
+    assert_eq!(right.headers()["retry-after"], "60");
+    // Another account from the same address is not held back by it.
+    add_user(&db, "omar", Role::Agent);
+    assert_eq!(sign_in(&server, "omar", PASSWORD).await.status().as_u16(), 303);
+    server.stop().await;
+}
+
+/// Each route as each role: who may and who is refused with 403.
+#[tokio::test]
+async fn every_route_needs_its_role() {
+    use crate::support::web::add_user;
+    use complaint_monitor::accounts::{self, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let mut tokens = Vec::new();
+    for (name, role) in [("ana", Role::Agent), ("mo", Role::Manager), ("ada", Role::Admin)] {
+        add_user(&db, name, role);
+        let conn = store::open(&db).unwrap();
+        tokens.push((
+            role,
+            accounts::new_token(&conn, name, "", crate::support::web::cutoff()).unwrap(),
+        ));
+    }
+    let server = TestServer::start(&db).await;
+    // (method, path, body, least role)
+    let routes: &[(&str, &str, Option<Value>, Role)] = &[
+        ("GET", "/", None, Role::Agent),
+        ("GET", "/inbox/rows", None, Role::Agent),
+        ("GET", "/alerts", None, Role::Agent),
+        ("GET", "/brands", None, Role::Agent),
+        ("GET", "/brands/Acme%20Air", None, Role::Agent),
+        ("GET", "/health", None, Role::Agent),
+        ("GET", "/healthz", None, Role::Agent),
+        ("GET", "/metrics", None, Role::Agent),
+        ("GET", "/api/mentions", None, Role::Agent),
+        ("GET", "/api/mentions/1", None, Role::Agent),
+        ("GET", "/api/alerts", None, Role::Agent),
+        ("GET", "/api/alerts/1", None, Role::Agent),
+        ("GET", "/api/brands", None, Role::Agent),
+        ("GET", "/api/brands/Acme%20Air/series", None, Role::Agent),
+        ("GET", "/api/sources", None, Role::Agent),
+        ("GET", "/api/events", None, Role::Agent),
+        (
+            "POST",
+            "/api/mentions/actions",
+            Some(json!({"ids": [3], "action": "ignore"})),
+            Role::Agent,
+        ),
+        (
+            "POST",
+            "/api/alerts/1/ack",
+            Some(json!({"note": "on it"})),
+            Role::Manager,
+        ),
+        ("POST", "/api/alerts/1/resolve", Some(json!({})), Role::Manager),
+        ("POST", "/alerts/1", None, Role::Manager),
+        ("POST", "/inbox/actions", None, Role::Agent),
+        ("GET", "/users", None, Role::Admin),
+        ("GET", "/api/users", None, Role::Admin),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, least) in routes {
+        for (role, token) in &tokens {
+            let mut request = match *method {
+                "GET" => client().get(server.url(path)),
+                _ => client().post(server.url(path)),
+            }
+            .bearer_auth(token);
+            request = match body {
+                Some(body) => request.json(body),
+                // A form with no token: refused by role first, else by CSRF.
+                None if *method == "POST" => request.form(&[("action", "ack")]),
+                None => request,
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = if path.ends_with("/events") {
+                String::new()
+            } else {
+                response.text().await.unwrap()
+            };
+            let refused_for_role = status == 403 && text.contains("role");
+            if refused_for_role != (role < least) || status == 401 || status >= 500 {
+                wrong.push(format!(
+                    "{method} {path} as {role}: {status} {}",
+                    &text[..text.len().min(120)]
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
     server.stop().await;
 }
 
@@ -331,7 +556,7 @@ async fn off_loopback_an_access_token_is_required() {
 async fn forms_need_their_csrf_token_and_json_needs_our_origin() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let forged = client()
         .post(server.url("/inbox/actions"))
         .form(&[("id", "1"), ("action", "ignore"), ("by", "mallory")])
@@ -436,7 +661,7 @@ async fn forms_need_their_csrf_token_and_json_needs_our_origin() {
 async fn dns_rebinding_and_cross_origin_posts_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let port = server
         .url("/")
         .split(':')
@@ -564,7 +789,7 @@ async fn server_sent_events_announce_a_new_negative_mention() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let mut response = client().get(server.url("/api/events")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert!(response.headers()["content-type"]
@@ -616,7 +841,7 @@ async fn server_sent_events_announce_a_new_negative_mention() {
 async fn healthz_and_prometheus_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let (status, health) = get_json(&server, "/healthz").await;
     assert_eq!(status, 200);
     assert_eq!(health["status"], "ok");
@@ -651,7 +876,7 @@ async fn healthz_and_prometheus_metrics() {
 async fn any_number_or_duration_in_a_query_is_answered_or_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let numbers = [
         "0",
         "1",
@@ -700,7 +925,7 @@ async fn any_number_or_duration_in_a_query_is_answered_or_refused() {
 async fn the_inbox_searches_text_and_author() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db, None).await;
+    let server = TestServer::start(&db).await;
     let conn = store::open_read_only(&db).unwrap();
     // What the demo data holds, counted by SQL the search does not use.
     let expected: i64 = conn

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use complaint_monitor::clock::VirtualClock;
 use complaint_monitor::config::Config;
 use complaint_monitor::replay::{replay, ReplayOptions, Speed};
-use complaint_monitor::secret::Secret;
 use complaint_monitor::store::writer::{Writer, WriterHandle};
 use complaint_monitor::web::{self, AppState};
 
@@ -89,14 +88,16 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub async fn start(db: &Path, token: Option<&str>) -> TestServer {
+    /// Serves `db` on loopback: open to the local user until an account
+    /// exists ([`add_user`]).
+    pub async fn start(db: &Path) -> TestServer {
         let (writer, handle) = Writer::start(db, 8).unwrap();
         let state = AppState::new(
             Arc::new(config()),
             db.to_path_buf(),
             handle.clone(),
             Arc::new(VirtualClock::starting_at(cutoff())),
-            token.map(|t| Secret::new(t.to_string())),
+            true,
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -132,4 +133,13 @@ impl TestServer {
                 .unwrap();
         }
     }
+}
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Adds an account straight into the store, as `users add` does.
+pub fn add_user(db: &Path, name: &str, role: complaint_monitor::accounts::Role) {
+    let conn = complaint_monitor::store::open(db).unwrap();
+    complaint_monitor::accounts::add(&conn, name, role, PASSWORD, cutoff()).unwrap();
 }
