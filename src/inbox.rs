@@ -117,7 +117,7 @@ impl Action {
             Action::Respond { reply_url, note } => {
                 let reply_url = text(reply_url, "reply_url", MAX_URL_BYTES)?;
                 if let Some(url) = &reply_url {
-                    if reqwest::Url::parse(url).map(|u| u.scheme().starts_with("http")) != Ok(true) {
+                    if !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
                         return Err(StoreError::Invalid(format!(
                             "reply_url {:?} is not an http(s) link",
                             crate::mention::truncate(url, 80)

@@ -450,3 +450,12 @@ pub fn bucket_counts(
     }
     Ok(out)
 }
+/// Whether any stored mention came from `source` (one probe of the unique
+/// index on `(source, source_id)`).
+pub fn has_source(conn: &Connection, source: &str) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM mentions WHERE source = ?1)",
+        [source],
+        |r| r.get(0),
+    )?)
+}

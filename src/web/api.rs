@@ -39,14 +39,17 @@ impl Params {
         self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
-    fn number(&self, name: &str, default: u32, max: u32) -> Result<u32, ApiError> {
+    /// A whole number in `range`, or `default` when absent.
+    fn number(&self, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, ApiError> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| ApiError::bad_request(format!("{name} must be a whole number from 0 to {max}"))),
+            Some(v) => v.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{name} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ))
+            }),
         }
     }
 
@@ -85,8 +88,17 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
     }
     query.since = Some(params.time("since", now)?.unwrap_or(now - chrono::Duration::days(7)));
     query.until = params.time("until", now)?;
-    query.limit = params.number("limit", 50, inbox::MAX_PAGE)?.max(1);
-    query.offset = params.number("offset", 0, 1_000_000)?;
+    query.limit = params.number("limit", 50, 1..=inbox::MAX_PAGE)?;
+    query.offset = params.number("offset", 0, 0..=1_000_000)?;
+    if let (Some(since), Some(until)) = (query.since, query.until) {
+        if since > until {
+            return Err(ApiError::bad_request(format!(
+                "since ({}) is after until ({}): nothing can be in between",
+                since.to_rfc3339(),
+                until.to_rfc3339()
+            )));
+        }
+    }
     Ok(query)
 }
 
@@ -96,7 +108,38 @@ pub async fn mentions(
 ) -> Result<Json<inbox::Page>, ApiError> {
     let now = state.clock.now();
     let query = inbox_query(&state, &Params::new(raw, INBOX_PARAMS)?, now)?;
-    Ok(Json(state.read(move |conn| inbox::page(conn, &query, now)).await?))
+    Ok(Json(inbox_page(&state, query, now).await?))
+}
+
+/// The inbox page for `query`, refusing a `source` that is neither
+/// configured nor in the store (a typo would otherwise be an empty inbox).
+pub async fn inbox_page(state: &AppState, query: inbox::Query, now: DateTime<Utc>) -> Result<inbox::Page, ApiError> {
+    let configured: Vec<String> = state
+        .config
+        .sources
+        .iter()
+        .flat_map(|s| {
+            // Mentions carry the network's name (`reddit`); an operator may
+            // also filter by the source's own name.
+            let kind = serde_json::to_value(s.kind())
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
+            std::iter::once(s.name.clone()).chain(kind)
+        })
+        .collect();
+    state
+        .read(move |conn| {
+            if let Some(source) = &query.source {
+                if !configured.contains(source) && !crate::store::has_source(conn, source)? {
+                    return Err(StoreError::Invalid(format!(
+                        "no source {:?}: neither configured nor in any stored mention",
+                        crate::mention::truncate(source, 60)
+                    )));
+                }
+            }
+            inbox::page(conn, &query, now)
+        })
+        .await
 }
 
 pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -214,7 +257,7 @@ pub async fn alerts(
         .get("state")
         .map(|s| s.parse::<alert::State>().map_err(ApiError::bad_request))
         .transpose()?;
-    let limit = params.number("limit", 100, 1000)?;
+    let limit = params.number("limit", 100, 1..=1000)?;
     Ok(Json(
         state
             .read(move |conn| alert::list_incidents(conn, filter, u64::from(limit)))

@@ -271,7 +271,7 @@ async fn inbox_page(state: &AppState, raw: HashMap<String, String>) -> Result<(i
     let now = state.clock.now();
     let params = Params::new(raw, INBOX_PARAMS)?;
     let query = api::inbox_query(state, &params, now)?;
-    let page = state.read(move |conn| inbox::page(conn, &query, now)).await?;
+    let page = api::inbox_page(state, query, now).await?;
     Ok((page, params))
 }
 

@@ -144,6 +144,15 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
         ("/api/brands/Nobody/series", 404),
         ("/api/brands/Acme%20Air/series?window=1y", 400),
         ("/api/nothing-here", 404),
+        // Limits as documented: 1 to 500; no quiet "0 means 1".
+        ("/api/mentions?limit=0", 400),
+        ("/api/alerts?limit=0", 400),
+        // A typo in a filter is an error, not an empty inbox.
+        ("/api/mentions?source=redit", 400),
+        (
+            "/api/mentions?since=2026-11-20T12:00:00Z&until=2026-11-19T00:00:00Z",
+            400,
+        ),
     ] {
         let (got, body) = get_json(&server, path).await;
         assert_eq!(got, status, "{path}: {body}");
@@ -163,6 +172,33 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
     )
     .await;
     assert_eq!(status, 400, "a response needs a link or a note: {body}");
+    for scheme in ["httpx://x.com/a", "javascript:alert(1)", "ftp://x.com/a"] {
+        let (status, body) = post_json(
+            &server,
+            "/api/mentions/actions",
+            json!({"ids": [1], "action": "respond", "reply_url": scheme}),
+        )
+        .await;
+        assert_eq!(status, 400, "{scheme}: {body}");
+    }
+    // Known sources filter, stored or configured, and a range in order.
+    for path in [
+        "/api/mentions?source=reddit&limit=500",
+        "/api/mentions?since=2026-11-19T00:00:00Z&until=2026-11-20T12:00:00Z",
+    ] {
+        let (got, body) = get_json(&server, path).await;
+        assert_eq!(got, 200, "{path}: {body}");
+    }
+    let (_, reddit) = get_json(
+        &server,
+        "/api/mentions?source=reddit&limit=500&label=all&state=all&since=30d",
+    )
+    .await;
+    let rows = reddit["rows"].as_array().unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r["source"] == "reddit"),
+        "{reddit}"
+    );
     let response = client()
         .post(server.url("/api/mentions/actions"))
         .body("ids=1")
