@@ -31,7 +31,7 @@ const MAX_NAME_CHARS: usize = 64;
 pub const TOKEN_PREFIX: &str = "cm_";
 
 /// What a user may do. Each role may do everything the one before it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Works the inbox: reads everything, acts on mentions.
@@ -74,7 +74,7 @@ impl FromStr for Role {
 }
 
 /// A user as the service sees them.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub name: String,

@@ -34,8 +34,9 @@ const MAX_NAME_BYTES: usize = 100;
 const MAX_URL_BYTES: usize = 2048;
 
 /// Where a mention stands in the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = InboxState)]
 pub enum State {
     New,
     Assigned,
@@ -73,7 +74,7 @@ impl FromStr for State {
 }
 
 /// What a person did to a mention.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum Action {
     /// Answered it: where the reply is, or a note of how.
@@ -172,7 +173,7 @@ struct Change {
 }
 
 /// A mention's inbox state as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MentionState {
     pub mention_id: i64,
     pub state: State,
@@ -307,7 +308,7 @@ fn apply_one(
 }
 
 /// One recorded action, for a mention's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ActionRecord {
     pub action: String,
     pub state: State,
@@ -408,7 +409,7 @@ impl Default for Query {
 }
 
 /// One inbox row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Row {
     pub id: i64,
     pub source: String,
@@ -440,7 +441,7 @@ pub struct Row {
 }
 
 /// A page of the inbox, and how many rows match in all.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub total: u64,
     pub rows: Vec<Row>,

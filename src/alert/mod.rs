@@ -61,8 +61,9 @@ impl Default for AlertsConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = IncidentState)]
 pub enum State {
     Firing,
     Acknowledged,
@@ -115,7 +116,7 @@ impl Event {
 }
 
 /// A stored incident.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: i64,
     pub brand: String,
@@ -135,7 +136,7 @@ pub struct Incident {
 }
 
 /// One of the negative mentions with the largest reach in an incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TopMention {
     pub source: String,
     pub author: Option<String>,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{BucketEval, DetectConfig, Trigger};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -48,7 +48,7 @@ impl std::str::FromStr for Severity {
 }
 
 /// The numbers of an incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentFigures {
     /// Start of the first anomalous bucket.
     pub started_at: DateTime<Utc>,

@@ -189,7 +189,7 @@ pub struct BucketCounts {
 }
 
 /// Why a bucket was judged anomalous.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// More negative mentions than the baseline makes plausible.

@@ -61,7 +61,7 @@ pub struct Mention {
 }
 
 /// The brand's own public answer to a mention, as the network shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OwnerReply {
     pub text: String,
     pub at: DateTime<Utc>,

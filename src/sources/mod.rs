@@ -165,6 +165,52 @@ pub enum SourceKind {
     Instagram,
 }
 
+impl SourceKind {
+    pub const ALL: [SourceKind; 17] = [
+        SourceKind::Mastodon,
+        SourceKind::Bluesky,
+        SourceKind::Hackernews,
+        SourceKind::X,
+        SourceKind::Youtube,
+        SourceKind::Reddit,
+        SourceKind::Appstore,
+        SourceKind::Rss,
+        SourceKind::Yelp,
+        SourceKind::Trustpilot,
+        SourceKind::GooglePlaces,
+        SourceKind::Json,
+        SourceKind::Googleplay,
+        SourceKind::Appstoreconnect,
+        SourceKind::GoogleBusiness,
+        SourceKind::Facebook,
+        SourceKind::Instagram,
+    ];
+
+    /// The kind's name in config and, for the networks, in every mention's
+    /// `source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Mastodon => "mastodon",
+            SourceKind::Bluesky => "bluesky",
+            SourceKind::Hackernews => "hackernews",
+            SourceKind::X => "x",
+            SourceKind::Youtube => "youtube",
+            SourceKind::Reddit => "reddit",
+            SourceKind::Appstore => "appstore",
+            SourceKind::Rss => "rss",
+            SourceKind::Yelp => "yelp",
+            SourceKind::Trustpilot => "trustpilot",
+            SourceKind::GooglePlaces => "google_places",
+            SourceKind::Json => "json",
+            SourceKind::Googleplay => "googleplay",
+            SourceKind::Appstoreconnect => "appstoreconnect",
+            SourceKind::GoogleBusiness => "google_business",
+            SourceKind::Facebook => "facebook",
+            SourceKind::Instagram => "instagram",
+        }
+    }
+}
+
 fn default_every() -> Span {
     Span(chrono::Duration::minutes(2))
 }

@@ -40,8 +40,10 @@ impl Params {
     }
 
     /// A whole number in `range`, or `default` when absent.
+    /// Unlike the text parameters, taken exactly as sent: an empty or padded
+    /// number is a mistake, not the default.
     fn number(&self, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, ApiError> {
-        match self.get(name) {
+        match self.0.get(name).map(String::as_str) {
             None => Ok(default),
             Some(v) => v.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
                 ApiError::bad_request(format!(
@@ -74,7 +76,17 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
         query.brand = Some(brand.to_string());
     }
     query.source = params.get("source").map(str::to_string);
-    query.search = params.get("q").map(str::to_string).filter(|q| !q.trim().is_empty());
+    query.search = params.get("q").map(str::to_string);
+    if query
+        .search
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > inbox::MAX_SEARCH_CHARS)
+    {
+        return Err(ApiError::bad_request(format!(
+            "q is at most {} characters",
+            inbox::MAX_SEARCH_CHARS
+        )));
+    }
     query.label = match params.get("label") {
         None => Some(Label::Negative),
         Some("all") => None,
@@ -102,6 +114,9 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
     Ok(query)
 }
 
+/// The inbox: matching mentions, highest priority first.
+#[utoipa::path(get, path = "/api/mentions", tag = "inbox", params(super::openapi::InboxParams),
+    responses((status = 200, body = inbox::Page), super::openapi::CommonErrors))]
 pub async fn mentions(
     State(state): State<AppState>,
     Query(raw): Query<HashMap<String, String>>,
@@ -111,28 +126,25 @@ pub async fn mentions(
     Ok(Json(inbox_page(&state, query, now).await?))
 }
 
-/// The inbox page for `query`, refusing a `source` that is neither
-/// configured nor in the store (a typo would otherwise be an empty inbox).
+/// The inbox page for `query`, refusing a `source` that is no network we
+/// read, no configured source and in no stored mention (a typo would
+/// otherwise be an empty inbox).
 pub async fn inbox_page(state: &AppState, query: inbox::Query, now: DateTime<Utc>) -> Result<inbox::Page, ApiError> {
     let configured: Vec<String> = state
         .config
         .sources
         .iter()
-        .flat_map(|s| {
-            // Mentions carry the network's name (`reddit`); an operator may
-            // also filter by the source's own name.
-            let kind = serde_json::to_value(s.kind())
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string));
-            std::iter::once(s.name.clone()).chain(kind)
-        })
+        .map(|s| s.name.clone())
+        // Mentions carry the network's name (`reddit`): a network we read is
+        // a known source even before anything came from it.
+        .chain(crate::sources::SourceKind::ALL.iter().map(|k| k.as_str().to_string()))
         .collect();
     state
         .read(move |conn| {
             if let Some(source) = &query.source {
                 if !configured.contains(source) && !crate::store::has_source(conn, source)? {
                     return Err(StoreError::Invalid(format!(
-                        "no source {:?}: neither configured nor in any stored mention",
+                        "no source {:?}: not a network we read, not configured, in no stored mention",
                         crate::mention::truncate(source, 60)
                     )));
                 }
@@ -142,6 +154,10 @@ pub async fn inbox_page(state: &AppState, query: inbox::Query, now: DateTime<Utc
         .await
 }
 
+/// One mention with everything done about it (`history`).
+#[utoipa::path(get, path = "/api/mentions/{id}", tag = "inbox",
+    params(("id" = i64, Path, minimum = 1, description = "the mention's id")),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = super::openapi::ErrorBody), super::openapi::CommonErrors))]
 pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let detail = state
@@ -164,8 +180,9 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
 
 /// The body of `POST /api/mentions/actions`. (`deny_unknown_fields` does
 /// not work with `flatten`: `check_action_fields` refuses unknown keys.)
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ActionRequest {
+    #[serde(deserialize_with = "whole_numbers")]
     pub ids: Vec<i64>,
     /// Who acts: only the local user (loopback, no accounts) may say; a
     /// signed-in user is recorded as themselves.
@@ -173,6 +190,24 @@ pub struct ActionRequest {
     pub by: Option<String>,
     #[serde(flatten)]
     pub action: Action,
+}
+
+/// Ids as JSON numbers: `7` and `7.0` are the same integer in JSON (and in
+/// JSON Schema), so both are taken; `7.5` is not an id.
+fn whole_numbers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    let numbers = Vec::<serde_json::Number>::deserialize(deserializer)?;
+    numbers
+        .iter()
+        .map(|n| {
+            n.as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a mention id")))
+        })
+        .collect()
 }
 
 /// Most mentions one bulk action may change.
@@ -198,43 +233,57 @@ pub async fn apply_action(
         .await?)
 }
 
-/// A body the extractor refused: too large is 413, anything else 400.
+/// A body the JSON extractor refused, with its own status: 415 without
+/// `Content-Type: application/json` (which a cross-site form cannot send,
+/// so no JSON change can be forged from another page), 413 over the limit,
+/// 422 for the wrong shape, 400 for broken JSON.
 fn rejected(e: JsonRejection) -> ApiError {
-    let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        StatusCode::PAYLOAD_TOO_LARGE
-    } else {
-        StatusCode::BAD_REQUEST
+    let message = match e.status() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "send a JSON body with Content-Type: application/json".to_string(),
+        _ => e.body_text(),
     };
-    ApiError::new(status, e.body_text())
+    ApiError::new(e.status(), message)
+}
+
+/// The keys an action body may have besides `ids`, `by` and `action`.
+pub(super) fn action_fields(action: &str) -> &'static [&'static str] {
+    match action {
+        "respond" => &["reply_url", "note"],
+        "assign" => &["assignee"],
+        "ignore" => &["note"],
+        _ => &[],
+    }
 }
 
 /// The keys an action body may have: a misspelt `notes` would otherwise be
 /// dropped in silence, and the note lost.
 fn check_action_fields(body: &serde_json::Value) -> Result<(), ApiError> {
     let Some(fields) = body.as_object() else {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "the body is a JSON object: ids, by, action and its fields",
         ));
     };
-    let own: &[&str] = match fields.get("action").and_then(|a| a.as_str()) {
-        Some("respond") => &["reply_url", "note"],
-        Some("assign") => &["assignee"],
-        Some("ignore") => &["note"],
-        _ => &[],
-    };
+    let own = action_fields(fields.get("action").and_then(|a| a.as_str()).unwrap_or(""));
     for key in fields.keys() {
         if !["ids", "by", "action"].contains(&key.as_str()) && !own.contains(&key.as_str()) {
             let expected: Vec<&str> = ["ids", "by", "action"].iter().chain(own).copied().collect();
-            return Err(ApiError::bad_request(format!(
-                "unknown field {:?}; expected {}",
-                crate::mention::truncate(key, 40),
-                expected.join(", ")
-            )));
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "unknown field {:?}; expected {}",
+                    crate::mention::truncate(key, 40),
+                    expected.join(", ")
+                ),
+            ));
         }
     }
     Ok(())
 }
 
+/// Respond to, assign, ignore or undo mentions, all or none.
+#[utoipa::path(post, path = "/api/mentions/actions", tag = "inbox", request_body = super::openapi::ActionBody,
+    responses((status = 200, body = super::openapi::ActionsDone), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
 pub async fn mention_actions(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
@@ -242,12 +291,16 @@ pub async fn mention_actions(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(body) = body.map_err(rejected)?;
     check_action_fields(&body)?;
-    let request: ActionRequest = serde_json::from_value(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let request: ActionRequest =
+        serde_json::from_value(body).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let by = who.actor(request.by.as_deref());
     let changed = apply_action(&state, request.ids, request.action, by).await?;
     Ok(Json(serde_json::json!({ "changed": changed })))
 }
 
+/// Incidents, newest first.
+#[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(super::openapi::AlertListParams),
+    responses((status = 200, body = Vec<Incident>), super::openapi::CommonErrors))]
 pub async fn alerts(
     State(state): State<AppState>,
     Query(raw): Query<HashMap<String, String>>,
@@ -265,6 +318,10 @@ pub async fn alerts(
     ))
 }
 
+/// One incident, its top negative mentions and why it fired.
+#[utoipa::path(get, path = "/api/alerts/{id}", tag = "alerts",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = super::openapi::ErrorBody), super::openapi::CommonErrors))]
 pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
     let bucket = state.config.detect.bucket.0;
@@ -279,7 +336,7 @@ pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Res
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertAction {
     /// As in [`ActionRequest::by`].
@@ -338,6 +395,10 @@ pub async fn alert_change(
 }
 
 /// `POST /api/alerts/{id}/ack` and `/resolve`.
+/// Acknowledge (`ack`) or resolve an incident (manager).
+#[utoipa::path(post, path = "/api/alerts/{id}/{change}", tag = "alerts", request_body = AlertAction,
+    params(("id" = i64, Path, minimum = 1), ("change" = String, Path, pattern = "^(ack|resolve)$")),
+    responses((status = 200, body = Incident), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
 pub async fn change_alert(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
@@ -354,7 +415,7 @@ pub async fn change_alert(
 }
 
 /// One brand's figures for the overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BrandSummary {
     pub name: String,
     pub last_24h: super::charts::Totals,
@@ -389,10 +450,17 @@ pub async fn brand_summaries(state: &AppState) -> Result<Vec<BrandSummary>, ApiE
         .await
 }
 
+/// Each brand's last 24 hours and 7 days, and its open incident.
+#[utoipa::path(get, path = "/api/brands", tag = "brands",
+    responses((status = 200, body = Vec<BrandSummary>), super::openapi::CommonErrors))]
 pub async fn brands(State(state): State<AppState>) -> Result<Json<Vec<BrandSummary>>, ApiError> {
     Ok(Json(brand_summaries(&state).await?))
 }
 
+/// A brand's mention counts by label over time.
+#[utoipa::path(get, path = "/api/brands/{brand}/series", tag = "brands",
+    params(("brand" = String, Path, description = "a configured brand"), super::openapi::SeriesParams),
+    responses((status = 200, body = Vec<super::charts::Bucket>), (status = 404, body = super::openapi::ErrorBody), super::openapi::CommonErrors))]
 pub async fn series(
     State(state): State<AppState>,
     Path(brand): Path<String>,
@@ -416,7 +484,7 @@ pub async fn series(
 }
 
 /// Each source's health, as `/healthz` and the health page show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceHealth {
     pub name: String,
     pub kind: serde_json::Value,
@@ -475,12 +543,17 @@ pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiErr
         .await
 }
 
+/// Each configured source's health.
+#[utoipa::path(get, path = "/api/sources", tag = "sources",
+    responses((status = 200, body = Vec<SourceHealth>), super::openapi::CommonErrors))]
 pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceHealth>>, ApiError> {
     Ok(Json(source_health(&state).await?))
 }
 
 /// Always 200 while the service and its database answer; `status` says
 /// `degraded` when a source is failing or stale.
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses((status = 200, body = serde_json::Value), super::openapi::CommonErrors))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let sources = source_health(&state).await?;
     let degraded = sources.iter().any(|s| !s.healthy && s.status != "pending");
@@ -523,6 +596,8 @@ pub fn parse_id(text: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /api/users` (admin): who may sign in, with their role and state.
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    responses((status = 200, body = super::openapi::UserList), super::openapi::CommonErrors))]
 pub async fn users(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let users = state.read(crate::accounts::list).await?;
     Ok(Json(serde_json::json!({ "users": users })))

@@ -36,7 +36,7 @@ impl Window {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Bucket {
     pub start: String,
     pub negative: u64,
@@ -50,7 +50,7 @@ impl Bucket {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Totals {
     pub mentions: u64,
     pub negative: u64,

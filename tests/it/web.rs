@@ -164,7 +164,7 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
         json!({"ids": [1], "action": "dance", "by": "x"}),
     )
     .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "JSON of the wrong shape: {body}");
     let (status, body) = post_json(
         &server,
         "/api/mentions/actions",
@@ -213,7 +213,7 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
         json!({"ids": [1], "action": "ignore", "by": "x", "notes": "spam"}),
     )
     .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body["error"].as_str().unwrap().contains("\"notes\""), "{body}");
     // The wrong method gets a JSON error too; a body over 2 MB is 413.
     for (method, path) in [
@@ -228,6 +228,31 @@ async fn bad_requests_get_a_json_error_with_the_right_status() {
     let huge = json!({"ids": [1], "action": "ignore", "by": "x", "note": "a".repeat(3 * 1024 * 1024)});
     let (status, body) = post_json(&server, "/api/mentions/actions", huge).await;
     assert_eq!(status, 413, "{body}");
+    // Ids are JSON integers, written 7 or 7.0; 7.5 is not one.
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [1.0], "action": "ignore"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [1.5], "action": "ignore"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    // Numbers are taken as sent: an empty limit is not the default.
+    let (status, body) = get_json(&server, "/api/mentions?limit=").await;
+    assert_eq!(status, 400, "{body}");
+    // The API describes itself.
+    let (status, doc) = get_json(&server, "/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let brands = &doc["paths"]["/api/mentions"]["get"]["parameters"][0];
+    assert_eq!(brands["name"], "brand");
+    assert_eq!(brands["schema"]["enum"], json!(["Acme Air", "Globex Bank"]), "{brands}");
 
     // Acknowledge the firing incident, then again: the second is a conflict.
     let (_, incidents) = get_json(&server, "/api/alerts?state=firing").await;
