@@ -241,6 +241,79 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         browser.source().await.unwrap().contains("Acknowledged by ana")
     })
     .await;
+
+    // Once an account exists everyone signs in: a manager does, through the
+    // form under the same CSP, resolves the incident as herself, signs out.
+    crate::support::web::add_user(&db, "mo", complaint_monitor::accounts::Role::Manager);
+    browser.goto(&server.url("/alerts")).await.unwrap();
+    let login = browser
+        .wait()
+        .for_element(Locator::Css("form[action='/login']"))
+        .await
+        .unwrap();
+    login
+        .find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("mo")
+        .await
+        .unwrap();
+    login
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(crate::support::web::PASSWORD)
+        .await
+        .unwrap();
+    login
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the signed-in inbox", || async {
+        browser.source().await.unwrap().contains("mo · manager")
+    })
+    .await;
+    browser.goto(&server.url("/alerts")).await.unwrap();
+    let form = browser
+        .wait()
+        .for_element(Locator::Css("form[action^='/alerts/']"))
+        .await
+        .unwrap();
+    assert!(
+        form.find(Locator::Css("input[name=by]")).await.is_err(),
+        "a signed-in manager does not type her name"
+    );
+    form.find(Locator::Css("button[value=resolve]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the incident resolved by mo", || async {
+        browser.source().await.unwrap().contains(" by mo")
+    })
+    .await;
+    browser
+        .find(Locator::Css("form.signout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("form[action='/login']"))
+        .await
+        .unwrap();
+    browser.goto(&server.url("/")).await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("form[action='/login']"))
+        .await
+        .expect("signed out, the inbox asks to sign in again");
     browser.close().await.unwrap();
     server.stop().await;
 
@@ -257,15 +330,20 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         (state.as_str(), by.as_str(), reply.as_str()),
         ("responded", "ana", "https://x.com/acmeairhelp/status/42")
     );
-    let (incident_state, acked_by, note): (String, String, String) = conn
+    let (incident_state, acked_by, note, resolved_by): (String, String, String, String) = conn
         .query_row(
-            "SELECT state, acknowledged_by, ack_note FROM incidents WHERE acknowledged_by IS NOT NULL",
+            "SELECT state, acknowledged_by, ack_note, resolved_by FROM incidents WHERE acknowledged_by IS NOT NULL",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
     assert_eq!(
-        (incident_state.as_str(), acked_by.as_str(), note.as_str()),
-        ("acknowledged", "ana", "calling the Lisbon station")
+        (
+            incident_state.as_str(),
+            acked_by.as_str(),
+            note.as_str(),
+            resolved_by.as_str()
+        ),
+        ("resolved", "ana", "calling the Lisbon station", "mo")
     );
 }
