@@ -62,6 +62,10 @@ pub struct WebConfig {
     /// plain HTTP: for a reverse proxy that ends TLS and does not say so
     /// with `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
+    /// Serve HTTPS: the certificate chain and its private key, PEM files
+    /// (both or neither).
+    pub tls_cert: Option<std::path::PathBuf>,
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -71,6 +75,8 @@ impl Default for WebConfig {
             session_idle: crate::clock::Span(chrono::Duration::hours(2)),
             session_max: crate::clock::Span(chrono::Duration::hours(12)),
             secure_cookies: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -369,6 +375,11 @@ impl Config {
             .check(chrono::Duration::minutes(5), chrono::Duration::days(30))
         {
             problem("web.session_max".into(), &e);
+        }
+        match (&self.web.tls_cert, &self.web.tls_key) {
+            (Some(_), None) => problem("web.tls_key".into(), "tls_cert is set: set its key too"),
+            (None, Some(_)) => problem("web.tls_cert".into(), "tls_key is set: set its certificate too"),
+            _ => {}
         }
         let mut seen = BTreeMap::new();
         for (i, brand) in self.brands.iter().enumerate() {

@@ -51,6 +51,13 @@ pub async fn run(
         let active_users = crate::accounts::active_count(&crate::store::open(db)?)?;
         crate::web::check_access(web.listen, active_users).map_err(anyhow::Error::msg)?;
     }
+    // A bad certificate is found before anything starts.
+    let tls = match (&config.web.tls_cert, &config.web.tls_key) {
+        (Some(cert), Some(key)) if web.is_some() => {
+            Some(crate::web::tls::server_config(cert, key).map_err(anyhow::Error::msg)?)
+        }
+        _ => None,
+    };
     let (writer, handle) = Writer::start_with(db, &config.store)?;
     let (stop_tx, stop) = watch::channel(false);
     crate::metrics::handle();
@@ -61,15 +68,19 @@ pub async fn run(
                 .await
                 .with_context(|| format!("cannot listen on {}; choose another address with --listen", web.listen))?;
             let address = listener.local_addr()?;
-            let state = crate::web::AppState::new(
+            let mut state = crate::web::AppState::new(
                 Arc::new(config.clone()),
                 db.to_path_buf(),
                 handle.clone(),
                 clock.clone(),
                 web.listen.ip().is_loopback(),
             );
+            if let Some(tls) = &tls {
+                state = state.with_tls(tls.clone());
+            }
             let mut web_stop = stop.clone();
-            tracing::info!("serving the inbox on http://{address}/");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            tracing::info!("serving the inbox on {scheme}://{address}/");
             Some(tokio::spawn(crate::web::serve(listener, state, async move {
                 let _ = web_stop.changed().await;
             })))

@@ -26,6 +26,7 @@ pub mod charts;
 pub mod events;
 pub mod openapi;
 pub mod pages;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -62,6 +63,8 @@ pub struct AppState {
     loopback: bool,
     session_limits: crate::accounts::SessionLimits,
     login_throttle: auth::Throttle,
+    /// Serve HTTPS with these settings (`[web] tls_cert`, `tls_key`).
+    tls: Option<Arc<rustls::ServerConfig>>,
     /// Derives each browser's form token from its CSRF cookie; random per
     /// process, never sent.
     csrf_key: Arc<[u8; 32]>,
@@ -81,9 +84,16 @@ impl AppState {
             events: broadcast::channel(256).0,
             loopback,
             login_throttle: Arc::default(),
+            tls: None,
             csrf_key: Arc::new(rand::thread_rng().gen()),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// Serves HTTPS with `tls` (see [`tls::server_config`]).
+    pub fn with_tls(mut self, tls: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Runs a read query on a connection of its own, off the async threads.
@@ -186,13 +196,34 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let stopping = state.stopping.clone();
     let watcher = events::spawn_watcher(state.db.clone(), state.events.clone(), stopping.subscribe());
+    let tls = state.tls.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.send_replace(true);
-        })
-        .await;
+    let result = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    stopping.send_replace(true);
+                })
+                .await
+        }
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopping.send_replace(true);
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(
+                listener.into_std()?,
+                axum_server::tls_rustls::RustlsConfig::from_config(tls),
+            )
+            .handle(handle)
+            .serve(app)
+            .await
+        }
+    };
     let _ = watcher.await;
     result
 }
@@ -272,10 +303,11 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
     response
 }
 
-/// Whether the browser reached us over HTTPS: directly never (TLS ends at a
-/// reverse proxy), so by the proxy's `X-Forwarded-Proto`, or by config.
+/// Whether the browser reached us over HTTPS: directly when we serve TLS,
+/// else by a reverse proxy's `X-Forwarded-Proto`, or by config.
 fn is_https(headers: &HeaderMap, state: &AppState) -> bool {
-    state.config.web.secure_cookies
+    state.tls.is_some()
+        || state.config.web.secure_cookies
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

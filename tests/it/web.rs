@@ -1039,3 +1039,86 @@ async fn the_inbox_searches_text_and_author() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn https_is_served_from_a_certificate_in_config() {
+    use std::sync::Arc;
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys");
+    let cert = keys.join("tls-localhost.cert.pem");
+    let key = keys.join("tls-localhost.key.pem");
+    // Files that are not what they say are a clear error before serving.
+    let wrong = complaint_monitor::web::tls::server_config(&key, &cert).unwrap_err();
+    assert!(wrong.contains("tls_cert"), "{wrong}");
+    let missing = complaint_monitor::web::tls::server_config(&keys.join("nothing.pem"), &key).unwrap_err();
+    assert!(missing.contains("nothing.pem"), "{missing}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    crate::support::web::add_user(&db, "maria", complaint_monitor::accounts::Role::Agent);
+    let (writer, handle) = complaint_monitor::store::writer::Writer::start(&db, 8).unwrap();
+    let state = complaint_monitor::web::AppState::new(
+        Arc::new(crate::support::web::config()),
+        db.clone(),
+        handle,
+        Arc::new(complaint_monitor::clock::VirtualClock::starting_at(
+            crate::support::web::cutoff(),
+        )),
+        true,
+    )
+    .with_tls(complaint_monitor::web::tls::server_config(&cert, &key).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(complaint_monitor::web::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+
+    let trusted = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(keys.join("tls-ca.cert.pem")).unwrap()).unwrap(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{port}");
+    let form = trusted.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let (csrf_cookie, _) = set_cookie(&form, "cm_csrf").unwrap();
+    let token = form_token_in(&form.text().await.unwrap());
+    let signed_in = trusted
+        .post(format!("{base}/login"))
+        .header("cookie", csrf_cookie)
+        .form(&[
+            ("name", "maria"),
+            ("password", crate::support::web::PASSWORD),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303);
+    let (session, header) = set_cookie(&signed_in, "cm_session").unwrap();
+    assert!(
+        header.contains("; Secure"),
+        "over HTTPS the session cookie is Secure: {header}"
+    );
+    let inbox = trusted
+        .get(format!("{base}/api/mentions"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inbox.status().as_u16(), 200);
+    // Plain HTTP to the HTTPS port gets no answer, and a client that does
+    // not trust the certificate refuses it.
+    assert!(client()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .is_err());
+    assert!(client().get(format!("{base}/healthz")).send().await.is_err());
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    drop(writer);
+}
