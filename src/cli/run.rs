@@ -5,7 +5,7 @@ use complaint_monitor::clock::{Clock, WallClock};
 use complaint_monitor::config::Config;
 use complaint_monitor::replay::{self, ReplayOptions, Speed};
 use complaint_monitor::service;
-use complaint_monitor::sources::feed::{latest_time, Feed};
+use complaint_monitor::sources::feed::Feed;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -56,15 +56,15 @@ impl Args {
 
 /// Replays the embedded demo feed moved (in whole detection buckets) to end now.
 fn replay_demo(config: &Config, db: &Path) -> anyhow::Result<()> {
+    // The demo stops while its incident is rising, and that moment is now.
+    let live_at = complaint_monitor::demo::live_at();
+    let data = complaint_monitor::demo::feed_until(live_at);
     let feed = Feed::Bytes {
         name: complaint_monitor::demo::FEED_NAME,
-        data: complaint_monitor::demo::FEED,
-    };
-    let Some(end) = latest_time(feed)? else {
-        anyhow::bail!("{} has no readable mention", complaint_monitor::demo::FEED_NAME);
+        data: &data,
     };
     let bucket = config.detect.bucket.0.num_seconds().max(1);
-    let shift = chrono::Duration::seconds((WallClock.now() - end).num_seconds().div_euclid(bucket) * bucket);
+    let shift = chrono::Duration::seconds((WallClock.now() - live_at).num_seconds().div_euclid(bucket) * bucket);
     let options = ReplayOptions {
         feeds: Vec::new(),
         db: db.to_path_buf(),
