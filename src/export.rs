@@ -17,7 +17,16 @@ pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Writ
     // disk's doing, not the database's: kept aside, and the walk stopped.
     let mut write_error = None;
     let walked = store::for_each_mention(conn, filter, |stored| {
-        let line = export_line(&stored);
+        let mut line = export_line(&stored);
+        // A label staff corrected: `sentiment.label` is theirs, and the
+        // scorer's is kept beside it.
+        if let Some(corrected) = crate::corrections::corrected_label(conn, stored.id)? {
+            if let Some(sentiment) = line.get_mut("sentiment").and_then(Value::as_object_mut) {
+                sentiment.insert("computed_label".into(), json!(corrected.computed));
+                sentiment.insert("corrected_by".into(), json!(corrected.by));
+                sentiment.insert("corrected_at".into(), json!(corrected.at));
+            }
+        }
         let result = serde_json::to_writer(&mut *out, &line)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n"));

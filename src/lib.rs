@@ -49,6 +49,8 @@
 //! * [`inbox`]: the response inbox: priority order and what care staff did
 //!   about each mention (shared by the web UI, the API and the CLI).
 //! * [`export`]: the feed-format view of the store (`export`, the API).
+//! * [`corrections`]: staff corrections of the scorer's label, which
+//!   detection, the digest and exports then count.
 //! * [`accounts`]: who may act: users and their roles, argon2id passwords,
 //!   browser sessions and API tokens, kept in the store.
 //!
@@ -76,6 +78,7 @@ pub mod alert;
 pub mod brand;
 pub mod clock;
 pub mod config;
+pub mod corrections;
 pub mod demo;
 pub mod detect;
 pub mod digest;

@@ -77,6 +77,14 @@ enum Action {
         #[command(flatten)]
         on: ActOn,
     },
+    /// Correct the scorer: set the mentions' label (negative, neutral,
+    /// positive); detection, the digest and exports then count it.
+    Label {
+        #[command(flatten)]
+        on: ActOn,
+        #[arg(long = "as", value_parser = |s: &str| s.parse::<Label>())]
+        label: Label,
+    },
 }
 
 impl Args {
@@ -127,6 +135,7 @@ fn act(action: Action) -> anyhow::Result<ExitCode> {
         Action::Assign { on, to } => (on, inbox::Action::Assign { assignee: to }),
         Action::Ignore { on, note } => (on, inbox::Action::Ignore { note }),
         Action::Undo { on } => (on, inbox::Action::Undo),
+        Action::Label { on, label } => return correct_labels(on, label),
     };
     let mut conn = store::open(&on.db)?;
     let tx = conn.transaction()?;
@@ -135,6 +144,27 @@ fn act(action: Action) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     for c in changed {
         writeln!(out, "mention {} is now {}", c.mention_id, c.state)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mentions label IDS --as LABEL`: every id corrected, or none.
+fn correct_labels(on: ActOn, label: Label) -> anyhow::Result<ExitCode> {
+    let mut conn = store::open(&on.db)?;
+    let tx = conn.transaction()?;
+    let now = WallClock.now();
+    let mut done = Vec::new();
+    for id in &on.ids {
+        done.push(complaint_monitor::corrections::correct(&tx, *id, label, &on.by, now)?);
+    }
+    tx.commit()?;
+    let mut out = std::io::stdout().lock();
+    for c in done {
+        writeln!(
+            out,
+            "mention {} is now {} (the scorer said {})",
+            c.mention_id, c.to, c.computed
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

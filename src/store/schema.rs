@@ -271,5 +271,21 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX api_tokens_by_user ON api_tokens (user_id);
         "#,
         ),
+        M::up(
+            r#"
+        -- Staff corrections of the scorer (src/corrections.rs). The mention's
+        -- label becomes the corrected one; `computed` keeps the scorer's.
+        CREATE TABLE label_corrections (
+            id         INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+            computed   TEXT    NOT NULL,
+            label_from TEXT    NOT NULL,
+            label_to   TEXT    NOT NULL CHECK (label_to IN ('negative', 'neutral', 'positive')),
+            actor      TEXT    NOT NULL,
+            at         INTEGER NOT NULL
+        );
+        CREATE INDEX label_corrections_by_mention ON label_corrections (mention_id, id);
+        "#,
+        ),
     ])
 }

@@ -172,6 +172,7 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
                 "compound": mention.scored.sentiment.compound,
                 "reach": mention.scored.reach.people,
                 "history": history,
+                "corrected": crate::corrections::corrected_label(conn, id)?,
             }))
         })
         .await?;
@@ -601,4 +602,64 @@ pub fn parse_id(text: &str) -> Result<i64, ApiError> {
 pub async fn users(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let users = state.read(crate::accounts::list).await?;
     Ok(Json(serde_json::json!({ "users": users })))
+}
+
+/// The body of `POST /api/mentions/{id}/label`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelCorrection {
+    /// `negative`, `neutral` or `positive`.
+    #[schema(value_type = String, pattern = "^(negative|neutral|positive)$")]
+    pub label: String,
+    /// As in [`ActionRequest::by`].
+    #[serde(default)]
+    #[schema(max_length = 25)]
+    pub by: Option<String>,
+}
+
+/// Corrects the scorer: the mention's label becomes the one given, for
+/// detection, the digest and exports; the scorer's is kept.
+#[utoipa::path(post, path = "/api/mentions/{id}/label", tag = "inbox", request_body = LabelCorrection,
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = crate::corrections::Correction), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn correct_label(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Result<Json<LabelCorrection>, JsonRejection>,
+) -> Result<Json<crate::corrections::Correction>, ApiError> {
+    let id = parse_id(&id)?;
+    let Json(body) = body.map_err(rejected)?;
+    let label = [Label::Negative, Label::Neutral, Label::Positive]
+        .into_iter()
+        .find(|l| l.as_str() == body.label)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "label is negative, neutral or positive",
+            )
+        })?;
+    let by = who.actor(body.by.as_deref());
+    let now = state.clock.now();
+    Ok(Json(
+        state
+            .writer
+            .transact(move |tx| crate::corrections::correct(tx, id, label, &by, now))
+            .await?,
+    ))
+}
+
+/// Every staff correction of the scorer, newest first: where it fails.
+#[utoipa::path(get, path = "/api/corrections", tag = "inbox",
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000)),
+    responses((status = 200, body = Vec<crate::corrections::Correction>), super::openapi::CommonErrors))]
+pub async fn corrections(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<crate::corrections::Correction>>, ApiError> {
+    let params = Params::new(raw, &["limit"])?;
+    let limit = params.number("limit", 200, 1..=1000)?;
+    Ok(Json(
+        state.read(move |conn| crate::corrections::list(conn, limit)).await?,
+    ))
 }

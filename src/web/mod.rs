@@ -131,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/mentions", get(api::mentions))
         .route("/mentions/{id}", get(api::mention))
         .route("/mentions/actions", post(api::mention_actions))
+        .route("/mentions/{id}/label", post(api::correct_label))
+        .route("/corrections", get(api::corrections))
         .route("/alerts", get(api::alerts))
         .route("/alerts/{id}", get(api::alert))
         .route("/alerts/{id}/{change}", post(api::change_alert))

@@ -576,6 +576,14 @@ async fn every_route_needs_its_role() {
         ("POST", "/api/alerts/1/resolve", Some(json!({})), Role::Manager),
         ("POST", "/alerts/1", None, Role::Manager),
         ("POST", "/inbox/actions", None, Role::Agent),
+        (
+            "POST",
+            "/api/mentions/4/label",
+            Some(json!({"label": "negative"})),
+            Role::Agent,
+        ),
+        ("GET", "/api/corrections", None, Role::Agent),
+        ("GET", "/api/openapi.json", None, Role::Agent),
         ("GET", "/users", None, Role::Admin),
         ("GET", "/api/users", None, Role::Admin),
     ];
@@ -1121,4 +1129,88 @@ async fn https_is_served_from_a_certificate_in_config() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
     drop(writer);
+}
+
+/// VADER reads "ich hasse Acme Air" as neutral: an agent corrects it, and
+/// the brand's negative count, the mention, the list of corrections and the
+/// export all say what staff said, with the scorer's label kept beside it.
+#[tokio::test]
+async fn a_correction_changes_the_brands_negative_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let (_, neutral) = get_json(
+        &server,
+        "/api/mentions?brand=Acme%20Air&label=neutral&state=all&since=12h&limit=1",
+    )
+    .await;
+    let id = neutral["rows"][0]["id"].as_i64().expect("a neutral mention");
+    let negatives = |brands: &Value| -> (u64, u64) {
+        let acme = brands
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == "Acme Air")
+            .unwrap();
+        (
+            acme["last_24h"]["negative"].as_u64().unwrap(),
+            acme["last_24h"]["neutral"].as_u64().unwrap(),
+        )
+    };
+    let (_, before) = get_json(&server, "/api/brands").await;
+    let (negative, neutral_count) = negatives(&before);
+
+    let (status, correction) = post_json(
+        &server,
+        &format!("/api/mentions/{id}/label"),
+        json!({"label": "negative", "by": "ana"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{correction}");
+    assert_eq!(
+        (
+            &correction["computed"],
+            &correction["from"],
+            &correction["to"],
+            &correction["by"]
+        ),
+        (&json!("neutral"), &json!("neutral"), &json!("negative"), &json!("ana"))
+    );
+    let (_, after) = get_json(&server, "/api/brands").await;
+    assert_eq!(negatives(&after), (negative + 1, neutral_count - 1));
+
+    let (_, detail) = get_json(&server, &format!("/api/mentions/{id}")).await;
+    assert_eq!(detail["label"], "negative");
+    assert_eq!(detail["corrected"]["computed"], "neutral");
+    assert_eq!(detail["corrected"]["by"], "ana");
+    let (_, list) = get_json(&server, "/api/corrections").await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["mention_id"], id);
+
+    for (body, status) in [
+        (json!({"label": "angry"}), 422),
+        (json!({"label": "NEGATIVE"}), 422),
+        (json!({"label": "negative", "colour": "red"}), 422),
+    ] {
+        let (got, answer) = post_json(&server, &format!("/api/mentions/{id}/label"), body.clone()).await;
+        assert_eq!(got, status, "{body}: {answer}");
+    }
+    let (got, answer) = post_json(&server, "/api/mentions/99999999/label", json!({"label": "neutral"})).await;
+    assert_eq!(got, 404, "{answer}");
+    server.stop().await;
+
+    // The export counts the correction and keeps the scorer's label.
+    let conn = store::open_read_only(&db).unwrap();
+    let mut out = Vec::new();
+    complaint_monitor::export::write_jsonl(&conn, &store::MentionFilter::default(), &mut out).unwrap();
+    let corrected: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["sentiment"].get("computed_label").is_some())
+        .collect();
+    assert_eq!(corrected.len(), 1);
+    assert_eq!(corrected[0]["sentiment"]["label"], "negative");
+    assert_eq!(corrected[0]["sentiment"]["computed_label"], "neutral");
+    assert_eq!(corrected[0]["sentiment"]["corrected_by"], "ana");
 }
