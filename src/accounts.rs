@@ -25,7 +25,9 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest password accepted: argon2 takes any length, but a stranger's
 /// megabyte should not be hashed.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
-const MAX_NAME_CHARS: usize = 64;
+/// Longest user name: what the audit trail keeps of a name is 100 bytes,
+/// and 25 characters fit in it whatever the script.
+pub const MAX_NAME_CHARS: usize = 25;
 /// What every API token starts with, so a leaked one is recognisable (and
 /// secret scanners can be taught it).
 pub const TOKEN_PREFIX: &str = "cm_";

@@ -246,6 +246,21 @@ fn rejected(e: JsonRejection) -> ApiError {
     ApiError::new(e.status(), message)
 }
 
+/// A JSON body read as `T`, which must be an object (serde would also take
+/// a struct written as an array, `[null, null]`).
+fn object_body<T: serde::de::DeserializeOwned>(
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<T, ApiError> {
+    let Json(body) = body.map_err(rejected)?;
+    if !body.is_object() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the body is a JSON object",
+        ));
+    }
+    serde_json::from_value(body).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+}
+
 /// The keys an action body may have besides `ids`, `by` and `action`.
 pub(super) fn action_fields(action: &str) -> &'static [&'static str] {
     match action {
@@ -294,6 +309,7 @@ pub async fn mention_actions(
     check_action_fields(&body)?;
     let request: ActionRequest =
         serde_json::from_value(body).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    super::auth::check_by(request.by.as_deref())?;
     let by = who.actor(request.by.as_deref());
     let changed = apply_action(&state, request.ids, request.action, by).await?;
     Ok(Json(serde_json::json!({ "changed": changed })))
@@ -342,6 +358,7 @@ pub async fn alert(State(state): State<AppState>, Path(id): Path<String>) -> Res
 pub struct AlertAction {
     /// As in [`ActionRequest::by`].
     #[serde(default)]
+    #[schema(max_length = 25)]
     pub by: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
@@ -404,13 +421,14 @@ pub async fn change_alert(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
     Path((id, change)): Path<(String, String)>,
-    body: Result<Json<AlertAction>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Incident>, ApiError> {
     let change: AlertChange = change
         .parse()
         .map_err(|e: String| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let id = parse_id(&id)?;
-    let Json(body) = body.map_err(rejected)?;
+    let body: AlertAction = object_body(body)?;
+    super::auth::check_by(body.by.as_deref())?;
     let by = who.actor(body.by.as_deref());
     Ok(Json(alert_change(&state, id, change, by, body.note).await?))
 }
@@ -626,10 +644,11 @@ pub async fn correct_label(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
     Path(id): Path<String>,
-    body: Result<Json<LabelCorrection>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<crate::corrections::Correction>, ApiError> {
     let id = parse_id(&id)?;
-    let Json(body) = body.map_err(rejected)?;
+    let body: LabelCorrection = object_body(body)?;
+    super::auth::check_by(body.by.as_deref())?;
     let label = [Label::Negative, Label::Neutral, Label::Positive]
         .into_iter()
         .find(|l| l.as_str() == body.label)

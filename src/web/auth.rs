@@ -43,6 +43,18 @@ pub enum Via {
     Token,
 }
 
+/// Checks a `by` sent with an action: at most as long as a user name,
+/// whoever sends it (it is refused even where it is ignored).
+pub fn check_by(claimed: Option<&str>) -> Result<(), ApiError> {
+    match claimed {
+        Some(by) if by.chars().count() > accounts::MAX_NAME_CHARS => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("by is at most {} characters", accounts::MAX_NAME_CHARS),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Identity {
     /// The name an action is recorded under. Only the local user may say
     /// who they are (`by`); everyone else is who they signed in as.

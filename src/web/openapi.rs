@@ -295,7 +295,9 @@ pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi
 }
 
 /// The document with this service's brands and sources as the only values
-/// of every `brand` and `source` parameter: they come from its config.
+/// of every `brand` and `source` parameter: they come from its config. In a
+/// query an empty value is also taken (it means every one, as a form's
+/// unchosen filter sends it).
 fn with_choices(mut doc: utoipa::openapi::OpenApi, brands: &[String], sources: &[String]) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
     use utoipa::openapi::RefOr;
@@ -313,9 +315,17 @@ fn with_choices(mut doc: utoipa::openapi::OpenApi, brands: &[String], sources: &
     for item in doc.paths.paths.values_mut() {
         for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
             for parameter in operation.parameters.iter_mut().flatten() {
+                let in_query = matches!(parameter.parameter_in, utoipa::openapi::path::ParameterIn::Query);
+                let with_empty = |values: &[String]| {
+                    let mut values = values.to_vec();
+                    if in_query {
+                        values.push(String::new());
+                    }
+                    choice(&values)
+                };
                 match parameter.name.as_str() {
-                    "brand" => parameter.schema = Some(choice(brands)),
-                    "source" => parameter.schema = Some(choice(sources)),
+                    "brand" => parameter.schema = Some(with_empty(brands)),
+                    "source" => parameter.schema = Some(with_empty(sources)),
                     _ => {}
                 }
             }
