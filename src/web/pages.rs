@@ -318,6 +318,16 @@ pub async fn inbox(
             button type="submit" name="action" value="assign" { "Assign" }
             button type="submit" name="action" value="ignore" { "Ignore" }
             button type="submit" name="action" value="undo" { "Undo last" }
+            label title="When the scorer got it wrong: detection, the digest and exports then count this label" {
+                "Label as"
+                select name="label" {
+                    option value="" { "…" }
+                    option value="negative" { "negative" }
+                    option value="neutral" { "neutral" }
+                    option value="positive" { "positive" }
+                }
+            }
+            button type="submit" name="action" value="label" { "Correct label" }
         }
         table {
             thead { tr {
@@ -380,6 +390,9 @@ pub async fn inbox_action(
         if ids.is_empty() {
             return Err(ApiError::bad_request("select at least one mention first"));
         }
+        if field(&fields, "action") == Some("label") {
+            return correct_labels(&state, &who, &fields, ids).await;
+        }
         let text = |name| field(&fields, name).map(str::to_string);
         let action = match field(&fields, "action") {
             Some("respond") => Action::Respond {
@@ -411,6 +424,35 @@ pub async fn inbox_action(
         }
         Err(e) => error_page(e),
     }
+}
+
+/// The inbox form's "Correct label": every ticked mention, or none.
+async fn correct_labels(
+    state: &AppState,
+    who: &Identity,
+    fields: &[(String, String)],
+    ids: Vec<i64>,
+) -> Result<Vec<inbox::MentionState>, ApiError> {
+    use crate::mention::scored::Label;
+    let label = match field(fields, "label") {
+        Some("negative") => Label::Negative,
+        Some("neutral") => Label::Neutral,
+        Some("positive") => Label::Positive,
+        _ => return Err(ApiError::bad_request("choose the label to give them first")),
+    };
+    super::auth::check_by(field(fields, "by"))?;
+    let by = who.actor(field(fields, "by"));
+    let now = state.clock.now();
+    state
+        .writer
+        .transact(move |tx| {
+            for id in &ids {
+                crate::corrections::correct(tx, *id, label, &by, now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(Vec::new())
 }
 
 pub async fn alerts(State(state): State<AppState>, chrome: Chrome) -> Response {

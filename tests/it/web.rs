@@ -1201,6 +1201,47 @@ async fn a_correction_changes_the_brands_negative_count() {
     }
     let (got, answer) = post_json(&server, "/api/mentions/99999999/label", json!({"label": "neutral"})).await;
     assert_eq!(got, 404, "{answer}");
+
+    // The inbox page's form corrects the ticked mentions too.
+    let (_, negative) = get_json(&server, "/api/mentions?brand=Acme%20Air&limit=1").await;
+    let other = negative["rows"][0]["id"].as_i64().unwrap();
+    let page = client().get(server.url("/")).send().await.unwrap();
+    let (cookie, _) = set_cookie(&page, "cm_csrf").unwrap();
+    let token = form_token_in(&page.text().await.unwrap());
+    let other_id = other.to_string();
+    let sent = client()
+        .post(server.url("/inbox/actions"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("id", other_id.as_str()),
+            ("action", "label"),
+            ("label", "positive"),
+            ("by", "bo"),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 303);
+    let unchosen = client()
+        .post(server.url("/inbox/actions"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("id", other_id.as_str()),
+            ("action", "label"),
+            ("label", ""),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchosen.status().as_u16(), 400, "no label chosen");
+    let (_, list) = get_json(&server, "/api/corrections").await;
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(
+        (&list[0]["mention_id"], &list[0]["to"], &list[0]["by"]),
+        (&json!(other), &json!("positive"), &json!("bo"))
+    );
     server.stop().await;
 
     // The export counts the correction and keeps the scorer's label.
@@ -1213,8 +1254,11 @@ async fn a_correction_changes_the_brands_negative_count() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|l| l["sentiment"].get("computed_label").is_some())
         .collect();
-    assert_eq!(corrected.len(), 1);
-    assert_eq!(corrected[0]["sentiment"]["label"], "negative");
-    assert_eq!(corrected[0]["sentiment"]["computed_label"], "neutral");
-    assert_eq!(corrected[0]["sentiment"]["corrected_by"], "ana");
+    assert_eq!(corrected.len(), 2);
+    let by_ana = corrected
+        .iter()
+        .find(|l| l["sentiment"]["corrected_by"] == "ana")
+        .unwrap();
+    assert_eq!(by_ana["sentiment"]["label"], "negative");
+    assert_eq!(by_ana["sentiment"]["computed_label"], "neutral");
 }
