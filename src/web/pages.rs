@@ -213,6 +213,19 @@ fn state_pill(row: &inbox::Row) -> Markup {
     }
 }
 
+/// Priority in words, the number on hover: High from 10,000 (about ten
+/// thousand people reached by a clearly negative post of the last hours),
+/// Medium from 1,000, Low below.
+fn priority_tier(priority: f64) -> (&'static str, &'static str) {
+    if priority >= 10_000.0 {
+        ("High", "high")
+    } else if priority >= 1_000.0 {
+        ("Medium", "medium")
+    } else {
+        ("Low", "low")
+    }
+}
+
 fn rows_markup(page: &inbox::Page) -> Markup {
     html! {
         tbody #rows {
@@ -222,7 +235,10 @@ fn rows_markup(page: &inbox::Page) -> Markup {
             @for row in &page.rows {
                 tr class=[row.incident.map(|_| "incident")] data-id=(row.id) {
                     td { input type="checkbox" name="id" value=(row.id) form="actions" aria-label={"select mention " (row.id)}; }
-                    td.num { (format!("{:.0}", row.priority)) }
+                    td.num {
+                        @let (tier, class) = priority_tier(row.priority);
+                        span class={"tier " (class)} title={"priority " (format!("{:.0}", row.priority)) ": reach × negativity × recency"} { (tier) }
+                    }
                     td {
                         (when(&row.created_at))
                         @if row.time_estimated { " " span.muted title="The source gave no time: this is when it was first seen" { "(first seen)" } }
@@ -337,7 +353,7 @@ pub async fn inbox(
             } }
             (rows_markup(&found))
         }
-        p.muted { "Priority = reach × negativity × recency (halving every " (inbox::HALF_LIFE_HOURS) " hours); see docs/api.md." }
+        p.muted { "Priority = reach × negativity × recency (halving every " (inbox::HALF_LIFE_HOURS) " hours): High from 10,000, Medium from 1,000; the number is on hover; see docs/api.md." }
     };
     page(
         StatusCode::OK,

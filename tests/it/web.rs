@@ -1262,3 +1262,49 @@ async fn a_correction_changes_the_brands_negative_count() {
     assert_eq!(by_ana["sentiment"]["label"], "negative");
     assert_eq!(by_ana["sentiment"]["computed_label"], "neutral");
 }
+
+/// Priority reads as High / Medium / Low, the number on hover.
+#[tokio::test]
+async fn the_inbox_says_priority_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let (_, top) = get_json(&server, "/api/mentions?limit=500").await;
+    let rows = top["rows"].as_array().unwrap();
+    let page = client()
+        .get(server.url("/?limit=500"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first = rows[0]["priority"].as_f64().unwrap();
+    assert!(first >= 10_000.0, "the fixture's top complaint is a high one: {first}");
+    assert!(
+        page.contains(&format!(
+            "title=\"priority {first:.0}: reach × negativity × recency\">High<"
+        )),
+        "{}",
+        &page[..2000.min(page.len())]
+    );
+    let tiers = ["High<", "Medium<", "Low<"].map(|t| page.matches(&format!("\">{t}")).count());
+    let expected = [
+        rows.iter()
+            .filter(|r| r["priority"].as_f64().unwrap() >= 10_000.0)
+            .count(),
+        rows.iter()
+            .filter(|r| (1_000.0..10_000.0).contains(&r["priority"].as_f64().unwrap()))
+            .count(),
+        rows.iter()
+            .filter(|r| r["priority"].as_f64().unwrap() < 1_000.0)
+            .count(),
+    ];
+    // The page and the API rank the same rows at the same (virtual) time.
+    assert_eq!(tiers, expected);
+    assert!(
+        expected.iter().all(|&n| n > 0),
+        "every tier occurs in the fixture: {expected:?}"
+    );
+    server.stop().await;
+}
