@@ -387,8 +387,19 @@ pub struct Query {
     /// word ending in `*` matches as a prefix); anything else is taken as
     /// plain words, never as search syntax.
     pub search: Option<String>,
+    /// Whose mentions: assigned to a person, or to nobody.
+    pub assignee: Option<Assignee>,
     pub limit: u32,
     pub offset: u32,
+}
+
+/// The assignee filter of the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    /// Assigned to nobody (whatever the state).
+    Nobody,
+    /// Assigned to this person (names compare without case).
+    Named(String),
 }
 
 impl Default for Query {
@@ -404,6 +415,7 @@ impl Default for Query {
             limit: 50,
             offset: 0,
             search: None,
+            assignee: None,
         }
     }
 }
@@ -535,6 +547,14 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
     if let Some(until) = query.until {
         filters.push("m.created_at < ?".to_string());
         values.push(Value::Integer(until.timestamp_millis()));
+    }
+    match &query.assignee {
+        None => {}
+        Some(Assignee::Nobody) => filters.push("s.assignee IS NULL".to_string()),
+        Some(Assignee::Named(name)) => {
+            filters.push("s.assignee = ? COLLATE NOCASE".to_string());
+            values.push(Value::Text(name.trim().to_string()));
+        }
     }
     if let Some(expression) = query.search.as_deref().and_then(fts_expression) {
         filters.push("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)".to_string());

@@ -63,12 +63,31 @@ impl Params {
 }
 
 pub const INBOX_PARAMS: &[&str] = &[
-    "brand", "source", "label", "state", "since", "until", "q", "limit", "offset",
+    "brand", "source", "label", "state", "since", "until", "q", "assignee", "limit", "offset",
 ];
 
 /// The inbox query the parameters describe (defaults: negative, open, last 7 days).
-pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Result<inbox::Query, ApiError> {
+pub fn inbox_query(
+    state: &AppState,
+    params: &Params,
+    who: &Identity,
+    now: DateTime<Utc>,
+) -> Result<inbox::Query, ApiError> {
     let mut query = inbox::Query::default();
+    query.assignee = match params.get("assignee") {
+        None => None,
+        Some("none") => Some(inbox::Assignee::Nobody),
+        Some("me") => Some(inbox::Assignee::Named(who.name.clone())),
+        Some(name) if name.chars().count() <= crate::accounts::MAX_NAME_CHARS => {
+            Some(inbox::Assignee::Named(name.to_string()))
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "assignee is me, none or a name of at most {} characters",
+                crate::accounts::MAX_NAME_CHARS
+            )))
+        }
+    };
     if let Some(brand) = params.get("brand") {
         if !state.config.brands.iter().any(|b| b.name == brand) {
             return Err(ApiError::bad_request(format!("unknown brand {brand:?}")));
@@ -119,10 +138,11 @@ pub fn inbox_query(state: &AppState, params: &Params, now: DateTime<Utc>) -> Res
     responses((status = 200, body = inbox::Page), super::openapi::CommonErrors))]
 pub async fn mentions(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Json<inbox::Page>, ApiError> {
     let now = state.clock.now();
-    let query = inbox_query(&state, &Params::new(raw, INBOX_PARAMS)?, now)?;
+    let query = inbox_query(&state, &Params::new(raw, INBOX_PARAMS)?, &who, now)?;
     Ok(Json(inbox_page(&state, query, now).await?))
 }
 

@@ -95,6 +95,9 @@ pub struct InboxParams {
     /// Words that must all appear in the text or the author (at most 200 characters).
     #[param(max_length = 200)]
     q: Option<String>,
+    /// `me` (the signed-in user), `none` (assigned to nobody) or a person's name.
+    #[param(max_length = 25)]
+    assignee: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     #[param(minimum = 0, maximum = 1_000_000)]

@@ -283,10 +283,14 @@ fn select(name: &str, label: &str, current: Option<&str>, options: &[(&str, &str
     }
 }
 
-async fn inbox_page(state: &AppState, raw: HashMap<String, String>) -> Result<(inbox::Page, Params), ApiError> {
+async fn inbox_page(
+    state: &AppState,
+    who: &Identity,
+    raw: HashMap<String, String>,
+) -> Result<(inbox::Page, Params), ApiError> {
     let now = state.clock.now();
     let params = Params::new(raw, INBOX_PARAMS)?;
-    let query = api::inbox_query(state, &params, now)?;
+    let query = api::inbox_query(state, &params, who, now)?;
     let page = api::inbox_page(state, query, now).await?;
     Ok((page, params))
 }
@@ -297,7 +301,11 @@ pub async fn inbox(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
-        let (page, params) = inbox_page(&state, raw.clone()).await?;
+        let who = chrome
+            .who
+            .clone()
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "sign in"))?;
+        let (page, params) = inbox_page(&state, &who, raw.clone()).await?;
         let banner = firing_banner(&state).await?;
         Ok::<_, ApiError>((page, params, banner))
     }
@@ -321,6 +329,7 @@ pub async fn inbox(
             (select("label", "Sentiment", params.get("label"), &[("", "negative"), ("neutral", "neutral"), ("positive", "positive"), ("all", "all")]))
             (select("state", "State", params.get("state"), &[("", "open (new, assigned)"), ("new", "new"), ("assigned", "assigned"), ("responded", "responded"), ("ignored", "ignored"), ("all", "all")]))
             (select("since", "Since", params.get("since"), &[("", "7 days"), ("24h", "24 hours"), ("3d", "3 days"), ("30d", "30 days"), ("365d", "a year")]))
+            (select("assignee", "Assigned", params.get("assignee"), &[("", "to anyone"), ("me", "to me"), ("none", "to nobody")]))
             button type="submit" { "Filter" }
         }
         form #actions .actions method="post" action="/inbox/actions" {
@@ -361,8 +370,12 @@ pub async fn inbox(
     )
 }
 
-pub async fn inbox_rows(State(state): State<AppState>, Query(raw): Query<HashMap<String, String>>) -> Response {
-    match inbox_page(&state, raw).await {
+pub async fn inbox_rows(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Response {
+    match inbox_page(&state, &who, raw).await {
         Ok((rows, _)) => page(StatusCode::OK, rows_markup(&rows)),
         Err(e) => e.into_response(),
     }

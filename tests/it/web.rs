@@ -1308,3 +1308,68 @@ async fn the_inbox_says_priority_in_words() {
     );
     server.stop().await;
 }
+
+/// "Assigned to me", "to nobody" and to a named person.
+#[tokio::test]
+async fn the_inbox_filters_by_assignee() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let (_, open) = get_json(&server, "/api/mentions?limit=3").await;
+    let ids: Vec<i64> = open["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [ids[0]], "action": "assign", "assignee": "Maria"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // On an open loopback "me" is the local user.
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [ids[1]], "action": "assign", "assignee": "local"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let listed = |page: &Value| -> Vec<i64> {
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (_, maria) = get_json(&server, "/api/mentions?assignee=maria").await;
+    assert_eq!(listed(&maria), vec![ids[0]], "names compare without case");
+    let (_, me) = get_json(&server, "/api/mentions?assignee=me").await;
+    assert_eq!(listed(&me), vec![ids[1]]);
+    let (_, nobody) = get_json(&server, "/api/mentions?assignee=none&limit=500").await;
+    let unassigned = listed(&nobody);
+    assert!(!unassigned.contains(&ids[0]) && !unassigned.contains(&ids[1]) && unassigned.contains(&ids[2]));
+    assert_eq!(
+        nobody["total"].as_u64().unwrap() + 2,
+        open["total"].as_u64().unwrap(),
+        "every open mention is assigned to someone or to nobody"
+    );
+    let (status, _) = get_json(&server, &format!("/api/mentions?assignee={}", "x".repeat(26))).await;
+    assert_eq!(status, 400);
+    let page = client()
+        .get(server.url("/?assignee=me"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<option value=\"me\" selected>to me</option>"),
+        "the filter shows as chosen"
+    );
+    server.stop().await;
+}
