@@ -73,8 +73,7 @@ pub fn inbox_query(
     who: &Identity,
     now: DateTime<Utc>,
 ) -> Result<inbox::Query, ApiError> {
-    let mut query = inbox::Query::default();
-    query.assignee = match params.get("assignee") {
+    let assignee = match params.get("assignee") {
         None => None,
         Some("none") => Some(inbox::Assignee::Nobody),
         Some("me") => Some(inbox::Assignee::Named(who.name.clone())),
@@ -87,6 +86,10 @@ pub fn inbox_query(
                 crate::accounts::MAX_NAME_CHARS
             )))
         }
+    };
+    let mut query = inbox::Query {
+        assignee,
+        ..inbox::Query::default()
     };
     if let Some(brand) = params.get("brand") {
         if !state.config.brands.iter().any(|b| b.name == brand) {
