@@ -230,7 +230,8 @@ pub async fn serve(
     result
 }
 
-/// The CSRF token of this browser (its cookie's value), for forms.
+/// The form token of this request: an HMAC of its session (signed out: of
+/// its `cm_csrf` cookie) under the process's key, for forms.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
