@@ -1,7 +1,9 @@
 //! The JSON API: every page's data, and the actions. Errors are JSON
 //! (`{"error": ..., "status": ...}`) with the status that fits: 400 for a
-//! bad parameter or body, 401 without the access token, 404, 409 for an
-//! action the current state does not allow.
+//! bad parameter or a refused value, 401 when not signed in, 403 for a role
+//! too low, 404, 409 for an action the current state does not allow, 413,
+//! 415 and 422 for a body too large, not JSON, or of the wrong shape. The
+//! OpenAPI document ([`super::openapi`]) describes every route.
 
 use std::collections::HashMap;
 
