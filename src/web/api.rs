@@ -155,19 +155,14 @@ pub async fn mentions(
 /// read, no configured source and in no stored mention (a typo would
 /// otherwise be an empty inbox).
 pub async fn inbox_page(state: &AppState, query: inbox::Query, now: DateTime<Utc>) -> Result<inbox::Page, ApiError> {
-    let configured: Vec<String> = state
-        .config
-        .sources
-        .iter()
-        .map(|s| s.name.clone())
-        // Mentions carry the network's name (`reddit`): a network we read is
-        // a known source even before anything came from it.
-        .chain(crate::sources::SourceKind::ALL.iter().map(|k| k.as_str().to_string()))
-        .collect();
+    let known = query
+        .source
+        .as_deref()
+        .is_none_or(|source| known_sources(&state.config).any(|k| k == source));
     state
         .read(move |conn| {
             if let Some(source) = &query.source {
-                if !configured.contains(source) && !crate::store::has_source(conn, source)? {
+                if !known && !crate::store::has_source(conn, source)? {
                     return Err(StoreError::Invalid(format!(
                         "no source {:?}: not a network we read, not configured, in no stored mention",
                         crate::mention::truncate(source, 60)
@@ -177,6 +172,16 @@ pub async fn inbox_page(state: &AppState, query: inbox::Query, now: DateTime<Utc
             inbox::page(conn, &query, now)
         })
         .await
+}
+
+/// The sources a filter may name without any stored mention from them: every
+/// network we read (mentions carry its name, `reddit`) and every configured
+/// source's own name. The API's document offers the same list.
+pub fn known_sources(config: &crate::config::Config) -> impl Iterator<Item = &str> {
+    crate::sources::SourceKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .chain(config.sources.iter().map(|s| s.name.as_str()))
 }
 
 /// One mention with everything done about it (`history`).

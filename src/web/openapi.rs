@@ -289,11 +289,7 @@ pub struct ApiDoc;
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
     let brands: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
-    let sources: Vec<String> = crate::sources::SourceKind::ALL
-        .iter()
-        .map(|k| k.as_str().to_string())
-        .chain(state.config.sources.iter().map(|s| s.name.clone()))
-        .collect();
+    let sources: Vec<String> = super::api::known_sources(&state.config).map(str::to_string).collect();
     Json(with_choices(ApiDoc::openapi(), &brands, &sources))
 }
 
