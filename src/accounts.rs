@@ -17,7 +17,7 @@ use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::store::StoreError;
+use crate::store::{from_ms, StoreError};
 
 /// Shortest password accepted (NIST SP 800-63B asks for at least 8; staff
 /// accounts guard customer data, so more).
@@ -155,14 +155,6 @@ fn random_secret() -> String {
     hex::encode(bytes)
 }
 
-fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
 const USER_COLUMNS: &str = "id, name, role, disabled_at IS NOT NULL, created_at, last_login_at";
 
 fn user_row(row: &rusqlite::Row) -> rusqlite::Result<User> {
@@ -178,8 +170,8 @@ fn user_at(row: &rusqlite::Row, first: usize) -> rusqlite::Result<User> {
         // The table's CHECK allows only the three names.
         role: role.parse().unwrap_or(Role::Agent),
         disabled: row.get(first + 3)?,
-        created_at: time(row.get(first + 4)?),
-        last_login_at: row.get::<_, Option<i64>>(first + 5)?.map(time),
+        created_at: from_ms(row.get(first + 4)?),
+        last_login_at: row.get::<_, Option<i64>>(first + 5)?.map(from_ms),
     })
 }
 
@@ -204,7 +196,7 @@ pub fn add(conn: &Connection, name: &str, role: Role, password: &str, now: DateT
     }
     conn.execute(
         "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, role.as_str(), hash_password(password)?, millis(now)],
+        params![name, role.as_str(), hash_password(password)?, now.timestamp_millis()],
     )?;
     find(conn, name)
 }
@@ -236,7 +228,7 @@ pub fn set_disabled(conn: &Connection, name: &str, disabled: bool, now: DateTime
     let user = find(conn, name)?;
     conn.execute(
         "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
-        params![user.id, disabled.then(|| millis(now))],
+        params![user.id, disabled.then(|| now.timestamp_millis())],
     )?;
     if disabled {
         revoke_all(conn, user.id)?;
@@ -291,16 +283,16 @@ pub fn start_session(conn: &Connection, user: &User, now: DateTime<Utc>) -> Resu
     let secret = random_secret();
     conn.execute(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
-        params![secret_digest(&secret), user.id, millis(now)],
+        params![secret_digest(&secret), user.id, now.timestamp_millis()],
     )?;
     conn.execute(
         "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
-        params![user.id, millis(now)],
+        params![user.id, now.timestamp_millis()],
     )?;
     // Ended sessions are of no use to anyone: dropped as new ones start.
     conn.execute(
         "DELETE FROM sessions WHERE last_seen_at < ?1",
-        [millis(now) - Duration::days(30).num_milliseconds()],
+        [now.timestamp_millis() - Duration::days(30).num_milliseconds()],
     )?;
     Ok(secret)
 }
@@ -332,7 +324,7 @@ pub fn session(
                 joined_user_columns()
             ),
             [&digest],
-            |r| Ok((time(r.get(0)?), time(r.get(1)?), user_at(r, 2)?)),
+            |r| Ok((from_ms(r.get(0)?), from_ms(r.get(1)?), user_at(r, 2)?)),
         )
         .optional()?;
     Ok(found.and_then(|(created, last_seen, user)| {
@@ -349,7 +341,7 @@ pub fn session(
 pub fn touch_session(conn: &Connection, digest: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1",
-        params![digest, millis(now)],
+        params![digest, now.timestamp_millis()],
     )?;
     Ok(())
 }
@@ -371,7 +363,7 @@ pub fn new_token(conn: &Connection, name: &str, label: &str, now: DateTime<Utc>)
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
     conn.execute(
         "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![secret_digest(&token), user.id, label, millis(now)],
+        params![secret_digest(&token), user.id, label, now.timestamp_millis()],
     )?;
     Ok(token)
 }

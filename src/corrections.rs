@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::mention::scored::Label;
-use crate::store::StoreError;
+use crate::store::{from_ms, StoreError};
 
 /// One correction as the list shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -94,7 +94,7 @@ pub fn corrected_label(conn: &Connection, id: i64) -> Result<Option<CorrectedLab
     Ok(Some(CorrectedLabel {
         computed,
         by,
-        at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
+        at: from_ms(at),
     }))
 }
 
@@ -114,7 +114,7 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<Correction>, StoreError
             from: r.get(5)?,
             to: r.get(6)?,
             by: r.get(7)?,
-            at: DateTime::from_timestamp_millis(r.get(8)?).unwrap_or_default(),
+            at: from_ms(r.get(8)?),
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)

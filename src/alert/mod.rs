@@ -21,7 +21,7 @@ use crate::clock::Span;
 use crate::detect::incident::{IncidentFigures, Severity};
 use crate::detect::Trigger;
 use crate::mention::format_time;
-use crate::store::StoreError;
+use crate::store::{from_ms, StoreError};
 use channels::ChannelConfig;
 
 /// The `[alerts]` config table.
@@ -206,10 +206,6 @@ impl Notification {
 
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(v).unwrap_or_default()
 }
 
 const INCIDENT_COLUMNS: &str = "id, brand, source, state, severity, trigger, started_at, peak_at, last_anomalous_at, \

@@ -450,6 +450,12 @@ pub fn bucket_counts(
     }
     Ok(out)
 }
+/// A stored Unix-millisecond time. Out of range only if the file was edited
+/// by hand: read as the epoch rather than failing the whole query.
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
 /// Whether any stored mention came from `source` (one probe of the unique
 /// index on `(source, source_id)`).
 pub fn has_source(conn: &Connection, source: &str) -> Result<bool, StoreError> {
