@@ -166,16 +166,8 @@ async fn passwords_and_tokens_never_reach_the_logs() {
         .unwrap();
     assert_eq!(allowed.status().as_u16(), 200);
     let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = form.text().await.unwrap();
-    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
+    let (cookie, _) = crate::support::web::set_cookie(&form, "cm_csrf").unwrap();
+    let csrf = crate::support::web::form_token_in(&form.text().await.unwrap());
     let login = http
         .post(format!("{base}/login"))
         .header("cookie", cookie)

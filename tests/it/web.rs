@@ -7,7 +7,7 @@ use std::time::Duration;
 use complaint_monitor::store;
 use serde_json::{json, Value};
 
-use crate::support::web::{fixture_db, TestServer, HOSTILE_TEXT};
+use crate::support::web::{fixture_db, form_token_in, set_cookie, TestServer, HOSTILE_TEXT};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -316,24 +316,6 @@ async fn hostile_mention_text_is_rendered_inert() {
         .iter()
         .any(|r| r["text"] == HOSTILE_TEXT));
     server.stop().await;
-}
-
-/// The `csrf` value of the first form on a page.
-fn form_token_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a form with a csrf token");
-    let rest = &page[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-/// The `name=value` of a `Set-Cookie` for `name`, and the whole header.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| (c.split(';').next().unwrap().to_string(), c.to_string()))
 }
 
 /// Signs `name` in through the form, as a browser does: the session cookie.
@@ -660,28 +642,12 @@ async fn forms_need_their_csrf_token_and_json_needs_our_origin() {
     assert_eq!(cross.status().as_u16(), 403);
     // The page's own form, with the cookie it was given, works.
     let page = client().get(server.url("/")).send().await.unwrap();
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("cm_csrf="))
-        .unwrap();
-    let token = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("cm_csrf=")
-        .to_string();
+    let (pair, _) = set_cookie(&page, "cm_csrf").unwrap();
+    let token = pair.trim_start_matches("cm_csrf=").to_string();
     let html = page.text().await.unwrap();
     // The form's token is derived from the cookie (HMAC with the server's
     // key), not the cookie itself.
-    let form_token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let form_token = form_token_in(&html);
     assert_eq!(form_token.len(), 32);
     assert_ne!(form_token, token);
     // The cookie's own value as the token (what a page on another port that
@@ -778,13 +744,7 @@ async fn dns_rebinding_and_cross_origin_posts_are_refused() {
     // A form from another port of the same host, with a cookie and token it
     // read from us: refused by the browser-sent headers.
     let page = client().get(server.url("/")).send().await.unwrap();
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("cm_csrf="))
-        .unwrap();
+    let (cookie, _) = set_cookie(&page, "cm_csrf").unwrap();
     assert_eq!(page.headers()["cache-control"], "no-store");
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(
@@ -796,14 +756,7 @@ async fn dns_rebinding_and_cross_origin_posts_are_refused() {
         "{csp}"
     );
     let html = page.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = form_token_in(&html);
     for (name, value) in [
         ("origin", "http://127.0.0.1:1".to_string()),
         ("origin", "null".to_string()),

@@ -143,3 +143,21 @@ pub fn add_user(db: &Path, name: &str, role: complaint_monitor::accounts::Role) 
     let conn = complaint_monitor::store::open(db).unwrap();
     complaint_monitor::accounts::add(&conn, name, role, PASSWORD, cutoff()).unwrap();
 }
+
+/// The `csrf` value of the first form on a page.
+pub fn form_token_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a csrf token");
+    let rest = &page[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// The `name=value` of a `Set-Cookie` for `name`, and the whole header.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| (c.split(';').next().unwrap().to_string(), c.to_string()))
+}
