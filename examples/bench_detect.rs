@@ -3,7 +3,7 @@
 //! the alert service over 1,000 brands (reading each brand's counts from
 //! SQLite, judging the closed bucket and the one still filling).
 //!
-//! usage: cargo run --release --example bench_detect [-- --lines 200000 --ticks 20]
+//! usage: cargo run --release --example bench_detect [-- --lines 200000 --ticks 20 --runs 3]
 //!
 //! Prints one JSON line per measurement (figures depend on the machine: state
 //! it with them, or report the ratio).
@@ -49,11 +49,13 @@ fn write_feed(path: &std::path::Path, brands: usize, lines: usize, start: DateTi
 fn main() {
     let mut lines = 200_000usize;
     let mut ticks = 20usize;
+    let mut runs = 3usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--lines" => lines = args.next().and_then(|v| v.parse().ok()).unwrap_or(lines),
             "--ticks" => ticks = args.next().and_then(|v| v.parse().ok()).unwrap_or(ticks),
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
             other => {
                 eprintln!("unknown argument {other}");
                 std::process::exit(2);
@@ -71,17 +73,29 @@ fn main() {
         write_feed(&feed, brands, lines, start);
         let db = dir.path().join(format!("bench-{brands}.db"));
         let config = config(brands);
-        let options = ReplayOptions {
-            feeds: vec![feed],
-            db: db.clone(),
-            speed: Speed::Max,
-            progress: false,
-            time_shift: Duration::zero(),
-            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
-        };
-        let began = Instant::now();
-        let summary = replay(&config, &options).expect("replay");
-        let seconds = began.elapsed().as_secs_f64();
+        // The best of `runs` fresh replays: the machine's other work only
+        // ever slows a run down.
+        let mut best: Option<(f64, complaint_monitor::replay::ReplaySummary)> = None;
+        for _ in 0..runs.max(1) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            let options = ReplayOptions {
+                feeds: vec![feed.clone()],
+                db: db.clone(),
+                speed: Speed::Max,
+                progress: false,
+                time_shift: Duration::zero(),
+                delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
+            };
+            let began = Instant::now();
+            let summary = replay(&config, &options).expect("replay");
+            let seconds = began.elapsed().as_secs_f64();
+            if best.as_ref().is_none_or(|(b, _)| seconds < *b) {
+                best = Some((seconds, summary));
+            }
+        }
+        let Some((seconds, summary)) = best else { return };
         let per_s = summary.lines as f64 / seconds;
         throughput.push(per_s);
         println!(
@@ -89,7 +103,7 @@ fn main() {
             serde_json::json!({"bench": "replay", "brands": brands, "lines": summary.lines, "stored": summary.stored,
                 "seconds": (seconds * 1000.0).round() / 1000.0, "lines_per_s": per_s.round()})
         );
-        if brands == 1000 {
+        if brands == 1000 && ticks > 0 {
             let (writer, handle) = Writer::start_with(&db, &config.store).expect("writer");
             let mut service = AlertService::start(&config.brands, &config.detect, &config.alerts, &db, handle)
                 .expect("alert service");

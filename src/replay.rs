@@ -272,6 +272,7 @@ impl Detection {
             pipeline.sync()?;
             self.tick(clock.now())?;
         }
+        self.service.confirm()?;
         Ok(())
     }
 

@@ -304,6 +304,7 @@ fn main() {
     let mut explain = false;
     let mut p_value: Option<f64> = None;
     let mut min_ratio: Option<f64> = None;
+    let mut windows: Option<Vec<u32>> = None;
     let mut sensitivities: Vec<Sensitivity> = Sensitivity::ALL.to_vec();
     let mut real_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mention-volume"));
     let mut alerts_json: Option<String> = None;
@@ -318,6 +319,11 @@ fn main() {
             "--explain" => explain = true,
             "--p-value" => p_value = args.next().and_then(|v| v.parse().ok()),
             "--min-ratio" => min_ratio = args.next().and_then(|v| v.parse().ok()),
+            "--windows" => {
+                windows = args
+                    .next()
+                    .map(|v| v.split(',').filter_map(|w| w.trim().parse().ok()).collect())
+            }
             "--sensitivity" => match args.next().map(|v| v.parse::<Sensitivity>()) {
                 Some(Ok(s)) => sensitivities = vec![s],
                 _ => {
@@ -363,6 +369,9 @@ fn main() {
         };
         config.p_value = p_value.unwrap_or(config.p_value);
         config.min_ratio = min_ratio.unwrap_or(config.min_ratio);
+        if let Some(windows) = &windows {
+            config.windows = windows.clone();
+        }
         let real = evaluate_real(&config, &real_set);
         let rows: usize = real.scores.iter().map(|s| s.scored_rows).sum();
         let weeks = rows as f64 * BUCKET_MIN as f64 / (60.0 * 24.0 * 7.0);

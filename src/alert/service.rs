@@ -13,7 +13,7 @@ use super::{is_silenced, ms, notify, open_incident, AlertsConfig, Event, Inciden
 use crate::brand::BrandConfig;
 use crate::detect::incident::{IncidentFigures, IncidentTracker, Transition};
 use crate::detect::{backtest, BucketCounts, DetectConfig, ScopeDetector};
-use crate::store::writer::WriterHandle;
+use crate::store::writer::{Queued, WriterHandle};
 use crate::store::{self, bucket_counts, StoreError};
 
 /// History replayed into a scope's baseline when the service starts.
@@ -55,7 +55,13 @@ pub struct AlertService {
     scopes: Vec<Scope>,
     reader: Connection,
     writer: WriterHandle,
+    /// The last tick's progress, queued behind the mentions the writer has
+    /// yet to commit and confirmed at the next tick (see `tick`).
+    unconfirmed: Option<Queued<ScopeIds>>,
 }
+
+/// Each changed scope's incident after a tick's write.
+type ScopeIds = Vec<(usize, Option<i64>)>;
 
 impl AlertService {
     /// Loads each brand's progress and open incident, and rebuilds its
@@ -74,6 +80,7 @@ impl AlertService {
             scopes: Vec::new(),
             reader,
             writer,
+            unconfirmed: None,
         };
         service.warn_of_absurd_times()?;
         for brand in brands {
@@ -178,6 +185,7 @@ impl AlertService {
     /// Judges every bucket closed by `now` and queues due repeat notices.
     /// Mentions up to `now` must already be committed.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
+        self.confirm()?;
         let mut report = TickReport::default();
         if self.detect.per_source {
             self.discover_sources()?;
@@ -202,11 +210,23 @@ impl AlertService {
             // Closed buckets not judged yet (none on most ticks: a bucket
             // closes every few minutes, the service ticks every few seconds).
             let closing = from < closed_until;
-            let series = if closing {
-                bucket_counts(&self.reader, &self.detect, &brand, &source, from, closed_until)?
+            // One read per scope and tick: the closed buckets and the ones
+            // still filling (a look is only needed while no incident is open).
+            let looking = !self.scopes[i].tracker.is_open();
+            let until = if looking { now } else { closed_until };
+            let mut series = if closing || looking {
+                bucket_counts(
+                    &self.reader,
+                    &self.detect,
+                    &brand,
+                    &source,
+                    from.min(closed_until),
+                    until,
+                )?
             } else {
                 Vec::new()
             };
+            let pending = series.split_off(series.partition_point(|c| c.start < closed_until));
             // Each decision is stamped with the time live detection would
             // have made it (bucket end + grace), so that how often the
             // service ticks never changes what it records.
@@ -228,8 +248,7 @@ impl AlertService {
             // The buckets still open are judged too (without learning), so a
             // wave opens its incident within its bucket, not at close + grace.
             // An open incident grows only as buckets close: no look needed.
-            if !scope.tracker.is_open() {
-                let pending = bucket_counts(&self.reader, &self.detect, &brand, &source, closed_until, now)?;
+            if looking && !scope.tracker.is_open() {
                 let filling = still_filling(&pending, closed_until, now, bucket);
                 if let Some(t) = scope
                     .detector
@@ -263,7 +282,8 @@ impl AlertService {
         // thousand brands is one commit, not a thousand.
         if !changes.is_empty() {
             let alerts = self.alerts.clone();
-            let ids = self.writer.transact_blocking(move |tx| {
+            let progress_only = changes.iter().all(|c| c.transitions.is_empty());
+            let write = move |tx: &Transaction| {
                 let mut ids = Vec::with_capacity(changes.len());
                 for change in &changes {
                     let mut id = change.incident_id;
@@ -273,22 +293,47 @@ impl AlertService {
                         }
                         id = apply(tx, &alerts, &change.brand, &change.source, id, t.clone(), *at, bucket)?;
                     }
-                    tx.execute(
+                    // Cached: a tick over a thousand brands runs it a thousand times.
+                    tx.prepare_cached(
                         "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
                          ON CONFLICT (brand, source) DO UPDATE SET next_bucket = excluded.next_bucket",
-                        params![change.brand, change.source, ms(change.progress)],
-                    )?;
+                    )?
+                    .execute(params![change.brand, change.source, ms(change.progress)])?;
                     ids.push((change.scope, id));
                 }
                 Ok(ids)
-            })?;
-            for (i, id) in ids {
-                self.scopes[i].incident_id = id;
+            };
+            // A tick that only moves progress forward does not wait for its
+            // commit: the writer may have a queue of mention batches ahead of
+            // it, and replay would stall on every tick. Nothing reads that
+            // progress before the next tick, which confirms it first. A tick
+            // that changes incidents waits, so repeats and the next look
+            // see them.
+            if progress_only {
+                self.unconfirmed = Some(self.writer.submit_blocking(write)?);
+            } else {
+                let ids = self.writer.transact_blocking(write)?;
+                self.record_ids(ids);
             }
         }
         report.repeats = self.queue_repeats(now)?;
         metrics::counter!(crate::metrics::ALERTS_OPENED).increment(report.opened);
         Ok(report)
+    }
+
+    /// Waits for the last tick's write, if it has not been confirmed yet.
+    pub fn confirm(&mut self) -> Result<(), StoreError> {
+        if let Some(queued) = self.unconfirmed.take() {
+            let ids = queued.confirm()?;
+            self.record_ids(ids);
+        }
+        Ok(())
+    }
+
+    fn record_ids(&mut self, ids: ScopeIds) {
+        for (i, id) in ids {
+            self.scopes[i].incident_id = id;
+        }
     }
 
     /// Follows changes staff made (a resolve by hand closes the tracker's incident).
@@ -356,6 +401,16 @@ impl AlertService {
             }
             Ok(queued)
         })
+    }
+}
+
+impl Drop for AlertService {
+    /// A service dropped right after a tick (replay's end, a test, shutdown)
+    /// still learns whether its last write failed.
+    fn drop(&mut self) {
+        if let Err(e) = self.confirm() {
+            tracing::error!("detection progress was not saved: {e}");
+        }
     }
 }
 

@@ -359,14 +359,16 @@ impl ScopeDetector {
             warming_up,
         };
         for &w in &self.config.windows {
-            let window: Vec<&Seen> = self.recent.iter().take(w as usize).collect();
-            if window.len() < w as usize {
+            if self.recent.len() < w as usize {
                 continue;
             }
-            let observed: u64 = window.iter().map(|s| s.negatives).sum();
-            let expected: f64 = window.iter().map(|s| s.expected).sum();
+            // Iterated, not collected: this runs for every window of every
+            // bucket of every scope.
+            let window = || self.recent.iter().take(w as usize);
+            let observed: u64 = window().map(|s| s.negatives).sum();
+            let expected: f64 = window().map(|s| s.expected).sum();
             // A sum of independent negative binomials: the variances add.
-            let extra: f64 = window.iter().map(|s| s.phi * s.expected * s.expected).sum();
+            let extra: f64 = window().map(|s| s.phi * s.expected * s.expected).sum();
             let phi = extra / (expected * expected);
             let model_surprise = stats::z_of_surprise(stats::count_surprise(observed, expected, phi));
             eval.model_surprise = eval.model_surprise.max(model_surprise);
@@ -376,7 +378,7 @@ impl ScopeDetector {
                 } else {
                     0.0
                 };
-            let total: Option<u64> = window.iter().map(|s| s.total).sum();
+            let total: Option<u64> = window().map(|s| s.total).sum();
             let mut share = None;
             let mut share_surprise = 0.0;
             if let Some(total) = total.filter(|&t| t > 0) {

@@ -133,6 +133,22 @@ impl WriterHandle {
         unpack(result.blocking_recv())
     }
 
+    /// Queues `job` like [`WriterHandle::transact_blocking`] but returns at
+    /// once: the caller confirms it later with [`Queued::confirm`], so that
+    /// a thread producing work for the writer does not stall behind the
+    /// batches queued ahead of its job.
+    pub fn submit_blocking<T: Send + 'static>(
+        &self,
+        job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Queued<T>, StoreError> {
+        let (work, result) = job_work(job);
+        self.queue.blocking_send(work).map_err(|_| StoreError::WriterStopped)?;
+        Ok(Queued {
+            result,
+            value: std::marker::PhantomData,
+        })
+    }
+
     /// [`WriterHandle::transact_blocking`] for async callers.
     pub async fn transact<T: Send + 'static>(
         &self,
@@ -141,6 +157,20 @@ impl WriterHandle {
         let (work, result) = job_work(job);
         self.queue.send(work).await.map_err(|_| StoreError::WriterStopped)?;
         unpack(result.await)
+    }
+}
+
+/// A job queued by [`WriterHandle::submit_blocking`], not yet confirmed.
+#[must_use = "a queued job's outcome must be confirmed"]
+pub struct Queued<T> {
+    result: oneshot::Receiver<JobResult>,
+    value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Queued<T> {
+    /// Waits until the job is committed (or rolled back) and returns its result.
+    pub fn confirm(self) -> Result<T, StoreError> {
+        unpack(self.result.blocking_recv())
     }
 }
 

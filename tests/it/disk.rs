@@ -120,3 +120,36 @@ fn a_full_database_is_retried_until_space_is_freed() {
     assert!(stats.retries >= 1, "{stats:?}");
     assert_eq!(count(&db), 2000);
 }
+
+#[test]
+fn a_job_queued_without_waiting_runs_behind_the_batches_ahead_and_its_failure_is_reported_when_confirmed() {
+    let config = Config::load_or_demo(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("queued.db");
+    let (writer, handle) = Writer::start(&db, 4).unwrap();
+    handle.send_blocking(mentions(&config, 0, 40, 10)).unwrap();
+    let seen = handle
+        .submit_blocking(|tx| Ok(tx.query_row("SELECT count(*) FROM mentions", [], |r| r.get::<_, i64>(0))?))
+        .unwrap();
+    let failing = handle
+        .submit_blocking(|tx| {
+            tx.execute("INSERT INTO source_cursors (source, cursor) VALUES ('s', '{}')", [])?;
+            tx.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        seen.confirm().unwrap(),
+        40,
+        "the job ran after the batch queued before it"
+    );
+    let error = failing.confirm().unwrap_err().to_string();
+    assert!(error.contains("no_such_table"), "{error}");
+    drop(handle);
+    writer.finish().unwrap();
+    let cursors: i64 = store::open_read_only(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM source_cursors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cursors, 0, "the failed job was rolled back whole");
+}
