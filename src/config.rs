@@ -37,6 +37,8 @@ pub struct Config {
     pub digest: crate::digest::DigestConfig,
     #[serde(default)]
     pub web: WebConfig,
+    #[serde(default)]
+    pub inbox: crate::inbox::InboxConfig,
     /// Read by [`crate::sources::SourceConfig::from_toml`], table by table,
     /// after the rest (each connector has its own keys).
     #[serde(default, rename = "sources")]

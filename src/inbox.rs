@@ -16,7 +16,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +23,7 @@ use crate::mention::format_time;
 use crate::mention::scored::Label;
 use crate::store::StoreError;
 
-/// Hours after which a mention's priority has halved.
-pub const HALF_LIFE_HOURS: f64 = 12.0;
+pub use crate::store::priority::{priority, priority_key, HALF_LIFE_HOURS};
 /// Most rows one inbox page returns.
 pub const MAX_PAGE: u32 = 500;
 /// Longest note, person's name or reply link accepted, in bytes.
@@ -389,9 +387,115 @@ pub struct Query {
     pub search: Option<String>,
     /// Whose mentions: assigned to a person, or to nobody.
     pub assignee: Option<Assignee>,
+    /// Only mentions still open past the response target.
+    pub overdue: bool,
+    /// Only the negative mentions of this incident.
+    pub incident: Option<i64>,
+    /// Only mentions in this language (as the source or the detector gave it).
+    pub lang: Option<String>,
+    /// Only reviews with this many stars, from the first to the second.
+    pub rating: Option<(u8, u8)>,
+    pub sort: Sort,
+    /// An open mention older than this is overdue (`[inbox] response_target`).
+    pub response_target: chrono::Duration,
+    /// Where the previous page ended ([`Page::next`]).
+    pub after: Option<Cursor>,
     pub limit: u32,
     pub offset: u32,
 }
+
+/// The orders the inbox offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Highest priority first (reach × negativity × recency).
+    #[default]
+    Priority,
+    /// Most people reached first.
+    Reach,
+    /// Longest waiting first.
+    Oldest,
+    /// Latest first.
+    Newest,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Priority, Sort::Reach, Sort::Oldest, Sort::Newest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Priority => "priority",
+            Sort::Reach => "reach",
+            Sort::Oldest => "oldest",
+            Sort::Newest => "newest",
+        }
+    }
+
+    /// The column sorted on, and whether the order is descending.
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            Sort::Priority => ("m.priority_key", true),
+            Sort::Reach => ("m.reach", true),
+            Sort::Oldest => ("m.created_at", false),
+            Sort::Newest => ("m.created_at", true),
+        }
+    }
+}
+
+impl FromStr for Sort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Sort::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not an order (priority, reach, oldest or newest)"))
+    }
+}
+
+/// A position in one order: the last row's sort value and id. Rows keep
+/// their place in every order as others arrive or leave (priority is a
+/// stored key, not a function of now), so paging by it never skips or
+/// repeats a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cursor {
+    pub value: f64,
+    pub id: i64,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Rust prints the shortest text that reads back as the same f64;
+        // in exponent form, so that it stays short whatever the value.
+        write!(f, "{:e}_{}", self.value, self.id)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!(
+                "{:?} is not a page position (use the `next` of the page before)",
+                truncate_for_error(s)
+            )
+        };
+        let (value, id) = s.rsplit_once('_').ok_or_else(bad)?;
+        let value: f64 = value.parse().map_err(|_| bad())?;
+        let id: i64 = id.parse().map_err(|_| bad())?;
+        if !value.is_finite() || id < 1 {
+            return Err(bad());
+        }
+        Ok(Cursor { value, id })
+    }
+}
+
+fn truncate_for_error(s: &str) -> String {
+    crate::mention::truncate(s, 60).to_string()
+}
+
+/// Most rows counted for a page's total: beyond it the inbox says "more
+/// than 10,000", so a huge backlog costs a bounded count.
+pub const MAX_COUNTED: u64 = 10_000;
 
 /// The assignee filter of the inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,6 +520,13 @@ impl Default for Query {
             offset: 0,
             search: None,
             assignee: None,
+            overdue: false,
+            incident: None,
+            lang: None,
+            rating: None,
+            sort: Sort::Priority,
+            response_target: InboxConfig::default().response_target.0,
+            after: None,
         }
     }
 }
@@ -445,6 +556,13 @@ pub struct Row {
     pub label: String,
     pub reach: u64,
     pub priority: f64,
+    /// `high` (10,000 and up), `medium` (1,000 and up) or `low`.
+    pub priority_tier: &'static str,
+    /// Seconds since the mention was posted.
+    pub age_seconds: i64,
+    /// Still open (new or assigned) past the response target.
+    pub overdue: bool,
+    pub lang: Option<String>,
     pub brands: Vec<String>,
     /// The firing or acknowledged incident this mention is part of.
     pub incident: Option<i64>,
@@ -455,36 +573,43 @@ pub struct Row {
 /// A page of the inbox, and how many rows match in all.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Page {
+    /// Rows matching the filters, counted up to [`MAX_COUNTED`].
     pub total: u64,
+    /// More rows match than `total` says (counting stopped).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
     pub rows: Vec<Row>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
-/// Registers the priority function on a read connection.
-pub fn register_priority(conn: &Connection) -> Result<(), StoreError> {
-    conn.create_scalar_function(
-        "cm_priority",
-        5,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let reach: i64 = ctx.get(0)?;
-            let compound: f64 = ctx.get(1)?;
-            let rating: Option<i64> = ctx.get(2)?;
-            let created_at: i64 = ctx.get(3)?;
-            let now: i64 = ctx.get(4)?;
-            Ok(priority(reach, compound, rating, created_at, now))
-        },
-    )?;
-    Ok(())
+/// The inbox's `[inbox]` config table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboxConfig {
+    /// How soon a mention should be answered: an open one older than this
+    /// is overdue.
+    pub response_target: crate::clock::Span,
 }
 
-/// `reach × negativity × recency` (see the module documentation).
-pub fn priority(reach: i64, compound: f64, rating: Option<i64>, created_at_ms: i64, now_ms: i64) -> f64 {
-    let from_text = (-compound).max(0.0);
-    let from_rating = rating.map_or(0.0, |r| ((5 - r.clamp(1, 5)) as f64) / 4.0);
-    let negativity = from_text.max(from_rating).max(0.05);
-    let age_hours = ((now_ms - created_at_ms).max(0) as f64) / 3_600_000.0;
-    let recency = 0.5f64.powf(age_hours / HALF_LIFE_HOURS);
-    (reach.max(1) as f64) * negativity * recency
+impl Default for InboxConfig {
+    fn default() -> Self {
+        InboxConfig {
+            response_target: crate::clock::Span(chrono::Duration::hours(1)),
+        }
+    }
+}
+
+/// The tier a priority is shown as.
+pub fn priority_tier(priority: f64) -> &'static str {
+    if priority >= 10_000.0 {
+        "high"
+    } else if priority >= 1_000.0 {
+        "medium"
+    } else {
+        "low"
+    }
 }
 
 /// Longest search text read, in characters.
@@ -516,15 +641,16 @@ fn fts_expression(search: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
-/// The inbox page `query` asks for, at `now`, highest priority first.
-/// `conn` must have [`register_priority`] called on it.
+/// The inbox page `query` asks for, at `now`, in the query's order.
 pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page, StoreError> {
     use rusqlite::types::Value;
+    let now_ms = now.timestamp_millis();
     let mut from = String::from("mentions m LEFT JOIN mention_states s ON s.mention_id = m.id");
     let mut filters = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     if let Some(brand) = &query.brand {
-        from.push_str(" JOIN mention_brands f ON f.mention_id = m.id AND f.brand = ?");
+        // `created_at` too: the brand index's key is (brand, created_at, id).
+        from.push_str(" JOIN mention_brands f ON f.mention_id = m.id AND f.brand = ? AND f.created_at = m.created_at");
         values.push(Value::Text(brand.clone()));
     }
     if let Some(source) = &query.source {
@@ -556,32 +682,75 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
             values.push(Value::Text(name.trim().to_string()));
         }
     }
+    let overdue_before = (now - query.response_target).timestamp_millis();
+    if query.overdue {
+        filters.push("coalesce(s.state, 'new') IN ('new', 'assigned') AND m.created_at < ?".to_string());
+        values.push(Value::Integer(overdue_before));
+    }
+    if let Some(incident) = query.incident {
+        filters.push(
+            "m.label = 'negative' AND EXISTS (SELECT 1 FROM incidents i JOIN mention_brands b \
+             ON b.brand = i.brand AND b.mention_id = m.id AND b.created_at = m.created_at \
+             WHERE i.id = ? AND m.created_at >= i.started_at \
+             AND (i.resolved_at IS NULL OR m.created_at < i.resolved_at) \
+             AND (i.source = '' OR i.source = m.source))"
+                .to_string(),
+        );
+        values.push(Value::Integer(incident));
+    }
+    if let Some(lang) = &query.lang {
+        filters.push("m.lang = ? COLLATE NOCASE".to_string());
+        values.push(Value::Text(lang.clone()));
+    }
+    if let Some((low, high)) = query.rating {
+        filters.push("m.rating BETWEEN ? AND ?".to_string());
+        values.push(Value::Integer(low.into()));
+        values.push(Value::Integer(high.into()));
+    }
     if let Some(expression) = query.search.as_deref().and_then(fts_expression) {
         filters.push("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)".to_string());
         values.push(Value::Text(expression));
     }
-    let filter = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filters.join(" AND "))
+    let where_ = |filters: &[String]| {
+        if filters.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", filters.join(" AND "))
+        }
     };
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {from}{filter}"),
+    let counted: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {from}{} LIMIT {})",
+            where_(&filters),
+            MAX_COUNTED + 1
+        ),
         params_from_iter(values.iter()),
         |r| r.get(0),
     )?;
-    let now_ms = now.timestamp_millis();
+    let (column, descending) = query.sort.column();
+    // The bare column, so that the order is read from its index.
+    let key = column;
+    if let Some(after) = query.after {
+        filters.push(format!("({key}, m.id) {} (?, ?)", if descending { "<" } else { ">" }));
+        values.push(Value::Real(after.value));
+        values.push(Value::Integer(after.id));
+    }
+    let direction = if descending { "DESC" } else { "ASC" };
+    let limit = query.limit.clamp(1, MAX_PAGE);
     let sql = format!(
         "SELECT m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, m.url, m.rating, \
-         m.compound, m.label, m.reach, cm_priority(m.reach, m.compound, m.rating, m.created_at, {now_ms}) AS p, \
+         m.compound, m.label, m.reach, {key}, \
          (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), \
          (SELECT i.id FROM incidents i JOIN mention_brands b ON b.brand = i.brand AND b.mention_id = m.id \
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
-         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, m.time_estimated, m.reply_text, m.reply_at \
-         FROM {from}{filter} ORDER BY p DESC, m.id DESC LIMIT {} OFFSET {}",
-        query.limit.min(MAX_PAGE),
-        query.offset
+         coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, \
+         m.time_estimated, m.reply_text, m.reply_at, m.lang \
+         FROM {from}{} ORDER BY {key} {direction}, m.id {direction} LIMIT {} OFFSET {}",
+        where_(&filters),
+        // One more than asked: whether there is a next page.
+        limit + 1,
+        if query.after.is_some() { 0 } else { query.offset }
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
@@ -590,6 +759,12 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
         let state: String = r.get(15)?;
         let updated_at: Option<i64> = r.get(20)?;
         let id: i64 = r.get(0)?;
+        let reach: i64 = r.get(11)?;
+        let compound: f64 = r.get(9)?;
+        let rating: Option<i64> = r.get(8)?;
+        let priority = priority(reach, compound, rating, created_at, now_ms);
+        // Only a row written by hand lacks a priority key: it sorts last.
+        let sort_value: f64 = r.get::<_, Option<f64>>(12)?.unwrap_or(-f64::MAX);
         Ok((
             Row {
                 id,
@@ -610,11 +785,15 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                 },
                 text: r.get(6)?,
                 url: r.get(7)?,
-                rating: r.get::<_, Option<i64>>(8)?.and_then(|v| u8::try_from(v).ok()),
-                compound: r.get(9)?,
+                rating: rating.and_then(|v| u8::try_from(v).ok()),
+                compound,
                 label: r.get(10)?,
-                reach: r.get::<_, i64>(11)?.max(0) as u64,
-                priority: r.get(12)?,
+                reach: reach.max(0) as u64,
+                priority,
+                priority_tier: priority_tier(priority),
+                age_seconds: (now_ms - created_at).max(0) / 1000,
+                overdue: matches!(state.as_str(), "new" | "assigned") && created_at < overdue_before,
+                lang: r.get(25)?,
                 brands: brands
                     .map(|b| b.split('\u{1f}').map(str::to_string).collect())
                     .unwrap_or_default(),
@@ -630,39 +809,38 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                 },
             },
             state,
+            sort_value,
         ))
     })?;
     let mut out = Vec::new();
+    let mut last = None;
+    let mut more = false;
     for row in rows {
-        let (mut row, state) = row?;
+        let (mut row, state, sort_value) = row?;
+        if out.len() == limit as usize {
+            more = true;
+            break;
+        }
         row.state.state = state.parse().map_err(StoreError::Corrupt)?;
         row.brands.sort();
+        last = Some(Cursor {
+            value: sort_value,
+            id: row.id,
+        });
         out.push(row);
     }
+    let counted = counted.max(0) as u64;
     Ok(Page {
-        total: total.max(0) as u64,
+        total: counted.min(MAX_COUNTED),
+        total_capped: counted > MAX_COUNTED,
         rows: out,
+        next: last.filter(|_| more).map(|c| c.to_string()),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn priority_weighs_reach_negativity_and_age() {
-        let now = 1_000_000_000_000;
-        let hour = 3_600_000;
-        let fresh = priority(1000, -0.8, None, now, now);
-        assert!((fresh - 800.0).abs() < 1e-9);
-        // Twice the reach, one half-life older: the same priority.
-        let older = priority(2000, -0.8, None, now - 12 * hour, now);
-        assert!((older - fresh).abs() < 1e-6);
-        // A 1-star review with upbeat words is still fully negative.
-        assert!((priority(100, 0.6, Some(1), now, now) - 100.0).abs() < 1e-9);
-        // Nothing sorts at zero.
-        assert!(priority(0, 0.9, None, now, now) > 0.0);
-    }
 
     #[test]
     fn states_parse_and_actions_are_checked() {

@@ -99,7 +99,6 @@ impl Args {
         match self.state {
             // With --state, the response inbox: highest priority first.
             Some(states) => {
-                inbox::register_priority(&conn)?;
                 let query = inbox::Query {
                     brand: self.brand,
                     // The inbox is about complaints unless asked otherwise.

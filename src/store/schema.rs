@@ -287,5 +287,17 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX label_corrections_by_mention ON label_corrections (mention_id, id);
         "#,
         ),
+        M::up_with_hook(
+            r#"
+        -- The inbox's order as a number that does not change with time
+        -- (`inbox::priority_key`), so that it can be indexed and paged by key.
+        ALTER TABLE mentions ADD COLUMN priority_key REAL;
+        CREATE INDEX mentions_by_label_priority ON mentions (label, priority_key);
+        "#,
+            |tx: &rusqlite::Transaction| {
+                super::priority::fill_priority_keys(tx)?;
+                Ok(())
+            },
+        ),
     ])
 }

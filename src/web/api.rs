@@ -65,7 +65,8 @@ impl Params {
 }
 
 pub const INBOX_PARAMS: &[&str] = &[
-    "brand", "source", "label", "state", "since", "until", "q", "assignee", "limit", "offset",
+    "brand", "source", "label", "state", "since", "until", "q", "assignee", "overdue", "incident", "lang", "rating",
+    "sort", "after", "limit", "offset",
 ];
 
 /// The inbox query the parameters describe (defaults: negative, open, last 7 days).
@@ -124,6 +125,31 @@ pub fn inbox_query(
     }
     query.since = Some(params.time("since", now)?.unwrap_or(now - chrono::Duration::days(7)));
     query.until = params.time("until", now)?;
+    query.overdue = match params.get("overdue") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_request("overdue is true or false")),
+    };
+    query.response_target = state.config.inbox.response_target.0;
+    query.incident = params
+        .get("incident")
+        .map(|v| parse_id(v).map_err(|_| ApiError::bad_request("incident is an incident's id")))
+        .transpose()?;
+    query.lang = match params.get("lang") {
+        None => None,
+        Some(lang) if (1..=16).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            Some(lang.to_string())
+        }
+        Some(_) => return Err(ApiError::bad_request("lang is a language code such as en or pt-BR")),
+    };
+    query.rating = params.get("rating").map(parse_rating).transpose()?;
+    if let Some(sort) = params.get("sort") {
+        query.sort = sort.parse().map_err(|e| ApiError::bad_request(format!("sort: {e}")))?;
+    }
+    query.after = params
+        .get("after")
+        .map(|v| v.parse().map_err(|e| ApiError::bad_request(format!("after: {e}"))))
+        .transpose()?;
     query.limit = params.number("limit", 50, 1..=inbox::MAX_PAGE)?;
     query.offset = params.number("offset", 0, 0..=1_000_000)?;
     if let (Some(since), Some(until)) = (query.since, query.until) {
@@ -136,6 +162,16 @@ pub fn inbox_query(
         }
     }
     Ok(query)
+}
+
+/// `4` (four stars) or `1-2` (one or two).
+fn parse_rating(text: &str) -> Result<(u8, u8), ApiError> {
+    let stars = |v: &str| v.parse::<u8>().ok().filter(|n| (1..=5).contains(n));
+    let range = match text.split_once('-') {
+        Some((low, high)) => stars(low).zip(stars(high)).filter(|(l, h)| l <= h),
+        None => stars(text).map(|n| (n, n)),
+    };
+    range.ok_or_else(|| ApiError::bad_request("rating is a number of stars from 1 to 5, or a range such as 1-2"))
 }
 
 /// The inbox: matching mentions, highest priority first.

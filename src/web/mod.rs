@@ -104,7 +104,6 @@ impl AppState {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
             let conn = store::open_read_only(&db)?;
-            crate::inbox::register_priority(&conn)?;
             query(&conn)
         })
         .await

@@ -98,6 +98,25 @@ pub struct InboxParams {
     /// `me` (the signed-in user), `none` (assigned to nobody) or a person's name.
     #[param(max_length = 25)]
     assignee: Option<String>,
+    /// `true`: only mentions still open past `[inbox] response_target`.
+    #[param(pattern = r"^(true|false)$")]
+    overdue: Option<String>,
+    /// Only the negative mentions of this incident.
+    #[param(minimum = 1)]
+    incident: Option<i64>,
+    /// A language code (`en`, `pt-BR`).
+    #[param(pattern = r"^[A-Za-z0-9-]{1,16}$")]
+    lang: Option<String>,
+    /// Stars: `4`, or a range such as `1-2`.
+    #[param(pattern = r"^[1-5](-[1-5])?$")]
+    rating: Option<String>,
+    /// `priority` (default), `reach`, `oldest` or `newest`.
+    #[param(pattern = r"^(priority|reach|oldest|newest)$")]
+    sort: Option<String>,
+    /// The `next` of the page before, with the same filters and sort: pages
+    /// never skip or repeat a row as mentions arrive or are handled.
+    #[param(max_length = 60)]
+    after: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     #[param(minimum = 0, maximum = 1_000_000)]

@@ -213,16 +213,22 @@ fn state_pill(row: &inbox::Row) -> Markup {
     }
 }
 
-/// Priority in words, the number on hover: High from 10,000 (about ten
-/// thousand people reached by a clearly negative post of the last hours),
-/// Medium from 1,000, Low below.
-fn priority_tier(priority: f64) -> (&'static str, &'static str) {
-    if priority >= 10_000.0 {
-        ("High", "high")
-    } else if priority >= 1_000.0 {
-        ("Medium", "medium")
-    } else {
-        ("Low", "low")
+/// Priority in words, the number on hover (tiers: `inbox::priority_tier`).
+fn tier_word(tier: &str) -> &'static str {
+    match tier {
+        "high" => "High",
+        "medium" => "Medium",
+        _ => "Low",
+    }
+}
+
+/// How long ago, in the largest whole unit: "45 min", "3 h", "2 d".
+fn age(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => "now".to_string(),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
     }
 }
 
@@ -236,18 +242,20 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                 tr class=[row.incident.map(|_| "incident")] data-id=(row.id) {
                     td { input type="checkbox" name="id" value=(row.id) form="actions" aria-label={"select mention " (row.id)}; }
                     td.num {
-                        @let (tier, class) = priority_tier(row.priority);
-                        span class={"tier " (class)} title={"priority " (format!("{:.0}", row.priority)) ": reach × negativity × recency"} { (tier) }
+                        span class={"tier " (row.priority_tier)} title={"priority " (format!("{:.0}", row.priority)) ": reach × negativity × recency"} { (tier_word(row.priority_tier)) }
                     }
                     td {
-                        (when(&row.created_at))
+                        span.age title=(row.created_at) { (age(row.age_seconds)) }
+                        @if row.overdue { " " span.pill.overdue title="still open past the response target" { "overdue" } }
+                        br;
+                        span.muted { (when(&row.created_at)) }
                         @if row.time_estimated { " " span.muted title="The source gave no time: this is when it was first seen" { "(first seen)" } }
                         br;
                         span.muted { (row.source) }
                         @if let Some(incident) = row.incident { br; span class="pill firing" title={"part of incident " (incident)} { "incident" } }
                     }
                     td {
-                        (row.author.as_deref().unwrap_or("(unknown)"))
+                        a href={"/mentions/" (row.id)} title="the whole mention, its author and its history" { (row.author.as_deref().unwrap_or("(unknown)")) }
                         @if let Some(n) = row.audience { br; span.muted { (n) " followers" } }
                         @if let Some(k) = row.karma { br; span.muted title="the author's Reddit karma" { (k) " karma" } }
                     }
@@ -320,8 +328,31 @@ pub async fn inbox(
     let brand_options: Vec<(&str, &str)> = brands.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let back = serde_urlencoded::to_string(&raw).unwrap_or_default();
     let shown = found.rows.len();
+    // Paging links keep every filter and move only the position.
+    let link_with = |after: Option<&str>| {
+        let mut params: Vec<(&str, &str)> = raw
+            .iter()
+            .filter(|(k, _)| k.as_str() != "after" && k.as_str() != "offset")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        params.sort();
+        params.extend(after.map(|a| ("after", a)));
+        format!("/?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    };
+    let order = params
+        .get("sort")
+        .and_then(|s| s.parse::<inbox::Sort>().ok())
+        .unwrap_or_default();
+    let order_words = match order {
+        inbox::Sort::Priority => "highest priority first",
+        inbox::Sort::Reach => "most reach first",
+        inbox::Sort::Oldest => "longest waiting first",
+        inbox::Sort::Newest => "latest first",
+    };
     let body = html! {
-        h2 { "Inbox" span.muted { " · " (shown) " of " (found.total) ", highest priority first" } }
+        h2 { "Inbox" span.muted #count {
+            " · " (shown) " of " @if found.total_capped { "more than " } (found.total) ", " (order_words)
+        } }
         form.filters method="get" action="/" {
             label { "Search" input name="q" type="search" value=[params.get("q")] placeholder="words, author" size="16" maxlength="200"; }
             (select("brand", "Brand", params.get("brand"), &brand_options))
@@ -330,6 +361,11 @@ pub async fn inbox(
             (select("state", "State", params.get("state"), &[("", "open (new, assigned)"), ("new", "new"), ("assigned", "assigned"), ("responded", "responded"), ("ignored", "ignored"), ("all", "all")]))
             (select("since", "Since", params.get("since"), &[("", "7 days"), ("24h", "24 hours"), ("3d", "3 days"), ("30d", "30 days"), ("365d", "a year")]))
             (select("assignee", "Assigned", params.get("assignee"), &[("", "to anyone"), ("me", "to me"), ("none", "to nobody")]))
+            (select("overdue", "Overdue", params.get("overdue"), &[("", "any age"), ("true", "overdue only")]))
+            (select("rating", "Rating", params.get("rating"), &[("", "any"), ("1-2", "1–2 ★"), ("3", "3 ★"), ("4-5", "4–5 ★")]))
+            label { "Language" input name="lang" value=[params.get("lang")] placeholder="any" size="4" maxlength="16"; }
+            @if let Some(incident) = params.get("incident") { input type="hidden" name="incident" value=(incident); }
+            (select("sort", "Order", params.get("sort"), &[("", "priority"), ("reach", "reach"), ("oldest", "longest waiting"), ("newest", "latest")]))
             button type="submit" { "Filter" }
         }
         form #actions .actions method="post" action="/inbox/actions" {
@@ -361,6 +397,10 @@ pub async fn inbox(
                 th { "When" } th { "Author" } th { "Mention" } th.num { "Score" } th.num { "Reach" } th { "Brand" } th { "State" }
             } }
             (rows_markup(&found))
+        }
+        nav.paging aria-label="pages" {
+            @if params.get("after").is_some() { a #first-page href=(link_with(None)) { "← First page" } " " }
+            @if let Some(next) = &found.next { a #next-page rel="next" href=(link_with(Some(next))) { "Next " (shown) " →" } }
         }
         p.muted { "Priority = reach × negativity × recency (halving every " (inbox::HALF_LIFE_HOURS) " hours): High from 10,000, Medium from 1,000; the number is on hover; see docs/api.md." }
     };

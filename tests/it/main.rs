@@ -18,6 +18,7 @@ mod disk;
 mod faults;
 mod hostile_input;
 mod hostile_sources;
+mod inbox;
 mod limits;
 mod replay;
 mod service;

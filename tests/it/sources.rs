@@ -72,7 +72,6 @@ fn stored(db: &Path, source: &str) -> Vec<complaint_monitor::store::StoredMentio
 /// label, state and time.
 fn inbox_of_everything(db: &Path) -> complaint_monitor::inbox::Page {
     let conn = store::open_read_only(db).unwrap();
-    complaint_monitor::inbox::register_priority(&conn).unwrap();
     let everything = complaint_monitor::inbox::Query {
         label: None,
         states: Vec::new(),

@@ -7,26 +7,9 @@ use std::time::Duration;
 use complaint_monitor::store;
 use serde_json::{json, Value};
 
-use crate::support::web::{fixture_db, form_token_in, set_cookie, TestServer, HOSTILE_TEXT};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn get_json(server: &TestServer, path: &str) -> (u16, Value) {
-    let response = client().get(server.url(path)).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
-async fn post_json(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    let response = client().post(server.url(path)).json(&body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
+use crate::support::web::{
+    client, fixture_db, form_token_in, get_json, post_json, set_cookie, TestServer, HOSTILE_TEXT,
+};
 
 #[tokio::test]
 async fn the_inbox_puts_the_biggest_complaints_first_and_records_every_action() {

@@ -161,3 +161,23 @@ pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, S
         .find(|c| c.starts_with(&format!("{name}=")))
         .map(|c| (c.split(';').next().unwrap().to_string(), c.to_string()))
 }
+
+/// A client that shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Value) {
+    let response = client().get(server.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+pub async fn post_json(server: &TestServer, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = client().post(server.url(path)).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}

@@ -1,0 +1,261 @@
+//! Working the inbox queue over real HTTP on a real SQLite file: paging by
+//! key that never skips or repeats a row while mentions are handled, the
+//! orders, the overdue, language, rating and incident filters, and the
+//! bounded count.
+
+use complaint_monitor::store;
+use serde_json::{json, Value};
+
+use crate::support::web::{client, cutoff, fixture_db, get_json, post_json, TestServer};
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Every page of `query`, `limit` rows at a time, following `next`.
+async fn walk(server: &TestServer, query: &str, limit: u32) -> Vec<Vec<i64>> {
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/api/mentions?{query}&limit={limit}&after={a}"),
+            None => format!("/api/mentions?{query}&limit={limit}"),
+        };
+        let (status, page) = get_json(server, &path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        pages.push(ids(&page));
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+        assert!(pages.len() < 1000, "paging ends");
+    }
+    pages
+}
+
+#[tokio::test]
+async fn pages_by_key_never_skip_or_repeat_a_row_while_mentions_are_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let open_negatives: i64 = store::open_read_only(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM mentions m LEFT JOIN mention_states s ON s.mention_id = m.id \
+             WHERE m.label = 'negative' AND coalesce(s.state, 'new') IN ('new', 'assigned') \
+             AND m.created_at >= ?1",
+            [(cutoff() - chrono::Duration::days(3650)).timestamp_millis()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(open_negatives > 30, "the fixture has a queue to page through");
+
+    // The whole queue, 500 (the most a page holds) at a time.
+    let mut all = Vec::new();
+    let mut priorities: Vec<f64> = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (status, page) = get_json(&server, &format!("/api/mentions?since=3650d&limit=500{after}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["total"].as_i64(), Some(open_negatives));
+        all.extend(ids(&page));
+        priorities.extend(
+            page["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["priority"].as_f64().unwrap()),
+        );
+        match page["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.len() as i64, open_negatives);
+    assert!(
+        priorities.windows(2).all(|w| w[0] >= w[1] * (1.0 - 1e-9)),
+        "the stored key orders exactly as the priority at now"
+    );
+
+    // Paged seven at a time, the pages put together are the whole queue.
+    let pages = walk(&server, "since=3650d", 7).await;
+    assert_eq!(pages.len(), (open_negatives as usize).div_ceil(7));
+    assert_eq!(pages.concat(), all);
+
+    // Page 1, then a colleague answers a row of page 1 and one of page 2:
+    // page 2 still starts right after page 1's last row.
+    let (_, first) = get_json(&server, "/api/mentions?since=3650d&limit=7").await;
+    assert_eq!(ids(&first), all[..7].to_vec());
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [all[2], all[8]], "action": "respond", "note": "answered by phone"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let next = first["next"].as_str().unwrap();
+    let (_, second) = get_json(&server, &format!("/api/mentions?since=3650d&limit=7&after={next}")).await;
+    let expected: Vec<i64> = all[7..].iter().copied().filter(|&id| id != all[8]).take(7).collect();
+    assert_eq!(ids(&second), expected, "offset paging would have skipped all[7]");
+    assert_eq!(second["total"].as_i64(), Some(open_negatives - 2));
+
+    // A position from nowhere is refused, not read as the first page.
+    for bad in ["x", "1e3", "1e3_0", "NaN_4", "inf_4", "1e3_-2"] {
+        let (status, body) = get_json(&server, &format!("/api/mentions?after={bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_inbox_sorts_by_reach_and_age_and_pages_each_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    // Reviews and posts of one source, every label and state: a few
+    // hundred rows, so one page holds them all.
+    let filter = "since=3650d&label=all&state=all&source=trustpilot";
+    let (_, whole) = get_json(&server, &format!("/api/mentions?{filter}&limit=500")).await;
+    let total = whole["total"].as_u64().unwrap();
+    assert!(total > 50 && total <= 500, "{total} rows");
+    for (sort, check) in [("reach", "reach"), ("oldest", "created_at"), ("newest", "created_at")] {
+        let (status, page) = get_json(&server, &format!("/api/mentions?{filter}&limit=500&sort={sort}")).await;
+        assert_eq!(status, 200, "{page}");
+        let got = page["rows"].as_array().unwrap();
+        assert_eq!(got.len() as u64, total, "{sort}: the same rows in another order");
+        let keys: Vec<(String, i64)> = got
+            .iter()
+            .map(|r| {
+                let key = match check {
+                    "reach" => format!("{:020}", r["reach"].as_u64().unwrap()),
+                    _ => r["created_at"].as_str().unwrap().to_string(),
+                };
+                (key, r["id"].as_i64().unwrap())
+            })
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        if sort != "oldest" {
+            sorted.reverse();
+        }
+        assert_eq!(keys, sorted, "{sort}: in order, ties by id");
+        let pages = walk(&server, &format!("{filter}&sort={sort}"), 13).await;
+        assert_eq!(pages.concat(), ids(&page), "{sort}: paged the same");
+    }
+    let (status, body) = get_json(&server, "/api/mentions?sort=loudest").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("priority, reach, oldest or newest"),
+        "{body}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_inbox_filters_overdue_language_rating_and_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let conn = store::open_read_only(&db).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let open = "FROM mentions m LEFT JOIN mention_states s ON s.mention_id = m.id \
+                WHERE m.label = 'negative' AND coalesce(s.state, 'new') IN ('new', 'assigned')";
+
+    // Overdue: open and older than the response target (1 hour) at the clock.
+    let hour_before = (cutoff() - chrono::Duration::hours(1)).timestamp_millis();
+    let overdue = count(&format!("SELECT count(*) {open} AND m.created_at < {hour_before}"));
+    let (_, page) = get_json(&server, "/api/mentions?since=3650d&overdue=true&limit=500").await;
+    assert_eq!(page["total"].as_i64(), Some(overdue), "{page}");
+    assert!(overdue > 0);
+    assert!(page["rows"].as_array().unwrap().iter().all(|r| r["overdue"] == true));
+    let (_, first) = get_json(&server, "/api/mentions?since=3650d&limit=500&sort=newest").await;
+    for row in first["rows"].as_array().unwrap() {
+        let created: chrono::DateTime<chrono::Utc> = row["created_at"].as_str().unwrap().parse().unwrap();
+        let late = created < cutoff() - chrono::Duration::hours(1);
+        assert_eq!(row["overdue"].as_bool(), Some(late), "{row}");
+    }
+
+    // Rating: reviews with one or two stars, whatever their text scored.
+    let low = count(
+        "SELECT count(*) FROM mentions m LEFT JOIN mention_states s ON s.mention_id = m.id \
+         WHERE m.rating BETWEEN 1 AND 2 AND coalesce(s.state, 'new') IN ('new', 'assigned')",
+    );
+    let (_, page) = get_json(&server, "/api/mentions?since=3650d&label=all&rating=1-2&limit=500").await;
+    assert_eq!(page["total"].as_i64(), Some(low), "{page}");
+    for bad in ["0", "6", "3-1", "1-", "two"] {
+        let (status, _) = get_json(&server, &format!("/api/mentions?rating={bad}")).await;
+        assert_eq!(status, 400, "rating={bad}");
+    }
+
+    // Language, as stored.
+    let langs: Vec<(String, i64)> = {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT m.lang, count(*) {open} AND m.lang IS NOT NULL GROUP BY m.lang"
+            ))
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(!langs.is_empty(), "the fixture has languages");
+    for (lang, n) in &langs {
+        let (_, page) = get_json(&server, &format!("/api/mentions?since=3650d&lang={lang}&limit=500")).await;
+        assert_eq!(page["total"].as_i64(), Some(*n), "lang={lang}");
+    }
+    let (status, _) = get_json(&server, "/api/mentions?lang=en%20OR%201").await;
+    assert_eq!(status, 400);
+
+    // An incident's negative mentions.
+    let (id, brand, started): (i64, String, i64) = conn
+        .query_row(
+            "SELECT id, brand, started_at FROM incidents ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the fixture has an incident");
+    let resolved: Option<i64> = conn
+        .query_row("SELECT resolved_at FROM incidents WHERE id = ?1", [id], |r| r.get(0))
+        .unwrap();
+    let until = resolved.unwrap_or(i64::MAX);
+    let expected: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT count(*) {open} AND m.created_at >= ?2 AND m.created_at < ?3 \
+                 AND m.id IN (SELECT mention_id FROM mention_brands WHERE brand = ?1)"
+            ),
+            rusqlite::params![brand, started, until],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (_, page) = get_json(&server, &format!("/api/mentions?since=3650d&incident={id}&limit=500")).await;
+    assert_eq!(page["total"].as_i64(), Some(expected), "{page}");
+    assert!(expected > 0, "the incident has negative mentions");
+    let (status, _) = get_json(&server, "/api/mentions?incident=0").await;
+    assert_eq!(status, 400);
+
+    // The page shows age and the overdue marker, and links to the next page.
+    let html = client()
+        .get(server.url("/?since=3650d&overdue=true"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"class="pill overdue""#), "overdue marker");
+    assert!(html.contains(r#"<option value="true" selected>overdue only</option>"#));
+    if overdue > 50 {
+        assert!(html.contains(r#"id="next-page""#), "a link to the next page");
+    }
+    server.stop().await;
+}
