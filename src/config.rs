@@ -378,6 +378,13 @@ impl Config {
         {
             problem("web.session_max".into(), &e);
         }
+        if let Err(e) = self
+            .inbox
+            .response_target
+            .check(chrono::Duration::minutes(1), chrono::Duration::days(30))
+        {
+            problem("inbox.response_target".into(), &e);
+        }
         match (&self.web.tls_cert, &self.web.tls_key) {
             (Some(_), None) => problem("web.tls_key".into(), "tls_cert is set: set its key too"),
             (None, Some(_)) => problem("web.tls_cert".into(), "tls_key is set: set its certificate too"),

@@ -215,6 +215,9 @@ min_count = 0
 repeat_every = "0s"
 give_up_after = "0s"
 
+[inbox]
+response_target = "0s"
+
 [[sources]]
 name = "hn"
 kind = "hackernews"
@@ -228,6 +231,7 @@ max_body_bytes = 0
     let all = text(&out);
     assert!(!out.status.success(), "{all}");
     for key in [
+        "inbox.response_target",
         "detect.min_count",
         "alerts.repeat_every",
         "alerts.give_up_after",
