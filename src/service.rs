@@ -74,7 +74,7 @@ pub async fn run(
                 handle.clone(),
                 clock.clone(),
                 web.listen.ip().is_loopback(),
-            );
+            )?;
             if let Some(tls) = &tls {
                 state = state.with_tls(tls.clone());
             }

@@ -170,6 +170,33 @@ pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Read-only connections kept open between requests: each keeps its page
+/// cache and prepared statements, and a burst of requests shares a few
+/// connections instead of opening one each.
+pub type ReadPool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
+
+/// A pool of at most `size` read-only connections to the database at
+/// `path`, opened as they are first needed.
+pub fn read_pool(path: &Path, size: u32) -> Result<ReadPool, StoreError> {
+    if !path.exists() {
+        return Err(StoreError::Open {
+            path: path.display().to_string(),
+            source: rusqlite::Error::InvalidPath(path.to_path_buf()),
+        });
+    }
+    let manager = r2d2_sqlite::SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(|conn| conn.busy_timeout(std::time::Duration::from_secs(5)));
+    Ok(r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(0))
+        // Connections idle for a while are closed: memory goes back down
+        // after a burst.
+        .idle_timeout(Some(std::time::Duration::from_secs(300)))
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .build_unchecked(manager))
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -59,6 +59,8 @@ pub struct AppState {
     pub writer: WriterHandle,
     pub clock: Arc<dyn Clock>,
     pub events: broadcast::Sender<events::Event>,
+    /// The connections every read shares (`READERS` at most).
+    readers: store::ReadPool,
     /// Served on a loopback address: with no accounts, open to the local user.
     loopback: bool,
     session_limits: crate::accounts::SessionLimits,
@@ -73,9 +75,21 @@ pub struct AppState {
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
+/// Most read connections open at once: SQLite reads in parallel under WAL,
+/// and more connections than cores only add memory.
+const READERS: u32 = 4;
+
 impl AppState {
-    pub fn new(config: Arc<Config>, db: PathBuf, writer: WriterHandle, clock: Arc<dyn Clock>, loopback: bool) -> Self {
-        AppState {
+    /// The database at `db` must exist (the writer has opened it).
+    pub fn new(
+        config: Arc<Config>,
+        db: PathBuf,
+        writer: WriterHandle,
+        clock: Arc<dyn Clock>,
+        loopback: bool,
+    ) -> Result<Self, StoreError> {
+        Ok(AppState {
+            readers: store::read_pool(&db, READERS)?,
             session_limits: auth::limits(&config.web),
             config,
             db,
@@ -87,7 +101,7 @@ impl AppState {
             tls: None,
             csrf_key: Arc::new(rand::thread_rng().gen()),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
-        }
+        })
     }
 
     /// Serves HTTPS with `tls` (see [`tls::server_config`]).
@@ -96,14 +110,17 @@ impl AppState {
         self
     }
 
-    /// Runs a read query on a connection of its own, off the async threads.
+    /// Runs a read query on a pooled read-only connection, off the async
+    /// threads.
     pub async fn read<T: Send + 'static>(
         &self,
         query: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let db = self.db.clone();
+        let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = store::open_read_only(&db)?;
+            let conn = pool
+                .get()
+                .map_err(|e| StoreError::Invalid(format!("no database connection free: {e}")))?;
             query(&conn)
         })
         .await

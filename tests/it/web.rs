@@ -1013,6 +1013,7 @@ async fn https_is_served_from_a_certificate_in_config() {
         )),
         true,
     )
+    .unwrap()
     .with_tls(complaint_monitor::web::tls::server_config(&cert, &key).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -98,7 +98,8 @@ impl TestServer {
             handle.clone(),
             Arc::new(VirtualClock::starting_at(cutoff())),
             true,
-        );
+        )
+        .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
