@@ -400,6 +400,8 @@ pub struct Query {
     pub response_target: chrono::Duration,
     /// Where the previous page ended ([`Page::next`]).
     pub after: Option<Cursor>,
+    /// Only this mention, whatever the other filters say (the mention page).
+    pub only: Option<i64>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -527,6 +529,7 @@ impl Default for Query {
             sort: Sort::Priority,
             response_target: InboxConfig::default().response_target.0,
             after: None,
+            only: None,
         }
     }
 }
@@ -610,6 +613,118 @@ pub fn priority_tier(priority: f64) -> &'static str {
     } else {
         "low"
     }
+}
+
+/// Everything about one mention: its inbox row, what was done, the
+/// versions an edit replaced, and the author's other mentions of the same
+/// brands on the same network.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Case {
+    pub row: Row,
+    pub history: Vec<ActionRecord>,
+    pub revisions: Vec<Revision>,
+    pub author_mentions: Vec<AuthorMention>,
+}
+
+/// A version of a mention that its author's edit replaced.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Revision {
+    pub replaced_at: String,
+    pub text: String,
+    pub rating: Option<u8>,
+    pub compound: f64,
+    pub label: String,
+}
+
+/// Another mention by the same author.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuthorMention {
+    pub id: i64,
+    pub created_at: String,
+    pub text: String,
+    pub label: String,
+    pub compound: f64,
+    pub rating: Option<u8>,
+    pub state: State,
+}
+
+/// Most of an author's other mentions shown with one of theirs.
+pub const AUTHOR_MENTIONS: u32 = 20;
+
+/// The case of mention `id` at `now`; `None` when there is no such mention.
+pub fn case(
+    conn: &Connection,
+    id: i64,
+    response_target: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<Case>, StoreError> {
+    let query = Query {
+        label: None,
+        states: Vec::new(),
+        since: None,
+        only: Some(id),
+        response_target,
+        limit: 1,
+        ..Query::default()
+    };
+    let Some(row) = page(conn, &query, now)?.rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let revisions = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT replaced_at, text, rating, compound, label FROM mention_revisions WHERE mention_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(Revision {
+                replaced_at: format_time(crate::store::from_ms(r.get(0)?)),
+                text: r.get(1)?,
+                rating: r.get::<_, Option<i64>>(2)?.and_then(|v| u8::try_from(v).ok()),
+                compound: r.get(3)?,
+                label: r.get(4)?,
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    let author_mentions = match &row.author {
+        None => Vec::new(),
+        Some(author) => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT m.id, m.created_at, m.text, m.label, m.compound, m.rating, coalesce(s.state, 'new') \
+                 FROM mentions m LEFT JOIN mention_states s ON s.mention_id = m.id \
+                 WHERE m.source = ?1 AND m.author = ?2 AND m.id != ?3 \
+                 AND EXISTS (SELECT 1 FROM mention_brands a JOIN mention_brands b ON b.brand = a.brand \
+                             WHERE a.mention_id = ?3 AND b.mention_id = m.id) \
+                 ORDER BY m.created_at DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![row.source, author, id, AUTHOR_MENTIONS], |r| {
+                Ok((
+                    AuthorMention {
+                        id: r.get(0)?,
+                        created_at: format_time(crate::store::from_ms(r.get(1)?)),
+                        text: r.get(2)?,
+                        label: r.get(3)?,
+                        compound: r.get(4)?,
+                        rating: r.get::<_, Option<i64>>(5)?.and_then(|v| u8::try_from(v).ok()),
+                        state: State::New,
+                    },
+                    r.get::<_, String>(6)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for found in rows {
+                let (mut mention, state) = found?;
+                mention.state = state.parse().map_err(StoreError::Corrupt)?;
+                out.push(mention);
+            }
+            out
+        }
+    };
+    Ok(Some(Case {
+        history: history(conn, id)?,
+        row,
+        revisions,
+        author_mentions,
+    }))
 }
 
 /// Longest search text read, in characters.
@@ -710,6 +825,10 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
     if let Some(expression) = query.search.as_deref().and_then(fts_expression) {
         filters.push("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)".to_string());
         values.push(Value::Text(expression));
+    }
+    if let Some(id) = query.only {
+        filters.push("m.id = ?".to_string());
+        values.push(Value::Integer(id));
     }
     let where_ = |filters: &[String]| {
         if filters.is_empty() {

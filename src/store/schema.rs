@@ -299,5 +299,12 @@ pub fn migrations() -> Migrations<'static> {
                 Ok(())
             },
         ),
+        M::up(
+            r#"
+        -- An author's other mentions (the mention page; following a
+        -- detractor after a response).
+        CREATE INDEX mentions_by_author ON mentions (source, author, created_at) WHERE author IS NOT NULL;
+        "#,
+        ),
     ])
 }

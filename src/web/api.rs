@@ -226,10 +226,14 @@ pub fn known_sources(config: &crate::config::Config) -> impl Iterator<Item = &st
     responses((status = 200, body = serde_json::Value), (status = 404, body = super::openapi::ErrorBody), super::openapi::CommonErrors))]
 pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let target = state.config.inbox.response_target.0;
     let detail = state
         .read(move |conn| {
             let mention = crate::store::mention_by_id(conn, id)?;
-            let history = inbox::history(conn, id)?;
+            let Some(case) = inbox::case(conn, id, target, now)? else {
+                return Err(StoreError::NotFound(format!("no mention {id}")));
+            };
             Ok(serde_json::json!({
                 "id": mention.id,
                 "mention": mention.scored.mention.to_feed_json(),
@@ -237,8 +241,11 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
                 "label": mention.scored.label.as_str(),
                 "compound": mention.scored.sentiment.compound,
                 "reach": mention.scored.reach.people,
-                "history": history,
+                "history": case.history,
                 "corrected": crate::corrections::corrected_label(conn, id)?,
+                "row": case.row,
+                "revisions": case.revisions,
+                "author_mentions": case.author_mentions,
             }))
         })
         .await?;

@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::inbox))
         .route("/inbox/rows", get(pages::inbox_rows))
+        .route("/mentions/{id}", get(pages::mention))
         .route("/inbox/actions", post(pages::inbox_action))
         .route("/alerts", get(pages::alerts))
         .route("/alerts/{id}", post(pages::alert_action))

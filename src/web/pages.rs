@@ -480,6 +480,10 @@ pub async fn inbox_action(
     .await;
     match result {
         Ok(_) => {
+            // From a mention's own page, back to it.
+            if let Some(id) = field(&fields, "return_mention").and_then(|v| api::parse_id(v).ok()) {
+                return Redirect::to(&format!("/mentions/{id}")).into_response();
+            }
             let back = field(&fields, "return").unwrap_or("");
             // Only our own query string goes back into the address.
             let query: HashMap<String, String> = serde_urlencoded::from_str(back).unwrap_or_default();
@@ -493,6 +497,128 @@ pub async fn inbox_action(
         }
         Err(e) => error_page(e),
     }
+}
+
+/// One mention, whole: the text and link, the author with their other
+/// mentions of the brand, the incident, every action and edit, and the
+/// actions themselves.
+pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Path<String>) -> Response {
+    let id = match api::parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return error_page(e),
+    };
+    let now = state.clock.now();
+    let target = state.config.inbox.response_target.0;
+    let result = state
+        .read(move |conn| {
+            let case = inbox::case(conn, id, target, now)?;
+            let corrected = crate::corrections::corrected_label(conn, id)?;
+            Ok((case, corrected))
+        })
+        .await;
+    let (case, corrected) = match result {
+        Ok((Some(case), corrected)) => (case, corrected),
+        Ok((None, _)) => return error_page(ApiError::new(StatusCode::NOT_FOUND, format!("no mention {id}"))),
+        Err(e) => return error_page(e),
+    };
+    let row = &case.row;
+    let body = html! {
+        p { a href="/" { "← Inbox" } }
+        div.card.mention #mention {
+            h2 {
+                (row.author.as_deref().unwrap_or("(unknown author)"))
+                span.muted { " on " (row.source) " · " (age(row.age_seconds)) " ago" }
+                " " span class={"tier " (row.priority_tier)} title={"priority " (format!("{:.0}", row.priority))} { (tier_word(row.priority_tier)) }
+                @if row.overdue { " " span.pill.overdue { "overdue" } }
+            }
+            p.text {
+                @if let Some(stars) = row.rating { span title={(stars) " of 5 stars"} { (("★").repeat(stars as usize)) } " " }
+                (row.text)
+            }
+            p.muted {
+                (when(&row.created_at)) " UTC"
+                @if let Some(n) = row.audience { " · " (n) " followers" }
+                " · reach " (row.reach)
+                @if let Some(lang) = &row.lang { " · language " (lang) }
+                " · " (row.brands.join(", "))
+                @if let Some(href) = safe_href(&row.url) { " · " a href=(href) rel="noopener noreferrer nofollow" target="_blank" { "open on " (row.source) } }
+            }
+            p {
+                "Scored " strong class=(if row.compound < 0.0 { "neg" } else { "pos" }) { (format!("{:+.2}", row.compound)) }
+                " (" (row.label) ")"
+                @if let Some(c) = &corrected {
+                    " · label set by " (c.by) ", " (at(c.at)) " (the scorer said " (c.computed) ")"
+                }
+                @if let Some(incident) = row.incident { " · " a.pill.firing href={"/alerts#incident-" (incident)} { "incident #" (incident) } }
+            }
+            p { (state_pill(row)) }
+            @if let Some(reply) = &row.reply {
+                p.muted { "Answered on the network " (crate::mention::format_time(reply.at)) ": " (reply.text) }
+            }
+        }
+        form.actions method="post" action="/inbox/actions" {
+            input type="hidden" name="csrf" value=(chrome.csrf.0);
+            input type="hidden" name="id" value=(row.id);
+            input type="hidden" name="return_mention" value=(row.id);
+            (chrome.name_field())
+            label { "Reply link" input name="reply_url" type="url" placeholder="https://…" size="28"; }
+            label { "Note" input name="note" placeholder="how it was handled" size="22"; }
+            button.primary type="submit" name="action" value="respond" { "Mark responded" }
+            label { "Assign to" input name="assignee" placeholder="name" size="10"; }
+            button type="submit" name="action" value="assign" { "Assign" }
+            button type="submit" name="action" value="ignore" { "Ignore" }
+            button type="submit" name="action" value="undo" { "Undo last" }
+            label { "Label as"
+                select name="label" {
+                    option value="" { "…" }
+                    option value="negative" { "negative" }
+                    option value="neutral" { "neutral" }
+                    option value="positive" { "positive" }
+                }
+            }
+            button type="submit" name="action" value="label" { "Correct label" }
+        }
+        h3 { "What was done" }
+        @if case.history.is_empty() { p.muted { "Nothing yet." } }
+        ol.history {
+            @for a in &case.history {
+                li {
+                    strong { (a.action) } " → " (a.state.as_str()) " by " (a.by) ", " (when(&a.at))
+                    @if let Some(who) = &a.assignee { " · to " (who) }
+                    @if let Some(href) = safe_href(&a.reply_url) { " · " a href=(href) rel="noopener noreferrer" target="_blank" { "reply" } }
+                    @if let Some(note) = &a.note { " · " span.muted { (note) } }
+                    @if let (Some(by), Some(at)) = (&a.undone_by, &a.undone_at) { " · " em { "undone by " (by) ", " (when(at)) } }
+                }
+            }
+        }
+        @if !case.revisions.is_empty() {
+            h3 { "Earlier versions" }
+            ol.revisions {
+                @for r in &case.revisions {
+                    li {
+                        @if let Some(stars) = r.rating { (("★").repeat(stars as usize)) " " }
+                        (r.text) span.muted { " · " (r.label) ", replaced " (when(&r.replaced_at)) }
+                    }
+                }
+            }
+        }
+        h3 { "Their other mentions" }
+        @if case.author_mentions.is_empty() { p.muted { "None of the same brands on " (row.source) "." } }
+        table {
+            @for m in &case.author_mentions {
+                tr {
+                    td { a href={"/mentions/" (m.id)} { (when(&m.created_at)) } }
+                    td class=(if m.compound < 0.0 { "num neg" } else { "num pos" }) { (m.label) }
+                    td.text { (crate::mention::snippet(&m.text, 200)) }
+                    td { span class={"pill " (m.state.as_str())} { (m.state.as_str()) } }
+                }
+            }
+        }
+    };
+    page(
+        StatusCode::OK,
+        layout(&format!("Mention {id}"), Tab::Inbox, None, Some(&chrome), body),
+    )
 }
 
 /// The inbox form's "Correct label": every ticked mention, or none.

@@ -259,3 +259,86 @@ async fn the_inbox_filters_overdue_language_rating_and_incident() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_mention_page_shows_the_author_s_other_mentions_and_everything_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let conn = store::open_read_only(&db).unwrap();
+    // The negative mention whose author wrote most about the same brand there.
+    let (id, others): (i64, i64) = conn
+        .query_row(
+            "SELECT m.id, (SELECT count(*) FROM mentions o WHERE o.source = m.source AND o.author = m.author \
+             AND o.id != m.id AND o.id IN (SELECT mention_id FROM mention_brands b WHERE b.brand IN \
+             (SELECT brand FROM mention_brands a WHERE a.mention_id = m.id))) AS n \
+             FROM mentions m WHERE m.label = 'negative' AND m.author IS NOT NULL ORDER BY n DESC, m.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(others >= 1, "some author wrote more than once");
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [id], "action": "assign", "assignee": "Maria"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, case) = get_json(&server, &format!("/api/mentions/{id}")).await;
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(
+        case["author_mentions"].as_array().unwrap().len() as i64,
+        others.min(20),
+        "{case}"
+    );
+    assert_eq!(case["row"]["id"].as_i64(), Some(id));
+    assert_eq!(case["row"]["assignee"], "Maria");
+    assert_eq!(case["history"].as_array().unwrap().len(), 1);
+    let html = client()
+        .get(server.url(&format!("/mentions/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for other in case["author_mentions"].as_array().unwrap() {
+        assert!(
+            html.contains(&format!(r#"href="/mentions/{}""#, other["id"])),
+            "links to {other}"
+        );
+    }
+    assert!(
+        html.contains("→ Maria") && html.contains("<strong>assign</strong>"),
+        "the history shows"
+    );
+    assert!(html.contains(r#"name="return_mention""#), "its actions come back to it");
+
+    // A stranger's text is text here too.
+    let hostile: i64 = conn
+        .query_row("SELECT id FROM mentions WHERE source_id = 'hostile-1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let page = client()
+        .get(server.url(&format!("/mentions/{hostile}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<script>window.__pwned") && page.contains("&lt;script&gt;"));
+    assert!(!page.contains("javascript:"), "no script link");
+
+    for (path, status) in [
+        ("/mentions/999999", 404),
+        ("/mentions/abc", 400),
+        ("/api/mentions/999999", 404),
+    ] {
+        let got = client().get(server.url(path)).send().await.unwrap().status().as_u16();
+        assert_eq!(got, status, "{path}");
+    }
+    server.stop().await;
+}

@@ -516,6 +516,7 @@ async fn every_route_needs_its_role() {
     let routes: &[(&str, &str, Option<Value>, Role)] = &[
         ("GET", "/", None, Role::Agent),
         ("GET", "/inbox/rows", None, Role::Agent),
+        ("GET", "/mentions/1", None, Role::Agent),
         ("GET", "/alerts", None, Role::Agent),
         ("GET", "/brands", None, Role::Agent),
         ("GET", "/brands/Acme%20Air", None, Role::Agent),
