@@ -67,6 +67,7 @@ pub fn correct(tx: &Transaction, id: i64, label: Label, by: &str, at: DateTime<U
         "UPDATE mention_brands SET label = ?2 WHERE mention_id = ?1",
         params![id, label.as_str()],
     )?;
+    crate::inbox::record_change(tx, id)?;
     Ok(Correction {
         mention_id: id,
         source,

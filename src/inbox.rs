@@ -294,6 +294,7 @@ fn apply_one(
             at_ms
         ],
     )?;
+    record_change(tx, id)?;
     Ok(MentionState {
         mention_id: id,
         state: change.state,
@@ -303,6 +304,13 @@ fn apply_one(
         updated_by: Some(actor.to_string()),
         updated_at: Some(format_time(at)),
     })
+}
+
+/// Notes that mention `id`'s row changed, for the pages showing it.
+pub fn record_change(tx: &Transaction, id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO inbox_changes (mention_id) VALUES (?1)")?
+        .execute([id])?;
+    Ok(())
 }
 
 /// One recorded action, for a mention's history.

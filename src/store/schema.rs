@@ -306,5 +306,17 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX mentions_by_author ON mentions (source, author, created_at) WHERE author IS NOT NULL;
         "#,
         ),
+        M::up(
+            r#"
+        -- One row per change of a mention's inbox state or label, in commit
+        -- order: live updates push the changed rows to every open page
+        -- instead of every page fetching its rows again (src/web/events.rs).
+        CREATE TABLE inbox_changes (
+            seq        INTEGER PRIMARY KEY,
+            mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE
+        );
+        CREATE INDEX inbox_changes_by_mention ON inbox_changes (mention_id);
+        "#,
+        ),
     ])
 }

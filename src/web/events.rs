@@ -37,16 +37,32 @@ pub enum Event {
     Mentions { count: u64 },
     /// An incident opened, changed state or resolved.
     Alerts,
-    /// Someone changed a mention's inbox state.
-    States,
+    /// Someone changed mentions' inbox state or label: each changed row as
+    /// it is now, so that a page updates the rows it shows without asking
+    /// again. `None`: too many changed at once, fetch the page again.
+    States { rows: Option<Vec<RowChange>> },
 }
+
+/// A mention's row as it is after a change.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RowChange {
+    pub id: i64,
+    pub state: String,
+    pub label: String,
+    pub assignee: Option<String>,
+    /// The row's state cell, rendered (and escaped) as the page renders it.
+    pub html: String,
+}
+
+/// Changed rows pushed one by one per look; more make pages fetch again.
+const PUSHED_ROWS: usize = 200;
 
 impl Event {
     fn name(&self) -> &'static str {
         match self {
             Event::Mention { .. } | Event::Mentions { .. } => "mention",
             Event::Alerts => "alert",
-            Event::States => "state",
+            Event::States { .. } => "state",
         }
     }
 }
@@ -69,7 +85,7 @@ pub async fn stream(
                 }
                 // A slow browser missed some: tell it to refresh everything.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    axum::response::sse::Event::default().event("state").data("{\"type\":\"states\"}")
+                    axum::response::sse::Event::default().event("state").data("{\"type\":\"states\",\"rows\":null}")
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             },
@@ -85,7 +101,8 @@ pub async fn stream(
 struct Seen {
     max_mention: i64,
     incidents: String,
-    states: (i64, i64),
+    /// The last `inbox_changes.seq` seen.
+    changes: i64,
 }
 
 /// Starts the watcher; it stops when `stop` turns true or its sender is
@@ -151,12 +168,54 @@ fn look(conn: &Connection) -> Result<Seen, StoreError> {
             [],
             |r| r.get(0),
         )?,
-        states: conn.query_row(
-            "SELECT count(*), coalesce(max(id), 0) + coalesce(sum(undone_at IS NOT NULL), 0) FROM mention_actions",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?,
+        changes: conn.query_row("SELECT coalesce(max(seq), 0) FROM inbox_changes", [], |r| r.get(0))?,
     })
+}
+
+/// The rows changed after change `since`, each once, as they are now.
+fn changed_rows(conn: &Connection, since: i64) -> Result<Event, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.label, coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at \
+         FROM (SELECT DISTINCT mention_id FROM inbox_changes WHERE seq > ?1 LIMIT ?2) c \
+         JOIN mentions m ON m.id = c.mention_id LEFT JOIN mention_states s ON s.mention_id = m.id",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![since, PUSHED_ROWS as i64 + 1], |r| {
+        let state: String = r.get(2)?;
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            state,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<i64>>(7)?,
+        ))
+    })?;
+    let mut changed = Vec::new();
+    for row in rows {
+        let (id, label, state, assignee, reply_url, note, updated_by, updated_at) = row?;
+        if changed.len() == PUSHED_ROWS {
+            return Ok(Event::States { rows: None });
+        }
+        let mention_state = crate::inbox::MentionState {
+            mention_id: id,
+            state: state.parse().map_err(StoreError::Corrupt)?,
+            assignee: assignee.clone(),
+            reply_url,
+            note,
+            updated_by,
+            updated_at: updated_at.map(|ms| crate::mention::format_time(store::from_ms(ms))),
+        };
+        changed.push(RowChange {
+            id,
+            state,
+            label,
+            assignee,
+            html: super::pages::state_pill(&mention_state).into_string(),
+        });
+    }
+    Ok(Event::States { rows: Some(changed) })
 }
 
 fn changes(conn: &Connection, seen: &mut Seen) -> Result<Vec<Event>, StoreError> {
@@ -193,8 +252,8 @@ fn changes(conn: &Connection, seen: &mut Seen) -> Result<Vec<Event>, StoreError>
     if now.incidents != seen.incidents {
         events.push(Event::Alerts);
     }
-    if now.states != seen.states {
-        events.push(Event::States);
+    if now.changes != seen.changes {
+        events.push(changed_rows(conn, seen.changes)?);
     }
     *seen = now;
     Ok(events)

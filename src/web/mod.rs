@@ -171,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .route("/brands/{brand}", get(pages::brand))
         .route("/health", get(pages::health))
         .route("/banner", get(pages::banner))
+        .route("/assets/events-worker.js", get(pages::events_worker))
         .route("/login", get(pages::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/users", get(pages::users))

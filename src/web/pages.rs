@@ -30,7 +30,7 @@ pub fn content_security_policy() -> &'static str {
         let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
         format!(
             "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src 'self' data:; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             connect-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             hash(STYLE),
             hash(SCRIPT)
         )
@@ -42,6 +42,21 @@ const STYLE: &str = include_str!("assets/style.css");
 
 /// Live refresh, select-all and the remembered name; the pages work without it.
 const SCRIPT: &str = include_str!("assets/live.js");
+
+/// The shared worker holding the browser's one event stream.
+const EVENTS_WORKER: &str = include_str!("assets/events-worker.js");
+
+/// `GET /assets/events-worker.js`.
+pub async fn events_worker() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        EVENTS_WORKER,
+    )
+        .into_response()
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -202,8 +217,9 @@ pub async fn banner(State(state): State<AppState>) -> Result<Response, ApiError>
     Ok(page(StatusCode::OK, firing_banner(&state).await?))
 }
 
-fn state_pill(row: &inbox::Row) -> Markup {
-    let s = &row.state;
+/// A row's state cell: the state, who has it, the reply and note, who
+/// acted last (also pushed to open pages by `events`).
+pub(super) fn state_pill(s: &inbox::MentionState) -> Markup {
     html! {
         span class={"pill " (s.state.as_str())} { (s.state.as_str()) }
         @if let Some(who) = &s.assignee { br; span.muted { "→ " (who) } }
@@ -240,7 +256,12 @@ fn rows_markup(page: &inbox::Page) -> Markup {
             }
             @for row in &page.rows {
                 tr class=[row.incident.map(|_| "incident")] data-id=(row.id) {
-                    td { input type="checkbox" name="id" value=(row.id) form="actions" aria-label={"select mention " (row.id)}; }
+                    td {
+                        input type="checkbox" name="id" value=(row.id) form="actions" aria-label={"select mention " (row.id)};
+                        @if row.state.assignee.is_none() && matches!(row.state.state, inbox::State::New) {
+                            br; button.quick type="submit" form="actions" name="take" value=(row.id) title="Assign it to me" { "Take" }
+                        }
+                    }
                     td.num {
                         span class={"tier " (row.priority_tier)} title={"priority " (format!("{:.0}", row.priority)) ": reach × negativity × recency"} { (tier_word(row.priority_tier)) }
                     }
@@ -272,7 +293,7 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                     td class=(if row.compound < 0.0 { "num neg" } else { "num pos" }) { (format!("{:+.2}", row.compound)) }
                     td.num { (row.reach) }
                     td { (row.brands.join(", ")) }
-                    td { (state_pill(row)) }
+                    td.state { (state_pill(&row.state)) }
                 }
             }
         }
@@ -451,6 +472,13 @@ pub async fn inbox_action(
     let fields = form(&body);
     let result = async {
         check_csrf(&fields, &csrf)?;
+        // A row's own "Take" button: that row, assigned to whoever pressed it.
+        if let Some(take) = field(&fields, "take") {
+            let id = api::parse_id(take)?;
+            let me = who.actor(field(&fields, "by"));
+            let action = Action::Assign { assignee: me.clone() };
+            return api::apply_action(&state, vec![id], action, me).await;
+        }
         let ids = fields
             .iter()
             .filter(|(k, _)| k == "id")
@@ -551,7 +579,7 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
                 }
                 @if let Some(incident) = row.incident { " · " a.pill.firing href={"/alerts#incident-" (incident)} { "incident #" (incident) } }
             }
-            p { (state_pill(row)) }
+            p { (state_pill(&row.state)) }
             @if let Some(reply) = &row.reply {
                 p.muted { "Answered on the network " (crate::mention::format_time(reply.at)) ": " (reply.text) }
             }

@@ -342,3 +342,54 @@ async fn a_mention_page_shows_the_author_s_other_mentions_and_everything_done() 
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_change_is_pushed_to_open_pages_as_the_changed_row_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let mut events = client().get(server.url("/api/events")).send().await.unwrap();
+    assert_eq!(events.status().as_u16(), 200);
+    let (_, page) = get_json(&server, "/api/mentions?limit=2").await;
+    let chosen = ids(&page);
+    let (status, body) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": chosen, "action": "assign", "assignee": "<b>Bo</b>"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut received = String::new();
+    let pushed = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(chunk) = events.chunk().await.unwrap() {
+            received.push_str(&String::from_utf8_lossy(&chunk));
+            if let Some(line) = received
+                .lines()
+                .find(|l| l.starts_with("data: ") && l.contains("\"states\""))
+            {
+                return Some(serde_json::from_str::<Value>(&line["data: ".len()..]).unwrap());
+            }
+        }
+        None
+    })
+    .await
+    .expect("a state event within 30 s")
+    .expect("the stream stays open");
+    let rows = pushed["rows"].as_array().unwrap();
+    let mut pushed_ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    pushed_ids.sort();
+    let mut expected = chosen.clone();
+    expected.sort();
+    assert_eq!(pushed_ids, expected, "exactly the changed rows: {pushed}");
+    for row in rows {
+        assert_eq!(row["state"], "assigned");
+        assert_eq!(row["label"], "negative");
+        let html = row["html"].as_str().unwrap();
+        assert!(
+            html.contains("&lt;b&gt;Bo&lt;/b&gt;") && !html.contains("<b>Bo"),
+            "escaped: {html}"
+        );
+    }
+    drop(events);
+    server.stop().await;
+}

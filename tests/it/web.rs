@@ -578,7 +578,7 @@ async fn every_route_needs_its_role() {
             } else {
                 response.text().await.unwrap()
             };
-            let refused_for_role = status == 403 && text.contains("role");
+            let refused_for_role = status == 403 && text.contains("role; ");
             if refused_for_role != (role < least) || status == 401 || status >= 500 {
                 wrong.push(format!(
                     "{method} {path} as {role}: {status} {}",
