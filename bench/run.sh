@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks. usage: bench/run.sh [sentiment|replay|all]   (default: all)
+# Benchmarks. usage: bench/run.sh [sentiment|replay|matching|inbox|digest|all]   (default: all)
 # Prints a table and writes bench/results/latest.json.
 #   sentiment: our VADER vs the reference vaderSentiment 3.3.2 (installed into a
 #              throwaway virtual environment), one thread, same texts.
@@ -8,6 +8,8 @@
 #              files, with peak RSS; and the ceiling: the same rows stored by the
 #              same writer with the same schema and batching, enriched beforehand.
 #   matching:  brand matching against 10, 100 and 1,000 brands of 10 terms.
+#   inbox:     the inbox API over ~100,000 open negatives with 20 agents at once
+#              (bench/inbox.sh; needs wrk).
 #   digest:    one day's digest in a database holding a year of mentions
 #              (2M generated mentions; building it takes about a minute).
 set -euo pipefail
@@ -78,6 +80,11 @@ if [[ $what == matching || $what == all ]]; then
   done < <(./target/release/examples/bench_matching "$work/match.jsonl")
 fi
 
+if [[ $what == inbox || $what == all ]]; then
+  results+=("$(bench/inbox.sh target/release/complaint-monitor | tail -1)")
+  echo "${results[-1]}"
+fi
+
 if [[ $what == digest || $what == all ]]; then
   ./target/release/examples/gen_feed --mentions 2000000 --days 365 --start 2025-11-20T00:00:00Z --no-faults \
     --out "$work/year.jsonl"
@@ -121,6 +128,8 @@ for r in d["results"]:
     elif r["bench"] == "replay":
         print(f"replay     {r['mentions']:>9} mentions  {r['lines_per_s']:>9} lines/s  {r['stored_per_s']:>9} stored/s  "
               f"ceiling {r['ceiling_rows_per_s']:>9} rows/s (ceiling/pipeline {r['ceiling_over_pipeline']})  peak RSS {r['peak_rss_mb']} MB")
+    elif r["bench"] == "inbox":
+        print(f"inbox      {r['open_negatives']:>9} open     {r['requests_per_s']:>9} requests/s  median {r['median_ms']} ms  p99 {r['p99_ms']} ms  peak RSS {r['peak_rss_mb']} MB")
     elif r["bench"] == "matching":
         print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s")
     else:
