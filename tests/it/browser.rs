@@ -71,21 +71,19 @@ where
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
+/// A headless Chromium session through ChromeDriver, or `None` (the test
+/// then passes) when they are not installed and not required.
+async fn start_browser(dir: &std::path::Path) -> Option<(Driver, fantoccini::Client)> {
     let (Some(chromedriver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
         assert!(
             std::env::var("REQUIRE_BROWSER_TESTS").as_deref() != Ok("1"),
             "chromium and chromedriver are required (apt-get install chromium chromium-driver)"
         );
         eprintln!("skipped: chromium or chromedriver not installed");
-        return;
+        return None;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
-    let server = TestServer::start(&db).await;
-    let (_driver, port) = start_driver(&chromedriver);
-    let profile = dir.path().join("chromium-profile");
+    let (driver, port) = start_driver(&chromedriver);
+    let profile = dir.join("chromium-profile");
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -103,6 +101,17 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a WebDriver session");
+    Some((driver, browser))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_driver, browser)) = start_browser(dir.path()).await else {
+        return;
+    };
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
 
     // The inbox, highest priority first; the hostile post is shown as text.
     browser.goto(&server.url("/")).await.unwrap();

@@ -143,10 +143,13 @@
       for (const name of ['reply_url', 'note']) if (form.elements[name]) form.elements[name].value = '';
       lastUndo = action === 'undo' ? null : async () => {
         lastUndo = null;
-        try { await send('/api/mentions/actions', {ids, action: 'undo', by}); say(DONE.undo + ': ' + ids.length); }
+        try { await send('/api/mentions/actions', {ids, action: 'undo', by}); say(DONE.undo + ': ' + ids.length); soon(); }
         catch (e) { say(e.message); }
       };
       say(DONE[action] + ': ' + ids.length + (ids.length === 1 ? ' mention' : ' mentions'), lastUndo);
+      // This page fetches its rows again (handled ones leave it); other
+      // pages only get the changed rows pushed.
+      soon();
       if (document.activeElement) document.activeElement.blur();
     } catch (e) {
       say(e.message);
