@@ -356,3 +356,250 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
         ("resolved", "ana", "calling the Lisbon station", "mo")
     );
 }
+
+/// Presses each key of `keys` in the focused page (`\u{E007}` is Enter).
+async fn press(browser: &fantoccini::Client, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser.perform_actions(actions).await.unwrap();
+}
+
+async fn script(browser: &fantoccini::Client, code: &str) -> serde_json::Value {
+    browser.execute(code, vec![]).await.unwrap()
+}
+
+const ROW_IDS: &str = "return [...document.querySelectorAll('#rows tr[data-id]')].map(r => Number(r.dataset.id))";
+
+async fn row_ids(browser: &fantoccini::Client) -> Vec<i64> {
+    serde_json::from_value(script(browser, ROW_IDS).await).unwrap_or_default()
+}
+
+/// Opens `url` and waits until its live connection has brought the first refresh.
+async fn open_live(browser: &fantoccini::Client, url: &str) {
+    browser.goto(url).await.unwrap();
+    eventually("the page's live connection", || async {
+        script(browser, "return Number(document.body.dataset.refreshed || 0)")
+            .await
+            .as_i64()
+            .unwrap_or(0)
+            >= 1
+    })
+    .await;
+}
+
+/// Saves a screenshot under `docs/images/` with `UPDATE_SCREENSHOTS=1`,
+/// else into the test's own folder.
+async fn screenshot(browser: &fantoccini::Client, dir: &std::path::Path, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let path = if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/images").join(name)
+    } else {
+        dir.join(name)
+    };
+    std::fs::write(path, png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_pages_searches_corrects_works_from_the_keyboard_and_holds_ten_tabs_and_a_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_driver, browser)) = start_browser(dir.path()).await else {
+        return;
+    };
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+
+    // Paging: the next page holds other rows; "First page" comes back.
+    open_live(&browser, &server.url("/")).await;
+    screenshot(&browser, dir.path(), "inbox.png").await;
+    let first = row_ids(&browser).await;
+    assert_eq!(first.len(), 50, "a full first page");
+    browser
+        .find(Locator::Css("#next-page"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the second page", || async {
+        browser.current_url().await.unwrap().as_str().contains("after=")
+    })
+    .await;
+    let second = row_ids(&browser).await;
+    assert!(
+        !second.is_empty() && second.iter().all(|id| !first.contains(id)),
+        "{second:?}"
+    );
+    browser
+        .find(Locator::Css("#first-page"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the first page again", || async { row_ids(&browser).await == first }).await;
+
+    // Search: every row found has the word; the field keeps it.
+    let q = browser.find(Locator::Css("form.filters input[name=q]")).await.unwrap();
+    q.send_keys("refund").await.unwrap();
+    browser
+        .find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the search results", || async {
+        browser.current_url().await.unwrap().as_str().contains("q=refund")
+    })
+    .await;
+    let texts = script(
+        &browser,
+        "return [...document.querySelectorAll('#rows td.text')].map(t => t.textContent.toLowerCase())",
+    )
+    .await;
+    let texts: Vec<String> = serde_json::from_value(texts).unwrap();
+    assert!(
+        !texts.is_empty() && texts.iter().all(|t| t.contains("refund")),
+        "{texts:?}"
+    );
+
+    // Keyboard only: j to the first row, x to select it, r to the note,
+    // type it, Enter. The toast says so; u undoes it.
+    open_live(&browser, &server.url("/")).await;
+    let top = row_ids(&browser).await[0];
+    press(&browser, "jx").await;
+    let checked = script(
+        &browser,
+        "return document.querySelector('#rows tr.current input[name=id]').checked",
+    )
+    .await;
+    assert_eq!(checked, json!(true));
+    press(&browser, "r").await;
+    let focused = script(&browser, "return document.activeElement.name").await;
+    assert_eq!(focused, json!("note"), "r goes to the note");
+    press(&browser, "called back, refund on its way\u{E007}").await;
+    eventually("the toast and the answered row gone", || async {
+        let toast = script(&browser, "return document.getElementById('toast').textContent").await;
+        toast.as_str().unwrap_or("").contains("Marked responded: 1 mention") && !row_ids(&browser).await.contains(&top)
+    })
+    .await;
+    press(&browser, "u").await;
+    eventually("the undone row back", || async {
+        let toast = script(&browser, "return document.getElementById('toast').textContent").await;
+        toast.as_str().unwrap_or("").contains("Undone: 1") && row_ids(&browser).await.contains(&top)
+    })
+    .await;
+    let conn = store::open_read_only(&db).unwrap();
+    let (note, undone): (String, bool) = conn
+        .query_row(
+            "SELECT note, undone_at IS NOT NULL FROM mention_actions WHERE mention_id = ?1 ORDER BY id DESC LIMIT 1",
+            [top],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((note.as_str(), undone), ("called back, refund on its way", true));
+
+    // A correction from the inbox changes the brand's negative count.
+    let counts = || async {
+        let (_, brands) = crate::support::web::get_json(&server, "/api/brands").await;
+        let acme = brands
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == "Acme Air")
+            .unwrap()
+            .clone();
+        (
+            acme["last_24h"]["negative"].as_u64().unwrap(),
+            acme["last_24h"]["positive"].as_u64().unwrap(),
+        )
+    };
+    let before = counts().await;
+    open_live(&browser, &server.url("/?brand=Acme%20Air&since=24h")).await;
+    press(&browser, "jx").await;
+    script(
+        &browser,
+        "document.querySelector('#actions select[name=label]').value = 'positive'; return true",
+    )
+    .await;
+    browser
+        .find(Locator::Css("button[value=label]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the corrected count", || async {
+        counts().await == (before.0 - 1, before.1 + 1)
+    })
+    .await;
+
+    // Ten tabs at once: every one loads and hears of a new complaint (one
+    // event stream per browser; six per host would leave the seventh waiting).
+    let mut tabs = vec![browser.window().await.unwrap()];
+    for _ in 1..10 {
+        let tab = browser.new_window(true).await.unwrap().handle;
+        browser.switch_to_window(tab.clone()).await.unwrap();
+        open_live(&browser, &server.url("/")).await;
+        tabs.push(tab);
+    }
+    let line = json!({"source": "x", "id": "browser-tabs-1", "created_at": "2026-11-20T14:39:40Z",
+        "author": {"handle": "tenth_tab", "followers": 8_000_000},
+        "text": "Acme Air lost every bag on flight 88. Horrible, useless service."});
+    let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
+    let complaint_monitor::enrich::Enriched::Scored(scored) =
+        crate::support::web::config().enricher().unwrap().enrich(mention)
+    else {
+        panic!("not matched");
+    };
+    let writer = server.writer.clone();
+    tokio::task::spawn_blocking(move || {
+        writer
+            .write_blocking(vec![complaint_monitor::store::writer::NewMention {
+                scored: *scored,
+                ingested_at: crate::support::web::cutoff(),
+            }])
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    for (n, tab) in tabs.iter().enumerate() {
+        browser.switch_to_window(tab.clone()).await.unwrap();
+        eventually(&format!("the new complaint in tab {}", n + 1), || async {
+            browser.source().await.unwrap().contains("lost every bag on flight 88")
+        })
+        .await;
+    }
+    for tab in tabs.into_iter().skip(1) {
+        browser.switch_to_window(tab).await.unwrap();
+        browser.close_window().await.unwrap();
+    }
+    let remaining = browser.windows().await.unwrap();
+    browser.switch_to_window(remaining[0].clone()).await.unwrap();
+
+    // A mention's own page.
+    browser.goto(&server.url(&format!("/mentions/{top}"))).await.unwrap();
+    browser.wait().for_element(Locator::Css("#mention")).await.unwrap();
+
+    // A phone, 390 px wide: rows are cards, nothing scrolls sideways.
+    browser.set_window_size(390, 844).await.unwrap();
+    open_live(&browser, &server.url("/")).await;
+    let fits = script(
+        &browser,
+        "return [window.innerWidth, document.documentElement.scrollWidth]",
+    )
+    .await;
+    let [width, scroll]: [u64; 2] = serde_json::from_value(fits).unwrap();
+    assert!(width <= 400, "the window is a phone's: {width}");
+    assert!(scroll <= width, "the page scrolls sideways: {scroll} > {width}");
+    screenshot(&browser, dir.path(), "inbox-phone.png").await;
+
+    browser.close().await.unwrap();
+    server.stop().await;
+}
