@@ -59,8 +59,9 @@ pub fn correct(tx: &Transaction, id: i64, label: Label, by: &str, at: DateTime<U
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, computed, current, label.as_str(), by, at.timestamp_millis()],
     )?;
+    // A person has read it: whatever the scorer could not, it is scored now.
     tx.execute(
-        "UPDATE mentions SET label = ?2 WHERE id = ?1",
+        "UPDATE mentions SET label = ?2, not_scored = 0 WHERE id = ?1",
         params![id, label.as_str()],
     )?;
     tx.execute(

@@ -82,6 +82,11 @@ pub fn export_line(stored: &StoredMention) -> Value {
             "label": s.label,
         }),
     );
+    if s.not_scored {
+        if let Some(sentiment) = object.get_mut("sentiment").and_then(Value::as_object_mut) {
+            sentiment.insert("not_scored".into(), json!(true));
+        }
+    }
     object.insert("reach".into(), json!(s.reach.people));
     Value::Object(object)
 }

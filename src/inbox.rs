@@ -385,6 +385,9 @@ pub struct Query {
     pub source: Option<String>,
     /// `None`: every label.
     pub label: Option<Label>,
+    /// `Some(true)`: only mentions the scorer could not read (labelled
+    /// neutral); `Some(false)`: none of them.
+    pub not_scored: Option<bool>,
     /// Empty: every state.
     pub states: Vec<State>,
     pub since: Option<DateTime<Utc>>,
@@ -523,6 +526,7 @@ impl Default for Query {
             brand: None,
             source: None,
             label: Some(Label::Negative),
+            not_scored: None,
             states: vec![State::New, State::Assigned],
             since: None,
             until: None,
@@ -573,6 +577,9 @@ pub struct Row {
     pub age_seconds: i64,
     /// Still open (new or assigned) past the response target.
     pub overdue: bool,
+    /// In a language the scorer does not read (`lang`): its neutral label is no answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_scored: bool,
     pub lang: Option<String>,
     pub brands: Vec<String>,
     /// The firing or acknowledged incident this mention is part of.
@@ -784,6 +791,9 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
         filters.push("m.label = ?".to_string());
         values.push(Value::Text(label.as_str().into()));
     }
+    if let Some(not_scored) = query.not_scored {
+        filters.push(format!("m.not_scored = {}", i32::from(not_scored)));
+    }
     if !query.states.is_empty() && query.states.len() < State::ALL.len() {
         let marks = vec!["?"; query.states.len()].join(", ");
         filters.push(format!("coalesce(s.state, 'new') IN ({marks})"));
@@ -885,7 +895,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
          coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, \
-         m.time_estimated, m.reply_text, m.reply_at, m.lang \
+         m.time_estimated, m.reply_text, m.reply_at, m.lang, m.not_scored \
          FROM {from}{} ORDER BY {key} {direction}, m.id {direction} LIMIT {} OFFSET {}",
         where_(&filters),
         // One more than asked: whether there is a next page.
@@ -934,6 +944,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                 age_seconds: (now_ms - created_at).max(0) / 1000,
                 overdue: matches!(state.as_str(), "new" | "assigned") && created_at < overdue_before,
                 lang: r.get(25)?,
+                not_scored: r.get::<_, i64>(26)? != 0,
                 brands: brands
                     .map(|b| b.split('\u{1f}').map(str::to_string).collect())
                     .unwrap_or_default(),

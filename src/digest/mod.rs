@@ -77,6 +77,9 @@ pub const RATING_MAPPING: &str = "5 stars promoter, 4 stars passive, 1-3 stars d
 pub struct Counts {
     pub total: f64,
     pub negative: f64,
+    /// Neutral by the scorer only because it does not read the language
+    /// (counted here, not in `neutral`).
+    pub not_scored: f64,
     pub neutral: f64,
     pub positive: f64,
 }
@@ -87,6 +90,7 @@ impl Counts {
             total: self.total * k,
             negative: self.negative * k,
             neutral: self.neutral * k,
+            not_scored: self.not_scored * k,
             positive: self.positive * k,
         }
     }
@@ -95,6 +99,7 @@ impl Counts {
         self.total += o.total;
         self.negative += o.negative;
         self.neutral += o.neutral;
+        self.not_scored += o.not_scored;
         self.positive += o.positive;
     }
 
@@ -411,10 +416,11 @@ fn brand_digest(conn: &Connection, brand: &BrandConfig, date: NaiveDate, tz: Tz)
 }
 
 /// Counts, ratings, reach and sources of a brand's day.
-pub(crate) const DAY_FIGURES_SQL: &str = "SELECT m.source, m.rating, f.label, count(*), coalesce(sum(f.reach), 0) \
+pub(crate) const DAY_FIGURES_SQL: &str = "SELECT m.source, m.rating, f.label, count(*), coalesce(sum(f.reach), 0), \
+         f.label = 'neutral' AND m.not_scored \
          FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 \
-         GROUP BY m.source, m.rating, f.label";
+         GROUP BY m.source, m.rating, f.label, 6";
 
 /// Every mention time of a brand's day, from the index alone.
 pub(crate) const HOURLY_SQL: &str = "SELECT created_at, label = 'negative' FROM mention_brands \
@@ -443,6 +449,7 @@ fn day_figures(
         let label: String = row.get(2)?;
         let n = row.get::<_, i64>(3)? as f64;
         let reach = row.get::<_, i64>(4)? as f64;
+        let not_scored = row.get::<_, bool>(5)?;
         f.counts.total += n;
         let negative = label == "negative";
         match label.as_str() {
@@ -451,6 +458,7 @@ fn day_figures(
                 f.negative_reach += reach;
             }
             "positive" => f.counts.positive += n,
+            _ if not_scored => f.counts.not_scored += n,
             _ => f.counts.neutral += n,
         }
         if let Some(stars) = rating {

@@ -47,11 +47,14 @@ fn change_opt(now: Option<f64>, before: Option<f64>) -> String {
 type Figure = fn(&DayFigures) -> f64;
 
 /// The count rows of the figures table, in order.
-const FIGURE_ROWS: [(&str, Figure); 5] = [
+const FIGURE_ROWS: [(&str, Figure); 6] = [
     ("Mentions", |f| f.counts.total),
     ("Negative", |f| f.counts.negative),
     ("Neutral", |f| f.counts.neutral),
     ("Positive", |f| f.counts.positive),
+    ("Not scored (a language the scorer does not read)", |f| {
+        f.counts.not_scored
+    }),
     ("Reach of negative mentions", |f| f.negative_reach),
 ];
 

@@ -41,7 +41,7 @@ impl Enricher {
         })
     }
 
-    pub fn enrich(&self, mention: Mention) -> Enriched {
+    pub fn enrich(&self, mut mention: Mention) -> Enriched {
         let brand_ids = match &mention.brand {
             Some(name) => match self.matcher.brand_id(name) {
                 Some(id) if self.matcher.keeps_attribution(id, &mention.text) => vec![id],
@@ -55,12 +55,17 @@ impl Enricher {
         }
         let sentiment = sentiment::score(&mention.text);
         let label = sentiment::mention_label(&sentiment, mention.rating);
+        let unread = sentiment::unread_language(&sentiment, mention.rating, mention.lang.as_deref(), &mention.text);
+        if let (Some(lang), None) = (&unread, &mention.lang) {
+            mention.lang = Some(lang.clone());
+        }
         let reach = reach::estimate(&mention, &self.reach);
         Enriched::Scored(Box::new(ScoredMention {
             brands: brand_ids.iter().map(|&id| self.brand_names[id].clone()).collect(),
             sentiment,
             label,
             reach,
+            not_scored: unread.is_some(),
             mention,
         }))
     }

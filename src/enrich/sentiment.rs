@@ -26,9 +26,66 @@ pub fn mention_label(text: &Sentiment, rating: Option<u8>) -> Label {
     }
 }
 
+/// The language of a text the scorer cannot read, when that is why it
+/// scored nothing: VADER reads English (and emoji), so a German complaint
+/// with no English sentiment word comes out neutral, which is no answer at
+/// all. Only a neutral text without a deciding star rating is in question
+/// (stars read the same in every language; a text VADER found words in is
+/// read, whatever else it holds). The language is the source's when it gives
+/// one, else detected (`whatlang`, only when it is sure), as ISO 639-1 where
+/// there is such a code.
+pub fn unread_language(text: &Sentiment, rating: Option<u8>, source_lang: Option<&str>, words: &str) -> Option<String> {
+    if text.label != Label::Neutral || matches!(rating, Some(1 | 2 | 4 | 5)) {
+        return None;
+    }
+    let lang = match source_lang {
+        Some(tag) => {
+            let primary = tag.split(['-', '_']).next().unwrap_or("").trim().to_ascii_lowercase();
+            if primary.is_empty() || primary == "und" || primary == "mul" {
+                detect(words)?
+            } else {
+                primary
+            }
+        }
+        None => detect(words)?,
+    };
+    (lang != "en" && lang != "eng").then_some(lang)
+}
+
+/// The language whatlang is sure of, as ISO 639-1 where one exists.
+fn detect(words: &str) -> Option<String> {
+    let info = whatlang::detect(words).filter(|i| i.is_reliable())?;
+    let code = info.lang().code();
+    Some(
+        isolang::Language::from_639_3(code)
+            .and_then(|l| l.to_639_1())
+            .map_or_else(|| code.to_string(), str::to_string),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_neutral_text_in_another_language_is_not_scored() {
+        let german = "ich hasse Acme Air, schrecklicher Service, nie wieder";
+        let scored = score(german);
+        assert_eq!(scored.label, Label::Neutral, "VADER reads no German");
+        assert_eq!(unread_language(&scored, None, None, german).as_deref(), Some("de"));
+        assert_eq!(
+            unread_language(&scored, None, Some("pt-BR"), german).as_deref(),
+            Some("pt")
+        );
+        // Stars decide whatever the language; a source saying English is believed.
+        assert_eq!(unread_language(&scored, Some(1), None, german), None);
+        assert_eq!(unread_language(&scored, None, Some("en"), german), None);
+        let english = "The flight to Berlin leaves at nine from gate twelve today";
+        assert_eq!(unread_language(&score(english), None, None, english), None);
+        // Read when VADER found words, whatever the language around them.
+        let mixed = "Acme Air est terrible";
+        assert_eq!(unread_language(&score(mixed), None, Some("fr"), mixed), None);
+    }
 
     #[test]
     fn labels_follow_vader_thresholds() {

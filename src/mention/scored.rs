@@ -21,6 +21,11 @@ pub struct ScoredMention {
     /// The label used everywhere else: the text's, unless a star rating decides.
     pub label: Label,
     pub reach: Reach,
+    /// The text is in a language the scorer does not read (`mention.lang`)
+    /// and it found nothing: the neutral label is no answer, and the mention
+    /// is counted as "not scored", not as neutral
+    /// (`enrich::sentiment::unread_language`).
+    pub not_scored: bool,
 }
 
 /// Compound score at or below which a text is negative (VADER's published threshold).

@@ -268,7 +268,7 @@ pub struct MentionFilter {
 const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
      m.text_chars, m.url, m.likes, m.reposts, m.replies, m.views, m.rating, m.lang, m.brand_hint, \
      m.compound, m.pos, m.neu, m.neg, m.label, m.reach, m.reach_inputs, m.ingested_at, \
-     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), m.author_karma, m.time_estimated, m.reply_text, m.reply_at";
+     (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), m.author_karma, m.time_estimated, m.reply_text, m.reply_at, m.not_scored";
 
 /// Mentions matching `filter`, newest first.
 pub fn recent_mentions(conn: &Connection, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
@@ -414,6 +414,7 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
                 sentiment,
                 label,
                 reach,
+                not_scored: row.get::<_, i64>(29)? != 0,
             },
             ingested_at: millis(ingested_at)?,
         })

@@ -318,5 +318,12 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX inbox_changes_by_mention ON inbox_changes (mention_id);
         "#,
         ),
+        M::up(
+            r#"
+        -- 1: written in a language the scorer does not read, and it found
+        -- nothing (`ScoredMention::not_scored`); the label says neutral.
+        ALTER TABLE mentions ADD COLUMN not_scored INTEGER NOT NULL DEFAULT 0;
+        "#,
+        ),
     ])
 }

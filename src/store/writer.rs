@@ -379,9 +379,9 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
     let mut insert_mention = tx.prepare_cached(
         "INSERT INTO mentions (source, source_id, created_at, author, followers, text, text_chars, url, \
          likes, reposts, replies, views, rating, lang, brand_hint, compound, pos, neu, neg, label, reach, \
-         reach_inputs, ingested_at, author_karma, time_estimated, reply_text, reply_at, priority_key) \
+         reach_inputs, ingested_at, author_karma, time_estimated, reply_text, reply_at, priority_key, not_scored) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28) ON CONFLICT (source, source_id) DO NOTHING",
+         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT (source, source_id) DO NOTHING",
     )?;
     let mut insert_brand = tx.prepare_cached(
         "INSERT OR IGNORE INTO mention_brands (brand, created_at, mention_id, label, reach) \
@@ -424,6 +424,7 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
             m.reply.as_ref().map(|r| r.text.as_str()),
             m.reply.as_ref().map(|r| r.at.timestamp_millis()),
             priority_key(s, reach, created_at),
+            s.not_scored,
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
@@ -492,7 +493,7 @@ fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
     let (reach, reach_inputs) = reach_columns(s)?;
     tx.prepare_cached(
         "UPDATE mentions SET text = ?2, text_chars = ?3, rating = ?4, compound = ?5, pos = ?6, neu = ?7, \
-         neg = ?8, label = ?9, reach = ?10, reach_inputs = ?11, likes = ?12, priority_key = ?13 WHERE id = ?1",
+         neg = ?8, label = ?9, reach = ?10, reach_inputs = ?11, likes = ?12, priority_key = ?13, not_scored = ?14 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -508,6 +509,7 @@ fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
         reach_inputs,
         as_sql(m.metrics.likes),
         priority_key(s, reach, m.created_at.timestamp_millis()),
+        s.not_scored,
     ])?;
     tx.prepare_cached("UPDATE mention_brands SET label = ?2, reach = ?3 WHERE mention_id = ?1")?
         .execute(params![id, s.label.as_str(), reach])?;

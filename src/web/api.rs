@@ -112,13 +112,17 @@ pub fn inbox_query(
             inbox::MAX_SEARCH_CHARS
         )));
     }
-    query.label = match params.get("label") {
-        None => Some(Label::Negative),
-        Some("all") => None,
-        Some(v) => Some(
-            v.parse::<Label>()
-                .map_err(|e| ApiError::bad_request(format!("label: {e} (or all)")))?,
-        ),
+    (query.label, query.not_scored) = match params.get("label") {
+        None => (Some(Label::Negative), None),
+        Some("all") => (None, None),
+        // Neutral because the scorer does not read the language.
+        Some("unscored") => (Some(Label::Neutral), Some(true)),
+        Some(v) => {
+            let label = v
+                .parse::<Label>()
+                .map_err(|e| ApiError::bad_request(format!("label: {e} (or unscored, all)")))?;
+            (Some(label), (label == Label::Neutral).then_some(false))
+        }
     };
     if let Some(states) = params.get("state") {
         query.states = inbox::parse_states(states).map_err(|e| ApiError::bad_request(format!("state: {e}")))?;

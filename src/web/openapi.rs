@@ -75,8 +75,9 @@ pub struct InboxParams {
     brand: Option<String>,
     /// A source kind (`x`, `reddit`, …) that is configured or stored.
     source: Option<String>,
-    /// `negative` (default), `neutral`, `positive` or `all`.
-    #[param(pattern = r"^\s*(negative|neutral|positive|all)?\s*$")]
+    /// `negative` (default), `neutral`, `positive`, `unscored` (in a
+    /// language the scorer does not read) or `all`.
+    #[param(pattern = r"^\s*(negative|neutral|positive|unscored|all)?\s*$")]
     label: Option<String>,
     /// `open` (default: new and assigned), `all`, or a comma-separated list
     /// of `new`, `assigned`, `responded`, `ignored`.

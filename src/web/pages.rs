@@ -290,7 +290,11 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                             " " a href=(href) rel="noopener noreferrer nofollow" target="_blank" { "open" }
                         }
                     }
-                    td class=(if row.compound < 0.0 { "num neg" } else { "num pos" }) { (format!("{:+.2}", row.compound)) }
+                    @if row.not_scored {
+                        td.num.muted title={"the scorer does not read " (row.lang.as_deref().unwrap_or("this language")) ": correct the label by hand"} { "not scored" }
+                    } @else {
+                        td class=(if row.compound < 0.0 { "num neg" } else { "num pos" }) { (format!("{:+.2}", row.compound)) }
+                    }
                     td.num { (row.reach) }
                     td { (row.brands.join(", ")) }
                     td.state { (state_pill(&row.state)) }
@@ -378,7 +382,7 @@ pub async fn inbox(
             label { "Search" input name="q" type="search" value=[params.get("q")] placeholder="words, author" size="16" maxlength="200"; }
             (select("brand", "Brand", params.get("brand"), &brand_options))
             label { "Source" input name="source" value=[params.get("source")] placeholder="any" size="10"; }
-            (select("label", "Sentiment", params.get("label"), &[("", "negative"), ("neutral", "neutral"), ("positive", "positive"), ("all", "all")]))
+            (select("label", "Sentiment", params.get("label"), &[("", "negative"), ("neutral", "neutral"), ("positive", "positive"), ("unscored", "not scored"), ("all", "all")]))
             (select("state", "State", params.get("state"), &[("", "open (new, assigned)"), ("new", "new"), ("assigned", "assigned"), ("responded", "responded"), ("ignored", "ignored"), ("all", "all")]))
             (select("since", "Since", params.get("since"), &[("", "7 days"), ("24h", "24 hours"), ("3d", "3 days"), ("30d", "30 days"), ("365d", "a year")]))
             (select("assignee", "Assigned", params.get("assignee"), &[("", "to anyone"), ("me", "to me"), ("none", "to nobody")]))

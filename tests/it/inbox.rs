@@ -393,3 +393,115 @@ async fn a_change_is_pushed_to_open_pages_as_the_changed_row_itself() {
     drop(events);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_mention_in_a_language_the_scorer_does_not_read_is_not_scored_rather_than_neutral() {
+    use complaint_monitor::enrich::Enriched;
+    use complaint_monitor::mention::Mention;
+    use complaint_monitor::store::writer::NewMention;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    // No language from the source: the detector says German.
+    let line = json!({"source": "mastodon", "id": "german-1", "created_at": "2026-11-20T14:35:00Z",
+        "author": {"handle": "hans@social.example", "followers": 40},
+        "text": "ich hasse Acme Air, schrecklicher Service, nie wieder"});
+    let mention = Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
+    let config = crate::support::web::config();
+    let Enriched::Scored(scored) = config.enricher().unwrap().enrich(mention) else {
+        panic!("not matched");
+    };
+    assert!(scored.not_scored);
+    assert_eq!(scored.mention.lang.as_deref(), Some("de"));
+    let writer = server.writer.clone();
+    tokio::task::spawn_blocking(move || {
+        writer
+            .write_blocking(vec![NewMention {
+                scored: *scored,
+                ingested_at: cutoff(),
+            }])
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let conn = store::open_read_only(&db).unwrap();
+    let german: i64 = conn
+        .query_row("SELECT id FROM mentions WHERE source_id = 'german-1'", [], |r| r.get(0))
+        .unwrap();
+
+    let (_, unscored) = get_json(&server, "/api/mentions?label=unscored&state=all&since=3650d&limit=500").await;
+    let not_scored: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM mentions WHERE not_scored = 1 AND label = 'neutral'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unscored["total"].as_i64(), Some(not_scored), "{unscored}");
+    let row = unscored["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == german)
+        .unwrap();
+    assert_eq!(
+        (row["not_scored"].clone(), row["lang"].clone()),
+        (json!(true), json!("de"))
+    );
+    let (_, neutral) = get_json(&server, "/api/mentions?label=neutral&state=all&since=3650d&limit=500").await;
+    assert!(neutral["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["not_scored"].is_null()));
+
+    // The digest counts them apart from neutral.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let digest = complaint_monitor::digest::compute(&conn, &config.brands, Some("Acme Air"), day, "UTC").unwrap();
+    let counts = &digest.brands[0].day.counts;
+    let (start, end) = (
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis(),
+    );
+    let by_sql: f64 = conn
+        .query_row(
+            "SELECT count(*) FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+             WHERE f.brand = 'Acme Air' AND f.created_at >= ?1 AND f.created_at < ?2 \
+             AND f.label = 'neutral' AND m.not_scored = 1",
+            [start, end],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as f64;
+    assert!(by_sql >= 1.0);
+    assert_eq!(counts.not_scored, by_sql);
+    assert_eq!(
+        counts.negative + counts.neutral + counts.positive + counts.not_scored,
+        counts.total
+    );
+
+    // A person reads it: corrected, it is scored and counts as negative.
+    let (status, body) = post_json(
+        &server,
+        &format!("/api/mentions/{german}/label"),
+        json!({"label": "negative", "by": "ana"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, after) = get_json(&server, "/api/mentions?label=unscored&state=all&since=3650d&limit=500").await;
+    assert_eq!(after["total"].as_i64(), Some(not_scored - 1));
+    let (_, case) = get_json(&server, &format!("/api/mentions/{german}")).await;
+    assert_eq!(case["label"], "negative");
+    assert!(case["row"]["not_scored"].is_null(), "{case}");
+    server.stop().await;
+}
