@@ -82,6 +82,67 @@ pub fn correct(tx: &Transaction, id: i64, label: Label, by: &str, at: DateTime<U
     })
 }
 
+/// A mention staff said is about none of the brands it matched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct NotAboutUs {
+    pub mention_id: i64,
+    /// The brands it was matched to and is no longer counted for.
+    pub brands: Vec<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Takes mention `id` off every brand it matched ("Acme air fryer" is not
+/// Acme Air), in the caller's transaction: detection, the brand figures and
+/// the digest stop counting it, it leaves the inbox as ignored ("not about
+/// us"), and who and when are recorded. Saying it twice changes nothing more.
+pub fn not_about_us(tx: &Transaction, id: i64, by: &str, at: DateTime<Utc>) -> Result<NotAboutUs, StoreError> {
+    if let Some(done) = not_about_us_of(tx, id)? {
+        return Ok(done);
+    }
+    let brands: Vec<String> = {
+        let mut stmt = tx.prepare_cached("SELECT brand FROM mention_brands WHERE mention_id = ?1 ORDER BY brand")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let ignore = crate::inbox::Action::Ignore {
+        note: Some("not about us".into()),
+    };
+    // Checks the mention exists and who acts, and records the action.
+    crate::inbox::apply(tx, &[id], &ignore, by, at)?;
+    tx.execute(
+        "INSERT INTO not_about_us (mention_id, brands, actor, at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, brands.join("\u{1f}"), by.trim(), at.timestamp_millis()],
+    )?;
+    tx.execute("DELETE FROM mention_brands WHERE mention_id = ?1", [id])?;
+    Ok(NotAboutUs {
+        mention_id: id,
+        brands,
+        by: by.trim().to_string(),
+        at,
+    })
+}
+
+/// Whether staff took mention `id` off its brands, and from which.
+pub fn not_about_us_of(conn: &Connection, id: i64) -> Result<Option<NotAboutUs>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT brands, actor, at FROM not_about_us WHERE mention_id = ?1")?;
+    Ok(stmt
+        .query_row([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })
+        .optional()?
+        .map(|(brands, by, at)| NotAboutUs {
+            mention_id: id,
+            brands: brands
+                .split('\u{1f}')
+                .filter(|b| !b.is_empty())
+                .map(str::to_string)
+                .collect(),
+            by,
+            at: from_ms(at),
+        }))
+}
+
 /// The scorer's label of mention `id` and its latest correction, if staff
 /// corrected it.
 pub fn corrected_label(conn: &Connection, id: i64) -> Result<Option<CorrectedLabel>, StoreError> {

@@ -27,6 +27,15 @@ pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Writ
                 sentiment.insert("corrected_at".into(), json!(corrected.at));
             }
         }
+        // Taken off its brands by staff: `brands` is empty, and which they were is kept.
+        if let Some(off) = crate::corrections::not_about_us_of(conn, stored.id)? {
+            if let Some(object) = line.as_object_mut() {
+                object.insert(
+                    "not_about_us".into(),
+                    json!({"brands": off.brands, "by": off.by, "at": off.at}),
+                );
+            }
+        }
         let result = serde_json::to_writer(&mut *out, &line)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n"));

@@ -325,5 +325,17 @@ pub fn migrations() -> Migrations<'static> {
         ALTER TABLE mentions ADD COLUMN not_scored INTEGER NOT NULL DEFAULT 0;
         "#,
         ),
+        M::up(
+            r#"
+        -- Mentions staff said are not about the brands they matched
+        -- (src/corrections.rs): the brands they were taken off, who, when.
+        CREATE TABLE not_about_us (
+            mention_id INTEGER PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE,
+            brands     TEXT    NOT NULL,  -- joined by char(31)
+            actor      TEXT    NOT NULL,
+            at         INTEGER NOT NULL
+        );
+        "#,
+        ),
     ])
 }

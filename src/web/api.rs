@@ -745,6 +745,40 @@ pub async fn correct_label(
     ))
 }
 
+/// The body of `POST /api/mentions/{id}/not-about-us`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotAboutUsRequest {
+    /// As in [`ActionRequest::by`].
+    #[serde(default)]
+    #[schema(max_length = 25)]
+    pub by: Option<String>,
+}
+
+/// Takes the mention off every brand it matched: no longer counted for
+/// them, ignored in the inbox as "not about us", recorded.
+#[utoipa::path(post, path = "/api/mentions/{id}/not-about-us", tag = "inbox", request_body = NotAboutUsRequest,
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = crate::corrections::NotAboutUs), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn not_about_us(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<crate::corrections::NotAboutUs>, ApiError> {
+    let id = parse_id(&id)?;
+    let body: NotAboutUsRequest = object_body(body)?;
+    super::auth::check_by(body.by.as_deref())?;
+    let by = who.actor(body.by.as_deref());
+    let now = state.clock.now();
+    Ok(Json(
+        state
+            .writer
+            .transact(move |tx| crate::corrections::not_about_us(tx, id, &by, now))
+            .await?,
+    ))
+}
+
 /// Every staff correction of the scorer, newest first: where it fails.
 #[utoipa::path(get, path = "/api/corrections", tag = "inbox",
     params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000)),

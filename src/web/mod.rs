@@ -148,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/mentions/{id}", get(api::mention))
         .route("/mentions/actions", post(api::mention_actions))
         .route("/mentions/{id}/label", post(api::correct_label))
+        .route("/mentions/{id}/not-about-us", post(api::not_about_us))
         .route("/corrections", get(api::corrections))
         .route("/alerts", get(api::alerts))
         .route("/alerts/{id}", get(api::alert))

@@ -287,6 +287,7 @@ impl Modify for Security {
         super::api::mention,
         super::api::mention_actions,
         super::api::correct_label,
+        super::api::not_about_us,
         super::api::corrections,
         super::api::alerts,
         super::api::alert,

@@ -411,6 +411,7 @@ pub async fn inbox(
                     option value="negative" { "negative" }
                     option value="neutral" { "neutral" }
                     option value="positive" { "positive" }
+                    option value="not_about_us" { "not about us" }
                 }
             }
             button type="submit" name="action" value="label" { "Correct label" }
@@ -545,12 +546,13 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
         .read(move |conn| {
             let case = inbox::case(conn, id, target, now)?;
             let corrected = crate::corrections::corrected_label(conn, id)?;
-            Ok((case, corrected))
+            let off = crate::corrections::not_about_us_of(conn, id)?;
+            Ok((case, corrected, off))
         })
         .await;
-    let (case, corrected) = match result {
-        Ok((Some(case), corrected)) => (case, corrected),
-        Ok((None, _)) => return error_page(ApiError::new(StatusCode::NOT_FOUND, format!("no mention {id}"))),
+    let (case, corrected, off) = match result {
+        Ok((Some(case), corrected, off)) => (case, corrected, off),
+        Ok((None, _, _)) => return error_page(ApiError::new(StatusCode::NOT_FOUND, format!("no mention {id}"))),
         Err(e) => return error_page(e),
     };
     let row = &case.row;
@@ -583,6 +585,9 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
                 }
                 @if let Some(incident) = row.incident { " · " a.pill.firing href={"/alerts#incident-" (incident)} { "incident #" (incident) } }
             }
+            @if let Some(off) = &off {
+                p.notice { "Not about us: taken off " (off.brands.join(", ")) " by " (off.by) ", " (at(off.at)) "; no longer counted for them." }
+            }
             p { (state_pill(&row.state)) }
             @if let Some(reply) = &row.reply {
                 p.muted { "Answered on the network " (crate::mention::format_time(reply.at)) ": " (reply.text) }
@@ -606,6 +611,7 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
                     option value="negative" { "negative" }
                     option value="neutral" { "neutral" }
                     option value="positive" { "positive" }
+                    option value="not_about_us" { "not about us" }
                 }
             }
             button type="submit" name="action" value="label" { "Correct label" }
@@ -662,14 +668,27 @@ async fn correct_labels(
 ) -> Result<Vec<inbox::MentionState>, ApiError> {
     use crate::mention::scored::Label;
     let label = match field(fields, "label") {
-        Some("negative") => Label::Negative,
-        Some("neutral") => Label::Neutral,
-        Some("positive") => Label::Positive,
+        Some("negative") => Some(Label::Negative),
+        Some("neutral") => Some(Label::Neutral),
+        Some("positive") => Some(Label::Positive),
+        Some("not_about_us") => None,
         _ => return Err(ApiError::bad_request("choose the label to give them first")),
     };
     super::auth::check_by(field(fields, "by"))?;
     let by = who.actor(field(fields, "by"));
     let now = state.clock.now();
+    let Some(label) = label else {
+        state
+            .writer
+            .transact(move |tx| {
+                for id in &ids {
+                    crate::corrections::not_about_us(tx, *id, &by, now)?;
+                }
+                Ok(())
+            })
+            .await?;
+        return Ok(Vec::new());
+    };
     state
         .writer
         .transact(move |tx| {

@@ -505,3 +505,65 @@ async fn a_mention_in_a_language_the_scorer_does_not_read_is_not_scored_rather_t
     assert!(case["row"]["not_scored"].is_null(), "{case}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn not_about_us_takes_a_mention_off_its_brands_and_out_of_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let acme_negatives = || async {
+        let (_, brands) = get_json(&server, "/api/brands").await;
+        let acme = brands
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == "Acme Air")
+            .unwrap()
+            .clone();
+        acme["last_24h"]["negative"].as_u64().unwrap()
+    };
+    let before = acme_negatives().await;
+    let (_, page) = get_json(&server, "/api/mentions?brand=Acme%20Air&since=24h&limit=1").await;
+    let id = ids(&page)[0];
+    let (status, off) = post_json(
+        &server,
+        &format!("/api/mentions/{id}/not-about-us"),
+        json!({"by": "ana"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{off}");
+    assert_eq!(off["brands"], json!(["Acme Air"]));
+    assert_eq!(acme_negatives().await, before - 1, "no longer counted for the brand");
+    let (_, open) = get_json(&server, "/api/mentions?since=3650d&limit=500").await;
+    assert!(!ids(&open).contains(&id), "out of the open queue");
+    let (_, case) = get_json(&server, &format!("/api/mentions/{id}")).await;
+    assert_eq!(case["row"]["state"], "ignored");
+    assert_eq!(case["history"][0]["note"], "not about us");
+    // Said twice: the same answer, nothing more recorded.
+    let (status, again) = post_json(&server, &format!("/api/mentions/{id}/not-about-us"), json!({})).await;
+    assert_eq!((status, again["brands"].clone()), (200, json!(["Acme Air"])));
+    let (_, case) = get_json(&server, &format!("/api/mentions/{id}")).await;
+    assert_eq!(case["history"].as_array().unwrap().len(), 1);
+    let conn = store::open_read_only(&db).unwrap();
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM mention_brands WHERE mention_id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(left, 0);
+    let mut out = Vec::new();
+    complaint_monitor::export::write_jsonl(&conn, &Default::default(), &mut out).unwrap();
+    let line = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["not_about_us"].is_object())
+        .expect("the export says so");
+    assert_eq!(
+        (line["brands"].clone(), line["not_about_us"]["by"].clone()),
+        (json!([]), json!("ana"))
+    );
+    let (status, _) = post_json(&server, "/api/mentions/999999/not-about-us", json!({})).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}

@@ -552,6 +552,7 @@ async fn every_route_needs_its_role() {
             Some(json!({"label": "negative"})),
             Role::Agent,
         ),
+        ("POST", "/api/mentions/5/not-about-us", Some(json!({})), Role::Agent),
         ("GET", "/api/corrections", None, Role::Agent),
         ("GET", "/api/openapi.json", None, Role::Agent),
         ("GET", "/users", None, Role::Admin),

@@ -130,7 +130,10 @@
       if (action === 'label') {
         const label = value('label');
         if (!label) { say('Choose the label to give them first.'); return; }
-        for (const id of ids) await send('/api/mentions/' + id + '/label', {label, by});
+        for (const id of ids) {
+          if (label === 'not_about_us') await send('/api/mentions/' + id + '/not-about-us', {by});
+          else await send('/api/mentions/' + id + '/label', {label, by});
+        }
         say(DONE.label + ': ' + ids.length);
         soon();
         return;
