@@ -742,6 +742,89 @@ pub fn case(
     }))
 }
 
+/// A person's saved inbox view: a name for a set of filters and an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SavedView {
+    pub id: i64,
+    pub name: String,
+    /// The inbox's query string (`state=open&assignee=me&sort=oldest`).
+    pub query: String,
+}
+
+/// Most views one person keeps.
+pub const MAX_VIEWS: usize = 50;
+/// Longest view name, in characters, and query string, in bytes.
+pub const MAX_VIEW_NAME_CHARS: usize = 40;
+pub const MAX_VIEW_QUERY_BYTES: usize = 1000;
+
+/// Saves (or, under the same name, replaces) `owner`'s view `name`. The
+/// query must already be checked as inbox parameters by the caller.
+pub fn save_view(
+    tx: &Transaction,
+    owner: &str,
+    name: &str,
+    query: &str,
+    at: DateTime<Utc>,
+) -> Result<SavedView, StoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_VIEW_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!(
+            "a view's name is 1 to {MAX_VIEW_NAME_CHARS} characters"
+        )));
+    }
+    if query.len() > MAX_VIEW_QUERY_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "a view's query is at most {MAX_VIEW_QUERY_BYTES} bytes"
+        )));
+    }
+    let existing = views(tx, owner)?;
+    if existing.len() >= MAX_VIEWS && !existing.iter().any(|v| v.name == name) {
+        return Err(StoreError::Invalid(format!(
+            "at most {MAX_VIEWS} views each; delete one first"
+        )));
+    }
+    tx.execute(
+        "INSERT INTO saved_views (owner, name, query, created_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (owner, name) DO UPDATE SET query = excluded.query",
+        params![owner, name, query, at.timestamp_millis()],
+    )?;
+    let id = tx.query_row(
+        "SELECT id FROM saved_views WHERE owner = ?1 AND name = ?2",
+        params![owner, name],
+        |r| r.get(0),
+    )?;
+    Ok(SavedView {
+        id,
+        name: name.to_string(),
+        query: query.to_string(),
+    })
+}
+
+/// `owner`'s views, by name.
+pub fn views(conn: &Connection, owner: &str) -> Result<Vec<SavedView>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, name, query FROM saved_views WHERE owner = ?1 ORDER BY name, id")?;
+    let rows = stmt.query_map([owner], |r| {
+        Ok(SavedView {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            query: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes `owner`'s view `id`; another person's view is not found.
+pub fn delete_view(tx: &Transaction, owner: &str, id: i64) -> Result<(), StoreError> {
+    let deleted = tx.execute(
+        "DELETE FROM saved_views WHERE id = ?1 AND owner = ?2",
+        params![id, owner],
+    )?;
+    if deleted == 0 {
+        return Err(StoreError::NotFound(format!("no view {id} of yours")));
+    }
+    Ok(())
+}
+
 /// Longest search text read, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;
 

@@ -337,5 +337,18 @@ pub fn migrations() -> Migrations<'static> {
         );
         "#,
         ),
+        M::up(
+            r#"
+        -- Each person's saved inbox views: a name and the inbox's query string.
+        CREATE TABLE saved_views (
+            id         INTEGER PRIMARY KEY,
+            owner      TEXT    NOT NULL COLLATE NOCASE,
+            name       TEXT    NOT NULL,
+            query      TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (owner, name)
+        );
+        "#,
+        ),
     ])
 }

@@ -779,6 +779,93 @@ pub async fn not_about_us(
     ))
 }
 
+/// The body of `POST /api/views`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewRequest {
+    #[schema(min_length = 1, max_length = 40)]
+    pub name: String,
+    /// The inbox's query string, as in the page's address (`assignee=me&sort=oldest`).
+    #[schema(max_length = 1000)]
+    pub query: String,
+}
+
+/// A view's query checked as inbox parameters and written the one way
+/// (sorted, without a page position).
+pub fn view_query(state: &AppState, who: &Identity, query: &str) -> Result<String, ApiError> {
+    if query.len() > inbox::MAX_VIEW_QUERY_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "a view's query is at most {} bytes",
+            inbox::MAX_VIEW_QUERY_BYTES
+        )));
+    }
+    let mut raw: HashMap<String, String> = serde_urlencoded::from_str(query.trim_start_matches('?'))
+        .map_err(|e| ApiError::bad_request(format!("query: {e}")))?;
+    raw.remove("after");
+    raw.remove("offset");
+    raw.retain(|_, v| !v.is_empty());
+    inbox_query(state, &Params::new(raw.clone(), INBOX_PARAMS)?, who, state.clock.now())?;
+    let mut pairs: Vec<(String, String)> = raw.into_iter().collect();
+    pairs.sort();
+    serde_urlencoded::to_string(pairs).map_err(|e| ApiError::bad_request(format!("query: {e}")))
+}
+
+/// `GET /api/views`: the signed-in person's saved inbox views.
+#[utoipa::path(get, path = "/api/views", tag = "inbox",
+    responses((status = 200, body = Vec<inbox::SavedView>), super::openapi::CommonErrors))]
+pub async fn views(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+) -> Result<Json<Vec<inbox::SavedView>>, ApiError> {
+    let owner = who.name.clone();
+    Ok(Json(state.read(move |conn| inbox::views(conn, &owner)).await?))
+}
+
+/// `POST /api/views`: saves a view under a name (the same name replaces it).
+#[utoipa::path(post, path = "/api/views", tag = "inbox", request_body = ViewRequest,
+    responses((status = 200, body = inbox::SavedView), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn save_view(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<inbox::SavedView>, ApiError> {
+    let body: ViewRequest = object_body(body)?;
+    Ok(Json(store_view(&state, &who, &body.name, &body.query).await?))
+}
+
+/// Saves `who`'s view, for the API and the page's form.
+pub async fn store_view(
+    state: &AppState,
+    who: &Identity,
+    name: &str,
+    query: &str,
+) -> Result<inbox::SavedView, ApiError> {
+    let query = view_query(state, who, query)?;
+    let (owner, name, now) = (who.name.clone(), name.to_string(), state.clock.now());
+    Ok(state
+        .writer
+        .transact(move |tx| inbox::save_view(tx, &owner, &name, &query, now))
+        .await?)
+}
+
+/// `POST /api/views/{id}/delete`: deletes one of the signed-in person's views.
+#[utoipa::path(post, path = "/api/views/{id}/delete", tag = "inbox",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = serde_json::Value), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn delete_view(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let owner = who.name.clone();
+    state
+        .writer
+        .transact(move |tx| inbox::delete_view(tx, &owner, id))
+        .await?;
+    Ok(Json(serde_json::json!({"deleted": id})))
+}
+
 /// Every staff correction of the scorer, newest first: where it fails.
 #[utoipa::path(get, path = "/api/corrections", tag = "inbox",
     params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000)),

@@ -340,10 +340,12 @@ pub async fn inbox(
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "sign in"))?;
         let (page, params) = inbox_page(&state, &who, raw.clone()).await?;
         let banner = firing_banner(&state).await?;
-        Ok::<_, ApiError>((page, params, banner))
+        let owner = who.name.clone();
+        let views = state.read(move |conn| inbox::views(conn, &owner)).await?;
+        Ok::<_, ApiError>((page, params, banner, views))
     }
     .await;
-    let (found, params, banner) = match result {
+    let (found, params, banner, views) = match result {
         Ok(r) => r,
         Err(e) => return error_page(e),
     };
@@ -378,6 +380,27 @@ pub async fn inbox(
         h2 { "Inbox" span.muted #count {
             " · " (shown) " of " @if found.total_capped { "more than " } (found.total) ", " (order_words)
         } }
+        nav.views aria-label="saved views" {
+            span.muted { "Views:" }
+            a href="/" { "Open negatives" }
+            a href="/?assignee=me" { "Mine" }
+            a href="/?overdue=true&sort=oldest" { "Overdue" }
+            @for view in &views {
+                span.view {
+                    a href={"/?" (view.query)} { (view.name) }
+                    form.inline method="post" action={"/inbox/views/" (view.id) "/delete"} {
+                        input type="hidden" name="csrf" value=(chrome.csrf.0);
+                        button.quick type="submit" title={"delete the view " (view.name)} aria-label={"delete the view " (view.name)} { "×" }
+                    }
+                }
+            }
+            form.inline #save-view method="post" action="/inbox/views" {
+                input type="hidden" name="csrf" value=(chrome.csrf.0);
+                input type="hidden" name="query" value=(back);
+                input name="name" placeholder="name this view" size="14" maxlength="40" aria-label="name of the view to save";
+                button.quick type="submit" { "Save view" }
+            }
+        }
         form.filters method="get" action="/" {
             label { "Search" input name="q" type="search" value=[params.get("q")] placeholder="words, author" size="16" maxlength="200"; }
             (select("brand", "Brand", params.get("brand"), &brand_options))
@@ -528,6 +551,54 @@ pub async fn inbox_action(
             })
             .into_response()
         }
+        Err(e) => error_page(e),
+    }
+}
+
+/// The inbox's "Save view" form: the current filters under a name, then
+/// back to the view.
+pub async fn save_view(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Extension(who): Extension<Identity>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let name = field(&fields, "name").unwrap_or("");
+        let query = field(&fields, "query").unwrap_or("");
+        api::store_view(&state, &who, name, query).await
+    }
+    .await;
+    match result {
+        Ok(view) => Redirect::to(&format!("/?{}", view.query)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// A view's delete button.
+pub async fn delete_view(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let id = api::parse_id(&id)?;
+        let owner = who.name.clone();
+        state
+            .writer
+            .transact(move |tx| inbox::delete_view(tx, &owner, id))
+            .await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/").into_response(),
         Err(e) => error_page(e),
     }
 }

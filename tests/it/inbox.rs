@@ -567,3 +567,92 @@ async fn not_about_us_takes_a_mention_off_its_brands_and_out_of_the_queue() {
     assert_eq!(status, 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn each_person_saves_views_of_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let (status, saved) = post_json(
+        &server,
+        "/api/views",
+        json!({"name": "My overdue", "query": "?sort=oldest&overdue=true&assignee=me&after=1e3_5&q="}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        saved["query"], "assignee=me&overdue=true&sort=oldest",
+        "checked, sorted, no position"
+    );
+    for (body, why) in [
+        (
+            json!({"name": "x", "query": "sort=loudest"}),
+            "an order that does not exist",
+        ),
+        (json!({"name": "x", "query": "colour=red"}), "an unknown parameter"),
+        (json!({"name": "", "query": ""}), "no name"),
+        (json!({"name": "n".repeat(41), "query": ""}), "a name too long"),
+        (
+            json!({"name": "x", "query": "q=".to_string() + &"a".repeat(1001)}),
+            "a query too long",
+        ),
+    ] {
+        let (status, body) = post_json(&server, "/api/views", body).await;
+        assert_eq!(status, 400, "{why}: {body}");
+    }
+    // The same name replaces the view.
+    let (_, replaced) = post_json(
+        &server,
+        "/api/views",
+        json!({"name": "My overdue", "query": "overdue=true"}),
+    )
+    .await;
+    assert_eq!(replaced["id"], saved["id"]);
+    let (_, list) = get_json(&server, "/api/views").await;
+    assert_eq!(
+        list,
+        json!([{"id": saved["id"], "name": "My overdue", "query": "overdue=true"}])
+    );
+    // The inbox lists it as a link to the view.
+    let html = client()
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"<a href="/?overdue=true">My overdue</a>"#),
+        "the view's link"
+    );
+    let id = saved["id"].as_i64().unwrap();
+    let (status, _) = post_json(&server, &format!("/api/views/{id}/delete"), json!({})).await;
+    assert_eq!(status, 200);
+    let (_, list) = get_json(&server, "/api/views").await;
+    assert_eq!(list, json!([]));
+    server.stop().await;
+
+    // Views are each person's own.
+    let (writer, handle) = complaint_monitor::store::writer::Writer::start(&db, 4).unwrap();
+    let at = cutoff();
+    let ana = handle
+        .transact(move |tx| complaint_monitor::inbox::save_view(tx, "ana", "Refunds", "q=refund", at))
+        .await
+        .unwrap();
+    let conn = store::open_read_only(&db).unwrap();
+    assert_eq!(complaint_monitor::inbox::views(&conn, "bo").unwrap(), vec![]);
+    assert_eq!(
+        complaint_monitor::inbox::views(&conn, "ANA").unwrap(),
+        vec![ana.clone()],
+        "names without case"
+    );
+    let refused = handle
+        .transact(move |tx| complaint_monitor::inbox::delete_view(tx, "bo", ana.id))
+        .await;
+    assert!(refused.is_err(), "bo cannot delete ana's view");
+    drop(handle);
+    tokio::task::spawn_blocking(move || writer.finish().unwrap())
+        .await
+        .unwrap();
+}
