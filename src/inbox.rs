@@ -114,11 +114,11 @@ impl Action {
         };
         Ok(match self {
             Action::Respond { reply_url, note } => {
-                let reply_url = text(reply_url, "reply_url", MAX_URL_BYTES)?;
+                let reply_url = text(reply_url, "the reply link (reply_url)", MAX_URL_BYTES)?;
                 if let Some(url) = &reply_url {
                     if !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
                         return Err(StoreError::Invalid(format!(
-                            "reply_url {:?} is not an http(s) link",
+                            "the reply link (reply_url) {:?} is not an http(s) link",
                             crate::mention::truncate(url, 80)
                         )));
                     }
@@ -126,7 +126,7 @@ impl Action {
                 let note = text(note, "note", MAX_NOTE_BYTES)?;
                 if reply_url.is_none() && note.is_none() {
                     return Err(StoreError::Invalid(
-                        "say where the reply is (reply_url) or how it was answered (note)".into(),
+                        "give the reply's link (reply_url) or a note of how it was answered (note)".into(),
                     ));
                 }
                 Change {
@@ -139,8 +139,12 @@ impl Action {
             Action::Assign { assignee } => Change {
                 state: State::Assigned,
                 assignee: Some(
-                    text(&Some(assignee.clone()), "assignee", MAX_NAME_BYTES)?
-                        .ok_or_else(|| StoreError::Invalid("say who is assigned".into()))?,
+                    text(
+                        &Some(assignee.clone()),
+                        "the name to assign to (assignee)",
+                        MAX_NAME_BYTES,
+                    )?
+                    .ok_or_else(|| StoreError::Invalid("give the name to assign it to (assignee)".into()))?,
                 ),
                 reply_url: None,
                 note: None,

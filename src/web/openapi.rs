@@ -100,19 +100,20 @@ pub struct InboxParams {
     #[param(max_length = 25)]
     assignee: Option<String>,
     /// `true`: only mentions still open past `[inbox] response_target`.
-    #[param(pattern = r"^(true|false)$")]
+    /// (Every parameter left empty counts as not given, as from a form.)
+    #[param(pattern = r"^(true|false)?$")]
     overdue: Option<String>,
     /// Only the negative mentions of this incident.
     #[param(minimum = 1)]
     incident: Option<i64>,
     /// A language code (`en`, `pt-BR`).
-    #[param(pattern = r"^[A-Za-z0-9-]{1,16}$")]
+    #[param(pattern = r"^[A-Za-z0-9-]{0,16}$")]
     lang: Option<String>,
     /// Stars: `4`, or a range such as `1-2`.
-    #[param(pattern = r"^[1-5](-[1-5])?$")]
+    #[param(pattern = r"^([1-5](-[1-5])?)?$")]
     rating: Option<String>,
     /// `priority` (default), `reach`, `oldest` or `newest`.
-    #[param(pattern = r"^(priority|reach|oldest|newest)$")]
+    #[param(pattern = r"^(priority|reach|oldest|newest)?$")]
     sort: Option<String>,
     /// The `next` of the page before, with the same filters and sort: pages
     /// never skip or repeat a row as mentions arrive or are handled.
