@@ -195,23 +195,7 @@ async fn care_staff_answer_a_mention_and_acknowledge_an_alert_in_chromium() {
     let line = json!({"source": "x", "id": "browser-live-1", "created_at": "2026-11-20T14:39:30Z",
         "author": {"handle": "livewire", "followers": 9_000_000},
         "text": "Acme Air stranded 200 of us in Lisbon overnight. Awful, disgusting service."});
-    let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let complaint_monitor::enrich::Enriched::Scored(scored) =
-        crate::support::web::config().enricher().unwrap().enrich(mention)
-    else {
-        panic!("not matched");
-    };
-    let writer = server.writer.clone();
-    tokio::task::spawn_blocking(move || {
-        writer
-            .write_blocking(vec![complaint_monitor::store::writer::NewMention {
-                scored: *scored,
-                ingested_at: crate::support::web::cutoff(),
-            }])
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    server.store_line(line).await;
     eventually("the live mention in the open page", || async {
         browser.source().await.unwrap().contains("stranded 200 of us in Lisbon")
     })
@@ -552,23 +536,7 @@ async fn the_inbox_pages_searches_corrects_works_from_the_keyboard_and_holds_ten
     let line = json!({"source": "x", "id": "browser-tabs-1", "created_at": "2026-11-20T14:39:40Z",
         "author": {"handle": "tenth_tab", "followers": 8_000_000},
         "text": "Acme Air lost every bag on flight 88. Horrible, useless service."});
-    let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let complaint_monitor::enrich::Enriched::Scored(scored) =
-        crate::support::web::config().enricher().unwrap().enrich(mention)
-    else {
-        panic!("not matched");
-    };
-    let writer = server.writer.clone();
-    tokio::task::spawn_blocking(move || {
-        writer
-            .write_blocking(vec![complaint_monitor::store::writer::NewMention {
-                scored: *scored,
-                ingested_at: crate::support::web::cutoff(),
-            }])
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    server.store_line(line).await;
     for (n, tab) in tabs.iter().enumerate() {
         browser.switch_to_window(tab.clone()).await.unwrap();
         eventually(&format!("the new complaint in tab {}", n + 1), || async {

@@ -396,39 +396,27 @@ async fn a_change_is_pushed_to_open_pages_as_the_changed_row_itself() {
 
 #[tokio::test]
 async fn a_mention_in_a_language_the_scorer_does_not_read_is_not_scored_rather_than_neutral() {
-    use complaint_monitor::enrich::Enriched;
-    use complaint_monitor::mention::Mention;
-    use complaint_monitor::store::writer::NewMention;
-
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
     let server = TestServer::start(&db).await;
-    // No language from the source: the detector says German.
-    let line = json!({"source": "mastodon", "id": "german-1", "created_at": "2026-11-20T14:35:00Z",
-        "author": {"handle": "hans@social.example", "followers": 40},
-        "text": "ich hasse Acme Air, schrecklicher Service, nie wieder"});
-    let mention = Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
     let config = crate::support::web::config();
-    let Enriched::Scored(scored) = config.enricher().unwrap().enrich(mention) else {
-        panic!("not matched");
-    };
-    assert!(scored.not_scored);
-    assert_eq!(scored.mention.lang.as_deref(), Some("de"));
-    let writer = server.writer.clone();
-    tokio::task::spawn_blocking(move || {
-        writer
-            .write_blocking(vec![NewMention {
-                scored: *scored,
-                ingested_at: cutoff(),
-            }])
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    // No language from the source: the detector says German.
+    server
+        .store_line(
+            json!({"source": "mastodon", "id": "german-1", "created_at": "2026-11-20T14:35:00Z",
+            "author": {"handle": "hans@social.example", "followers": 40},
+            "text": "ich hasse Acme Air, schrecklicher Service, nie wieder"}),
+        )
+        .await;
     let conn = store::open_read_only(&db).unwrap();
-    let german: i64 = conn
-        .query_row("SELECT id FROM mentions WHERE source_id = 'german-1'", [], |r| r.get(0))
+    let (german, lang, flagged): (i64, String, bool) = conn
+        .query_row(
+            "SELECT id, lang, not_scored FROM mentions WHERE source_id = 'german-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
+    assert_eq!((lang.as_str(), flagged), ("de", true));
 
     let (_, unscored) = get_json(&server, "/api/mentions?label=unscored&state=all&since=3650d&limit=500").await;
     let not_scored: i64 = conn

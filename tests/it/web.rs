@@ -802,10 +802,6 @@ async fn dns_rebinding_and_cross_origin_posts_are_refused() {
 
 #[tokio::test]
 async fn server_sent_events_announce_a_new_negative_mention() {
-    use complaint_monitor::enrich::Enriched;
-    use complaint_monitor::mention::Mention;
-    use complaint_monitor::store::writer::NewMention;
-
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
     let server = TestServer::start(&db).await;
@@ -820,21 +816,7 @@ async fn server_sent_events_announce_a_new_negative_mention() {
     let line = json!({"source": "bluesky", "id": "at://did:plc:sse/post/1", "created_at": "2026-11-20T14:39:00Z",
         "author": {"handle": "late.bsky.social", "followers": 300},
         "text": "Acme Air cancelled my flight again. Terrible service."});
-    let mention = Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
-    let Enriched::Scored(scored) = crate::support::web::config().enricher().unwrap().enrich(mention) else {
-        panic!("not matched");
-    };
-    let writer = server.writer.clone();
-    tokio::task::spawn_blocking(move || {
-        writer
-            .write_blocking(vec![NewMention {
-                scored: *scored,
-                ingested_at: crate::support::web::cutoff(),
-            }])
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    server.store_line(line).await;
 
     let mut received = String::new();
     let found = tokio::time::timeout(Duration::from_secs(30), async {

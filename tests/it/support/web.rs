@@ -115,6 +115,27 @@ impl TestServer {
         }
     }
 
+    /// Stores one feed line the way pollers do: matched and scored with the
+    /// test config, written through the server's writer.
+    pub async fn store_line(&self, line: serde_json::Value) {
+        use complaint_monitor::enrich::Enriched;
+        let mention = complaint_monitor::mention::Mention::from_feed_line(line.to_string().as_bytes()).unwrap();
+        let Enriched::Scored(scored) = config().enricher().unwrap().enrich(mention) else {
+            panic!("not matched: {line}");
+        };
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            writer
+                .write_blocking(vec![complaint_monitor::store::writer::NewMention {
+                    scored: *scored,
+                    ingested_at: cutoff(),
+                }])
+                .unwrap()
+        })
+        .await
+        .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
