@@ -489,6 +489,23 @@ async fn the_inbox_pages_searches_corrects_works_from_the_keyboard_and_holds_ten
         .unwrap();
     assert_eq!((note.as_str(), undone), ("called back, refund on its way", true));
 
+    // A row's Take button assigns that row to whoever pressed it.
+    let take = browser.find(Locator::Css("#rows button[name=take]")).await.unwrap();
+    let taken: i64 = take.attr("value").await.unwrap().unwrap().parse().unwrap();
+    take.click().await.unwrap();
+    eventually("the taken row assigned", || async {
+        conn.query_row(
+            "SELECT assignee FROM mention_states WHERE mention_id = ?1",
+            [taken],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .ok()
+        .flatten()
+        .as_deref()
+            == Some("local")
+    })
+    .await;
+
     // A correction from the inbox changes the brand's negative count.
     let counts = || async {
         let (_, brands) = crate::support::web::get_json(&server, "/api/brands").await;

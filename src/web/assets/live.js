@@ -47,7 +47,9 @@
   function belongs(state, label) {
     const wanted = params.get('state') || 'open';
     const states = wanted === 'open' ? ['new', 'assigned'] : wanted === 'all' ? null : wanted.split(',');
-    const labelWanted = params.get('label') || 'negative';
+    const asked = params.get('label') || 'negative';
+    // "Not scored" rows carry the neutral label.
+    const labelWanted = asked === 'unscored' ? 'neutral' : asked;
     return (!states || states.includes(state)) && (labelWanted === 'all' || labelWanted === label);
   }
   function changed(data) {
@@ -159,6 +161,8 @@
     }
   }
   form.addEventListener('submit', e => {
+    // A row's Take button posts the form as it is (assigns that row to you).
+    if (e.submitter && e.submitter.name === 'take') return;
     const action = e.submitter && e.submitter.name === 'action' ? e.submitter.value : 'respond';
     e.preventDefault();
     act(action);
