@@ -746,6 +746,102 @@ pub fn case(
     }))
 }
 
+/// How fast a brand's or a person's negative mentions were first answered.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ResponseTimes {
+    /// The brand, or the person who answered first.
+    pub name: String,
+    /// Negative mentions in the window (per person: those they answered first).
+    pub negatives: u64,
+    /// Of them, answered (a response not undone).
+    pub responded: u64,
+    pub median_minutes: Option<f64>,
+    pub p90_minutes: Option<f64>,
+    /// Answered within the response target, as a share of the negatives old
+    /// enough to have been (younger open ones may still make it).
+    pub within_target_share: Option<f64>,
+}
+
+/// First-response times of negative mentions created in `[since, until)`,
+/// per brand and per person who answered first: time to the first response
+/// not undone.
+pub fn response_times(
+    conn: &Connection,
+    brands_wanted: &[String],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    target: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<(Vec<ResponseTimes>, Vec<ResponseTimes>), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.brand, f.created_at, a.actor, a.at, f.mention_id FROM mention_brands f \
+         LEFT JOIN mention_actions a ON a.id = (SELECT min(x.id) FROM mention_actions x \
+             WHERE x.mention_id = f.mention_id AND x.action = 'respond' AND x.undone_at IS NULL) \
+         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3",
+    )?;
+    let target_ms = target.num_milliseconds();
+    let now_ms = now.timestamp_millis();
+    // name -> (negatives, delays in minutes, within target, old enough)
+    type Tally = (u64, Vec<f64>, u64, u64);
+    let mut brands: std::collections::BTreeMap<String, Tally> = Default::default();
+    let mut people: std::collections::BTreeMap<String, Tally> = Default::default();
+    let mut answered_once = std::collections::HashSet::new();
+    // One brand at a time: each read is a range of the brand's label index.
+    for wanted in brands_wanted {
+        let rows = stmt.query_map(
+            params![wanted, since.timestamp_millis(), until.timestamp_millis()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (brand, created, actor, answered, mention) = row?;
+            let delay = answered.map(|at| (at - created).max(0));
+            let within = delay.is_some_and(|d| d <= target_ms);
+            let counted = within || now_ms - created > target_ms;
+            let add = |tally: &mut Tally| {
+                tally.0 += 1;
+                tally.1.extend(delay.map(|d| d as f64 / 60_000.0));
+                tally.2 += u64::from(within);
+                tally.3 += u64::from(counted);
+            };
+            add(brands.entry(brand).or_default());
+            // A mention about two brands is one answer of its person.
+            if let Some(actor) = actor.filter(|_| answered_once.insert(mention)) {
+                add(people.entry(actor).or_default());
+            }
+        }
+    }
+    let summarise = |groups: std::collections::BTreeMap<String, Tally>| -> Vec<ResponseTimes> {
+        groups
+            .into_iter()
+            .map(|(name, (negatives, mut delays, within, counted))| {
+                delays.sort_by(f64::total_cmp);
+                // Nearest rank: the smallest delay with at least q of them at or below it.
+                let quantile = |q: f64| {
+                    (!delays.is_empty())
+                        .then(|| delays[((q * delays.len() as f64).ceil() as usize).clamp(1, delays.len()) - 1])
+                };
+                ResponseTimes {
+                    name,
+                    negatives,
+                    responded: delays.len() as u64,
+                    median_minutes: quantile(0.5),
+                    p90_minutes: quantile(0.9),
+                    within_target_share: (counted > 0).then(|| within as f64 / counted as f64),
+                }
+            })
+            .collect()
+    };
+    Ok((summarise(brands), summarise(people)))
+}
+
 /// A person's saved inbox view: a name for a set of filters and an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SavedView {

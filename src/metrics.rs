@@ -16,6 +16,10 @@ pub const DELIVERIES: &str = "cm_deliveries_total";
 pub const DELIVERIES_PENDING: &str = "cm_deliveries_pending";
 pub const WRITER_QUEUE_DEPTH: &str = "cm_writer_queue_depth";
 pub const SOURCES_FAILING: &str = "cm_sources_failing";
+/// First-response time of the last 7 days' negative mentions, per brand and quantile.
+pub const FIRST_RESPONSE_SECONDS: &str = "cm_first_response_seconds";
+/// Share of the last 7 days' negative mentions answered within the response target.
+pub const ANSWERED_WITHIN_TARGET: &str = "cm_answered_within_target_ratio";
 pub const WRITER_RETRIES: &str = "cm_writer_retries_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();

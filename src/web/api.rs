@@ -673,6 +673,23 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     metrics::gauge!(crate::metrics::DELIVERIES_PENDING).set(pending as f64);
     metrics::gauge!(crate::metrics::WRITER_QUEUE_DEPTH).set(state.writer.queue_depth() as f64);
     metrics::gauge!(crate::metrics::SOURCES_FAILING).set(failing as f64);
+    let now = state.clock.now();
+    let target = state.config.inbox.response_target.0;
+    let brands: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
+    let (per_brand, _) = state
+        .read(move |conn| inbox::response_times(conn, &brands, now - chrono::Duration::days(7), now, target, now))
+        .await?;
+    for brand in per_brand {
+        for (quantile, minutes) in [("0.5", brand.median_minutes), ("0.9", brand.p90_minutes)] {
+            if let Some(minutes) = minutes {
+                metrics::gauge!(crate::metrics::FIRST_RESPONSE_SECONDS, "brand" => brand.name.clone(), "quantile" => quantile)
+                    .set(minutes * 60.0);
+            }
+        }
+        if let Some(share) = brand.within_target_share {
+            metrics::gauge!(crate::metrics::ANSWERED_WITHIN_TARGET, "brand" => brand.name.clone()).set(share);
+        }
+    }
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         handle.render(),
@@ -864,6 +881,37 @@ pub async fn delete_view(
         .transact(move |tx| inbox::delete_view(tx, &owner, id))
         .await?;
     Ok(Json(serde_json::json!({"deleted": id})))
+}
+
+/// `GET /api/response-times`: how fast negative mentions were first answered,
+/// per brand and per person, over `since` (default 7 days) to `until`.
+#[utoipa::path(get, path = "/api/response-times", tag = "inbox",
+    params(("since" = Option<String>, Query, description = "a duration back (7d), a date or an RFC 3339 time"),
+           ("until" = Option<String>, Query, description = "as since; default now")),
+    responses((status = 200, body = serde_json::Value), super::openapi::CommonErrors))]
+pub async fn response_times(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = Params::new(raw, &["since", "until"])?;
+    let now = state.clock.now();
+    let since = params.time("since", now)?.unwrap_or(now - chrono::Duration::days(7));
+    let until = params.time("until", now)?.unwrap_or(now);
+    if since > until {
+        return Err(ApiError::bad_request("since is after until: nothing can be in between"));
+    }
+    let target = state.config.inbox.response_target.0;
+    let brands: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
+    let (per_brand, per_person) = state
+        .read(move |conn| inbox::response_times(conn, &brands, since, until, target, now))
+        .await?;
+    Ok(Json(serde_json::json!({
+        "since": crate::mention::format_time(since),
+        "until": crate::mention::format_time(until),
+        "response_target_minutes": target.num_minutes(),
+        "brands": per_brand,
+        "people": per_person,
+    })))
 }
 
 /// Every staff correction of the scorer, newest first: where it fails.

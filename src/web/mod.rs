@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/mentions/{id}/label", post(api::correct_label))
         .route("/mentions/{id}/not-about-us", post(api::not_about_us))
         .route("/views", get(api::views).post(api::save_view))
+        .route("/response-times", get(api::response_times))
         .route("/views/{id}/delete", post(api::delete_view))
         .route("/corrections", get(api::corrections))
         .route("/alerts", get(api::alerts))

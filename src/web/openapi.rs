@@ -290,6 +290,7 @@ impl Modify for Security {
         super::api::correct_label,
         super::api::not_about_us,
         super::api::views,
+        super::api::response_times,
         super::api::save_view,
         super::api::delete_view,
         super::api::corrections,

@@ -644,3 +644,86 @@ async fn each_person_saves_views_of_the_inbox() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn first_response_times_per_brand_and_person_with_the_share_within_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    let (_, page) = get_json(
+        &server,
+        "/api/mentions?brand=Acme%20Air&since=3650d&sort=newest&limit=3",
+    )
+    .await;
+    let rows = page["rows"].as_array().unwrap().clone();
+    let mut delays: Vec<f64> = Vec::new();
+    for row in &rows {
+        let created: chrono::DateTime<chrono::Utc> = row["created_at"].as_str().unwrap().parse().unwrap();
+        delays.push((cutoff() - created).num_milliseconds() as f64 / 60_000.0);
+        let (status, body) = post_json(
+            &server,
+            "/api/mentions/actions",
+            json!({"ids": [row["id"]], "action": "respond", "note": "answered", "by": "ana"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    delays.sort_by(f64::total_cmp);
+    let (status, times) = get_json(&server, "/api/response-times?since=3650d").await;
+    assert_eq!(status, 200, "{times}");
+    let ana = times["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "ana")
+        .unwrap();
+    assert_eq!(ana["responded"], 3);
+    assert!(
+        (ana["median_minutes"].as_f64().unwrap() - delays[1]).abs() < 1e-9,
+        "{ana}"
+    );
+    assert!((ana["p90_minutes"].as_f64().unwrap() - delays[2]).abs() < 1e-9, "{ana}");
+
+    let conn = store::open_read_only(&db).unwrap();
+    let hour_before = (cutoff() - chrono::Duration::hours(1)).timestamp_millis();
+    let (negatives, old): (u64, u64) = conn
+        .query_row(
+            "SELECT count(*), coalesce(sum(created_at < ?1), 0) FROM mention_brands \
+             WHERE brand = 'Acme Air' AND label = 'negative'",
+            [hour_before],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let within = delays.iter().filter(|d| **d <= 60.0).count() as u64;
+    let counted = old + within; // the ones answered in time are young
+    let acme = times["brands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "Acme Air")
+        .unwrap();
+    assert_eq!(
+        (acme["negatives"].as_u64(), acme["responded"].as_u64()),
+        (Some(negatives), Some(3)),
+        "{acme}"
+    );
+    let share = acme["within_target_share"].as_f64().unwrap();
+    assert!((share - within as f64 / counted as f64).abs() < 1e-9, "{acme}");
+
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"cm_first_response_seconds{brand="Acme Air",quantile="0.5"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"cm_answered_within_target_ratio{brand="Acme Air"}"#));
+    let (status, _) = get_json(&server, "/api/response-times?since=1d&until=2d").await;
+    assert_eq!(status, 400);
+    server.stop().await;
+}

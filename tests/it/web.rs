@@ -555,6 +555,7 @@ async fn every_route_needs_its_role() {
         ("POST", "/api/mentions/5/not-about-us", Some(json!({})), Role::Agent),
         ("GET", "/api/corrections", None, Role::Agent),
         ("GET", "/api/views", None, Role::Agent),
+        ("GET", "/api/response-times", None, Role::Agent),
         (
             "POST",
             "/api/views",
