@@ -886,8 +886,7 @@ pub async fn delete_view(
 /// `GET /api/response-times`: how fast negative mentions were first answered,
 /// per brand and per person, over `since` (default 7 days) to `until`.
 #[utoipa::path(get, path = "/api/response-times", tag = "inbox",
-    params(("since" = Option<String>, Query, description = "a duration back (7d), a date or an RFC 3339 time"),
-           ("until" = Option<String>, Query, description = "as since; default now")),
+    params(super::openapi::ResponseTimesParams),
     responses((status = 200, body = serde_json::Value), super::openapi::CommonErrors))]
 pub async fn response_times(
     State(state): State<AppState>,

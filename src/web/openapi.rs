@@ -125,6 +125,23 @@ pub struct InboxParams {
     offset: Option<u32>,
 }
 
+/// `GET /api/response-times`'s query parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ResponseTimesParams {
+    /// A duration back (`24h`, `7d`), a date or an RFC 3339 time; default 7 days back.
+    #[param(
+        pattern = r"^\s*([0-9]{1,4}(ms|s|m|h|d)|[0-9]{1,3}w|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)?\s*$"
+    )]
+    since: Option<String>,
+    /// As `since`; default now. Not before `since`.
+    #[param(
+        pattern = r"^\s*([0-9]{1,4}(ms|s|m|h|d)|[0-9]{1,3}w|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)?\s*$"
+    )]
+    until: Option<String>,
+}
+
 /// `GET /api/alerts`'s query parameters.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
