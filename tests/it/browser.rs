@@ -508,18 +508,8 @@ async fn the_inbox_pages_searches_corrects_works_from_the_keyboard_and_holds_ten
 
     // A correction from the inbox changes the brand's negative count.
     let counts = || async {
-        let (_, brands) = crate::support::web::get_json(&server, "/api/brands").await;
-        let acme = brands
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["name"] == "Acme Air")
-            .unwrap()
-            .clone();
-        (
-            acme["last_24h"]["negative"].as_u64().unwrap(),
-            acme["last_24h"]["positive"].as_u64().unwrap(),
-        )
+        let day = crate::support::web::last_24h(&server, "Acme Air").await;
+        (day["negative"].as_u64().unwrap(), day["positive"].as_u64().unwrap())
     };
     let before = counts().await;
     open_live(&browser, &server.url("/?brand=Acme%20Air&since=24h")).await;

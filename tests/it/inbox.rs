@@ -6,7 +6,7 @@
 use complaint_monitor::store;
 use serde_json::{json, Value};
 
-use crate::support::web::{client, cutoff, fixture_db, get_json, post_json, TestServer};
+use crate::support::web::{client, cutoff, fixture_db, get_json, get_text, last_24h, post_json, TestServer};
 
 fn ids(page: &Value) -> Vec<i64> {
     page["rows"]
@@ -244,14 +244,7 @@ async fn the_inbox_filters_overdue_language_rating_and_incident() {
     assert_eq!(status, 400);
 
     // The page shows age and the overdue marker, and links to the next page.
-    let html = client()
-        .get(server.url("/?since=3650d&overdue=true"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&server, "/?since=3650d&overdue=true").await;
     assert!(html.contains(r#"class="pill overdue""#), "overdue marker");
     assert!(html.contains(r#"<option value="true" selected>overdue only</option>"#));
     if overdue > 50 {
@@ -295,14 +288,7 @@ async fn a_mention_page_shows_the_author_s_other_mentions_and_everything_done() 
     assert_eq!(case["row"]["id"].as_i64(), Some(id));
     assert_eq!(case["row"]["assignee"], "Maria");
     assert_eq!(case["history"].as_array().unwrap().len(), 1);
-    let html = client()
-        .get(server.url(&format!("/mentions/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&server, &format!("/mentions/{id}")).await;
     for other in case["author_mentions"].as_array().unwrap() {
         assert!(
             html.contains(&format!(r#"href="/mentions/{}""#, other["id"])),
@@ -321,14 +307,7 @@ async fn a_mention_page_shows_the_author_s_other_mentions_and_everything_done() 
             r.get(0)
         })
         .unwrap();
-    let page = client()
-        .get(server.url(&format!("/mentions/{hostile}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&server, &format!("/mentions/{hostile}")).await;
     assert!(!page.contains("<script>window.__pwned") && page.contains("&lt;script&gt;"));
     assert!(!page.contains("javascript:"), "no script link");
 
@@ -499,17 +478,7 @@ async fn not_about_us_takes_a_mention_off_its_brands_and_out_of_the_queue() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture_db(dir.path()).await;
     let server = TestServer::start(&db).await;
-    let acme_negatives = || async {
-        let (_, brands) = get_json(&server, "/api/brands").await;
-        let acme = brands
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["name"] == "Acme Air")
-            .unwrap()
-            .clone();
-        acme["last_24h"]["negative"].as_u64().unwrap()
-    };
+    let acme_negatives = || async { last_24h(&server, "Acme Air").await["negative"].as_u64().unwrap() };
     let before = acme_negatives().await;
     let (_, page) = get_json(&server, "/api/mentions?brand=Acme%20Air&since=24h&limit=1").await;
     let id = ids(&page)[0];
@@ -602,14 +571,7 @@ async fn each_person_saves_views_of_the_inbox() {
         json!([{"id": saved["id"], "name": "My overdue", "query": "overdue=true"}])
     );
     // The inbox lists it as a link to the view.
-    let html = client()
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&server, "/").await;
     assert!(
         html.contains(r#"<a href="/?overdue=true">My overdue</a>"#),
         "the view's link"
@@ -710,14 +672,7 @@ async fn first_response_times_per_brand_and_person_with_the_share_within_target(
     let share = acme["within_target_share"].as_f64().unwrap();
     assert!((share - within as f64 / counted as f64).abs() < 1e-9, "{acme}");
 
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&server, "/metrics").await;
     assert!(
         metrics.contains(r#"cm_first_response_seconds{brand="Acme Air",quantile="0.5"}"#),
         "{metrics}"

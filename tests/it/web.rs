@@ -8,7 +8,7 @@ use complaint_monitor::store;
 use serde_json::{json, Value};
 
 use crate::support::web::{
-    client, fixture_db, form_token_in, get_json, post_json, set_cookie, TestServer, HOSTILE_TEXT,
+    client, fixture_db, form_token_in, get_json, get_text, last_24h, post_json, set_cookie, TestServer, HOSTILE_TEXT,
 };
 
 #[tokio::test]
@@ -262,14 +262,7 @@ async fn hostile_mention_text_is_rendered_inert() {
     let db = fixture_db(dir.path()).await;
     let server = TestServer::start(&db).await;
     for path in ["/", "/?state=all&label=all", "/inbox/rows", "/alerts"] {
-        let page = client()
-            .get(server.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = get_text(&server, path).await;
         assert!(!page.contains("<script>window.__pwned"), "{path}");
         assert!(!page.contains("<img src=x"), "{path}");
         assert!(
@@ -278,14 +271,7 @@ async fn hostile_mention_text_is_rendered_inert() {
         );
         assert!(!page.contains("<b>mallory</b>"), "{path}");
     }
-    let inbox = client()
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let inbox = get_text(&server, "/").await;
     assert!(
         inbox.contains("&lt;script&gt;window.__pwned = 1&lt;/script&gt;"),
         "shown as text"
@@ -966,14 +952,7 @@ async fn the_inbox_searches_text_and_author() {
         let (status, body) = get_json(&server, &format!("/api/mentions?q={hostile}&since=3650d")).await;
         assert_eq!(status, 200, "{hostile}: {body}");
     }
-    let html = client()
-        .get(server.url("/?q=refund&since=365d"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&server, "/?q=refund&since=365d").await;
     assert!(
         html.contains(r#"name="q" type="search" value="refund""#),
         "the page keeps the search"
@@ -1079,20 +1058,8 @@ async fn a_correction_changes_the_brands_negative_count() {
     )
     .await;
     let id = neutral["rows"][0]["id"].as_i64().expect("a neutral mention");
-    let negatives = |brands: &Value| -> (u64, u64) {
-        let acme = brands
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["name"] == "Acme Air")
-            .unwrap();
-        (
-            acme["last_24h"]["negative"].as_u64().unwrap(),
-            acme["last_24h"]["neutral"].as_u64().unwrap(),
-        )
-    };
-    let (_, before) = get_json(&server, "/api/brands").await;
-    let (negative, neutral_count) = negatives(&before);
+    let negatives = |day: Value| (day["negative"].as_u64().unwrap(), day["neutral"].as_u64().unwrap());
+    let (negative, neutral_count) = negatives(last_24h(&server, "Acme Air").await);
 
     let (status, correction) = post_json(
         &server,
@@ -1110,8 +1077,10 @@ async fn a_correction_changes_the_brands_negative_count() {
         ),
         (&json!("neutral"), &json!("neutral"), &json!("negative"), &json!("ana"))
     );
-    let (_, after) = get_json(&server, "/api/brands").await;
-    assert_eq!(negatives(&after), (negative + 1, neutral_count - 1));
+    assert_eq!(
+        negatives(last_24h(&server, "Acme Air").await),
+        (negative + 1, neutral_count - 1)
+    );
 
     let (_, detail) = get_json(&server, &format!("/api/mentions/{id}")).await;
     assert_eq!(detail["label"], "negative");
@@ -1201,14 +1170,7 @@ async fn the_inbox_says_priority_in_words() {
     let server = TestServer::start(&db).await;
     let (_, top) = get_json(&server, "/api/mentions?limit=500").await;
     let rows = top["rows"].as_array().unwrap();
-    let page = client()
-        .get(server.url("/?limit=500"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&server, "/?limit=500").await;
     let first = rows[0]["priority"].as_f64().unwrap();
     assert!(first >= 10_000.0, "the fixture's top complaint is a high one: {first}");
     assert!(
@@ -1289,14 +1251,7 @@ async fn the_inbox_filters_by_assignee() {
     );
     let (status, _) = get_json(&server, &format!("/api/mentions?assignee={}", "x".repeat(26))).await;
     assert_eq!(status, 400);
-    let page = client()
-        .get(server.url("/?assignee=me"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&server, "/?assignee=me").await;
     assert!(
         page.contains("<option value=\"me\" selected>to me</option>"),
         "the filter shows as chosen"

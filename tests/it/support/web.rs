@@ -198,6 +198,25 @@ pub async fn get_json(server: &TestServer, path: &str) -> (u16, serde_json::Valu
     (status, response.json().await.unwrap())
 }
 
+/// The body of a page, as text.
+pub async fn get_text(server: &TestServer, path: &str) -> String {
+    client()
+        .get(server.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A brand's counts of the last 24 hours, as `GET /api/brands` gives them.
+pub async fn last_24h(server: &TestServer, brand: &str) -> serde_json::Value {
+    let (_, brands) = get_json(server, "/api/brands").await;
+    let found = brands.as_array().unwrap().iter().find(|b| b["name"] == brand);
+    found.unwrap_or_else(|| panic!("no brand {brand} in {brands}"))["last_24h"].clone()
+}
+
 pub async fn post_json(server: &TestServer, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     let response = client().post(server.url(path)).json(&body).send().await.unwrap();
     let status = response.status().as_u16();
