@@ -1049,23 +1049,12 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
         |r| r.get(0),
     )?;
     let (column, descending) = query.sort.column();
-    // In priority order the page is read from the priority index, the time
-    // window checked row by row until the page is full: a unary `+` keeps
-    // the planner from reading every row of the window by time instead and
-    // sorting them (100,000 open complaints: the whole backlog per request).
-    // The count above keeps the time index.
-    let mut filters: Vec<String> = if query.sort == Sort::Priority {
-        filters
-            .iter()
-            .map(|f| f.replace("m.created_at", "+m.created_at"))
-            .collect()
-    } else {
-        filters
-    };
     // The bare column, so that the order is read from its index.
     let key = column;
-    // Negatives in priority order come from the index that holds them
-    // alone; without statistics SQLite would read the time index and sort.
+    // Negatives in priority order come from the index that holds them alone,
+    // the time window checked row by row until the page is full: without
+    // statistics SQLite would read every row of the window by time and sort
+    // them (100,000 open complaints: the whole backlog per request).
     let from = if query.sort == Sort::Priority && query.label == Some(Label::Negative) {
         from.replacen("mentions m", "mentions m INDEXED BY mentions_negative_by_priority", 1)
     } else {
