@@ -310,6 +310,33 @@ fn apply_one(
     })
 }
 
+/// Records a reply posted on the network (by the reply outbox) as the mention's
+/// response: by whoever wrote it, when the network took it, with its link.
+pub fn record_reply(
+    tx: &Transaction,
+    id: i64,
+    reply_url: Option<String>,
+    note: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<MentionState, StoreError> {
+    let mut note = note.trim().to_string();
+    if note.len() > MAX_NOTE_BYTES {
+        note = format!("{}…", crate::mention::truncate(&note, MAX_NOTE_BYTES - 3));
+    }
+    let change = Change {
+        state: State::Responded,
+        assignee: None,
+        reply_url,
+        note: Some(note),
+    };
+    let action = Action::Respond {
+        reply_url: None,
+        note: None,
+    };
+    apply_one(tx, id, &action, &change, actor, at)
+}
+
 /// Notes that mention `id`'s row changed, for the pages showing it.
 pub fn record_change(tx: &Transaction, id: i64) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO inbox_changes (mention_id) VALUES (?1)")?

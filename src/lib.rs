@@ -49,6 +49,10 @@
 //! * [`inbox`]: the response inbox: priority order and what care staff did
 //!   about each mention (shared by the web UI, the API and the CLI).
 //! * [`export`]: the feed-format view of the store (`export`, the API).
+//! * [`reply`]: replies written in the inbox, posted on the mention's own
+//!   network through the brand's account exactly once (an outbox; each
+//!   network's request shapes are in its connector's file), and saved
+//!   replies.
 //! * [`corrections`]: staff corrections of the scorer's label, which
 //!   detection, the digest and exports then count.
 //! * [`accounts`]: who may act: users and their roles, argon2id passwords,
@@ -90,6 +94,7 @@ pub mod mention;
 pub mod metrics;
 pub mod pipeline;
 pub mod replay;
+pub mod reply;
 pub mod secret;
 pub mod service;
 pub mod sources;

@@ -21,6 +21,8 @@ pub const FIRST_RESPONSE_SECONDS: &str = "cm_first_response_seconds";
 /// Share of the last 7 days' negative mentions answered within the response target.
 pub const ANSWERED_WITHIN_TARGET: &str = "cm_answered_within_target_ratio";
 pub const WRITER_RETRIES: &str = "cm_writer_retries_total";
+/// Replies posted from the inbox, by network and outcome (posted, retried, failed).
+pub const REPLIES: &str = "cm_replies_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -55,6 +57,10 @@ fn describe() {
     describe_gauge!(DELIVERIES_PENDING, "Notifications waiting in the outbox");
     describe_gauge!(WRITER_QUEUE_DEPTH, "Batches waiting for the database writer");
     describe_gauge!(SOURCES_FAILING, "Sources whose last poll failed");
+    describe_counter!(
+        REPLIES,
+        "Replies to mentions sent through the networks, by network and outcome (posted, retried, failed)"
+    );
     describe_counter!(
         WRITER_RETRIES,
         "Database writes refused (locked, busy, full) and retried"

@@ -21,7 +21,7 @@ use crate::alert::service::AlertService;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest;
-use crate::sources::poll::{sources, Poller, Source};
+use crate::sources::poll::{sources_with, Limiters, Poller, Source};
 use crate::store::writer::Writer;
 
 /// How often closed buckets are judged.
@@ -89,8 +89,9 @@ pub async fn run(
     };
 
     let poller = Arc::new(Poller::new(config.enricher()?, db, handle.clone(), clock.clone())?);
+    let limiters = Limiters::new(&config.sources);
     let mut tasks = Vec::new();
-    for source in sources(&config.sources) {
+    for source in sources_with(&config.sources, &limiters) {
         tasks.push(tokio::spawn(poll_loop(
             poller.clone(),
             source,
@@ -133,6 +134,18 @@ pub async fn run(
         tokio::spawn(async move {
             tokio::select! {
                 result = d.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
+                _ = stop.changed() => {}
+            }
+        })
+    };
+
+    // Replies written in the inbox, posted under the same limits as the polls.
+    let replies = {
+        let sender = crate::reply::Sender::new(&config.sources, &limiters, db, handle.clone(), clock.clone())?;
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                result = sender.run() => if let Err(e) = result { tracing::error!("posting replies stopped: {e}") },
                 _ = stop.changed() => {}
             }
         })
@@ -181,6 +194,7 @@ pub async fn run(
         }
     }
     let _ = digests.await;
+    let _ = replies.await;
     let _ = delivery.await;
     // Deliveries that were due when the signal came get a bounded last chance.
     if let Err(e) = dispatcher.drain(tokio::time::Instant::now() + DRAIN).await {

@@ -72,6 +72,25 @@ enum Action {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Answer a mention on its network as the brand (the source's `reply`
+    /// account): queued, then posted exactly once, by the running `run`
+    /// or, when none runs, by this command.
+    Reply {
+        /// The mention's id.
+        id: i64,
+        #[arg(long)]
+        text: String,
+        /// Who writes it (default: $USER).
+        #[arg(long, env = "USER")]
+        by: String,
+        /// The source to answer from, when several can.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, default_value = super::DEFAULT_DB)]
+        db: PathBuf,
+    },
     /// Take back the latest action on each mention.
     Undo {
         #[command(flatten)]
@@ -135,6 +154,14 @@ fn act(action: Action) -> anyhow::Result<ExitCode> {
         Action::Ignore { on, note } => (on, inbox::Action::Ignore { note }),
         Action::Undo { on } => (on, inbox::Action::Undo),
         Action::Label { on, label } => return correct_labels(on, label),
+        Action::Reply {
+            id,
+            text,
+            by,
+            account,
+            config,
+            db,
+        } => return reply(id, &text, &by, account.as_deref(), &config, &db),
     };
     let mut conn = store::open(&on.db)?;
     let tx = conn.transaction()?;
@@ -166,4 +193,68 @@ fn correct_labels(on: ActOn, label: Label) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Longest `mentions reply` waits for its reply to be posted.
+const REPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// `mentions reply ID --text …`: queues the reply; posts it when no
+/// service holds the database (the service posts it otherwise).
+fn reply(
+    id: i64,
+    text: &str,
+    by: &str,
+    account: Option<&str>,
+    config: &std::path::Path,
+    db: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use complaint_monitor::reply::{self, ReplyStatus};
+    let config = complaint_monitor::config::Config::load(config)?;
+    let queued = {
+        let mut conn = store::open(db)?;
+        let tx = conn.transaction()?;
+        let queued = reply::queue(&tx, &config.sources, id, account, text, by, WallClock.now())?;
+        tx.commit()?;
+        queued
+    };
+    let (writer, handle) = match complaint_monitor::store::writer::Writer::start_with(db, &config.store) {
+        Ok(started) => started,
+        Err(store::StoreError::Locked { holder, .. }) => {
+            println!("reply {} queued; the running service ({holder}) posts it", queued.id);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let limiters = complaint_monitor::sources::poll::Limiters::new(&config.sources);
+    let sender = reply::Sender::new(&config.sources, &limiters, db, handle, std::sync::Arc::new(WallClock))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let settled = runtime.block_on(sender.send_until_settled(queued.id, tokio::time::Instant::now() + REPLY_WAIT));
+    drop(sender);
+    writer.finish()?;
+    let settled = settled?;
+    match settled.status {
+        ReplyStatus::Posted => {
+            println!(
+                "mention {id} answered on {}: {}",
+                settled.network,
+                settled.url.as_deref().unwrap_or("(the network gave no link)")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ReplyStatus::Failed => {
+            eprintln!(
+                "the reply was not posted: {}",
+                settled.last_error.as_deref().unwrap_or("no reason given")
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        ReplyStatus::Queued | ReplyStatus::Sending => {
+            println!(
+                "reply {} is not posted yet ({}); `run` goes on trying",
+                settled.id,
+                settled.last_error.as_deref().unwrap_or("waiting")
+            );
+            Ok(ExitCode::from(3))
+        }
+    }
 }

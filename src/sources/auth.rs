@@ -40,6 +40,7 @@ pub enum OAuth {
         client_id: Secret,
         client_secret: Secret,
         refresh_token: Secret,
+        client_auth: ClientAuth,
     },
     /// A JWT signed with the team's key and sent as the bearer itself
     /// (App Store Connect: ES256, at most 20 minutes).
@@ -51,6 +52,15 @@ pub enum OAuth {
         private_key: Secret,
         lifetime: chrono::Duration,
     },
+}
+
+/// Where a token request carries the client's id and secret: Google takes
+/// them in the form, Reddit only as HTTP Basic (RFC 6749 allows either,
+/// never both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    Form,
+    Basic,
 }
 
 /// The longest a self-signed bearer lives (App Store Connect refuses longer).
@@ -194,14 +204,26 @@ pub async fn fetch(
             client_id,
             client_secret,
             refresh_token,
+            client_auth,
         } => {
-            form = vec![
+            let mut fields = vec![
                 ("grant_type", "refresh_token".into()),
                 ("refresh_token", refresh_token.expose().to_string()),
-                ("client_id", client_id.expose().to_string()),
-                ("client_secret", client_secret.expose().to_string()),
             ];
-            http.post(token_url).form(&form)
+            match client_auth {
+                ClientAuth::Form => {
+                    fields.push(("client_id", client_id.expose().to_string()));
+                    fields.push(("client_secret", client_secret.expose().to_string()));
+                    form = fields;
+                    http.post(token_url).form(&form)
+                }
+                ClientAuth::Basic => {
+                    form = fields;
+                    http.post(token_url)
+                        .basic_auth(client_id.expose(), Some(client_secret.expose()))
+                        .form(&form)
+                }
+            }
         }
     };
     let response = request

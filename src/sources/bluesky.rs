@@ -7,6 +7,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, time_of, with_bearer, Audience, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
@@ -60,6 +61,22 @@ pub struct BlueskyConfig {
     /// An access token, if wanted: use `${ENV_VAR}`.
     #[serde(default)]
     pub token: Option<Secret>,
+    /// The brand's account, to answer from the inbox.
+    #[serde(default)]
+    pub reply: Option<BlueskyReply>,
+}
+
+/// `reply = { identifier = "acme.bsky.social", app_password = "${BSKY_APP_PASSWORD}" }`:
+/// the brand's handle (or DID) and an app password (Settings → App
+/// passwords), signed in at `service`, the account's PDS (default
+/// `https://bsky.social`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyReply {
+    pub identifier: String,
+    pub app_password: Secret,
+    #[serde(default)]
+    pub service: Option<String>,
 }
 
 impl Bluesky {
@@ -184,5 +201,194 @@ impl Connector for Bluesky {
         page.read::<Post>(response.posts, |item| self.mention(item));
         page.next = response.cursor.filter(|c| had_posts && !c.is_empty());
         Ok(page)
+    }
+}
+
+/// Answers as the brand's account: an app-password session
+/// (`com.atproto.server.createSession`), the parent's `cid` and its
+/// thread's root from `app.bsky.feed.getPosts`, then
+/// `com.atproto.repo.createRecord` of an `app.bsky.feed.post` with the
+/// reply's root and parent refs and the queued reply's own record key.
+/// That key is what makes it exactly once: after an unknown outcome,
+/// `com.atproto.repo.getRecord` with it says whether the post exists.
+pub struct BlueskyReplier {
+    service: String,
+    identifier: String,
+    app_password: Secret,
+    /// The session's access token and the account's DID.
+    session: tokio::sync::Mutex<Option<(String, String)>>,
+}
+
+#[derive(Deserialize, serde::Serialize, Clone)]
+struct Ref {
+    uri: String,
+    cid: String,
+}
+
+impl BlueskyReplier {
+    pub fn new(own: &BlueskyConfig) -> Option<Self> {
+        let reply = own.reply.as_ref()?;
+        Some(BlueskyReplier {
+            service: super::reply::given(&reply.service)
+                .unwrap_or_else(|| "https://bsky.social".into())
+                .trim_end_matches('/')
+                .to_string(),
+            identifier: reply.identifier.trim().to_string(),
+            app_password: reply.app_password.clone(),
+            session: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    async fn session(&self, net: &Net) -> Result<(String, String), ReplyError> {
+        let mut session = self.session.lock().await;
+        if let Some(s) = session.as_ref() {
+            return Ok(s.clone());
+        }
+        let request = net
+            .http()
+            .post(format!("{}/xrpc/com.atproto.server.createSession", self.service))
+            .json(&serde_json::json!({
+                "identifier": self.identifier,
+                "password": self.app_password.expose(),
+            }));
+        let body = net.send(request, false).await?;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Session {
+            access_jwt: String,
+            did: String,
+        }
+        let s: Session =
+            serde_json::from_slice(&body).map_err(|e| ReplyError::not_posted(format!("unreadable session: {e}")))?;
+        *session = Some((s.access_jwt, s.did));
+        Ok(session.clone().unwrap_or_default())
+    }
+
+    /// Runs `call` with a session, once more with a new one if the network
+    /// says the session expired.
+    async fn signed_in<T, F, Fut>(&self, net: &Net, call: F) -> Result<T, ReplyError>
+    where
+        F: Fn((String, String)) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ReplyError>>,
+    {
+        match call(self.session(net).await?).await {
+            Err(ReplyError::Refused(reason)) if reason.contains("401") || reason.contains("xpired") => {
+                *self.session.lock().await = None;
+                call(self.session(net).await?).await
+            }
+            other => other,
+        }
+    }
+
+    fn url(did: &str, rkey: &str) -> String {
+        format!("https://bsky.app/profile/{did}/post/{rkey}")
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        self.signed_in(net, |(jwt, did)| async move {
+            let request = net
+                .http()
+                .get(format!("{}/xrpc/app.bsky.feed.getPosts", self.service))
+                .query(&[("uris", draft.target.source_id.as_str())])
+                .bearer_auth(&jwt);
+            let body = net.send(request, false).await?;
+            #[derive(Deserialize)]
+            struct Posts {
+                posts: Vec<Parent>,
+            }
+            #[derive(Deserialize)]
+            struct Parent {
+                uri: String,
+                cid: String,
+                record: Option<ParentRecord>,
+            }
+            #[derive(Deserialize)]
+            struct ParentRecord {
+                reply: Option<Thread>,
+            }
+            #[derive(Deserialize)]
+            struct Thread {
+                root: Ref,
+            }
+            let posts: Posts =
+                serde_json::from_slice(&body).map_err(|e| ReplyError::not_posted(format!("unreadable post: {e}")))?;
+            let parent = posts
+                .posts
+                .into_iter()
+                .next()
+                .ok_or_else(|| ReplyError::Refused("the post is gone (deleted, or hidden from us)".into()))?;
+            let parent_ref = Ref {
+                uri: parent.uri,
+                cid: parent.cid,
+            };
+            let root = parent
+                .record
+                .and_then(|r| r.reply)
+                .map(|t| t.root)
+                .unwrap_or_else(|| parent_ref.clone());
+            let request = net
+                .http()
+                .post(format!("{}/xrpc/com.atproto.repo.createRecord", self.service))
+                .bearer_auth(&jwt)
+                .json(&serde_json::json!({
+                    "repo": did,
+                    "collection": "app.bsky.feed.post",
+                    "rkey": draft.key,
+                    "record": {
+                        "$type": "app.bsky.feed.post",
+                        "text": draft.text,
+                        "createdAt": crate::mention::format_time(net.now()),
+                        "reply": { "root": root, "parent": parent_ref },
+                    },
+                }));
+            let body = net.send(request, true).await?;
+            #[derive(Deserialize)]
+            struct Created {
+                uri: String,
+            }
+            let created: Created = serde_json::from_slice(&body).map_err(|e| unreadable("the new post", e))?;
+            Ok(Posted {
+                url: Some(Self::url(&did, &draft.key)),
+                id: created.uri,
+            })
+        })
+        .await
+    }
+
+    pub async fn find(&self, net: &Net, draft: &Draft) -> Result<Option<Posted>, ReplyError> {
+        self.signed_in(net, |(jwt, did)| async move {
+            let request = net
+                .http()
+                .get(format!("{}/xrpc/com.atproto.repo.getRecord", self.service))
+                .query(&[
+                    ("repo", did.as_str()),
+                    ("collection", "app.bsky.feed.post"),
+                    ("rkey", draft.key.as_str()),
+                ])
+                .bearer_auth(&jwt);
+            let (status, body) = net.exchange(request, false).await?;
+            if status.is_success() {
+                #[derive(Deserialize)]
+                struct Found {
+                    uri: String,
+                }
+                let found: Found = serde_json::from_slice(&body)
+                    .map_err(|e| ReplyError::not_posted(format!("unreadable record: {e}")))?;
+                return Ok(Some(Posted {
+                    id: found.uri,
+                    url: Some(Self::url(&did, &draft.key)),
+                }));
+            }
+            // The PDS answers 400 RecordNotFound (some 404) for a key never written.
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| Some(v.get("error")?.as_str()?.to_string()));
+            if status == reqwest::StatusCode::NOT_FOUND || code.as_deref() == Some("RecordNotFound") {
+                Ok(None)
+            } else {
+                Err(ReplyError::Refused(super::reply::refusal(status, &body)))
+            }
+        })
+        .await
     }
 }

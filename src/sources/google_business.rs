@@ -119,6 +119,7 @@ impl GoogleBusiness {
                 client_id: own.client_id.clone(),
                 client_secret: own.client_secret.clone(),
                 refresh_token: own.refresh_token.clone(),
+                client_auth: super::auth::ClientAuth::Form,
             },
             brand: config.brand.clone(),
         }

@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::auth::ServiceAccountKey;
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
@@ -31,6 +32,10 @@ pub struct GooglePlayConfig {
     /// Ask for reviews translated to this language too (`translationLanguage`).
     #[serde(default)]
     pub translation_language: Option<String>,
+    /// Answer reviews from the inbox through this service account
+    /// (`reply = true`).
+    #[serde(default)]
+    pub reply: bool,
 }
 
 impl GooglePlayConfig {
@@ -258,5 +263,51 @@ impl Connector for GooglePlay {
         };
         page.read::<Review>(response.reviews, |r| self.mention(r));
         Ok(page)
+    }
+}
+
+/// Answers a review as the developer: `POST …/reviews/{reviewId}:reply`
+/// with `replyText`. A review has one developer reply and posting again
+/// replaces it, so a repeated attempt can never make a second one.
+pub struct GooglePlayReplier {
+    base: String,
+    package: String,
+    oauth: OAuth,
+}
+
+impl GooglePlayReplier {
+    pub fn new(config: &SourceConfig, own: &GooglePlayConfig) -> Option<Self> {
+        if !own.reply {
+            return None;
+        }
+        let poller = GooglePlay::new(config, own);
+        Some(GooglePlayReplier {
+            base: poller.base.trim_end_matches('/').to_string(),
+            package: poller.package,
+            oauth: poller.oauth?,
+        })
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .post(format!(
+                "{}/androidpublisher/v3/applications/{}/reviews/{}:reply",
+                self.base, self.package, draft.target.source_id
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "replyText": draft.text }));
+        let body = net.send(request, true).await?;
+        #[derive(Deserialize)]
+        struct Answer {
+            result: Option<serde_json::Value>,
+        }
+        let answer: Answer = serde_json::from_slice(&body).map_err(|e| unreadable("the reply", e))?;
+        answer.result.ok_or_else(|| unreadable("the reply", "no result"))?;
+        Ok(Posted {
+            id: draft.target.source_id.clone(),
+            url: draft.target.url.clone(),
+        })
     }
 }

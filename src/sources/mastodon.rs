@@ -8,6 +8,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, ReplyError};
 use super::{html_to_text, required, time_of, with_bearer, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
@@ -50,6 +51,17 @@ pub struct MastodonConfig {
     /// An access token, if the instance wants one: use `${ENV_VAR}`.
     #[serde(default)]
     pub token: Option<Secret>,
+    /// The brand's account on this instance, to answer from the inbox.
+    #[serde(default)]
+    pub reply: Option<MastodonReply>,
+}
+
+/// `reply = { token = "${MASTODON_REPLY_TOKEN}" }`: a user token of the
+/// brand's account with the `write:statuses` and `read` scopes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonReply {
+    pub token: Secret,
 }
 
 impl MastodonConfig {
@@ -151,5 +163,140 @@ impl Connector for Mastodon {
             };
         }
         Ok(page)
+    }
+}
+
+/// Answers as the brand's account: the status is looked up on the brand's
+/// instance by its URL (`/api/v2/search?resolve=true`: ids are local to
+/// each instance), then `POST /api/v1/statuses` with `in_reply_to_id`,
+/// the author's handle leading the text (or they are not notified), and an
+/// `Idempotency-Key` (Mastodon returns the first status for a repeated key
+/// within an hour). After an unknown outcome, the thread's descendants are
+/// searched for the brand account's reply.
+pub struct MastodonReplier {
+    base: String,
+    token: Secret,
+}
+
+#[derive(Deserialize)]
+struct Posted {
+    id: Option<String>,
+    url: Option<String>,
+    in_reply_to_id: Option<String>,
+    created_at: Option<String>,
+    account: Option<PostedBy>,
+}
+
+#[derive(Deserialize)]
+struct PostedBy {
+    id: Option<String>,
+}
+
+impl MastodonReplier {
+    pub fn new(config: &SourceConfig, own: &MastodonConfig) -> Option<Self> {
+        let reply = own.reply.as_ref()?;
+        Some(MastodonReplier {
+            base: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://mastodon.social".into())
+                .trim_end_matches('/')
+                .to_string(),
+            token: reply.token.clone(),
+        })
+    }
+
+    /// The text as posted: the author's handle first, unless already there.
+    pub fn text(draft: &Draft) -> String {
+        match draft.target.author.as_deref().map(|a| a.trim_start_matches('@')) {
+            Some(handle) if !handle.is_empty() && !draft.text.contains(&format!("@{handle}")) => {
+                format!("@{handle} {}", draft.text)
+            }
+            _ => draft.text.clone(),
+        }
+    }
+
+    /// The status's id on the brand's instance.
+    async fn local_id(&self, net: &Net, draft: &Draft) -> Result<String, ReplyError> {
+        let Some(url) = &draft.target.url else {
+            return Ok(draft.target.source_id.clone());
+        };
+        let request = net
+            .http()
+            .get(format!("{}/api/v2/search", self.base))
+            .query(&[
+                ("q", url.as_str()),
+                ("type", "statuses"),
+                ("resolve", "true"),
+                ("limit", "1"),
+            ])
+            .bearer_auth(self.token.expose());
+        let body = net.send(request, false).await?;
+        #[derive(Deserialize)]
+        struct Found {
+            statuses: Vec<Posted>,
+        }
+        let found: Found = serde_json::from_slice(&body)
+            .map_err(|e| ReplyError::not_posted(format!("unreadable search answer: {e}")))?;
+        found.statuses.into_iter().find_map(|s| s.id).ok_or_else(|| {
+            ReplyError::Refused("the brand's instance cannot find the post (deleted, or its server blocks ours)".into())
+        })
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<super::reply::Posted, ReplyError> {
+        let parent = self.local_id(net, draft).await?;
+        let request = net
+            .http()
+            .post(format!("{}/api/v1/statuses", self.base))
+            .bearer_auth(self.token.expose())
+            .header("Idempotency-Key", &draft.key)
+            .json(&serde_json::json!({
+                "status": Self::text(draft),
+                "in_reply_to_id": parent,
+                "visibility": "public",
+            }));
+        let body = net.send(request, true).await?;
+        let posted: Posted = serde_json::from_slice(&body).map_err(|e| unreadable("the new status", e))?;
+        Ok(super::reply::Posted {
+            id: posted.id.ok_or_else(|| unreadable("the new status", "no id"))?,
+            url: posted.url,
+        })
+    }
+
+    pub async fn find(&self, net: &Net, draft: &Draft) -> Result<Option<super::reply::Posted>, ReplyError> {
+        let parent = self.local_id(net, draft).await?;
+        let me = net
+            .send(
+                net.http()
+                    .get(format!("{}/api/v1/accounts/verify_credentials", self.base))
+                    .bearer_auth(self.token.expose()),
+                false,
+            )
+            .await?;
+        let me: PostedBy =
+            serde_json::from_slice(&me).map_err(|e| ReplyError::not_posted(format!("unreadable account: {e}")))?;
+        let context = net
+            .send(
+                net.http()
+                    .get(format!("{}/api/v1/statuses/{parent}/context", self.base))
+                    .bearer_auth(self.token.expose()),
+                false,
+            )
+            .await?;
+        #[derive(Deserialize)]
+        struct Context {
+            descendants: Vec<Posted>,
+        }
+        let context: Context =
+            serde_json::from_slice(&context).map_err(|e| ReplyError::not_posted(format!("unreadable thread: {e}")))?;
+        let since = draft.since - chrono::Duration::minutes(5);
+        Ok(context.descendants.into_iter().find_map(|s| {
+            let by = s.account.as_ref().and_then(|a| a.id.as_deref());
+            let ours = s.in_reply_to_id.as_deref() == Some(parent.as_str())
+                && by.is_some()
+                && by == me.id.as_deref()
+                && time_of(&s.created_at, "created_at").is_ok_and(|t| t >= since);
+            ours.then_some(super::reply::Posted { id: s.id?, url: s.url })
+        }))
     }
 }

@@ -20,6 +20,7 @@ pub mod json;
 pub mod mastodon;
 pub mod poll;
 pub mod reddit;
+pub mod reply;
 pub mod rss;
 pub mod state;
 pub mod trustpilot;

@@ -428,35 +428,62 @@ impl Poller {
     }
 }
 
+/// The client-side quotas of a config's sources: one limiter per
+/// credential, shared by every source that names it and by the replies
+/// posted through those sources' accounts.
+#[derive(Default)]
+pub struct Limiters(HashMap<String, Arc<DefaultDirectRateLimiter>>);
+
+impl Limiters {
+    pub fn new(configs: &[SourceConfig]) -> Limiters {
+        let mut limiters = Limiters::default();
+        for c in configs {
+            let Some(r) = c.rate_limit else { continue };
+            // Evenly spaced, no burst: then no window of `per` ever
+            // holds more than `requests`, however the server counts.
+            let Some(period) = NonZeroU32::new(r.requests).and_then(|_| Some(r.per.0.to_std().ok()? / r.requests))
+            else {
+                continue;
+            };
+            let Some(quota) = Quota::with_period(period) else {
+                continue;
+            };
+            limiters
+                .0
+                .entry(Self::key(c))
+                .or_insert_with(|| Arc::new(RateLimiter::direct(quota)));
+        }
+        limiters
+    }
+
+    fn key(c: &SourceConfig) -> String {
+        c.credential.clone().unwrap_or_else(|| format!("source:{}", c.name))
+    }
+
+    /// The limiter `config` polls (and replies) under, if it has a quota.
+    pub fn of(&self, config: &SourceConfig) -> Option<Arc<DefaultDirectRateLimiter>> {
+        config.rate_limit?;
+        self.0.get(&Self::key(config)).cloned()
+    }
+}
+
 /// Builds the sources of a config, sharing one client-side limiter among
 /// sources with the same credential.
 pub fn sources(configs: &[SourceConfig]) -> Vec<Source> {
-    let mut limiters: HashMap<String, Arc<DefaultDirectRateLimiter>> = HashMap::new();
+    sources_with(configs, &Limiters::new(configs))
+}
+
+/// [`sources`] under limiters that replies share too.
+pub fn sources_with(configs: &[SourceConfig], limiters: &Limiters) -> Vec<Source> {
     configs
         .iter()
-        .map(|c| {
-            let limiter = c.rate_limit.and_then(|r| {
-                let key = c.credential.clone().unwrap_or_else(|| format!("source:{}", c.name));
-                // Evenly spaced, no burst: then no window of `per` ever
-                // holds more than `requests`, however the server counts.
-                NonZeroU32::new(r.requests)?;
-                let period = r.per.0.to_std().ok()? / r.requests;
-                let quota = Quota::with_period(period)?;
-                Some(
-                    limiters
-                        .entry(key)
-                        .or_insert_with(|| Arc::new(RateLimiter::direct(quota)))
-                        .clone(),
-                )
-            });
-            Source {
-                config: c.clone(),
-                connector: connector(c),
-                limiter,
-                token: tokio::sync::Mutex::new(None),
-                audiences: tokio::sync::Mutex::new(HashMap::new()),
-                author_budget: RateLimiter::direct(author_quota(&c.author_lookups)),
-            }
+        .map(|c| Source {
+            config: c.clone(),
+            connector: connector(c),
+            limiter: limiters.of(c),
+            token: tokio::sync::Mutex::new(None),
+            audiences: tokio::sync::Mutex::new(HashMap::new()),
+            author_budget: RateLimiter::direct(author_quota(&c.author_lookups)),
         })
         .collect()
 }

@@ -9,6 +9,7 @@ use chrono::DateTime;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, Audience, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
@@ -105,6 +106,19 @@ pub struct RedditConfig {
     /// Where to fetch tokens (default: Reddit's own).
     #[serde(default)]
     pub auth_url: Option<String>,
+    /// The brand's account, to answer from the inbox.
+    #[serde(default)]
+    pub reply: Option<RedditReply>,
+}
+
+/// `reply = { username = "acme_support", refresh_token = "${REDDIT_REFRESH_TOKEN}" }`:
+/// the brand's account and a refresh token it granted this app (the
+/// `submit`, `history` and `identity` scopes, `duration=permanent`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedditReply {
+    pub username: String,
+    pub refresh_token: Secret,
 }
 
 impl Reddit {
@@ -248,5 +262,144 @@ impl Connector for Reddit {
             self.mention(p)
         });
         Ok(page)
+    }
+}
+
+/// Answers as the brand's account: `POST /api/comment` with the post's or
+/// comment's fullname (`thing_id`) and `api_type=json`, on a user token
+/// from the account's refresh token. Reddit takes no idempotency key, so
+/// after an unknown outcome the account's newest comments are searched for
+/// one under the same parent.
+pub struct RedditReplier {
+    base: String,
+    username: String,
+    oauth: OAuth,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    name: Option<String>,
+    parent_id: Option<String>,
+    permalink: Option<String>,
+    created_utc: Option<f64>,
+}
+
+impl RedditReplier {
+    pub fn new(config: &SourceConfig, own: &RedditConfig) -> Option<Self> {
+        let reply = own.reply.as_ref()?;
+        Some(RedditReplier {
+            base: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://oauth.reddit.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            username: reply.username.trim().trim_start_matches("u/").to_string(),
+            oauth: OAuth::RefreshToken {
+                token_url: own
+                    .auth_url
+                    .clone()
+                    .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into()),
+                client_id: own.client_id.clone(),
+                client_secret: own.client_secret.clone(),
+                refresh_token: reply.refresh_token.clone(),
+                client_auth: super::auth::ClientAuth::Basic,
+            },
+        })
+    }
+
+    fn posted(c: Comment) -> Option<Posted> {
+        Some(Posted {
+            url: c.permalink.map(|p| format!("https://www.reddit.com{p}")),
+            id: c.name?,
+        })
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .post(format!("{}/api/comment", self.base))
+            .bearer_auth(token)
+            .form(&[
+                ("api_type", "json"),
+                ("thing_id", draft.target.source_id.as_str()),
+                ("text", draft.text.as_str()),
+            ]);
+        let body = match net.send(request, true).await {
+            Err(ReplyError::Refused(reason)) if reason.contains("401") => {
+                net.forget_token().await;
+                return Err(ReplyError::not_posted(reason));
+            }
+            other => other?,
+        };
+        // Refusals come back as 200 with `json.errors`: [[code, message, field]].
+        #[derive(Deserialize)]
+        struct Answer {
+            json: AnswerJson,
+        }
+        #[derive(Deserialize)]
+        struct AnswerJson {
+            #[serde(default)]
+            errors: Vec<Vec<serde_json::Value>>,
+            data: Option<Things>,
+            /// Seconds to wait, with a `RATELIMIT` error.
+            ratelimit: Option<f64>,
+        }
+        #[derive(Deserialize)]
+        struct Things {
+            things: Vec<Thing>,
+        }
+        #[derive(Deserialize)]
+        struct Thing {
+            data: Comment,
+        }
+        let answer: Answer = serde_json::from_slice(&body).map_err(|e| unreadable("the comment", e))?;
+        if let Some(error) = answer.json.errors.first() {
+            let code = error.first().and_then(|v| v.as_str()).unwrap_or("");
+            let message = error.get(1).and_then(|v| v.as_str()).unwrap_or("");
+            let reason = format!("Reddit refused the comment: {code} {message}");
+            return Err(if code == "RATELIMIT" {
+                ReplyError::NotPosted {
+                    reason,
+                    after: answer
+                        .json
+                        .ratelimit
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(|s| std::time::Duration::from_secs_f64(s.min(86_400.0))),
+                }
+            } else {
+                ReplyError::Refused(reason)
+            });
+        }
+        answer
+            .json
+            .data
+            .and_then(|d| d.things.into_iter().next())
+            .and_then(|t| Self::posted(t.data))
+            .ok_or_else(|| unreadable("the comment", "no comment in it"))
+    }
+
+    pub async fn find(&self, net: &Net, draft: &Draft) -> Result<Option<Posted>, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .get(format!("{}/user/{}/comments", self.base, self.username))
+            .query(&[("sort", "new"), ("limit", "100"), ("raw_json", "1")])
+            .bearer_auth(token);
+        let body = net.send(request, false).await?;
+        let listing: Listing =
+            serde_json::from_slice(&body).map_err(|e| ReplyError::not_posted(format!("unreadable comments: {e}")))?;
+        let since = (draft.since - chrono::Duration::minutes(5)).timestamp() as f64;
+        Ok(listing
+            .data
+            .children
+            .into_iter()
+            .filter_map(|child| serde_json::from_value::<Comment>(child.data).ok())
+            .find(|c| {
+                c.parent_id.as_deref() == Some(draft.target.source_id.as_str())
+                    && c.created_utc.is_some_and(|t| t >= since)
+            })
+            .and_then(Self::posted))
     }
 }

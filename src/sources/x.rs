@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, time_of, with_bearer, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
@@ -77,6 +78,18 @@ pub struct XConfig {
     pub query: String,
     /// The app-only bearer token: use `${ENV_VAR}`.
     pub token: Secret,
+    /// The brand's account, to answer from the inbox.
+    #[serde(default)]
+    pub reply: Option<XReply>,
+}
+
+/// `reply = { user_token = "${X_USER_TOKEN}" }`: an OAuth 2.0 user access
+/// token of the brand's account with the `tweet.read`, `tweet.write` and
+/// `users.read` scopes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XReply {
+    pub user_token: Secret,
 }
 
 impl X {
@@ -163,5 +176,121 @@ impl Connector for X {
             page.add(item);
         }
         Ok(page)
+    }
+}
+
+/// Answers as the brand's account: `POST /2/tweets` with
+/// `reply.in_reply_to_tweet_id`. X takes no idempotency key, so after an
+/// unknown outcome the account's own recent posts (`/2/users/{id}/tweets`
+/// since the first attempt) are searched for a reply to the same post.
+pub struct XReplier {
+    base: String,
+    token: Secret,
+}
+
+impl XReplier {
+    pub fn new(config: &SourceConfig, own: &XConfig) -> Option<Self> {
+        let reply = own.reply.as_ref()?;
+        Some(XReplier {
+            base: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://api.x.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            token: reply.user_token.clone(),
+        })
+    }
+
+    fn url(id: &str) -> String {
+        format!("https://x.com/i/web/status/{id}")
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        let request = net
+            .http()
+            .post(format!("{}/2/tweets", self.base))
+            .bearer_auth(self.token.expose())
+            .json(&serde_json::json!({
+                "text": draft.text,
+                "reply": { "in_reply_to_tweet_id": draft.target.source_id },
+            }));
+        let body = net.send(request, true).await?;
+        #[derive(Deserialize)]
+        struct Created {
+            data: CreatedTweet,
+        }
+        #[derive(Deserialize)]
+        struct CreatedTweet {
+            id: String,
+        }
+        let created: Created = serde_json::from_slice(&body).map_err(|e| unreadable("the new post", e))?;
+        Ok(Posted {
+            url: Some(Self::url(&created.data.id)),
+            id: created.data.id,
+        })
+    }
+
+    pub async fn find(&self, net: &Net, draft: &Draft) -> Result<Option<Posted>, ReplyError> {
+        let me = net
+            .send(
+                net.http()
+                    .get(format!("{}/2/users/me", self.base))
+                    .bearer_auth(self.token.expose()),
+                false,
+            )
+            .await?;
+        #[derive(Deserialize)]
+        struct Me {
+            data: MeData,
+        }
+        #[derive(Deserialize)]
+        struct MeData {
+            id: String,
+        }
+        let me: Me =
+            serde_json::from_slice(&me).map_err(|e| ReplyError::not_posted(format!("unreadable account: {e}")))?;
+        let since = (draft.since - chrono::Duration::minutes(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let request = net
+            .http()
+            .get(format!("{}/2/users/{}/tweets", self.base, me.data.id))
+            .query(&[
+                ("max_results", "100"),
+                ("start_time", since.as_str()),
+                ("tweet.fields", "referenced_tweets,created_at"),
+            ])
+            .bearer_auth(self.token.expose());
+        let body = net.send(request, false).await?;
+        #[derive(Deserialize)]
+        struct Timeline {
+            #[serde(default)]
+            data: Vec<Own>,
+        }
+        #[derive(Deserialize)]
+        struct Own {
+            id: String,
+            #[serde(default)]
+            referenced_tweets: Vec<Referenced>,
+        }
+        #[derive(Deserialize)]
+        struct Referenced {
+            #[serde(rename = "type")]
+            kind: String,
+            id: String,
+        }
+        let timeline: Timeline =
+            serde_json::from_slice(&body).map_err(|e| ReplyError::not_posted(format!("unreadable posts: {e}")))?;
+        Ok(timeline
+            .data
+            .into_iter()
+            .find(|t| {
+                t.referenced_tweets
+                    .iter()
+                    .any(|r| r.kind == "replied_to" && r.id == draft.target.source_id)
+            })
+            .map(|t| Posted {
+                url: Some(Self::url(&t.id)),
+                id: t.id,
+            }))
     }
 }

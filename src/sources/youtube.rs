@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, time_of, Connector, Cursor, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics};
 use crate::secret::Secret;
@@ -102,6 +103,23 @@ pub struct YouTubeConfig {
     pub query: Option<String>,
     /// The Data API key: use `${ENV_VAR}`.
     pub api_key: Secret,
+    /// The brand's channel, to answer from the inbox.
+    #[serde(default)]
+    pub reply: Option<YouTubeReply>,
+}
+
+/// `reply = { client_id = "…", client_secret = "${YT_CLIENT_SECRET}", refresh_token = "${YT_REFRESH_TOKEN}" }`:
+/// an OAuth client and the refresh token the brand's channel granted it
+/// (scope `https://www.googleapis.com/auth/youtube.force-ssl`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YouTubeReply {
+    pub client_id: Secret,
+    pub client_secret: Secret,
+    pub refresh_token: Secret,
+    /// Where to fetch tokens (default: Google's own).
+    #[serde(default)]
+    pub auth_url: Option<String>,
 }
 
 impl YouTubeConfig {
@@ -286,5 +304,101 @@ mod tests {
             ),
             None
         );
+    }
+}
+
+/// Answers as the brand's channel: `POST /youtube/v3/comments?part=snippet`
+/// with the thread's id as `parentId`, on a user token from the channel's
+/// refresh token. YouTube takes no idempotency key, so after an unknown
+/// outcome the thread's replies are searched for the same text posted
+/// since the first attempt.
+pub struct YouTubeReplier {
+    base: String,
+    oauth: super::OAuth,
+}
+
+#[derive(Deserialize)]
+struct CommentResource {
+    id: Option<String>,
+    snippet: Option<CommentSnippet>,
+}
+
+impl YouTubeReplier {
+    pub fn new(config: &SourceConfig, own: &YouTubeConfig) -> Option<Self> {
+        let reply = own.reply.as_ref()?;
+        Some(YouTubeReplier {
+            base: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "https://www.googleapis.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            oauth: super::OAuth::RefreshToken {
+                token_url: super::reply::given(&reply.auth_url)
+                    .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
+                client_id: reply.client_id.clone(),
+                client_secret: reply.client_secret.clone(),
+                refresh_token: reply.refresh_token.clone(),
+                client_auth: super::auth::ClientAuth::Form,
+            },
+        })
+    }
+
+    /// The reply's link: the mention's video, highlighting the new comment.
+    fn url(draft: &Draft, id: &str) -> Option<String> {
+        let video = draft.target.url.as_deref()?.split_once("v=")?.1.split('&').next()?;
+        Some(format!("https://www.youtube.com/watch?v={video}&lc={id}"))
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .post(format!("{}/youtube/v3/comments", self.base))
+            .query(&[("part", "snippet")])
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "snippet": { "parentId": draft.target.source_id, "textOriginal": draft.text },
+            }));
+        let body = net.send(request, true).await?;
+        let created: CommentResource = serde_json::from_slice(&body).map_err(|e| unreadable("the comment", e))?;
+        let id = created.id.ok_or_else(|| unreadable("the comment", "no id"))?;
+        Ok(Posted {
+            url: Self::url(draft, &id),
+            id,
+        })
+    }
+
+    pub async fn find(&self, net: &Net, draft: &Draft) -> Result<Option<Posted>, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .get(format!("{}/youtube/v3/comments", self.base))
+            .query(&[
+                ("part", "snippet"),
+                ("parentId", draft.target.source_id.as_str()),
+                ("maxResults", "100"),
+                ("textFormat", "plainText"),
+            ])
+            .bearer_auth(token);
+        let body = net.send(request, false).await?;
+        #[derive(Deserialize)]
+        struct Comments {
+            #[serde(default)]
+            items: Vec<CommentResource>,
+        }
+        let comments: Comments =
+            serde_json::from_slice(&body).map_err(|e| ReplyError::not_posted(format!("unreadable comments: {e}")))?;
+        let since = draft.since - chrono::Duration::minutes(5);
+        Ok(comments.items.into_iter().find_map(|c| {
+            let snippet = c.snippet?;
+            let same = snippet.text_original.as_deref().map(str::trim) == Some(draft.text.trim())
+                && time_of(&snippet.published_at, "publishedAt").is_ok_and(|t| t >= since);
+            let id = c.id.filter(|_| same)?;
+            Some(Posted {
+                url: Self::url(draft, &id),
+                id,
+            })
+        }))
     }
 }

@@ -59,6 +59,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Refused in the current state (a reply already on its way).
+    #[error("{0}")]
+    Conflict(String),
     #[error(
         "database {path} is being written by another process ({holder}); \
          wait for it to finish or stop it: one process writes a database (readers may run beside it)"

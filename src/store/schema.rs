@@ -360,5 +360,44 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX mentions_negative_by_priority ON mentions (priority_key) WHERE label = 'negative';
         "#,
         ),
+        M::up(
+            r#"
+        -- Replies posted from the inbox through a source's account
+        -- (src/reply.rs): an outbox, so that each is posted exactly once.
+        -- 'sending' means an attempt began and its outcome is not known:
+        -- the network is asked before anything is sent again.
+        CREATE TABLE replies (
+            id                 INTEGER PRIMARY KEY,
+            mention_id         INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+            account            TEXT    NOT NULL,  -- the [[sources]] name that posts it
+            text               TEXT    NOT NULL,
+            key                TEXT    NOT NULL UNIQUE,  -- idempotency key, Bluesky record key
+            requested_by       TEXT    NOT NULL,
+            requested_at       INTEGER NOT NULL,
+            status             TEXT    NOT NULL DEFAULT 'queued'
+                               CHECK (status IN ('queued', 'sending', 'posted', 'failed')),
+            attempts           INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at    INTEGER NOT NULL,
+            first_attempt_at   INTEGER,
+            last_error         TEXT,
+            in_doubt           INTEGER NOT NULL DEFAULT 0,  -- a failed reply that may have been posted
+            remote_id          TEXT,
+            remote_url         TEXT,
+            posted_at          INTEGER
+        );
+        CREATE INDEX replies_due ON replies (next_attempt_at) WHERE status IN ('queued', 'sending');
+        CREATE INDEX replies_by_mention ON replies (mention_id);
+        -- Saved replies: a brand's templates, with {author} and {brand}.
+        CREATE TABLE reply_templates (
+            id         INTEGER PRIMARY KEY,
+            brand      TEXT    NOT NULL,
+            name       TEXT    NOT NULL,
+            body       TEXT    NOT NULL,
+            created_by TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (brand, name)
+        );
+        "#,
+        ),
     ])
 }

@@ -232,6 +232,7 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
     let id = parse_id(&id)?;
     let now = state.clock.now();
     let target = state.config.inbox.response_target.0;
+    let config = state.config.clone();
     let detail = state
         .read(move |conn| {
             let mention = crate::store::mention_by_id(conn, id)?;
@@ -250,6 +251,8 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
                 "row": case.row,
                 "revisions": case.revisions,
                 "author_mentions": case.author_mentions,
+                "replies": crate::reply::for_mention(conn, id)?,
+                "reply_options": reply_options(&config, conn, &mention)?,
             }))
         })
         .await?;
@@ -794,6 +797,178 @@ pub async fn not_about_us(
             .transact(move |tx| crate::corrections::not_about_us(tx, id, &by, now))
             .await?,
     ))
+}
+
+/// The body of `POST /api/mentions/{id}/reply`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// The answer, as posted (at most the network's length).
+    #[schema(min_length = 1, max_length = 10000)]
+    pub text: String,
+    /// The source whose account answers; needed only when several can.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub account: Option<String>,
+    /// As in [`ActionRequest::by`].
+    #[serde(default)]
+    #[schema(max_length = 25)]
+    pub by: Option<String>,
+}
+
+/// Answers the mention on its network through the brand's account: the
+/// reply is queued at once (202) and posted exactly once; its status,
+/// link or the network's refusal show in `GET /api/mentions/{id}`. A
+/// network with no account configured answers 409 with the link to reply
+/// there.
+#[utoipa::path(post, path = "/api/mentions/{id}/reply", tag = "inbox", request_body = ReplyRequest,
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 202, body = crate::reply::Reply), (status = 409, body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn reply(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<crate::reply::Reply>), ApiError> {
+    let id = parse_id(&id)?;
+    let body: ReplyRequest = object_body(body)?;
+    super::auth::check_by(body.by.as_deref())?;
+    let by = who.actor(body.by.as_deref());
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(queue_reply(&state, id, body.account, body.text, by).await?),
+    ))
+}
+
+/// Queues a reply through the writer (shared by the API and the form).
+pub async fn queue_reply(
+    state: &AppState,
+    id: i64,
+    account: Option<String>,
+    text: String,
+    by: String,
+) -> Result<crate::reply::Reply, ApiError> {
+    let now = state.clock.now();
+    let config = state.config.clone();
+    Ok(state
+        .writer
+        .transact(move |tx| crate::reply::queue(tx, &config.sources, id, account.as_deref(), &text, &by, now))
+        .await?)
+}
+
+/// Sends a failed reply again (one that may have been posted is looked for
+/// on the network first).
+#[utoipa::path(post, path = "/api/replies/{id}/retry", tag = "inbox",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = crate::reply::Reply), (status = 409, body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn retry_reply(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::reply::Reply>, ApiError> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    Ok(Json(
+        state
+            .writer
+            .transact(move |tx| crate::reply::retry(tx, id, now))
+            .await?,
+    ))
+}
+
+/// Saved replies, all brands' or one's (`brand`).
+#[utoipa::path(get, path = "/api/reply-templates", tag = "inbox",
+    params(("brand" = Option<String>, Query, description = "only this brand's")),
+    responses((status = 200, body = Vec<crate::reply::Template>), super::openapi::CommonErrors))]
+pub async fn reply_templates(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<crate::reply::Template>>, ApiError> {
+    let params = Params::new(raw, &["brand"])?;
+    let brands: Vec<String> = params.get("brand").map(|b| vec![b.to_string()]).unwrap_or_default();
+    if let Some(brand) = brands.first() {
+        if !state.config.brands.iter().any(|b| &b.name == brand) {
+            return Err(ApiError::bad_request(format!("unknown brand {brand:?}")));
+        }
+    }
+    Ok(Json(
+        state.read(move |conn| crate::reply::templates(conn, &brands)).await?,
+    ))
+}
+
+/// The body of `POST /api/reply-templates`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRequest {
+    pub brand: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// The text, with `{author}` and `{brand}` filled in when picked.
+    #[schema(min_length = 1, max_length = 10000)]
+    pub body: String,
+}
+
+/// Saves a brand's template (replacing one of the same name).
+#[utoipa::path(post, path = "/api/reply-templates", tag = "inbox", request_body = TemplateRequest,
+    responses((status = 200, body = crate::reply::Template), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn save_reply_template(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<crate::reply::Template>, ApiError> {
+    let body: TemplateRequest = object_body(body)?;
+    let known: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
+    let (by, now) = (who.actor(None), state.clock.now());
+    Ok(Json(
+        state
+            .writer
+            .transact(move |tx| crate::reply::save_template(tx, &known, &body.brand, &body.name, &body.body, &by, now))
+            .await?,
+    ))
+}
+
+/// Deletes a template.
+#[utoipa::path(post, path = "/api/reply-templates/{id}/delete", tag = "inbox",
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204), super::openapi::CommonErrors, super::openapi::ChangeErrors))]
+pub async fn delete_reply_template(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    state
+        .writer
+        .transact(move |tx| crate::reply::delete_template(tx, id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the mention's page needs to answer it: the accounts that can, the
+/// brands' templates filled in for its author, and where to reply by hand
+/// when no account can.
+pub fn reply_options(
+    config: &crate::config::Config,
+    conn: &rusqlite::Connection,
+    mention: &crate::store::StoredMention,
+) -> Result<serde_json::Value, StoreError> {
+    let brands: Vec<String> = mention.scored.brands.iter().map(|b| b.to_string()).collect();
+    let accounts = crate::reply::accounts_for(&config.sources, &mention.scored.mention.source, &brands);
+    let author = mention.scored.mention.author.handle.as_deref();
+    let templates: Vec<serde_json::Value> = crate::reply::templates(conn, &brands)?
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id, "brand": t.brand, "name": t.name,
+                "text": crate::reply::fill(&t.body, author, &t.brand),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "accounts": accounts,
+        "templates": templates,
+        "reply_there": accounts.is_empty().then(|| mention.scored.mention.url.clone()).flatten(),
+    }))
 }
 
 /// The body of `POST /api/views`.

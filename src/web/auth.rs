@@ -74,11 +74,13 @@ impl Identity {
 /// to every signed-in user.
 pub fn required_role(method: &Method, path: &str) -> Option<Role> {
     let changes_alert = method == Method::POST && (path.starts_with("/alerts/") || path.starts_with("/api/alerts/"));
+    // Saved replies speak for the brand: managers write them, agents use them.
+    let changes_templates = method == Method::POST && path.starts_with("/api/reply-templates");
     if path == "/login" || path == "/logout" {
         None
     } else if path == "/api/users" || path == "/users" {
         Some(Role::Admin)
-    } else if changes_alert {
+    } else if changes_alert || changes_templates {
         Some(Role::Manager)
     } else {
         Some(Role::Agent)

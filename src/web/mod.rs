@@ -149,6 +149,13 @@ pub fn router(state: AppState) -> Router {
         .route("/mentions/actions", post(api::mention_actions))
         .route("/mentions/{id}/label", post(api::correct_label))
         .route("/mentions/{id}/not-about-us", post(api::not_about_us))
+        .route("/mentions/{id}/reply", post(api::reply))
+        .route("/replies/{id}/retry", post(api::retry_reply))
+        .route(
+            "/reply-templates",
+            get(api::reply_templates).post(api::save_reply_template),
+        )
+        .route("/reply-templates/{id}/delete", post(api::delete_reply_template))
         .route("/views", get(api::views).post(api::save_view))
         .route("/response-times", get(api::response_times))
         .route("/views/{id}/delete", post(api::delete_view))
@@ -168,6 +175,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::inbox))
         .route("/inbox/rows", get(pages::inbox_rows))
         .route("/mentions/{id}", get(pages::mention))
+        .route("/mentions/{id}/reply", post(pages::reply))
+        .route("/replies/{id}/retry", post(pages::retry_reply))
         .route("/inbox/views", post(pages::save_view))
         .route("/inbox/views/{id}/delete", post(pages::delete_view))
         .route("/inbox/actions", post(pages::inbox_action))
@@ -482,6 +491,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
             StoreError::Invalid(m) => ApiError::bad_request(m),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             StoreError::WriterStopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the service is stopping"),
             other => ApiError::internal(other.to_string()),
         }

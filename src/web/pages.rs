@@ -491,6 +491,162 @@ pub(super) fn check_csrf(fields: &[(String, String)], csrf: &CsrfToken) -> Resul
     }
 }
 
+/// What a mention's page shows to answer it on its network.
+struct Replying {
+    accounts: Vec<crate::reply::Account>,
+    templates: Vec<(String, String)>,
+    replies: Vec<crate::reply::Reply>,
+    url: Option<String>,
+}
+
+impl Replying {
+    fn read(
+        config: &crate::config::Config,
+        conn: &rusqlite::Connection,
+        id: i64,
+    ) -> Result<Replying, crate::store::StoreError> {
+        let mention = crate::store::mention_by_id(conn, id)?;
+        let brands: Vec<String> = mention.scored.brands.iter().map(|b| b.to_string()).collect();
+        let author = mention.scored.mention.author.handle.as_deref();
+        Ok(Replying {
+            accounts: crate::reply::accounts_for(&config.sources, &mention.scored.mention.source, &brands),
+            templates: crate::reply::templates(conn, &brands)?
+                .into_iter()
+                .map(|t| {
+                    (
+                        format!("{} · {}", t.brand, t.name),
+                        crate::reply::fill(&t.body, author, &t.brand),
+                    )
+                })
+                .collect(),
+            replies: crate::reply::for_mention(conn, id)?,
+            url: mention.scored.mention.url,
+        })
+    }
+
+    fn render(&self, id: i64, network: &str, chrome: &Chrome) -> Markup {
+        let busy = self.replies.iter().any(|r| {
+            matches!(
+                r.status,
+                crate::reply::ReplyStatus::Queued | crate::reply::ReplyStatus::Sending
+            )
+        });
+        let max = self.accounts.iter().map(|a| a.max_chars).min().unwrap_or(0);
+        html! {
+            section #reply {
+                h3 { "Reply on " (network) }
+                @for r in &self.replies {
+                    div class={"reply " (format!("{:?}", r.status).to_lowercase())} {
+                        span class={"pill " (format!("{:?}", r.status).to_lowercase())} { (reply_status_word(r)) }
+                        " " (r.requested_by) " via " (r.account) ", " (when(&r.requested_at))
+                        @if let Some(href) = safe_href(&r.url) { " · " a href=(href) rel="noopener noreferrer" target="_blank" { "see it on " (r.network) } }
+                        p.text { (r.text) }
+                        @if let Some(e) = &r.last_error { @if r.status != crate::reply::ReplyStatus::Posted { p.error { (e) } } }
+                        @if r.status == crate::reply::ReplyStatus::Failed {
+                            form method="post" action={"/replies/" (r.id) "/retry"} {
+                                input type="hidden" name="csrf" value=(chrome.csrf.0);
+                                button type="submit" { @if r.in_doubt { "Check and try again" } @else { "Try again" } }
+                            }
+                        }
+                    }
+                }
+                @if self.accounts.is_empty() {
+                    p.muted {
+                        "No account is configured to reply on " (network) " (see docs/replies.md)."
+                        @if let Some(href) = safe_href(&self.url) { " " a href=(href) rel="noopener noreferrer nofollow" target="_blank" { "Reply there" } ", then record it below." }
+                    }
+                } @else if busy {
+                    p.muted { "A reply is being posted; this page shows when it is up." }
+                } @else {
+                    form.reply method="post" action={"/mentions/" (id) "/reply"} {
+                        input type="hidden" name="csrf" value=(chrome.csrf.0);
+                        (chrome.name_field())
+                        @if self.accounts.len() > 1 {
+                            label { "From "
+                                select name="account" {
+                                    @for a in &self.accounts { option value=(a.name) data-max=(a.max_chars) { (a.name) } }
+                                }
+                            }
+                        } @else {
+                            @for a in &self.accounts { input type="hidden" name="account" value=(a.name); }
+                        }
+                        @if !self.templates.is_empty() {
+                            label { "Saved reply "
+                                select #reply-template {
+                                    option value="" { "…" }
+                                    @for (name, text) in &self.templates { option value=(text) { (name) } }
+                                }
+                            }
+                        }
+                        textarea #reply-text name="text" rows="4" maxlength=(max) data-max=(max) required placeholder={"Your answer, posted on " (network) " as the brand" } {}
+                        span #reply-count .muted { "0 / " (max) }
+                        button.primary type="submit" { "Post reply" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn reply_status_word(r: &crate::reply::Reply) -> &'static str {
+    match r.status {
+        crate::reply::ReplyStatus::Queued => "queued",
+        crate::reply::ReplyStatus::Sending => "posting",
+        crate::reply::ReplyStatus::Posted => "posted",
+        crate::reply::ReplyStatus::Failed if r.in_doubt => "failed (may be posted)",
+        crate::reply::ReplyStatus::Failed => "failed",
+    }
+}
+
+/// `POST /mentions/{id}/reply`: the reply form.
+pub async fn reply(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let id = api::parse_id(&id)?;
+        let text = field(&fields, "text").unwrap_or_default().to_string();
+        let account = field(&fields, "account").map(str::to_string);
+        api::queue_reply(&state, id, account, text, who.actor(field(&fields, "by"))).await?;
+        Ok::<_, ApiError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/mentions/{id}#reply")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// `POST /replies/{id}/retry`: a failed reply's "Try again".
+pub async fn retry_reply(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let id = api::parse_id(&id)?;
+        let now = state.clock.now();
+        let reply = state
+            .writer
+            .transact(move |tx| crate::reply::retry(tx, id, now))
+            .await?;
+        Ok::<_, ApiError>(reply.mention_id)
+    }
+    .await;
+    match result {
+        Ok(mention) => Redirect::to(&format!("/mentions/{mention}#reply")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
 pub async fn inbox_action(
     State(state): State<AppState>,
     Extension(csrf): Extension<CsrfToken>,
@@ -613,17 +769,22 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
     };
     let now = state.clock.now();
     let target = state.config.inbox.response_target.0;
+    let config = state.config.clone();
     let result = state
         .read(move |conn| {
             let case = inbox::case(conn, id, target, now)?;
             let corrected = crate::corrections::corrected_label(conn, id)?;
             let off = crate::corrections::not_about_us_of(conn, id)?;
-            Ok((case, corrected, off))
+            let replying = match &case {
+                Some(_) => Some(Replying::read(&config, conn, id)?),
+                None => None,
+            };
+            Ok((case, corrected, off, replying))
         })
         .await;
-    let (case, corrected, off) = match result {
-        Ok((Some(case), corrected, off)) => (case, corrected, off),
-        Ok((None, _, _)) => return error_page(ApiError::new(StatusCode::NOT_FOUND, format!("no mention {id}"))),
+    let (case, corrected, off, replying) = match result {
+        Ok((Some(case), corrected, off, Some(replying))) => (case, corrected, off, replying),
+        Ok(_) => return error_page(ApiError::new(StatusCode::NOT_FOUND, format!("no mention {id}"))),
         Err(e) => return error_page(e),
     };
     let row = &case.row;
@@ -664,6 +825,7 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
                 p.muted { "Answered on the network " (crate::mention::format_time(reply.at)) ": " (reply.text) }
             }
         }
+        (replying.render(row.id, &row.source, &chrome))
         form.actions method="post" action="/inbox/actions" {
             input type="hidden" name="csrf" value=(chrome.csrf.0);
             input type="hidden" name="id" value=(row.id);

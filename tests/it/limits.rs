@@ -314,7 +314,7 @@ fn each_source_kind_checks_its_own_keys() {
     let all = text(&out);
     assert!(!out.status.success(), "{all}");
     for expected in [
-        "line 9: sources[0].query: unknown field `query`, expected `hashtag` or `token`",
+        "line 9: sources[0].query: unknown field `query`, expected one of `hashtag`, `token`, `reply`",
         "line 10: sources[0].timeout:",
         "sources[1]: missing field `client_id`",
         "sources[2].video_id: YouTube needs video_id or channel_id",

@@ -21,6 +21,7 @@ mod hostile_sources;
 mod inbox;
 mod limits;
 mod replay;
+mod replies;
 mod service;
 mod service_crash;
 mod sources;

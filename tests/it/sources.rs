@@ -14,7 +14,7 @@ use complaint_monitor::store::{self, writer::Writer, MentionFilter};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn recorded(file: &str) -> String {
+pub(crate) fn recorded(file: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/recorded")
@@ -23,7 +23,7 @@ fn recorded(file: &str) -> String {
     .unwrap()
 }
 
-fn demo_toml() -> String {
+pub(crate) fn demo_toml() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap()
 }
 
@@ -35,7 +35,7 @@ fn parse_config(sources: &str, env: &[(&str, &str)]) -> Result<Config, complaint
     })
 }
 
-fn config_with(sources: &str, env: &[(&str, &str)]) -> Config {
+pub(crate) fn config_with(sources: &str, env: &[(&str, &str)]) -> Config {
     parse_config(sources, env).unwrap()
 }
 
@@ -1319,9 +1319,9 @@ async fn app_store_entries_without_their_own_time_are_kept_at_the_time_first_see
 /// the RS256 assertion against the account's public key (issuer, audience,
 /// scope, a lifetime of at most an hour) and hands out a token; counts
 /// the exchanges.
-struct GoogleTokenEndpoint {
-    audience: String,
-    exchanges: Arc<Mutex<u32>>,
+pub(crate) struct GoogleTokenEndpoint {
+    pub(crate) audience: String,
+    pub(crate) exchanges: Arc<Mutex<u32>>,
 }
 
 impl Respond for GoogleTokenEndpoint {
@@ -1355,7 +1355,7 @@ impl Respond for GoogleTokenEndpoint {
     }
 }
 
-fn service_account_key(token_uri: &str) -> String {
+pub(crate) fn service_account_key(token_uri: &str) -> String {
     let pem = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-rsa-private.pem"))
         .unwrap();
     serde_json::json!({

@@ -16,6 +16,29 @@
   if (all) all.addEventListener('change', () => {
     for (const box of document.querySelectorAll('#rows input[name=id]')) box.checked = all.checked;
   });
+  // ---- the reply box: characters left, saved replies, a posting reply's progress ----
+  const replyText = document.getElementById('reply-text');
+  if (replyText) {
+    const count = document.getElementById('reply-count');
+    const account = document.querySelector('form.reply select[name=account]');
+    const limit = () => Number((account && account.selectedOptions[0] && account.selectedOptions[0].dataset.max) || replyText.dataset.max);
+    const show = () => {
+      const used = [...replyText.value].length, max = limit();
+      replyText.maxLength = max;
+      count.textContent = used + ' / ' + max;
+      count.classList.toggle('neg', used > max);
+    };
+    replyText.addEventListener('input', show);
+    if (account) account.addEventListener('change', show);
+    const template = document.getElementById('reply-template');
+    if (template) template.addEventListener('change', () => {
+      if (template.value) { replyText.value = template.value; show(); replyText.focus(); }
+    });
+    show();
+  }
+  if (document.querySelector('#reply .pill.queued, #reply .pill.sending')) {
+    setTimeout(() => location.reload(), 2000);
+  }
   const bump = name => { document.body.dataset[name] = String(Number(document.body.dataset[name] || 0) + 1); };
 
   // ---- live updates ----
