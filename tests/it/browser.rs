@@ -578,3 +578,156 @@ async fn the_inbox_pages_searches_corrects_works_from_the_keyboard_and_holds_ten
     browser.close().await.unwrap();
     server.stop().await;
 }
+
+/// A reply written in the mention's page, from a saved reply, lands on the
+/// (local) network as a threaded answer, and the page shows it posted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_written_in_the_browser_lands_on_the_network() {
+    use wiremock::matchers::{body_partial_json, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_driver, browser)) = start_browser(dir.path()).await else {
+        return;
+    };
+    let network = MockServer::start().await;
+    let recorded = |file: &str| {
+        std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/recorded/replies")
+                .join(file),
+        )
+        .unwrap()
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(recorded("mastodon-search.json"), "application/json"))
+        .mount(&network)
+        .await;
+    let answer = "@alice@social.example Hi alice, Acme Air here: sorry about your bag. Send us a DM.";
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .and(header("Authorization", "Bearer browser-reply-token"))
+        .and(body_partial_json(
+            json!({"status": answer, "in_reply_to_id": "113500000000000042"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(recorded("mastodon-status-created.json"), "application/json"),
+        )
+        .expect(1)
+        .mount(&network)
+        .await;
+
+    let mut config = crate::support::web::config();
+    let table: toml::Value = toml::from_str(&format!(
+        "name = \"mastodon-acme\"\nkind = \"mastodon\"\nbase_url = \"{}\"\nhashtag = \"acmeair\"\n\
+         brand = \"Acme Air\"\nreply = {{ token = \"browser-reply-token\" }}\n",
+        network.uri()
+    ))
+    .unwrap();
+    config.sources = vec![complaint_monitor::sources::SourceConfig::from_toml(table).unwrap()];
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start_with(&db, config.clone()).await;
+    let clock: std::sync::Arc<dyn complaint_monitor::clock::Clock> = std::sync::Arc::new(
+        complaint_monitor::clock::VirtualClock::starting_at(crate::support::web::cutoff()),
+    );
+    let sender = complaint_monitor::reply::Sender::new(
+        &config.sources,
+        &complaint_monitor::sources::poll::Limiters::new(&config.sources),
+        &db,
+        server.writer.clone(),
+        clock,
+    )
+    .unwrap();
+    let sending = tokio::spawn(async move { sender.run().await });
+
+    server
+        .store_line(
+            json!({"source": "mastodon", "id": "109000000000000001", "created_at": "2026-11-20T14:38:00Z",
+            "author": {"handle": "alice@social.example", "followers": 420},
+            "text": "Acme Air lost my bag again. Awful service.",
+            "url": "https://social.example/@alice/109000000000000001"}),
+        )
+        .await;
+    let id: i64 = store::open_read_only(&db)
+        .unwrap()
+        .query_row(
+            "SELECT id FROM mentions WHERE source_id = '109000000000000001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (status, _) = crate::support::web::post_json(
+        &server,
+        "/api/reply-templates",
+        json!({"brand": "Acme Air", "name": "lost bag", "body": "Hi {author}, {brand} here: sorry about your bag. Send us a DM."}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    browser.goto(&server.url(&format!("/mentions/{id}"))).await.unwrap();
+    let template = browser.find(Locator::Css("#reply-template")).await.unwrap();
+    template.select_by_label("Acme Air · lost bag").await.unwrap();
+    let text = browser.find(Locator::Css("#reply-text")).await.unwrap();
+    assert_eq!(
+        text.prop("value").await.unwrap().as_deref(),
+        Some("Hi alice@social.example, Acme Air here: sorry about your bag. Send us a DM.")
+    );
+    // Edited to a first name before sending; the count follows as you type.
+    browser
+        .execute(
+            "const t = document.getElementById('reply-text'); t.value = ''; t.dispatchEvent(new Event('input'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    text.send_keys("Hi alice, Acme Air here: sorry about your bag. Send us a DM.")
+        .await
+        .unwrap();
+    let count = browser
+        .find(Locator::Css("#reply-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, "60 / 500");
+    browser
+        .find(Locator::Css("form.reply input[name=by]"))
+        .await
+        .unwrap()
+        .send_keys("ana")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form.reply button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The page follows the reply until it is up, then links to it.
+    eventually("the reply posted on the page", || async {
+        browser.source().await.unwrap().contains("see it on mastodon")
+    })
+    .await;
+    let posts = network
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/statuses")
+        .count();
+    assert_eq!(posts, 1, "posted once");
+    let (state, by): (String, String) = store::open_read_only(&db)
+        .unwrap()
+        .query_row(
+            "SELECT state, updated_by FROM mention_states WHERE mention_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((state.as_str(), by.as_str()), ("responded", "ana"));
+    sending.abort();
+    let _ = sending.await;
+    server.stop().await;
+}

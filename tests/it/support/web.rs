@@ -91,9 +91,14 @@ impl TestServer {
     /// Serves `db` on loopback: open to the local user until an account
     /// exists ([`add_user`]).
     pub async fn start(db: &Path) -> TestServer {
+        TestServer::start_with(db, config()).await
+    }
+
+    /// [`TestServer::start`] with another config.
+    pub async fn start_with(db: &Path, config: Config) -> TestServer {
         let (writer, handle) = Writer::start(db, 8).unwrap();
         let state = AppState::new(
-            Arc::new(config()),
+            Arc::new(config),
             db.to_path_buf(),
             handle.clone(),
             Arc::new(VirtualClock::starting_at(cutoff())),
