@@ -385,6 +385,13 @@ impl Config {
         {
             problem("inbox.response_target".into(), &e);
         }
+        if let Err(e) = self
+            .inbox
+            .follow_up
+            .check(chrono::Duration::days(1), chrono::Duration::days(90))
+        {
+            problem("inbox.follow_up".into(), &e);
+        }
         match (&self.web.tls_cert, &self.web.tls_key) {
             (Some(_), None) => problem("web.tls_key".into(), "tls_cert is set: set its key too"),
             (None, Some(_)) => problem("web.tls_cert".into(), "tls_key is set: set its certificate too"),

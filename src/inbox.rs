@@ -640,12 +640,16 @@ pub struct InboxConfig {
     /// How soon a mention should be answered: an open one older than this
     /// is overdue.
     pub response_target: crate::clock::Span,
+    /// How long after an answer the author's next mentions are linked to
+    /// the case (won back or lost: the `closed_loop` module).
+    pub follow_up: crate::clock::Span,
 }
 
 impl Default for InboxConfig {
     fn default() -> Self {
         InboxConfig {
             response_target: crate::clock::Span(chrono::Duration::hours(1)),
+            follow_up: crate::clock::Span(chrono::Duration::days(14)),
         }
     }
 }

@@ -49,6 +49,8 @@
 //! * [`inbox`]: the response inbox: priority order and what care staff did
 //!   about each mention (shared by the web UI, the API and the CLI).
 //! * [`export`]: the feed-format view of the store (`export`, the API).
+//! * [`closed_loop`]: after an answer, the author's next mentions decide
+//!   whether the detractor was won back (recovered, lost, no word).
 //! * [`reply`]: replies written in the inbox, posted on the mention's own
 //!   network through the brand's account exactly once (an outbox; each
 //!   network's request shapes are in its connector's file), and saved
@@ -81,6 +83,7 @@ pub mod accounts;
 pub mod alert;
 pub mod brand;
 pub mod clock;
+pub mod closed_loop;
 pub mod config;
 pub mod corrections;
 pub mod demo;

@@ -157,6 +157,7 @@ pub async fn run(
             loop {
                 match digest::schedule::send_due(
                     &config.brands,
+                    &config.inbox,
                     &config.digest,
                     &config.alerts.channels,
                     &db,

@@ -51,6 +51,7 @@ impl Args {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let sent = runtime.block_on(digest::schedule::send_due(
                 &config.brands,
+                &config.inbox,
                 &config.digest,
                 &config.alerts.channels,
                 &self.db,
@@ -70,7 +71,7 @@ impl Args {
             .map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone (e.g. Europe/London)"))?;
         let date = self.date.unwrap_or_else(|| digest::yesterday(WallClock.now(), zone));
         let conn = store::open_read_only(&self.db)?;
-        let computed = digest::compute(&conn, &config.brands, self.brand.as_deref(), date, &tz)?;
+        let computed = digest::compute(&conn, &config.brands, &config.inbox, self.brand.as_deref(), date, &tz)?;
         let text = match self.format {
             Format::Md => digest::render::markdown(&computed),
             Format::Html => digest::render::html(&computed),

@@ -236,6 +236,13 @@ pub struct Responses {
     pub handled_share: Option<f64>,
     /// Median minutes from a mention to its (not undone) response.
     pub median_minutes_to_respond: Option<f64>,
+    /// 90th percentile of the same.
+    pub p90_minutes_to_respond: Option<f64>,
+    /// Answered within `[inbox] response_target`, as a share of the day's
+    /// negative mentions old enough to have been.
+    pub answered_within_target_share: Option<f64>,
+    /// Per person who answered: median and 90th percentile, within target.
+    pub by_agent: Vec<crate::inbox::ResponseTimes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -266,6 +273,9 @@ pub struct BrandDigest {
     /// Most frequent words and two-word phrases in the day's negative mentions.
     pub complaints: Vec<Term>,
     pub gaps: Vec<SourceGap>,
+    /// The detractors answered in the follow-up window up to the day's
+    /// end, and how many were won back by then.
+    pub closed_loop: crate::closed_loop::Summary,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -323,6 +333,7 @@ pub fn yesterday(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 pub fn compute(
     conn: &Connection,
     brands: &[BrandConfig],
+    inbox: &crate::inbox::InboxConfig,
     brand: Option<&str>,
     date: NaiveDate,
     tz_name: &str,
@@ -340,7 +351,7 @@ pub fn compute(
     };
     let mut out = Vec::new();
     for b in brands {
-        out.push(brand_digest(conn, b, date, tz)?);
+        out.push(brand_digest(conn, b, inbox, date, tz)?);
     }
     Ok(Digest {
         date,
@@ -353,7 +364,13 @@ pub fn compute(
     })
 }
 
-fn brand_digest(conn: &Connection, brand: &BrandConfig, date: NaiveDate, tz: Tz) -> Result<BrandDigest, DigestError> {
+fn brand_digest(
+    conn: &Connection,
+    brand: &BrandConfig,
+    inbox: &crate::inbox::InboxConfig,
+    date: NaiveDate,
+    tz: Tz,
+) -> Result<BrandDigest, DigestError> {
     let bounds = |d: NaiveDate| day_bounds(d, tz).ok_or_else(|| DigestError::NoSuchDay(d, tz.name().to_string()));
     let (start, end) = bounds(date)?;
     let day = day_figures(conn, &brand.name, start, end)?;
@@ -406,7 +423,15 @@ fn brand_digest(conn: &Connection, brand: &BrandConfig, date: NaiveDate, tz: Tz)
         hourly: hourly(conn, &brand.name, start, end, tz)?,
         incidents: incidents(conn, &brand.name, start, end, tz)?,
         top_negative: top_negative(conn, &brand.name, start, end, tz)?,
-        responses: responses(conn, &brand.name, start, end)?,
+        responses: responses(conn, &brand.name, start, end, inbox.response_target.0)?,
+        closed_loop: crate::closed_loop::summary(
+            conn,
+            &brand.name,
+            end - inbox.follow_up.0,
+            end,
+            inbox.follow_up.0,
+            end,
+        )?,
         complaints: terms::complaints(conn, brand, week_start, start, end)?,
         gaps,
         day,
@@ -568,6 +593,7 @@ fn responses(
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    target: chrono::Duration,
 ) -> Result<Responses, DigestError> {
     let range = params![brand, start.timestamp_millis(), end.timestamp_millis()];
     let mut out = Responses::default();
@@ -607,6 +633,13 @@ fn responses(
         n if n % 2 == 1 => Some(delays[n / 2]),
         n => Some((delays[n / 2 - 1] + delays[n / 2]) / 2.0),
     };
+    // As of the day's end, so that a day's digest always says the same.
+    let (by_brand, by_agent) = crate::inbox::response_times(conn, &[brand.to_string()], start, end, target, end)?;
+    if let Some(times) = by_brand.into_iter().next() {
+        out.p90_minutes_to_respond = times.p90_minutes;
+        out.answered_within_target_share = times.within_target_share;
+    }
+    out.by_agent = by_agent;
     Ok(out)
 }
 

@@ -203,6 +203,9 @@ pub fn markdown(d: &Digest) -> String {
         s.push_str("\n### Responses\n\n");
         s.push_str(&responses_line(&b.responses));
         s.push('\n');
+        s.push_str("\n### Won back\n\n");
+        s.push_str(&closed_loop_line(&b.closed_loop));
+        s.push('\n');
         s.push_str("\n### What people complain about\n\n");
         if b.complaints.is_empty() {
             s.push_str("Nothing stands out.\n");
@@ -384,6 +387,8 @@ pub fn html(d: &Digest) -> String {
                     }
                     h3 { "Responses" }
                     p { (responses_line(&b.responses)) }
+                    h3 { "Won back" }
+                    p { (closed_loop_line(&b.closed_loop)) }
                     h3 { "What people complain about" }
                     @if b.complaints.is_empty() { p { "Nothing stands out." } } @else {
                         table {
@@ -417,16 +422,55 @@ fn responses_line(r: &super::Responses) -> String {
     if r.negative == 0 {
         return "No negative mentions to answer.".into();
     }
-    let median = r
-        .median_minutes_to_respond
-        .map_or(String::new(), |m| format!(", a median of {} min after posting", num(m)));
+    let median = match (r.median_minutes_to_respond, r.p90_minutes_to_respond) {
+        (Some(m), Some(p90)) => format!(
+            ", a median of {} min after posting (90% within {} min)",
+            num(m),
+            num(p90)
+        ),
+        (Some(m), None) => format!(", a median of {} min after posting", num(m)),
+        _ => String::new(),
+    };
+    let within = r.answered_within_target_share.map_or(String::new(), |share| {
+        format!(" {}% answered within the response target.", num(share * 100.0))
+    });
     format!(
-        "{} of {} negative mentions answered{median}; {} ignored, {} assigned, {} not handled yet ({}% handled).",
+        "{} of {} negative mentions answered{median}; {} ignored, {} assigned, {} not handled yet ({}% handled).{within}",
         r.responded,
         r.negative,
         r.ignored,
         r.assigned,
         r.new,
         num(r.handled_share.unwrap_or(0.0) * 100.0)
+    )
+}
+
+/// "Of 8 detractors answered in the last 14 days, 3 came back positive …".
+fn closed_loop_line(c: &crate::closed_loop::Summary) -> String {
+    let t = &c.total;
+    if t.responded == 0 {
+        return format!("No detractor answered in the last {} days.", num(c.follow_up_days));
+    }
+    let rate = t
+        .recovery_rate
+        .map_or(String::new(), |r| format!(" Recovery rate {}%.", num(r * 100.0)));
+    let nps = match (c.nps_when_answered, c.nps_now) {
+        (Some(then), Some(now)) => format!(
+            " NPS of the {} answered reviews: {} when answered, {} now.",
+            c.answered_reviews,
+            num(then),
+            num(now)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "Of {} detractors answered in the last {} days, {} came back positive, {} negative again, \
+         {} said nothing more, {} are still in their follow-up window.{rate}{nps}",
+        t.responded,
+        num(c.follow_up_days),
+        t.recovered,
+        t.lost,
+        t.no_word,
+        t.waiting
     )
 }

@@ -144,6 +144,7 @@ fn targets(d: &DigestConfig, channels: &[ChannelConfig]) -> Result<Vec<Target>, 
 /// Sends every due digest not sent yet; returns what it sent.
 pub async fn send_due(
     brands: &[BrandConfig],
+    inbox: &crate::inbox::InboxConfig,
     digest_config: &DigestConfig,
     channels: &[ChannelConfig],
     db: &Path,
@@ -161,7 +162,14 @@ pub async fn send_due(
                 }
                 let digest = match &digest {
                     Some(computed) => computed,
-                    None => digest.insert(compute(&conn, brands, Some(&brand.name), date, &digest_config.tz)?),
+                    None => digest.insert(compute(
+                        &conn,
+                        brands,
+                        inbox,
+                        Some(&brand.name),
+                        date,
+                        &digest_config.tz,
+                    )?),
                 };
                 target.deliver(&brand.name, date, digest, now).await?;
                 record(&conn, &brand.name, date, target.name(), now)?;

@@ -252,6 +252,7 @@ pub async fn mention(State(state): State<AppState>, Path(id): Path<String>) -> R
                 "revisions": case.revisions,
                 "author_mentions": case.author_mentions,
                 "replies": crate::reply::for_mention(conn, id)?,
+                "closed_loop": crate::closed_loop::case_of(conn, id, config.inbox.follow_up.0, now)?,
                 "reply_options": reply_options(&config, conn, &mention)?,
             }))
         })

@@ -779,11 +779,12 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
                 Some(_) => Some(Replying::read(&config, conn, id)?),
                 None => None,
             };
-            Ok((case, corrected, off, replying))
+            let outcome = crate::closed_loop::case_of(conn, id, config.inbox.follow_up.0, now)?;
+            Ok((case, corrected, off, replying, outcome))
         })
         .await;
-    let (case, corrected, off, replying) = match result {
-        Ok((Some(case), corrected, off, Some(replying))) => (case, corrected, off, replying),
+    let (case, corrected, off, replying, outcome) = match result {
+        Ok((Some(case), corrected, off, Some(replying), outcome)) => (case, corrected, off, replying, outcome),
         Ok(_) => return error_page(ApiError::new(StatusCode::NOT_FOUND, format!("no mention {id}"))),
         Err(e) => return error_page(e),
     };
@@ -823,6 +824,14 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
             p { (state_pill(&row.state)) }
             @if let Some(reply) = &row.reply {
                 p.muted { "Answered on the network " (crate::mention::format_time(reply.at)) ": " (reply.text) }
+            }
+            @if let Some(o) = &outcome {
+                p #outcome {
+                    "After the answer: " span class={"pill " (o.outcome.as_str().replace(' ', "-"))} { (o.outcome.as_str()) }
+                    @if let Some(by) = o.decided_by { " · " a href={"/mentions/" (by)} { "their later mention" } }
+                    @if let (Some(then), Some(now)) = (o.rating_when_answered, o.rating_now) { @if then != now { " · re-rated " (then) "★ → " (now) "★" } }
+                    span.muted { " (" (o.follow_ups.len()) " later mentions of the brand here)" }
+                }
             }
         }
         (replying.render(row.id, &row.source, &chrome))
@@ -936,6 +945,16 @@ async fn correct_labels(
 
 pub async fn alerts(State(state): State<AppState>, chrome: Chrome) -> Response {
     let bucket = state.config.detect.bucket.0;
+    let now = state.clock.now();
+    let target = state.config.inbox.response_target.0;
+    let brands: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
+    let times = state
+        .read(move |conn| inbox::response_times(conn, &brands, now - chrono::Duration::days(7), now, target, now))
+        .await;
+    let times = match times {
+        Ok((by_brand, _)) => by_brand,
+        Err(e) => return error_page(e),
+    };
     let result = state
         .read(move |conn| {
             let incidents = alert::list_incidents(conn, None, 100)?;
@@ -957,8 +976,19 @@ pub async fn alerts(State(state): State<AppState>, chrome: Chrome) -> Response {
         Ok(i) => i,
         Err(e) => return error_page(e),
     };
+    let minutes = |m: Option<f64>| m.map_or("–".to_string(), |m| format!("{m:.0} min"));
     let body = html! {
         h2 { "Alerts" }
+        div.card #response-times {
+            h3 { "First response, last 7 days" }
+            table {
+                tr { th { "Brand" } th { "Negative" } th { "Answered" } th { "Median" } th { "90th percentile" } th { "Within " (crate::clock::describe(target)) } }
+                @for t in &times {
+                    tr { td { (t.name) } td.num { (t.negatives) } td.num { (t.responded) } td.num { (minutes(t.median_minutes)) }
+                         td.num { (minutes(t.p90_minutes)) } td.num { (t.within_target_share.map_or("–".to_string(), |s| format!("{:.0}%", s * 100.0))) } }
+                }
+            }
+        }
         @if incidents.is_empty() { p.muted { "No incidents yet." } }
         @for (i, top, why) in &incidents {
             div.card #{"incident-" (i.id)} {
@@ -1082,6 +1112,7 @@ pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Pa
     }
     let now = state.clock.now();
     let brand = name.clone();
+    let follow_up = state.config.inbox.follow_up.0;
     let result = state
         .read(move |conn| {
             let day = charts::series(conn, &brand, now, Window::Day)?;
@@ -1091,10 +1122,13 @@ pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Pa
                 .filter(|i| i.brand == brand)
                 .take(5)
                 .collect::<Vec<_>>();
-            Ok((day, week, open))
+            // Answers up to this very moment (the range ends before `until`).
+            let until = now + chrono::Duration::milliseconds(1);
+            let closed = crate::closed_loop::summary(conn, &brand, now - follow_up, until, follow_up, now)?;
+            Ok((day, week, open, closed))
         })
         .await;
-    let (day, week, incidents) = match result {
+    let (day, week, incidents, closed) = match result {
         Ok(r) => r,
         Err(e) => return error_page(e),
     };
@@ -1127,6 +1161,25 @@ pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Pa
                 p { span class={"pill " (i.state.as_str())} { (i.state.as_str()) } " #" (i.id) " since "
                     (at(i.figures.started_at)) ": " (i.figures.observed) " negative against "
                     (format!("{:.1}", i.figures.expected)) " usual" }
+            }
+        }
+        div.card #won-back {
+            h3 { "Won back" }
+            @let t = &closed.total;
+            @if t.responded == 0 { p.muted { "No detractor answered in the last " (format!("{}", closed.follow_up_days)) " days." } } @else {
+                p { (t.responded) " detractors answered in the last " (format!("{}", closed.follow_up_days)) " days: "
+                    span.pos { (t.recovered) " recovered" } ", " span.neg { (t.lost) " lost" } ", "
+                    (t.no_word) " no word, " (t.waiting) " waiting"
+                    @if let Some(rate) = t.recovery_rate { "; recovery rate " strong { (format!("{:.0}%", rate * 100.0)) } } }
+                @if let (Some(then), Some(now)) = (closed.nps_when_answered, closed.nps_now) {
+                    p { "NPS of the " (closed.answered_reviews) " answered reviews: " (format!("{then:.0}")) " when answered, " (format!("{now:.0}")) " now." }
+                }
+                table {
+                    tr { th { "Source" } th { "Answered" } th { "Recovered" } th { "Lost" } th { "No word" } th { "Waiting" } }
+                    @for (source, s) in &closed.by_source {
+                        tr { td { (source) } td.num { (s.responded) } td.num { (s.recovered) } td.num { (s.lost) } td.num { (s.no_word) } td.num { (s.waiting) } }
+                    }
+                }
             }
         }
         div.card { h3 { "Sources" } (health_table(&sources)) }

@@ -100,7 +100,7 @@ fn digest_of(tz: &str, date: NaiveDate) -> (tempfile::TempDir, digest::Digest) {
     let dir = tempfile::tempdir().unwrap();
     let (config, db) = fixture_db(dir.path());
     let conn = store::open_read_only(&db).unwrap();
-    let d = digest::compute(&conn, &config.brands, Some("Acme Air"), date, tz).unwrap();
+    let d = digest::compute(&conn, &config.brands, &config.inbox, Some("Acme Air"), date, tz).unwrap();
     (dir, d)
 }
 
@@ -233,7 +233,15 @@ fn the_digest_says_whether_the_team_answered() {
     drop(conn);
 
     let conn = store::open_read_only(&db).unwrap();
-    let d = digest::compute(&conn, &config.brands, Some("Acme Air"), date, "Europe/London").unwrap();
+    let d = digest::compute(
+        &conn,
+        &config.brands,
+        &config.inbox,
+        Some("Acme Air"),
+        date,
+        "Europe/London",
+    )
+    .unwrap();
     let r = &d.brands[0].responses;
     assert_eq!((r.negative, r.responded, r.ignored, r.assigned, r.new), (4, 2, 1, 1, 0));
     assert_eq!(r.handled_share, Some(0.75));
@@ -311,6 +319,7 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
     // are (the service was down: it catches up).
     let early = digest::schedule::send_due(
         &config.brands,
+        &config.inbox,
         &config.digest,
         &config.alerts.channels,
         &db,
@@ -334,6 +343,7 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
     // After 08:00 local (GMT now): Oct 25 is due. Run twice, as a restarted service would.
     let sent = digest::schedule::send_due(
         &config.brands,
+        &config.inbox,
         &config.digest,
         &config.alerts.channels,
         &db,
@@ -344,6 +354,7 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
     assert_eq!(sent.len(), 6);
     let again = digest::schedule::send_due(
         &config.brands,
+        &config.inbox,
         &config.digest,
         &config.alerts.channels,
         &db,
@@ -386,4 +397,121 @@ async fn scheduled_digests_go_out_exactly_once_and_catch_up_after_downtime() {
         "{acme_25}"
     );
     assert!(!texts.iter().any(|t| t.contains("<script>")), "chat text is escaped");
+}
+
+/// Answered detractors who come back positive are won back: a feed in two
+/// halves (the complaints, then what their authors said after the answers)
+/// replayed around the answers, and the digest JSON's closed loop counted
+/// by hand.
+#[test]
+fn answered_authors_who_come_back_positive_are_counted_as_won_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("loop.db");
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels.clear();
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let said = |id: &str, author: &str, at: &str, text: &str| {
+        json!({"source": "mastodon", "id": id, "created_at": at, "author": {"handle": author, "followers": 50},
+               "text": text, "url": format!("https://example.test/{id}")})
+        .to_string()
+    };
+    let replay_lines = |name: &str, lines: Vec<String>| {
+        let feed = dir.path().join(name);
+        std::fs::write(&feed, lines.join("\n")).unwrap();
+        let options = ReplayOptions {
+            feeds: vec![feed],
+            db: db.clone(),
+            speed: Speed::Max,
+            progress: false,
+            time_shift: chrono::Duration::zero(),
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
+        };
+        replay(&config, &options).unwrap();
+    };
+    // Nov 10, 09:00: five complaints.
+    let authors = ["ann", "ben", "cat", "dan", "eve"];
+    replay_lines(
+        "complaints.jsonl",
+        authors
+            .iter()
+            .map(|a| said(&format!("c-{a}"), a, "2026-11-10T09:00:00Z", NEGATIVE))
+            .collect(),
+    );
+    // 10:00: the team answers four of them (not eve).
+    {
+        let mut conn = store::open(&db).unwrap();
+        let tx = conn.transaction().unwrap();
+        for a in &authors[..4] {
+            let id: i64 = tx
+                .query_row(
+                    "SELECT id FROM mentions WHERE source_id = ?1",
+                    [format!("c-{a}")],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let answer = complaint_monitor::inbox::Action::Respond {
+                reply_url: None,
+                note: Some("answered".into()),
+            };
+            complaint_monitor::inbox::apply(&tx, &[id], &answer, "ana", t("2026-11-10T10:00:00Z")).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    // Nov 11: ann, ben and cat come back happy, dan is angry again, eve
+    // (never answered) is happy too, and ann's word on another network is
+    // not the same conversation.
+    replay_lines(
+        "after.jsonl",
+        vec![
+            said("f-ann", "ann", "2026-11-11T12:00:00Z", POSITIVE),
+            said("f-ben", "ben", "2026-11-11T12:01:00Z", POSITIVE),
+            said("f-cat", "cat", "2026-11-11T12:02:00Z", POSITIVE),
+            said("f-dan", "dan", "2026-11-11T12:03:00Z", NEGATIVE),
+            said("f-eve", "eve", "2026-11-11T12:04:00Z", POSITIVE),
+            json!({"source": "bluesky", "id": "f-ann-2", "created_at": "2026-11-11T13:00:00Z",
+                   "author": {"handle": "ann"}, "text": NEGATIVE})
+            .to_string(),
+        ],
+    );
+    let conn = store::open_read_only(&db).unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 12).unwrap();
+    let d = digest::compute(&conn, &config.brands, &config.inbox, Some("Acme Air"), day, "UTC").unwrap();
+    let json = serde_json::to_value(&d).unwrap();
+    let closed = &json["brands"][0]["closed_loop"];
+    assert_eq!(
+        (
+            &closed["responded"],
+            &closed["recovered"],
+            &closed["lost"],
+            &closed["waiting"],
+            &closed["no_word"]
+        ),
+        (&json!(4), &json!(3), &json!(1), &json!(0), &json!(0)),
+        "{closed:#}"
+    );
+    assert_eq!(closed["recovery_rate"], json!(0.75));
+    assert_eq!(closed["by_source"]["mastodon"]["recovered"], json!(3));
+    assert_eq!(closed["follow_up_days"], json!(14.0));
+    let markdown = render::markdown(&d);
+    assert!(
+        markdown.contains(
+            "Of 4 detractors answered in the last 14 days, 3 came back positive, 1 negative again, \
+             0 said nothing more, 0 are still in their follow-up window. Recovery rate 75%."
+        ),
+        "{markdown}"
+    );
+    // Fifteen days after the answers, one still silent would be "no word";
+    // here dan's case was decided: the case page says so.
+    let dan: i64 = conn
+        .query_row("SELECT id FROM mentions WHERE source_id = 'c-dan'", [], |r| r.get(0))
+        .unwrap();
+    let case =
+        complaint_monitor::closed_loop::case_of(&conn, dan, chrono::Duration::days(14), t("2026-11-12T00:00:00Z"))
+            .unwrap()
+            .unwrap();
+    assert_eq!(case.outcome, complaint_monitor::closed_loop::Outcome::Lost);
+    let f_dan: i64 = conn
+        .query_row("SELECT id FROM mentions WHERE source_id = 'f-dan'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(case.decided_by, Some(f_dan));
 }

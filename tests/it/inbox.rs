@@ -425,7 +425,8 @@ async fn a_mention_in_a_language_the_scorer_does_not_read_is_not_scored_rather_t
 
     // The digest counts them apart from neutral.
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-    let digest = complaint_monitor::digest::compute(&conn, &config.brands, Some("Acme Air"), day, "UTC").unwrap();
+    let digest =
+        complaint_monitor::digest::compute(&conn, &config.brands, &config.inbox, Some("Acme Air"), day, "UTC").unwrap();
     let counts = &digest.brands[0].day.counts;
     let (start, end) = (
         chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
@@ -680,5 +681,42 @@ async fn first_response_times_per_brand_and_person_with_the_share_within_target(
     assert!(metrics.contains(r#"cm_answered_within_target_ratio{brand="Acme Air"}"#));
     let (status, _) = get_json(&server, "/api/response-times?since=1d&until=2d").await;
     assert_eq!(status, 400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_pages_show_response_times_and_the_answered_cases_follow_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    server
+        .store_line(
+            json!({"source": "mastodon", "id": "loop-1", "created_at": "2026-11-20T14:00:00Z",
+            "author": {"handle": "zoe", "followers": 80}, "text": "Acme Air lost my bag, awful service"}),
+        )
+        .await;
+    let id: i64 = store::open_read_only(&db)
+        .unwrap()
+        .query_row("SELECT id FROM mentions WHERE source_id = 'loop-1'", [], |r| r.get(0))
+        .unwrap();
+    let (status, _) = post_json(
+        &server,
+        "/api/mentions/actions",
+        json!({"ids": [id], "action": "respond", "note": "answered by DM", "by": "ana"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The case waits for the author's next word, on the API and the page.
+    let (_, detail) = get_json(&server, &format!("/api/mentions/{id}")).await;
+    assert_eq!(detail["closed_loop"]["outcome"], json!("waiting"), "{detail:#}");
+    assert_eq!(detail["closed_loop"]["responded_at"], json!("2026-11-20T14:40:00Z"));
+    let page = get_text(&server, &format!("/mentions/{id}")).await;
+    assert!(page.contains("After the answer: "), "{page}");
+    let brand = get_text(&server, "/brands/Acme%20Air").await;
+    assert!(brand.contains("1 detractors answered in the last 14 days: "), "{brand}");
+    // The Alerts page: first-response times of the last 7 days, per brand.
+    let alerts = get_text(&server, "/alerts").await;
+    assert!(alerts.contains("First response, last 7 days"), "{alerts}");
+    assert!(alerts.contains("<td class=\"num\">40 min</td>"), "{alerts}");
     server.stop().await;
 }
