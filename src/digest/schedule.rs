@@ -218,6 +218,20 @@ pub fn summary(digest: &super::Digest) -> String {
                 format!("; complaints: {}", words.join(", "))
             },
         ));
+        let answered = &b.closed_loop.total;
+        if answered.responded > 0 {
+            lines.push(format!(
+                "  won back: {} of {} detractors answered in the last {} days ({} lost, {} waiting){}",
+                answered.recovered,
+                answered.responded,
+                b.closed_loop.follow_up_days,
+                answered.lost,
+                answered.waiting,
+                answered
+                    .recovery_rate
+                    .map_or(String::new(), |r| format!(", recovery rate {:.0}%", r * 100.0))
+            ));
+        }
         if !b.gaps.is_empty() {
             let gaps: Vec<&str> = b.gaps.iter().map(|g| g.source.as_str()).collect();
             lines.push(format!("  no data from {}: a gap, not a quiet day", gaps.join(", ")));

@@ -11,6 +11,7 @@ use jsonwebtoken::Algorithm;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, time_of, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
@@ -36,6 +37,10 @@ pub struct AppStoreConnectConfig {
     /// Only this territory's reviews (`USA`, `GBR`, …); all when absent.
     #[serde(default)]
     pub territory: Option<String>,
+    /// Answer reviews from the inbox with this key (`reply = true`; its role
+    /// must allow customer review responses).
+    #[serde(default)]
+    pub reply: bool,
 }
 
 impl AppStoreConnectConfig {
@@ -275,6 +280,80 @@ impl Connector for AppStoreConnect {
         };
         page.read::<Review>(response.data, |r| self.mention(r, &replies));
         Ok(page)
+    }
+}
+
+/// Answers a review as the developer: `POST /v1/customerReviewResponses`
+/// with the review in `relationships.review`. A review has one response
+/// (a new one replaces it), and `GET /v1/customerReviews/{id}/response`
+/// says whether it is there after an unknown outcome.
+pub struct AppStoreConnectReplier {
+    base: String,
+    oauth: OAuth,
+}
+
+impl AppStoreConnectReplier {
+    pub fn new(config: &SourceConfig, own: &AppStoreConnectConfig) -> Option<Self> {
+        if !own.reply {
+            return None;
+        }
+        let source = AppStoreConnect::new(config, own);
+        Some(AppStoreConnectReplier {
+            base: source.base.trim_end_matches('/').to_string(),
+            oauth: source.oauth,
+        })
+    }
+
+    fn posted(body: &[u8], draft: &Draft) -> Result<Option<Posted>, String> {
+        #[derive(Deserialize)]
+        struct Document {
+            data: Option<ResponseResource>,
+        }
+        let document: Document = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        Ok(document.data.and_then(|d| d.id).map(|id| Posted {
+            id,
+            url: draft.target.url.clone(),
+        }))
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .post(format!("{}/v1/customerReviewResponses", self.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({
+                "data": {
+                    "type": "customerReviewResponses",
+                    "attributes": { "responseBody": draft.text },
+                    "relationships": {
+                        "review": { "data": { "type": "customerReviews", "id": draft.target.source_id } }
+                    },
+                }
+            }));
+        let body = net.send(request, true).await?;
+        Self::posted(&body, draft)
+            .map_err(|e| unreadable("the response", e))?
+            .ok_or_else(|| unreadable("the response", "no data"))
+    }
+
+    pub async fn find(&self, net: &Net, draft: &Draft) -> Result<Option<Posted>, ReplyError> {
+        let token = net.bearer(&self.oauth).await?;
+        let request = net
+            .http()
+            .get(format!(
+                "{}/v1/customerReviews/{}/response",
+                self.base, draft.target.source_id
+            ))
+            .bearer_auth(token);
+        let (status, body) = net.exchange(request, false).await?;
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(ReplyError::Refused(super::reply::refusal(status, &body)));
+        }
+        Self::posted(&body, draft).map_err(|e| ReplyError::not_posted(format!("unreadable response: {e}")))
     }
 }
 

@@ -33,6 +33,10 @@ pub struct FacebookConfig {
     pub posts_within: Span,
     #[serde(default = "graph::default_version")]
     pub graph_version: String,
+    /// Answer comments from the inbox as the Page (`reply = true`; the
+    /// token needs `pages_manage_engagement`).
+    #[serde(default)]
+    pub reply: bool,
 }
 
 impl FacebookConfig {
@@ -189,4 +193,19 @@ impl Connector for Facebook {
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         Ok(page)
     }
+}
+
+/// Answers a comment as the Page: `POST /{comment-id}/comments`.
+pub fn replier(config: &SourceConfig, own: &FacebookConfig) -> Option<graph::GraphReplier> {
+    if !own.reply {
+        return None;
+    }
+    let page = Facebook::new(config, own).page;
+    let page_id = page.id.clone();
+    Some(graph::GraphReplier {
+        node: page,
+        edge: "comments",
+        ours: Box::new(move |c| c.from.as_ref().and_then(|f| f.id.as_deref()) == Some(page_id.as_str())),
+        fields: "id,from,created_time",
+    })
 }

@@ -9,6 +9,7 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use super::reply::{unreadable, Draft, Net, Posted, ReplyError};
 use super::{required, time_of, Connector, Cursor, OAuth, Page, ParseError, SourceConfig};
 use crate::mention::{Author, Mention, Metrics, OwnerReply};
 use crate::secret::Secret;
@@ -28,6 +29,9 @@ pub struct GoogleBusinessConfig {
     /// Where to exchange the refresh token (default: Google's).
     #[serde(default)]
     pub auth_url: Option<String>,
+    /// Answer reviews from the inbox as the business (`reply = true`).
+    #[serde(default)]
+    pub reply: bool,
 }
 
 impl GoogleBusinessConfig {
@@ -198,5 +202,44 @@ impl Connector for GoogleBusiness {
         };
         page.read::<Review>(response.reviews, |r| self.mention(r));
         Ok(page)
+    }
+}
+
+/// Answers a review as the business: `PUT
+/// /v4/accounts/{a}/locations/{l}/reviews/{id}/reply` with `comment`. A
+/// review has one reply and putting it again replaces it: nothing to look
+/// for after an unknown outcome.
+pub struct GoogleBusinessReplier {
+    source: GoogleBusiness,
+}
+
+impl GoogleBusinessReplier {
+    pub fn new(config: &SourceConfig, own: &GoogleBusinessConfig) -> Option<Self> {
+        own.reply.then(|| GoogleBusinessReplier {
+            source: GoogleBusiness::new(config, own),
+        })
+    }
+
+    pub async fn post(&self, net: &Net, draft: &Draft) -> Result<Posted, ReplyError> {
+        let s = &self.source;
+        let token = net.bearer(&s.oauth).await?;
+        let request = net
+            .http()
+            .put(format!(
+                "{}/v4/accounts/{}/locations/{}/reviews/{}/reply",
+                s.base.trim_end_matches('/'),
+                s.account,
+                s.location,
+                draft.target.source_id
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "comment": draft.text }));
+        let body = net.send(request, true).await?;
+        let reply: Reply = serde_json::from_slice(&body).map_err(|e| unreadable("the reply", e))?;
+        reply.comment.ok_or_else(|| unreadable("the reply", "no comment"))?;
+        Ok(Posted {
+            id: draft.target.source_id.clone(),
+            url: draft.target.url.clone(),
+        })
     }
 }

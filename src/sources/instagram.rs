@@ -33,6 +33,9 @@ pub struct InstagramConfig {
     pub posts_within: Span,
     #[serde(default = "graph::default_version")]
     pub graph_version: String,
+    /// Answer comments from the inbox as the account (`reply = true`).
+    #[serde(default)]
+    pub reply: bool,
 }
 
 impl InstagramConfig {
@@ -180,4 +183,19 @@ impl Connector for Instagram {
         page.items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         Ok(page)
     }
+}
+
+/// Answers a comment as the account: `POST /{ig-comment-id}/replies`.
+pub fn replier(config: &SourceConfig, own: &InstagramConfig) -> Option<graph::GraphReplier> {
+    if !own.reply {
+        return None;
+    }
+    let account = Instagram::new(config, own);
+    let username = account.username.clone();
+    Some(graph::GraphReplier {
+        node: account.account,
+        edge: "replies",
+        ours: Box::new(move |c| c.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&username))),
+        fields: "id,username,timestamp",
+    })
 }

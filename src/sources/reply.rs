@@ -97,6 +97,10 @@ pub fn max_chars(spec: &SourceSpec) -> usize {
         SourceSpec::Reddit(_) => 10_000,
         SourceSpec::Youtube(_) => 10_000,
         SourceSpec::Googleplay(_) => 350,
+        SourceSpec::Appstoreconnect(_) => 5970,
+        SourceSpec::GoogleBusiness(_) => 4096,
+        SourceSpec::Facebook(_) => 8000,
+        SourceSpec::Instagram(_) => 2200,
         _ => 0,
     }
 }
@@ -111,6 +115,10 @@ pub enum Replier {
     Reddit(super::reddit::RedditReplier),
     Youtube(super::youtube::YouTubeReplier),
     Googleplay(super::googleplay::GooglePlayReplier),
+    Appstoreconnect(super::appstoreconnect::AppStoreConnectReplier),
+    GoogleBusiness(super::google_business::GoogleBusinessReplier),
+    /// Facebook and Instagram comments.
+    Graph(super::graph::GraphReplier),
 }
 
 impl Replier {
@@ -124,6 +132,14 @@ impl Replier {
             SourceSpec::Reddit(own) => Replier::Reddit(super::reddit::RedditReplier::new(config, own)?),
             SourceSpec::Youtube(own) => Replier::Youtube(super::youtube::YouTubeReplier::new(config, own)?),
             SourceSpec::Googleplay(own) => Replier::Googleplay(super::googleplay::GooglePlayReplier::new(config, own)?),
+            SourceSpec::Appstoreconnect(own) => {
+                Replier::Appstoreconnect(super::appstoreconnect::AppStoreConnectReplier::new(config, own)?)
+            }
+            SourceSpec::GoogleBusiness(own) => {
+                Replier::GoogleBusiness(super::google_business::GoogleBusinessReplier::new(config, own)?)
+            }
+            SourceSpec::Facebook(own) => Replier::Graph(super::facebook::replier(config, own)?),
+            SourceSpec::Instagram(own) => Replier::Graph(super::instagram::replier(config, own)?),
             _ => return None,
         })
     }
@@ -137,6 +153,9 @@ impl Replier {
             Replier::Reddit(r) => r.post(net, draft).await,
             Replier::Youtube(r) => r.post(net, draft).await,
             Replier::Googleplay(r) => r.post(net, draft).await,
+            Replier::Appstoreconnect(r) => r.post(net, draft).await,
+            Replier::GoogleBusiness(r) => r.post(net, draft).await,
+            Replier::Graph(r) => r.post(net, draft).await,
         }
     }
 
@@ -151,7 +170,9 @@ impl Replier {
             Replier::X(r) => r.find(net, draft).await,
             Replier::Reddit(r) => r.find(net, draft).await,
             Replier::Youtube(r) => r.find(net, draft).await,
-            Replier::Googleplay(_) => Ok(None),
+            Replier::Appstoreconnect(r) => r.find(net, draft).await,
+            Replier::Graph(r) => r.find(net, draft).await,
+            Replier::Googleplay(_) | Replier::GoogleBusiness(_) => Ok(None),
         }
     }
 }

@@ -837,3 +837,163 @@ async fn mentions_reply_on_the_command_line_posts_when_no_service_runs() {
     );
     assert!(!format!("{stdout}{stderr}").contains(TOKEN));
 }
+
+#[tokio::test]
+async fn app_store_connect_response_names_the_review_and_is_found_after_a_timeout() {
+    let server = MockServer::start().await;
+    let review = "00000000-acme-0000-0000-000000000017";
+    // Apple's gateway times out after taking the response.
+    Mock::given(method("POST"))
+        .and(path("/v1/customerReviewResponses"))
+        .and(body_partial_json(json!({"data": {
+            "type": "customerReviewResponses",
+            "attributes": {"responseBody": ANSWER},
+            "relationships": {"review": {"data": {"type": "customerReviews", "id": review}}},
+        }})))
+        .respond_with(ResponseTemplate::new(504))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/customerReviews/{review}/response")))
+        .respond_with(json_body("appstoreconnect-response-created.json"))
+        .mount(&server)
+        .await;
+    let key = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/test-ec-private.p8"),
+    )
+    .unwrap();
+    let desk = Desk::new(
+        &format!(
+            "[[sources]]\nname = \"asc\"\nkind = \"appstoreconnect\"\nbase_url = \"{}\"\napp_id = \"900000000\"\n\
+             issuer_id = \"57246542-96fe-1a63-e053-0824d011072a\"\nkey_id = \"2X9R4HXF34\"\nprivate_key = \"${{ASC_KEY}}\"\n\
+             brand = \"Acme Air\"\nreply = true\n",
+            server.uri()
+        ),
+        &[("ASC_KEY", &key)],
+    );
+    let mut line = mention(
+        "appstoreconnect",
+        review,
+        "jo",
+        "https://apps.apple.com/app/id900000000",
+    );
+    line["rating"] = json!(1);
+    let id = desk.store(line).await;
+    let queued = desk.queue(id, ANSWER).await.unwrap();
+    assert_eq!(desk.sender().send_due().await.unwrap().retried, 1);
+    desk.later(60);
+    assert_eq!(desk.sender().send_due().await.unwrap().found, 1);
+    let found = desk.reply(queued.id);
+    assert_eq!(found.status, ReplyStatus::Posted);
+    assert_eq!(posts_to(&server, "/v1/customerReviewResponses").await, 1);
+    desk.finish().await;
+}
+
+#[tokio::test]
+async fn google_business_reply_is_put_on_the_review() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ya29.business", "expires_in": 3599, "token_type": "Bearer"
+        })))
+        .mount(&server)
+        .await;
+    let text = "Sorry about the wait at the desk, Jo: we have added staff for the morning flights.";
+    Mock::given(method("PUT"))
+        .and(path(
+            "/v4/accounts/112233445566778899/locations/9876543210123456789/reviews/AbFvOqk-review-0001/reply",
+        ))
+        .and(header("Authorization", "Bearer ya29.business"))
+        .and(body_partial_json(json!({"comment": text})))
+        .respond_with(json_body("google-business-reply.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let desk = Desk::new(
+        &format!(
+            "[[sources]]\nname = \"gbp\"\nkind = \"google_business\"\nbase_url = \"{uri}\"\nauth_url = \"{uri}/token\"\n\
+             account_id = \"112233445566778899\"\nlocation_id = \"9876543210123456789\"\nclient_id = \"gbp-client\"\n\
+             client_secret = \"gbp-secret\"\nrefresh_token = \"{TOKEN}\"\nbrand = \"Acme Air\"\nreply = true\n",
+            uri = server.uri()
+        ),
+        &[],
+    );
+    let mut line = mention(
+        "google_business",
+        "AbFvOqk-review-0001",
+        "Jo",
+        "https://maps.google.com/?cid=1",
+    );
+    line["rating"] = json!(2);
+    let id = desk.store(line).await;
+    let queued = desk.queue(id, text).await.unwrap();
+    assert_eq!(desk.sender().send_due().await.unwrap().posted, 1);
+    assert_eq!(desk.reply(queued.id).status, ReplyStatus::Posted);
+    desk.finish().await;
+}
+
+#[tokio::test]
+async fn facebook_and_instagram_comments_are_answered_under_the_comment() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/122100000000000042_998877/comments"))
+        .and(header("Authorization", "Bearer page-token"))
+        .and(body_string_contains("message=Sorry+about+your+bag"))
+        .respond_with(json_body("facebook-comment-created.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Instagram's answer is cut off; the replies edge shows it was posted.
+    Mock::given(method("POST"))
+        .and(path("/v21.0/17890000000000042/replies"))
+        .and(header("Authorization", "Bearer page-token"))
+        .respond_with(json_body("instagram-reply-created.json").set_delay(Duration::from_secs(30)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v21.0/17890000000000042/replies"))
+        .and(query_param("fields", "id,username,timestamp"))
+        .respond_with(json_body("instagram-replies.json"))
+        .mount(&server)
+        .await;
+    let desk = Desk::new(
+        &format!(
+            "[[sources]]\nname = \"fb\"\nkind = \"facebook\"\nbase_url = \"{0}\"\npage_id = \"104523000000001\"\n\
+             access_token = \"page-token\"\nbrand = \"Acme Air\"\nreply = true\n\
+             [[sources]]\nname = \"ig\"\nkind = \"instagram\"\nbase_url = \"{0}\"\nig_user_id = \"17841400000000001\"\n\
+             username = \"acmeair\"\naccess_token = \"page-token\"\nbrand = \"Acme Air\"\nreply = true\n",
+            server.uri()
+        ),
+        &[],
+    );
+    let fb = desk
+        .store(mention(
+            "facebook",
+            "122100000000000042_998877",
+            "Alice",
+            "https://www.facebook.com/1/posts/2",
+        ))
+        .await;
+    let ig = desk
+        .store(mention(
+            "instagram",
+            "17890000000000042",
+            "alice",
+            "https://www.instagram.com/p/C0acme/",
+        ))
+        .await;
+    let fb_reply = desk.queue(fb, ANSWER).await.unwrap();
+    let ig_reply = desk.queue(ig, ANSWER).await.unwrap();
+    let cut = tokio::time::timeout(Duration::from_millis(1500), desk.sender().send_due()).await;
+    assert!(cut.is_err());
+    assert_eq!(desk.reply(fb_reply.id).status, ReplyStatus::Posted);
+    assert_eq!(desk.reply(ig_reply.id).status, ReplyStatus::Sending);
+    assert_eq!(desk.sender().send_due().await.unwrap().found, 1);
+    let found = desk.reply(ig_reply.id);
+    assert_eq!(found.status, ReplyStatus::Posted);
+    assert_eq!(posts_to(&server, "/v21.0/17890000000000042/replies").await, 1);
+    desk.finish().await;
+}
