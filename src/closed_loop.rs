@@ -104,6 +104,12 @@ pub struct Summary {
     pub nps_now: Option<f64>,
 }
 
+/// The mention (`r.mention_id`, answered at `r.at`, of brand row `f`) was
+/// negative when it was answered: an edit since (a review re-rated up) has
+/// moved the answered version to `mention_revisions`, where its label is.
+const NEGATIVE_WHEN_ANSWERED: &str = "coalesce((SELECT v.label FROM mention_revisions v \
+     WHERE v.mention_id = r.mention_id AND v.replaced_at > r.at ORDER BY v.replaced_at, v.id LIMIT 1), f.label) = 'negative'";
+
 /// Cases whose first response falls in `[since, until)`, as of `now`.
 pub fn cases(
     conn: &Connection,
@@ -113,14 +119,14 @@ pub fn cases(
     follow_up: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<Case>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.mention_id, m.source, m.author, r.at, m.rating FROM \
            (SELECT mention_id, min(at) AS at FROM mention_actions \
             WHERE action = 'respond' AND undone_at IS NULL GROUP BY mention_id) r \
-         JOIN mention_brands f ON f.mention_id = r.mention_id AND f.brand = ?1 AND f.label = 'negative' \
+         JOIN mention_brands f ON f.mention_id = r.mention_id AND f.brand = ?1 \
          JOIN mentions m ON m.id = r.mention_id \
-         WHERE r.at >= ?2 AND r.at < ?3 ORDER BY r.at, r.mention_id",
-    )?;
+         WHERE r.at >= ?2 AND r.at < ?3 AND {NEGATIVE_WHEN_ANSWERED} ORDER BY r.at, r.mention_id"
+    ))?;
     let rows = stmt.query_map(
         params![brand, since.timestamp_millis(), until.timestamp_millis()],
         |r| {
@@ -152,23 +158,27 @@ pub fn case_of(
     use rusqlite::OptionalExtension;
     let row = conn
         .query_row(
-            "SELECT m.source, m.author, m.rating, \
-               (SELECT min(at) FROM mention_actions WHERE mention_id = m.id AND action = 'respond' AND undone_at IS NULL), \
-               (SELECT brand FROM mention_brands WHERE mention_id = m.id AND label = 'negative' ORDER BY brand LIMIT 1) \
-             FROM mentions m WHERE m.id = ?1",
+            &format!(
+                "SELECT m.source, m.author, m.rating, r.at, f.brand FROM mentions m \
+                 JOIN (SELECT mention_id, min(at) AS at FROM mention_actions \
+                       WHERE mention_id = ?1 AND action = 'respond' AND undone_at IS NULL GROUP BY mention_id) r \
+                   ON r.mention_id = m.id \
+                 JOIN mention_brands f ON f.mention_id = m.id \
+                 WHERE m.id = ?1 AND {NEGATIVE_WHEN_ANSWERED} ORDER BY f.brand LIMIT 1"
+            ),
             [id],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Option<String>>(1)?,
                     r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             },
         )
         .optional()?;
-    let Some((source, author, rating, Some(at), Some(brand))) = row else {
+    let Some((source, author, rating, at, brand)) = row else {
         return Ok(None);
     };
     follow(conn, &brand, id, &source, author.as_deref(), at, rating, follow_up, now).map(Some)

@@ -566,6 +566,20 @@ impl Sender {
             stats.failed += 1;
             return Ok(stats);
         };
+        // The network told this source's polling to wait: so do its replies.
+        let (_, waiting) = crate::sources::state::read(&store::open_read_only(&self.db)?, &job.account)?;
+        if let Some(until) = waiting.filter(|until| *until > now) {
+            let reason = format!(
+                "{} asked {} to wait until {}",
+                job.network,
+                job.account,
+                format_time(until)
+            );
+            let wait = (until - now).to_std().unwrap_or_default();
+            self.later(&job, job.status, reason, Some(wait)).await?;
+            stats.retried += 1;
+            return Ok(stats);
+        }
         let draft = Draft {
             key: job.key.clone(),
             text: job.text.clone(),
@@ -630,6 +644,9 @@ impl Sender {
                 stats.posted += 1;
             }
             Err(ReplyError::NotPosted { reason, after }) => {
+                if let Some(after) = after {
+                    self.hold_source(&job.account, now, after).await?;
+                }
                 let wait = self.backoff.delay(attempts, after);
                 self.later(&job, ReplyStatus::Queued, reason, Some(wait)).await?;
                 stats.retried += 1;
@@ -646,6 +663,16 @@ impl Sender {
             }
         }
         Ok(stats)
+    }
+
+    /// The network asked a reply to wait: the source's polling waits too
+    /// (its limit is the account's).
+    async fn hold_source(&self, account: &str, now: DateTime<Utc>, after: Duration) -> Result<(), StoreError> {
+        let until = now + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::days(1));
+        let account = account.to_string();
+        self.writer
+            .transact(move |tx| crate::sources::state::hold(tx, &account, until))
+            .await
     }
 
     /// Records the reply as posted and the mention as answered, together.

@@ -116,3 +116,13 @@ pub fn status(conn: &Connection, sources: &[SourceConfig]) -> Result<Vec<SourceS
     }
     Ok(out)
 }
+
+/// Holds a source until `until` (or later, if it is held longer already):
+/// the network asked its account to wait while answering (a reply's 429).
+pub fn hold(tx: &Transaction, source: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE source_state SET rate_limited_until = max(coalesce(rate_limited_until, 0), ?2) WHERE source = ?1",
+    )?
+    .execute(params![source, until.timestamp_millis()])?;
+    Ok(())
+}

@@ -515,3 +515,80 @@ fn answered_authors_who_come_back_positive_are_counted_as_won_back() {
         .unwrap();
     assert_eq!(case.decided_by, Some(f_dan));
 }
+
+/// A review answered and then re-rated up is won back, though it is now
+/// positive: the answered version (1★) is in its revisions.
+#[test]
+fn a_review_re_rated_up_after_the_answer_is_won_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rerated.db");
+    let mut config = Config::load_or_demo(None).unwrap();
+    config.alerts.channels.clear();
+    let review = |at: &str, stars: u8, text: &str| {
+        json!({"source": "googleplay", "id": "gp:review-1", "created_at": at, "author": {"handle": "Jo"},
+               "text": text, "rating": stars, "brand": "Acme Air"})
+        .to_string()
+    };
+    let replay_line = |name: &str, line: String| {
+        let feed = dir.path().join(name);
+        std::fs::write(&feed, line).unwrap();
+        let options = ReplayOptions {
+            feeds: vec![feed],
+            db: db.clone(),
+            speed: Speed::Max,
+            progress: false,
+            time_shift: chrono::Duration::zero(),
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
+        };
+        replay(&config, &options).unwrap();
+    };
+    replay_line(
+        "first.jsonl",
+        review("2026-11-10T09:00:00Z", 1, "Acme Air app crashes at check-in, awful"),
+    );
+    let id: i64 = {
+        let mut conn = store::open(&db).unwrap();
+        let tx = conn.transaction().unwrap();
+        let id = tx
+            .query_row("SELECT id FROM mentions WHERE source_id = 'gp:review-1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let answer = complaint_monitor::inbox::Action::Respond {
+            reply_url: None,
+            note: Some("4.2.2 fixes it".into()),
+        };
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-10T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        complaint_monitor::inbox::apply(&tx, &[id], &answer, "ana", at).unwrap();
+        tx.commit().unwrap();
+        id
+    };
+    // The edit arrives the next day (Google Play dates it by its change).
+    replay_line(
+        "edit.jsonl",
+        review("2026-11-11T12:00:00Z", 5, "Acme Air fixed it, works great now"),
+    );
+    let conn = store::open_read_only(&db).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-12T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let case = complaint_monitor::closed_loop::case_of(&conn, id, chrono::Duration::days(14), now)
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.outcome, complaint_monitor::closed_loop::Outcome::Recovered);
+    assert_eq!((case.rating_when_answered, case.rating_now), (Some(1), Some(5)));
+    let d = digest::compute(
+        &conn,
+        &config.brands,
+        &config.inbox,
+        Some("Acme Air"),
+        NaiveDate::from_ymd_opt(2026, 11, 11).unwrap(),
+        "UTC",
+    )
+    .unwrap();
+    let closed = &d.brands[0].closed_loop;
+    assert_eq!((closed.total.responded, closed.total.recovered), (1, 1));
+    assert_eq!((closed.nps_when_answered, closed.nps_now), (Some(-100.0), Some(100.0)));
+}

@@ -997,3 +997,165 @@ async fn facebook_and_instagram_comments_are_answered_under_the_comment() {
     assert_eq!(posts_to(&server, "/v21.0/17890000000000042/replies").await, 1);
     desk.finish().await;
 }
+
+/// The real thing: `run` is killed with SIGKILL while the network holds the
+/// reply's request; the next `run` finds the reply in the thread and
+/// records it, and the network is never sent it twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_killed_mid_reply_never_posts_it_twice() {
+    use std::process::{Command, Stdio};
+    let server = MockServer::start().await;
+    mount_mastodon_lookup(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/timelines/tag/acmeair"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .respond_with(json_body("mastodon-status-created.json").set_delay(Duration::from_secs(120)))
+        .mount(&server)
+        .await;
+    let desk = Desk::new(&mastodon_source(&server), &[("MASTODON_REPLY_TOKEN", TOKEN)]);
+    let id = desk
+        .store(mention(
+            "mastodon",
+            "109000000000000001",
+            "alice@social.example",
+            "https://social.example/@alice/109000000000000001",
+        ))
+        .await;
+    let queued = desk.queue(id, ANSWER).await.unwrap();
+    let db = desk.db.clone();
+    let config = db.with_file_name("run.toml");
+    std::fs::write(&config, format!("{}\n{}", demo_toml(), mastodon_source(&server))).unwrap();
+    let _dir = desk.finish().await;
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(["run", "--no-web", "--config"])
+            .arg(&config)
+            .arg("--db")
+            .arg(&db)
+            .env("MASTODON_REPLY_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let status = |db: &std::path::Path| -> String {
+        store::open_read_only(db)
+            .unwrap()
+            .query_row("SELECT status FROM replies WHERE id = ?1", [queued.id], |r| r.get(0))
+            .unwrap()
+    };
+    let mut first = start();
+    let waited = std::time::Instant::now();
+    while posts_to(&server, "/api/v1/statuses").await == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(30), "run never sent the reply");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(status(&db), "sending", "the attempt was recorded before the request");
+
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/verify_credentials"))
+        .respond_with(json_body("mastodon-verify-credentials.json"))
+        .mount(&server)
+        .await;
+    // The brand's reply in the thread, posted by the killed run moments ago.
+    let thread = recorded("replies/mastodon-context.json").replace(
+        "2026-11-20T14:41:02.315Z",
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    );
+    Mock::given(method("GET"))
+        .and(path("/api/v1/statuses/113500000000000042/context"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(thread, "application/json"))
+        .mount(&server)
+        .await;
+    let mut second = start();
+    let waited = std::time::Instant::now();
+    while status(&db) != "posted" {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the restarted run never settled the reply"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(posts_to(&server, "/api/v1/statuses").await, 1, "posted once");
+}
+
+/// A 429 on a reply holds the source's polling too, and a source the
+/// network told to wait holds its replies: one account, one limit.
+#[tokio::test]
+async fn the_networks_wait_is_shared_by_replies_and_polling() {
+    let server = MockServer::start().await;
+    mount_mastodon_lookup(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "120")
+                .set_body_json(json!({"error": "Too many requests"})),
+        )
+        .mount(&server)
+        .await;
+    let desk = Desk::new(&mastodon_source(&server), &[("MASTODON_REPLY_TOKEN", TOKEN)]);
+    let a = desk
+        .store(mention(
+            "mastodon",
+            "109000000000000001",
+            "alice@social.example",
+            "https://social.example/@alice/109000000000000001",
+        ))
+        .await;
+    let b = desk
+        .store(mention(
+            "mastodon",
+            "109000000000000002",
+            "bob@social.example",
+            "https://social.example/@bob/109000000000000002",
+        ))
+        .await;
+    // The source has polled before (its state row exists).
+    desk.handle
+        .transact(|tx| {
+            tx.execute(
+                "INSERT INTO source_state (source, last_success) VALUES ('mastodon-acme', 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let first = desk.queue(a, ANSWER).await.unwrap();
+    assert_eq!(desk.sender().send_due().await.unwrap().retried, 1);
+    let held: i64 = store::open_read_only(&desk.db)
+        .unwrap()
+        .query_row(
+            "SELECT rate_limited_until FROM source_state WHERE source = 'mastodon-acme'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        held,
+        (desk.clock.now() + chrono::Duration::seconds(120)).timestamp_millis()
+    );
+    // A second reply from the same account does not knock meanwhile.
+    let second = desk.queue(b, ANSWER).await.unwrap();
+    desk.later(30);
+    let before = posts_to(&server, "/api/v1/statuses").await;
+    assert_eq!(desk.sender().send_due().await.unwrap().retried, 1);
+    assert_eq!(posts_to(&server, "/api/v1/statuses").await, before);
+    let waiting = desk.reply(second.id);
+    assert_eq!((waiting.status, waiting.attempts), (ReplyStatus::Queued, 0));
+    assert_eq!(
+        waiting.last_error.as_deref(),
+        Some("mastodon asked mastodon-acme to wait until 2026-11-20T14:43:00Z")
+    );
+    assert_eq!(desk.reply(first.id).attempts, 1);
+    desk.finish().await;
+}
