@@ -174,6 +174,13 @@ pub fn queue(
     };
     let text = text.trim();
     check_text(text, chosen.max_chars, &network)?;
+    let posted = posted_chars(&network, text, mention.scored.mention.author.handle.as_deref());
+    if posted > chosen.max_chars {
+        return Err(StoreError::Invalid(format!(
+            "the reply has {posted} characters with the author's handle that leads it; {network} takes at most {}",
+            chosen.max_chars
+        )));
+    }
     let busy: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM replies WHERE mention_id = ?1 AND status IN ('queued', 'sending'))",
         [id],
@@ -199,6 +206,15 @@ pub fn queue(
     let reply_id = tx.last_insert_rowid();
     crate::inbox::record_change(tx, id)?;
     one(tx, reply_id)
+}
+
+/// The characters a reply takes on its network (a Mastodon reply leads
+/// with the author's handle).
+pub fn posted_chars(network: &str, text: &str, author: Option<&str>) -> usize {
+    match network {
+        "mastodon" => crate::sources::mastodon::posted_text(text, author).chars().count(),
+        _ => text.chars().count(),
+    }
 }
 
 fn names(accounts: &[Account]) -> String {

@@ -166,6 +166,15 @@ impl Connector for Mastodon {
     }
 }
 
+/// A reply's text as posted on Mastodon: the author's handle first, unless
+/// already there (without it they are not notified).
+pub fn posted_text(text: &str, author: Option<&str>) -> String {
+    match author.map(|a| a.trim_start_matches('@')) {
+        Some(handle) if !handle.is_empty() && !text.contains(&format!("@{handle}")) => format!("@{handle} {text}"),
+        _ => text.to_string(),
+    }
+}
+
 /// Answers as the brand's account: the status is looked up on the brand's
 /// instance by its URL (`/api/v2/search?resolve=true`: ids are local to
 /// each instance), then `POST /api/v1/statuses` with `in_reply_to_id`,
@@ -208,12 +217,7 @@ impl MastodonReplier {
 
     /// The text as posted: the author's handle first, unless already there.
     pub fn text(draft: &Draft) -> String {
-        match draft.target.author.as_deref().map(|a| a.trim_start_matches('@')) {
-            Some(handle) if !handle.is_empty() && !draft.text.contains(&format!("@{handle}")) => {
-                format!("@{handle} {}", draft.text)
-            }
-            _ => draft.text.clone(),
-        }
+        posted_text(&draft.text, draft.target.author.as_deref())
     }
 
     /// The status's id on the brand's instance.

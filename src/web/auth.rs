@@ -75,7 +75,8 @@ impl Identity {
 pub fn required_role(method: &Method, path: &str) -> Option<Role> {
     let changes_alert = method == Method::POST && (path.starts_with("/alerts/") || path.starts_with("/api/alerts/"));
     // Saved replies speak for the brand: managers write them, agents use them.
-    let changes_templates = method == Method::POST && path.starts_with("/api/reply-templates");
+    let changes_templates =
+        method == Method::POST && (path.starts_with("/api/reply-templates") || path.starts_with("/reply-templates"));
     if path == "/login" || path == "/logout" {
         None
     } else if path == "/api/users" || path == "/users" {

@@ -177,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         .route("/mentions/{id}", get(pages::mention))
         .route("/mentions/{id}/reply", post(pages::reply))
         .route("/replies/{id}/retry", post(pages::retry_reply))
+        .route("/reply-templates", post(pages::save_reply_template))
+        .route("/reply-templates/{id}/delete", post(pages::delete_reply_template))
         .route("/inbox/views", post(pages::save_view))
         .route("/inbox/views/{id}/delete", post(pages::delete_view))
         .route("/inbox/actions", post(pages::inbox_action))

@@ -508,8 +508,16 @@ impl Replying {
         let mention = crate::store::mention_by_id(conn, id)?;
         let brands: Vec<String> = mention.scored.brands.iter().map(|b| b.to_string()).collect();
         let author = mention.scored.mention.author.handle.as_deref();
+        let network = &mention.scored.mention.source;
+        // The box counts what the network will count (a Mastodon reply's
+        // leading handle too).
+        let lead = crate::reply::posted_chars(network, "", author);
+        let mut accounts = crate::reply::accounts_for(&config.sources, network, &brands);
+        for a in &mut accounts {
+            a.max_chars = a.max_chars.saturating_sub(lead);
+        }
         Ok(Replying {
-            accounts: crate::reply::accounts_for(&config.sources, &mention.scored.mention.source, &brands),
+            accounts,
             templates: crate::reply::templates(conn, &brands)?
                 .into_iter()
                 .map(|t| {
@@ -618,6 +626,60 @@ pub async fn reply(
     .await;
     match result {
         Ok(id) => Redirect::to(&format!("/mentions/{id}#reply")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// `POST /reply-templates`: the brand page's "Save reply".
+pub async fn save_reply_template(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Extension(who): Extension<Identity>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let known: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
+        let (brand, name, text) = (
+            field(&fields, "brand").unwrap_or("").to_string(),
+            field(&fields, "name").unwrap_or("").to_string(),
+            field(&fields, "body").unwrap_or("").to_string(),
+        );
+        let (by, now) = (who.actor(None), state.clock.now());
+        let saved = state
+            .writer
+            .transact(move |tx| crate::reply::save_template(tx, &known, &brand, &name, &text, &by, now))
+            .await?;
+        Ok::<_, ApiError>(saved.brand)
+    }
+    .await;
+    match result {
+        Ok(brand) => Redirect::to(&format!("/brands/{}#saved-replies", urlencode(&brand))).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// `POST /reply-templates/{id}/delete`: a saved reply's "Delete".
+pub async fn delete_reply_template(
+    State(state): State<AppState>,
+    Extension(csrf): Extension<CsrfToken>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let result = async {
+        check_csrf(&fields, &csrf)?;
+        let id = api::parse_id(&id)?;
+        state
+            .writer
+            .transact(move |tx| crate::reply::delete_template(tx, id))
+            .await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/brands").into_response(),
         Err(e) => error_page(e),
     }
 }
@@ -1125,10 +1187,11 @@ pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Pa
             // Answers up to this very moment (the range ends before `until`).
             let until = now + chrono::Duration::milliseconds(1);
             let closed = crate::closed_loop::summary(conn, &brand, now - follow_up, until, follow_up, now)?;
-            Ok((day, week, open, closed))
+            let templates = crate::reply::templates(conn, std::slice::from_ref(&brand))?;
+            Ok((day, week, open, closed, templates))
         })
         .await;
-    let (day, week, incidents, closed) = match result {
+    let (day, week, incidents, closed, templates) = match result {
         Ok(r) => r,
         Err(e) => return error_page(e),
     };
@@ -1180,6 +1243,25 @@ pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Pa
                         tr { td { (source) } td.num { (s.responded) } td.num { (s.recovered) } td.num { (s.lost) } td.num { (s.no_word) } td.num { (s.waiting) } }
                     }
                 }
+            }
+        }
+        div.card #saved-replies {
+            h3 { "Saved replies" }
+            p.muted { "Offered in every reply box of this brand's mentions; " code { "{author}" } " and " code { "{brand}" } " are filled in. Managers keep them." }
+            @if templates.is_empty() { p.muted { "None yet." } }
+            @for t in &templates {
+                form.template method="post" action={"/reply-templates/" (t.id) "/delete"} {
+                    input type="hidden" name="csrf" value=(chrome.csrf.0);
+                    strong { (t.name) } " " span.text { (t.body) } " " span.muted { "by " (t.created_by) } " "
+                    button type="submit" { "Delete" }
+                }
+            }
+            form.template method="post" action="/reply-templates" {
+                input type="hidden" name="csrf" value=(chrome.csrf.0);
+                input type="hidden" name="brand" value=(name);
+                label { "Name " input name="name" required maxlength="100" size="16"; }
+                label { "Text " textarea name="body" required rows="2" cols="60" maxlength="10000" placeholder="Hi {author}, {brand} here: …" {} }
+                button type="submit" { "Save reply" }
             }
         }
         div.card { h3 { "Sources" } (health_table(&sources)) }

@@ -714,6 +714,34 @@ async fn the_pages_show_response_times_and_the_answered_cases_follow_up() {
     assert!(page.contains("After the answer: "), "{page}");
     let brand = get_text(&server, "/brands/Acme%20Air").await;
     assert!(brand.contains("1 detractors answered in the last 14 days: "), "{brand}");
+    // A manager keeps the brand's saved replies on its page.
+    let opened = client().get(server.url("/brands/Acme%20Air")).send().await.unwrap();
+    let (cookie, _) = crate::support::web::set_cookie(&opened, "cm_csrf").unwrap();
+    let token = crate::support::web::form_token_in(&opened.text().await.unwrap());
+    let saved = client()
+        .post(server.url("/reply-templates"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("brand", "Acme Air"),
+            ("name", "lost bag"),
+            ("body", "Hi {author}, {brand} here: <b>sorry</b> about your bag."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let brand = get_text(&server, "/brands/Acme%20Air").await;
+    assert!(
+        brand.contains("Hi {author}, {brand} here: &lt;b&gt;sorry&lt;/b&gt; about your bag."),
+        "{brand}"
+    );
+    // And it is offered, filled in, in the reply box's options.
+    let (_, detail) = get_json(&server, &format!("/api/mentions/{id}")).await;
+    assert_eq!(
+        detail["reply_options"]["templates"][0]["text"],
+        json!("Hi zoe, Acme Air here: <b>sorry</b> about your bag.")
+    );
     // The Alerts page: first-response times of the last 7 days, per brand.
     let alerts = get_text(&server, "/alerts").await;
     assert!(alerts.contains("First response, last 7 days"), "{alerts}");

@@ -567,6 +567,8 @@ async fn every_route_needs_its_role() {
             Role::Manager,
         ),
         ("POST", "/api/reply-templates/1/delete", Some(json!({})), Role::Manager),
+        ("POST", "/reply-templates", None, Role::Manager),
+        ("POST", "/reply-templates/1/delete", None, Role::Manager),
         ("GET", "/api/openapi.json", None, Role::Agent),
         ("GET", "/users", None, Role::Admin),
         ("GET", "/api/users", None, Role::Admin),
