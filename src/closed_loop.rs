@@ -110,15 +110,26 @@ pub struct Summary {
 const NEGATIVE_WHEN_ANSWERED: &str = "coalesce((SELECT v.label FROM mention_revisions v \
      WHERE v.mention_id = r.mention_id AND v.replaced_at > r.at ORDER BY v.replaced_at, v.id LIMIT 1), f.label) = 'negative'";
 
-/// Cases whose first response falls in `[since, until)`, as of `now`.
-pub fn cases(
-    conn: &Connection,
-    brand: &str,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-    follow_up: chrono::Duration,
-    now: DateTime<Utc>,
-) -> Result<Vec<Case>, StoreError> {
+/// Which answers are looked at, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    /// Cases whose first response falls in `[since, until)`…
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// …followed for this long after it…
+    pub follow_up: chrono::Duration,
+    /// …as far as is known at `now`.
+    pub now: DateTime<Utc>,
+}
+
+/// The cases of `brand` answered in `period`.
+pub fn cases(conn: &Connection, brand: &str, period: Period) -> Result<Vec<Case>, StoreError> {
+    let Period {
+        since,
+        until,
+        follow_up,
+        now,
+    } = period;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.mention_id, m.source, m.author, r.at, m.rating FROM \
            (SELECT mention_id, min(at) AS at FROM mention_actions \
@@ -263,23 +274,16 @@ fn follow(
     })
 }
 
-/// A brand's closed loop: the cases answered in `[since, until)`, as of `now`.
-pub fn summary(
-    conn: &Connection,
-    brand: &str,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-    follow_up: chrono::Duration,
-    now: DateTime<Utc>,
-) -> Result<Summary, StoreError> {
+/// A brand's closed loop: the cases answered in `period`.
+pub fn summary(conn: &Connection, brand: &str, period: Period) -> Result<Summary, StoreError> {
     let mut out = Summary {
-        since: crate::mention::format_time(since),
-        until: crate::mention::format_time(until),
-        follow_up_days: follow_up.num_minutes() as f64 / 1440.0,
+        since: crate::mention::format_time(period.since),
+        until: crate::mention::format_time(period.until),
+        follow_up_days: period.follow_up.num_minutes() as f64 / 1440.0,
         ..Summary::default()
     };
     let (mut then, mut now_stars) = (Stars::default(), Stars::default());
-    for case in cases(conn, brand, since, until, follow_up, now)? {
+    for case in cases(conn, brand, period)? {
         out.total.add(case.outcome);
         out.by_source.entry(case.source.clone()).or_default().add(case.outcome);
         if let (Some(a), Some(b)) = (case.rating_when_answered, case.rating_now) {

@@ -427,10 +427,12 @@ fn brand_digest(
         closed_loop: crate::closed_loop::summary(
             conn,
             &brand.name,
-            end - inbox.follow_up.0,
-            end,
-            inbox.follow_up.0,
-            end,
+            crate::closed_loop::Period {
+                since: end - inbox.follow_up.0,
+                until: end,
+                follow_up: inbox.follow_up.0,
+                now: end,
+            },
         )?,
         complaints: terms::complaints(conn, brand, week_start, start, end)?,
         gaps,

@@ -606,6 +606,23 @@ fn reply_status_word(r: &crate::reply::Reply) -> &'static str {
     }
 }
 
+/// A form's common path: its CSRF token checked, then `act`, then to the
+/// page `act` names (or the error page).
+async fn submit<F, Fut>(body: &Bytes, csrf: &CsrfToken, act: F) -> Response
+where
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: std::future::Future<Output = Result<String, ApiError>>,
+{
+    let fields = form(body);
+    if let Err(e) = check_csrf(&fields, csrf) {
+        return error_page(e);
+    }
+    match act(fields).await {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
 /// `POST /mentions/{id}/reply`: the reply form.
 pub async fn reply(
     State(state): State<AppState>,
@@ -614,20 +631,14 @@ pub async fn reply(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    let result = async {
-        check_csrf(&fields, &csrf)?;
+    submit(&body, &csrf, |fields| async move {
         let id = api::parse_id(&id)?;
         let text = field(&fields, "text").unwrap_or_default().to_string();
         let account = field(&fields, "account").map(str::to_string);
         api::queue_reply(&state, id, account, text, who.actor(field(&fields, "by"))).await?;
-        Ok::<_, ApiError>(id)
-    }
-    .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/mentions/{id}#reply")).into_response(),
-        Err(e) => error_page(e),
-    }
+        Ok(format!("/mentions/{id}#reply"))
+    })
+    .await
 }
 
 /// `POST /reply-templates`: the brand page's "Save reply".
@@ -637,27 +648,18 @@ pub async fn save_reply_template(
     Extension(who): Extension<Identity>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    let result = async {
-        check_csrf(&fields, &csrf)?;
+    submit(&body, &csrf, |fields| async move {
         let known: Vec<String> = state.config.brands.iter().map(|b| b.name.clone()).collect();
-        let (brand, name, text) = (
-            field(&fields, "brand").unwrap_or("").to_string(),
-            field(&fields, "name").unwrap_or("").to_string(),
-            field(&fields, "body").unwrap_or("").to_string(),
-        );
+        let text = |name| field(&fields, name).unwrap_or("").to_string();
+        let (brand, name, body) = (text("brand"), text("name"), text("body"));
         let (by, now) = (who.actor(None), state.clock.now());
         let saved = state
             .writer
-            .transact(move |tx| crate::reply::save_template(tx, &known, &brand, &name, &text, &by, now))
+            .transact(move |tx| crate::reply::save_template(tx, &known, &brand, &name, &body, &by, now))
             .await?;
-        Ok::<_, ApiError>(saved.brand)
-    }
-    .await;
-    match result {
-        Ok(brand) => Redirect::to(&format!("/brands/{}#saved-replies", urlencode(&brand))).into_response(),
-        Err(e) => error_page(e),
-    }
+        Ok(format!("/brands/{}#saved-replies", urlencode(&saved.brand)))
+    })
+    .await
 }
 
 /// `POST /reply-templates/{id}/delete`: a saved reply's "Delete".
@@ -667,21 +669,15 @@ pub async fn delete_reply_template(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    let result = async {
-        check_csrf(&fields, &csrf)?;
+    submit(&body, &csrf, |_| async move {
         let id = api::parse_id(&id)?;
         state
             .writer
             .transact(move |tx| crate::reply::delete_template(tx, id))
             .await?;
-        Ok::<_, ApiError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/brands").into_response(),
-        Err(e) => error_page(e),
-    }
+        Ok("/brands".to_string())
+    })
+    .await
 }
 
 /// `POST /replies/{id}/retry`: a failed reply's "Try again".
@@ -691,22 +687,16 @@ pub async fn retry_reply(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    let result = async {
-        check_csrf(&fields, &csrf)?;
+    submit(&body, &csrf, |_| async move {
         let id = api::parse_id(&id)?;
         let now = state.clock.now();
         let reply = state
             .writer
             .transact(move |tx| crate::reply::retry(tx, id, now))
             .await?;
-        Ok::<_, ApiError>(reply.mention_id)
-    }
-    .await;
-    match result {
-        Ok(mention) => Redirect::to(&format!("/mentions/{mention}#reply")).into_response(),
-        Err(e) => error_page(e),
-    }
+        Ok(format!("/mentions/{}#reply", reply.mention_id))
+    })
+    .await
 }
 
 pub async fn inbox_action(
@@ -781,18 +771,13 @@ pub async fn save_view(
     Extension(who): Extension<Identity>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    let result = async {
-        check_csrf(&fields, &csrf)?;
+    submit(&body, &csrf, |fields| async move {
         let name = field(&fields, "name").unwrap_or("");
         let query = field(&fields, "query").unwrap_or("");
-        api::store_view(&state, &who, name, query).await
-    }
-    .await;
-    match result {
-        Ok(view) => Redirect::to(&format!("/?{}", view.query)).into_response(),
-        Err(e) => error_page(e),
-    }
+        let view = api::store_view(&state, &who, name, query).await?;
+        Ok(format!("/?{}", view.query))
+    })
+    .await
 }
 
 /// A view's delete button.
@@ -803,22 +788,16 @@ pub async fn delete_view(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = form(&body);
-    let result = async {
-        check_csrf(&fields, &csrf)?;
+    submit(&body, &csrf, |_| async move {
         let id = api::parse_id(&id)?;
         let owner = who.name.clone();
         state
             .writer
             .transact(move |tx| inbox::delete_view(tx, &owner, id))
             .await?;
-        Ok::<_, ApiError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/").into_response(),
-        Err(e) => error_page(e),
-    }
+        Ok("/".to_string())
+    })
+    .await
 }
 
 /// One mention, whole: the text and link, the author with their other
@@ -1184,9 +1163,14 @@ pub async fn brand(State(state): State<AppState>, chrome: Chrome, Path(name): Pa
                 .filter(|i| i.brand == brand)
                 .take(5)
                 .collect::<Vec<_>>();
-            // Answers up to this very moment (the range ends before `until`).
-            let until = now + chrono::Duration::milliseconds(1);
-            let closed = crate::closed_loop::summary(conn, &brand, now - follow_up, until, follow_up, now)?;
+            let period = crate::closed_loop::Period {
+                since: now - follow_up,
+                // Answers up to this very moment (the range ends before `until`).
+                until: now + chrono::Duration::milliseconds(1),
+                follow_up,
+                now,
+            };
+            let closed = crate::closed_loop::summary(conn, &brand, period)?;
             let templates = crate::reply::templates(conn, std::slice::from_ref(&brand))?;
             Ok((day, week, open, closed, templates))
         })

@@ -79,6 +79,20 @@ fn fixture(dir: &Path) -> std::path::PathBuf {
     feed
 }
 
+/// `lines` written to `feed` and replayed into `db`.
+fn replay_into(config: &Config, db: &Path, feed: &Path, lines: &[String]) {
+    std::fs::write(feed, lines.join("\n")).unwrap();
+    let options = ReplayOptions {
+        feeds: vec![feed.to_path_buf()],
+        db: db.to_path_buf(),
+        speed: Speed::Max,
+        progress: false,
+        time_shift: chrono::Duration::zero(),
+        delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
+    };
+    replay(config, &options).unwrap();
+}
+
 /// The fixture replayed into `dir/digest.db` with the quiet demo config.
 fn fixture_db(dir: &Path) -> (Config, std::path::PathBuf) {
     let db = dir.join("digest.db");
@@ -415,19 +429,7 @@ fn answered_authors_who_come_back_positive_are_counted_as_won_back() {
                "text": text, "url": format!("https://example.test/{id}")})
         .to_string()
     };
-    let replay_lines = |name: &str, lines: Vec<String>| {
-        let feed = dir.path().join(name);
-        std::fs::write(&feed, lines.join("\n")).unwrap();
-        let options = ReplayOptions {
-            feeds: vec![feed],
-            db: db.clone(),
-            speed: Speed::Max,
-            progress: false,
-            time_shift: chrono::Duration::zero(),
-            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
-        };
-        replay(&config, &options).unwrap();
-    };
+    let replay_lines = |name: &str, lines: Vec<String>| replay_into(&config, &db, &dir.path().join(name), &lines);
     // Nov 10, 09:00: five complaints.
     let authors = ["ann", "ben", "cat", "dan", "eve"];
     replay_lines(
@@ -529,19 +531,7 @@ fn a_review_re_rated_up_after_the_answer_is_won_back() {
                "text": text, "rating": stars, "brand": "Acme Air"})
         .to_string()
     };
-    let replay_line = |name: &str, line: String| {
-        let feed = dir.path().join(name);
-        std::fs::write(&feed, line).unwrap();
-        let options = ReplayOptions {
-            feeds: vec![feed],
-            db: db.clone(),
-            speed: Speed::Max,
-            progress: false,
-            time_shift: chrono::Duration::zero(),
-            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
-        };
-        replay(&config, &options).unwrap();
-    };
+    let replay_line = |name: &str, line: String| replay_into(&config, &db, &dir.path().join(name), &[line]);
     replay_line(
         "first.jsonl",
         review("2026-11-10T09:00:00Z", 1, "Acme Air app crashes at check-in, awful"),
