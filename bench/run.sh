@@ -7,7 +7,8 @@
 #              generated feeds of 10k, 100k and 1M mentions into fresh SQLite
 #              files, with peak RSS; and the ceiling: the same rows stored by the
 #              same writer with the same schema and batching, enriched beforehand.
-#   matching:  brand matching against 10, 100 and 1,000 brands of 10 terms.
+#   matching:  brand matching against 10, 100 and 1,000 brands of 10 keywords,
+#              and the same brands as 20-term Boolean queries.
 #   inbox:     the inbox API over ~100,000 open negatives with 20 agents at once
 #              (bench/inbox.sh; needs wrk).
 #   digest:    one day's digest in a database holding a year of mentions
@@ -131,7 +132,7 @@ for r in d["results"]:
     elif r["bench"] == "inbox":
         print(f"inbox      {r['open_negatives']:>9} open     {r['requests_per_s']:>9} requests/s  median {r['median_ms']} ms  p99 {r['p99_ms']} ms  peak RSS {r['peak_rss_mb']} MB")
     elif r["bench"] == "matching":
-        print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s")
+        print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s  ({r.get('kind', 'keywords')})")
     else:
         print(f"digest     one day over {r['stored_mentions']} stored mentions: {r['seconds']} s (whole command)")
 print("written to bench/results/latest.json")

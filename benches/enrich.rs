@@ -55,6 +55,7 @@ fn brands(n: usize) -> Vec<BrandConfig> {
             handles: vec![format!("@brandname{i}"), format!("@brandname{i}help")],
             hashtags: vec![format!("#brandname{i}"), format!("#brandname{i}fail")],
             exclude: vec![],
+            query: None,
         });
     }
     brands

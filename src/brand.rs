@@ -22,4 +22,8 @@ pub struct BrandConfig {
     /// when watching Acme Air).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// A Boolean query (`docs/matching.md`), beside or instead of the
+    /// keywords: the brand is matched when either says so.
+    #[serde(default)]
+    pub query: Option<String>,
 }

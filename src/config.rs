@@ -408,8 +408,15 @@ impl Config {
                     &format!("\"{}\" is already the name of brands[{first}]", brand.name),
                 );
             }
-            if brand.keywords.is_empty() && brand.handles.is_empty() && brand.hashtags.is_empty() {
-                problem(at.clone(), "needs at least one of keywords, handles or hashtags");
+            let query = brand.query.as_deref().filter(|q| !q.trim().is_empty());
+            if brand.keywords.is_empty() && brand.handles.is_empty() && brand.hashtags.is_empty() && query.is_none() {
+                problem(
+                    at.clone(),
+                    "needs at least one of keywords, handles, hashtags or a query",
+                );
+            }
+            if let Some(Err(e)) = query.map(crate::enrich::query::Query::parse) {
+                problem(format!("{at}.query"), &format!("brand {:?}: {e}", brand.name));
             }
             let lists = [
                 ("keywords", &brand.keywords, None),

@@ -221,6 +221,7 @@ mod tests {
             handles: vec!["@acmeair".into()],
             hashtags: vec!["#acmeair".into()],
             exclude: vec![],
+            query: None,
         };
         let t = Tokenizer::for_brand(&brand);
         let words: Vec<String> = t

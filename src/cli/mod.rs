@@ -14,6 +14,7 @@ mod backup;
 mod check_config;
 mod digest;
 mod export;
+mod matches;
 mod mentions;
 mod poll_once;
 mod prune;
@@ -59,6 +60,9 @@ enum Command {
     Mentions(mentions::Args),
     /// Score TEXT, or each line of standard input, with VADER.
     Score(score::Args),
+    /// Whether each brand matches TEXT, and which keyword or query clause
+    /// decides it.
+    Match(matches::Args),
     /// Check a configuration file and report every problem.
     CheckConfig(check_config::Args),
     /// Run the spike detector over history and print every incident it
@@ -99,6 +103,7 @@ impl Cli {
             Command::Export(args) => args.run(),
             Command::Mentions(args) => args.run(),
             Command::Score(args) => args.run(),
+            Command::Match(args) => args.run(),
             Command::CheckConfig(args) => args.run(),
             Command::Backtest(args) => args.run(),
             Command::Digest(args) => args.run(),

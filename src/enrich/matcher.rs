@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+use super::query::{self, Input, Query, QueryError};
 use crate::brand::BrandConfig;
 
 /// Index of a brand in the configuration's `brands` list.
@@ -36,12 +37,142 @@ pub struct BrandMatcher {
     automaton: AhoCorasick,
     patterns: Vec<Pattern>,
     names: Vec<String>,
+    queries: Queries,
+}
+
+/// The brands' Boolean queries behind one Aho–Corasick pass: the first
+/// word of every term of every query is a pattern, so a text costs one
+/// pass however many queries; a query is evaluated only when one of its
+/// required words occurs (one of which must, for it to match), and then
+/// mostly from what the pass found (a one-word term found whole is true,
+/// a term whose first word is absent is false) without reading the text's
+/// words again.
+#[derive(Debug, Default)]
+struct Queries {
+    all: Vec<(BrandId, Query)>,
+    automaton: Option<AhoCorasick>,
+    /// For each pattern: its query, its term, whether it is a prefix
+    /// (`refund*`: no boundary after it), and whether the query needs it.
+    patterns: Vec<QueryPattern>,
+    /// Queries that can match without any word (a `lang:` alternative).
+    always: Vec<usize>,
+    /// Each query's terms' word counts.
+    term_sizes: Vec<Vec<usize>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct QueryPattern {
+    query: usize,
+    term: usize,
+    /// The term's first word (`false`: the whole phrase as written).
+    first_word: bool,
+    /// A prefix (`refund*`): no boundary after it.
+    prefix: bool,
+    /// The query needs it (a required word): it makes the query a candidate.
+    required: bool,
+}
+
+impl Queries {
+    fn new(brands: &[BrandConfig]) -> Result<Queries, MatcherError> {
+        let mut queries = Queries::default();
+        let mut needles = Vec::new();
+        for (brand, config) in brands.iter().enumerate() {
+            let Some(text) = config.query.as_deref().filter(|q| !q.trim().is_empty()) else {
+                continue;
+            };
+            let query = Query::parse(text).map_err(|e| MatcherError::Query(config.name.clone(), e))?;
+            let index = queries.all.len();
+            let required = query.required_words();
+            if required.is_none() {
+                queries.always.push(index);
+            }
+            for (term, words) in query.terms().enumerate() {
+                // The first word stands for the term: later words are often
+                // common ones ("app", "support") shared by many brands.
+                if let Some(&(word, prefix)) = words.first() {
+                    let written = if prefix { format!("{word}*") } else { word.to_string() };
+                    needles.push(word.to_string());
+                    queries.patterns.push(QueryPattern {
+                        query: index,
+                        term,
+                        first_word: true,
+                        prefix,
+                        required: required.as_ref().is_some_and(|r| r.contains(&written)),
+                    });
+                }
+                if words.len() > 1 && !words.iter().any(|w| w.1) {
+                    needles.push(words.iter().map(|w| w.0).collect::<Vec<_>>().join(" "));
+                    queries.patterns.push(QueryPattern {
+                        query: index,
+                        term,
+                        first_word: false,
+                        prefix: false,
+                        required: false,
+                    });
+                }
+            }
+            queries.term_sizes.push(query.terms().map(|t| t.len()).collect());
+            queries.all.push((brand, query));
+        }
+        if !needles.is_empty() {
+            queries.automaton = Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&needles)?,
+            );
+        }
+        Ok(queries)
+    }
+
+    /// The brands whose query matches `input`.
+    fn matching(&self, input: &Input) -> Vec<BrandId> {
+        let text = query::haystack(input.text);
+        let mut found: Vec<QueryPattern> = Vec::new();
+        if let Some(automaton) = &self.automaton {
+            for m in automaton.find_overlapping_iter(text.as_bytes()) {
+                let pattern = self.patterns[m.pattern().as_usize()];
+                let before_ok = !char_before(&text, m.start()).is_some_and(is_word_char);
+                let after_ok = pattern.prefix || !char_at(&text, m.end()).is_some_and(is_word_char);
+                if before_ok && after_ok {
+                    found.push(pattern);
+                }
+            }
+        }
+        let mut candidates: Vec<usize> = found.iter().filter(|p| p.required).map(|p| p.query).collect();
+        candidates.extend(&self.always);
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter(|&i| {
+                let query = &self.all[i].1;
+                let sizes = &self.term_sizes[i];
+                let mut terms = vec![query::Found::default(); sizes.len()];
+                for p in found.iter().filter(|p| p.query == i) {
+                    let term = &mut terms[p.term];
+                    if p.first_word {
+                        term.first_word = true;
+                        term.every_word = sizes[p.term] == 1;
+                    } else {
+                        term.as_written = true;
+                    }
+                }
+                query.matches_found(input, &text, &terms)
+            })
+            .map(|i| self.all[i].0)
+            .collect()
+    }
 }
 
 /// Why the matcher could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the brand matcher: {0}")]
-pub struct MatcherError(#[from] aho_corasick::BuildError);
+pub enum MatcherError {
+    #[error("cannot build the brand matcher: {0}")]
+    Build(#[from] aho_corasick::BuildError),
+    #[error("brand {0:?}: its query: {1}")]
+    Query(String, QueryError),
+}
 
 impl BrandMatcher {
     pub fn new(brands: &[BrandConfig]) -> Result<Self, MatcherError> {
@@ -73,6 +204,7 @@ impl BrandMatcher {
             automaton,
             patterns,
             names: brands.iter().map(|b| b.name.clone()).collect(),
+            queries: Queries::new(brands)?,
         })
     }
 
@@ -86,11 +218,38 @@ impl BrandMatcher {
 
     /// The brands `text` mentions, in configuration order, each once.
     pub fn matches(&self, text: &str) -> Vec<BrandId> {
-        let hits = self.hits(text);
+        self.matches_input(&Input {
+            text,
+            ..Input::default()
+        })
+    }
+
+    /// The brands a mention talks about: by its brands' keywords, or by
+    /// their queries (which may read its language, source, author and link).
+    pub fn matches_input(&self, input: &Input) -> Vec<BrandId> {
+        let hits = self.hits(input.text);
         let mut brands: Vec<BrandId> = hits.iter().filter(|h| h.counts(&hits)).map(|h| h.brand).collect();
+        brands.extend(self.queries.matching(input));
         brands.sort_unstable();
         brands.dedup();
         brands
+    }
+
+    /// Why `brand` is or is not matched: the keyword that hit, or the
+    /// query's deciding clause (the `match` command).
+    pub fn explain(&self, brand: BrandId, input: &Input) -> Explanation {
+        let hits = self.hits(input.text);
+        let keyword = hits
+            .iter()
+            .find(|h| h.brand == brand && h.counts(&hits))
+            .map(|h| input_slice(input.text, h.start, h.end));
+        let query = self
+            .queries
+            .all
+            .iter()
+            .find(|(b, _)| *b == brand)
+            .map(|(_, q)| (q.as_str().to_string(), q.explain(input)));
+        Explanation { keyword, query }
     }
 
     /// Whether a mention a source attributed to `brand` stays attributed: it
@@ -126,6 +285,30 @@ impl BrandMatcher {
             }
         }
         hits
+    }
+}
+
+/// Why a brand is matched or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The keyword, handle or hashtag that hit (as the text has it).
+    pub keyword: Option<String>,
+    /// The brand's query, whether it matched, and its deciding clause.
+    pub query: Option<(String, (bool, String))>,
+}
+
+impl Explanation {
+    pub fn matched(&self) -> bool {
+        self.keyword.is_some() || self.query.as_ref().is_some_and(|(_, (m, _))| *m)
+    }
+}
+
+/// The hit's text: offsets are into the lowered copy for non-ASCII text.
+fn input_slice(text: &str, start: usize, end: usize) -> String {
+    if text.is_ascii() {
+        text.get(start..end).unwrap_or_default().to_string()
+    } else {
+        text.to_lowercase().get(start..end).unwrap_or_default().to_string()
     }
 }
 
@@ -171,6 +354,7 @@ mod tests {
             handles: v(handles),
             hashtags: v(hashtags),
             exclude: v(exclude),
+            query: None,
         }
     }
 

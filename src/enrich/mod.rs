@@ -4,6 +4,7 @@
 //! live polling and benchmarks.
 
 pub mod matcher;
+pub mod query;
 pub mod reach;
 pub mod sentiment;
 
@@ -48,7 +49,13 @@ impl Enricher {
                 Some(_) => Vec::new(),
                 None => return Enriched::UnknownBrand(name.clone()),
             },
-            None => self.matcher.matches(&mention.text),
+            None => self.matcher.matches_input(&query::Input {
+                text: &mention.text,
+                lang: mention.lang.as_deref(),
+                source: Some(&mention.source),
+                author: mention.author.handle.as_deref(),
+                url: mention.url.as_deref(),
+            }),
         };
         if brand_ids.is_empty() {
             return Enriched::Unmatched;

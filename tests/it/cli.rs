@@ -467,3 +467,95 @@ fn logs_are_json_when_asked_and_never_coloured_into_a_file() {
         stderr(&text)
     );
 }
+
+/// A brand's Boolean query: `check-config` names its brand and the column
+/// of a mistake; `match` says which clause decides; a replay through a
+/// query-only brand stores what it matches and nothing else.
+#[test]
+fn boolean_queries_are_checked_explained_and_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad-query.toml");
+    std::fs::write(
+        &bad,
+        "[[brands]]\nname = \"Shell\"\nquery = '(shell OR \"shell station\" AND NOT (beach OR egg'\n",
+    )
+    .unwrap();
+    let out = cli(&["check-config", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "brands[0].query: brand \"Shell\": column 48: expected ')' to close the '(' of column 35, found the end of the query"
+        ),
+        "{err}"
+    );
+
+    let good = dir.path().join("query.toml");
+    std::fs::write(
+        &good,
+        "[[brands]]\nname = \"Shell\"\nquery = '(shell OR #shellfuel OR \"shell station\") AND NOT (beach OR egg* OR \"shell script\") AND NOT lang:nl'\n",
+    )
+    .unwrap();
+    let config = good.to_str().unwrap();
+    let out = cli(&[
+        "match",
+        "--config",
+        config,
+        "Queued 20 minutes at the Shell station, awful",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "Shell: matches (query \"(shell OR #shellfuel OR \\\"shell station\\\") AND NOT (beach OR egg* OR \\\"shell script\\\") AND NOT lang:nl\": \
+         (shell OR #shellfuel OR \"shell station\") AND NOT (beach OR egg* OR \"shell script\") AND NOT lang:nl holds)"
+    );
+    let out = cli(&["match", "--config", config, "found a shell on the beach"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("NOT (beach OR egg* OR \"shell script\") does not hold"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli(&["match", "--config", config, "--lang", "nl", "shell tankstation"]);
+    assert!(stdout(&out).contains("NOT lang:nl does not hold"), "{}", stdout(&out));
+
+    let feed = dir.path().join("shell.jsonl");
+    let lines = [
+        ("1", "Shell station on the A1 has no diesel again", None),
+        ("2", "Collected a shell on the beach today", None),
+        ("3", "My bash SHELL SCRIPT broke after the update", None),
+        ("4", "Eggshell paint from the shell station shop", None),
+        ("5", "Geen diesel bij Shell vandaag", Some("nl")),
+        ("6", "#ShellFuel prices are up 10%", None),
+    ];
+    let text: Vec<String> = lines
+        .iter()
+        .map(|(id, text, lang)| {
+            serde_json::json!({"source": "x", "id": id, "created_at": format!("2026-11-20T10:0{id}:00Z"),
+                               "text": text, "lang": lang})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&feed, text.join("\n")).unwrap();
+    let db = dir.path().join("shell.db");
+    let out = cli(&[
+        "replay",
+        feed.to_str().unwrap(),
+        "--config",
+        config,
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = complaint_monitor::store::open_read_only(&db).unwrap();
+    let mut stored: Vec<String> = conn
+        .prepare("SELECT source_id FROM mentions ORDER BY source_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    stored.sort();
+    // 2 is about a beach, 3 a shell script, 4 an egg* word, 5 in Dutch.
+    assert_eq!(stored, vec!["1", "6"]);
+}

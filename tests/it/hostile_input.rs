@@ -72,6 +72,7 @@ proptest! {
             handles: vec!["@acme".into()],
             hashtags: vec!["#acme".into()],
             exclude: vec!["acme fryer".into()],
+            query: None,
         }]).unwrap();
         let _ = matcher.matches(&text);
     }
