@@ -128,18 +128,18 @@ impl Queries {
     /// The brands whose query matches `input`.
     fn matching(&self, input: &Input) -> Vec<BrandId> {
         let text = query::haystack(input.text);
-        let mut found: Vec<QueryPattern> = Vec::new();
+        let mut found: Vec<(QueryPattern, usize)> = Vec::new();
         if let Some(automaton) = &self.automaton {
             for m in automaton.find_overlapping_iter(text.as_bytes()) {
                 let pattern = self.patterns[m.pattern().as_usize()];
                 let before_ok = !char_before(&text, m.start()).is_some_and(is_word_char);
                 let after_ok = pattern.prefix || !char_at(&text, m.end()).is_some_and(is_word_char);
                 if before_ok && after_ok {
-                    found.push(pattern);
+                    found.push((pattern, m.start()));
                 }
             }
         }
-        let mut candidates: Vec<usize> = found.iter().filter(|p| p.required).map(|p| p.query).collect();
+        let mut candidates: Vec<usize> = found.iter().filter(|(p, _)| p.required).map(|(p, _)| p.query).collect();
         candidates.extend(&self.always);
         candidates.sort_unstable();
         candidates.dedup();
@@ -149,16 +149,20 @@ impl Queries {
                 let query = &self.all[i].1;
                 let sizes = &self.term_sizes[i];
                 let mut terms = vec![query::Found::default(); sizes.len()];
-                for p in found.iter().filter(|p| p.query == i) {
+                let mut starts = Vec::new();
+                for &(p, at) in found.iter().filter(|(p, _)| p.query == i) {
                     let term = &mut terms[p.term];
                     if p.first_word {
                         term.first_word = true;
                         term.every_word = sizes[p.term] == 1;
+                        if sizes[p.term] > 1 {
+                            starts.push((p.term, at));
+                        }
                     } else {
                         term.as_written = true;
                     }
                 }
-                query.matches_found(input, &text, &terms)
+                query.matches_found(input, &text, &terms, &starts)
             })
             .map(|i| self.all[i].0)
             .collect()

@@ -145,8 +145,13 @@ impl Query {
 
     /// [`Query::matches`] on a [`haystack`] whose terms' words the caller
     /// has already looked for (`found[i]`, for term `i`).
-    pub fn matches_found(&self, input: &Input, text: &str, found: &[Found]) -> bool {
-        eval(&self.root, input, &Text::new(text, Some(found)))
+    ///
+    /// `starts` holds (term, byte offset) of each first word found, so a
+    /// phrase is checked from those places only.
+    pub fn matches_found(&self, input: &Input, text: &str, found: &[Found], starts: &[(usize, usize)]) -> bool {
+        let mut t = Text::new(text, Some(found));
+        t.starts = starts;
+        eval(&self.root, input, &t)
     }
 
     /// Whether `input` matches, and the clause that decided it: for a match,
@@ -347,6 +352,8 @@ struct Text<'a> {
     text: &'a str,
     words: std::cell::OnceCell<Words<'a>>,
     found: Option<&'a [Found]>,
+    /// (term, byte offset) of the first words the prefilter found.
+    starts: &'a [(usize, usize)],
 }
 
 impl<'a> Text<'a> {
@@ -355,7 +362,44 @@ impl<'a> Text<'a> {
             text,
             words: std::cell::OnceCell::new(),
             found,
+            starts: &[],
         }
+    }
+
+    /// Whether `term`'s words stand in a row from byte `at`, where its
+    /// first word was found: each next word after the non-word characters
+    /// that follow, as the words of [`Words`] are split.
+    fn phrase_at(&self, at: usize, term: &[Word]) -> bool {
+        let text = self.text;
+        let word_end = |from: usize| {
+            text[from..]
+                .char_indices()
+                .find(|(i, c)| !is_word_char(*c) && !(*i == 0 && (*c == '@' || *c == '#')))
+                .map_or(text.len(), |(i, _)| from + i)
+        };
+        let mut end = word_end(at);
+        if !Words::is(&text[at..end], &term[0]) {
+            return false;
+        }
+        for word in &term[1..] {
+            let Some(start) = text[end..]
+                .char_indices()
+                .find(|(_, c)| is_word_char(*c))
+                .map(|(i, _)| end + i)
+            else {
+                return false;
+            };
+            // A sigil leads the word when nothing of a word comes before it.
+            let before = &text[..start];
+            let led = before.ends_with(['@', '#'])
+                && !before[..before.len() - 1].chars().next_back().is_some_and(is_word_char);
+            let start = if led { start - 1 } else { start };
+            end = word_end(start);
+            if !Words::is(&text[start..end], word) {
+                return false;
+            }
+        }
+        true
     }
 
     fn words(&self) -> &Words<'a> {
@@ -368,7 +412,12 @@ impl<'a> Text<'a> {
             Some(Found { first_word: false, .. }) => false,
             // A word, or a phrase as written: nothing more to look at.
             Some(Found { every_word: true, .. } | Found { as_written: true, .. }) => true,
-            // Its first word is there: are the others, in a row?
+            // Its first word is there: are the others, in a row after it?
+            Some(_) if !self.starts.is_empty() => self
+                .starts
+                .iter()
+                .filter(|(t, _)| *t == id)
+                .any(|&(_, at)| self.phrase_at(at, term)),
             _ => self.words().has(term),
         }
     }
@@ -902,6 +951,55 @@ mod tests {
             Some(vec!["acme".to_string(), "@acmeair".to_string()])
         );
         assert_eq!(Query::parse("acme OR lang:fr").unwrap().required_words(), None);
+    }
+
+    /// The prefilter's fast path (phrases checked from where their first
+    /// word was found) agrees with splitting the text into words.
+    #[test]
+    fn phrases_checked_in_place_agree_with_the_words() {
+        let query = Query::parse("\"acme air fryer\" OR \"shell @station\" OR \"egg* shell\"").unwrap();
+        for text in [
+            "my ACME  air,fryer broke",
+            "acme air-fryer",
+            "acme airfryer",
+            "acme @air fryer",
+            "the shell @station",
+            "the shell station",
+            "eggs shell",
+            "egg shells",
+            "acme air",
+        ] {
+            let hay = haystack(text);
+            let words = Words::of(&hay);
+            let slow = query.terms.iter().any(|t| words.has(t));
+            let found: Vec<Found> = query
+                .terms
+                .iter()
+                .map(|t| Found {
+                    first_word: words.iter().any(|w| Words::is(w, &t[0])),
+                    ..Found::default()
+                })
+                .collect();
+            let hay_str: &str = &hay;
+            let mut starts: Vec<(usize, usize)> = Vec::new();
+            for (i, t) in query.terms.iter().enumerate() {
+                for &(s, e) in &words.spans {
+                    if Words::is(&hay_str[s..e], &t[0]) {
+                        starts.push((i, s));
+                    }
+                }
+            }
+            let fast = query.matches_found(
+                &Input {
+                    text,
+                    ..Input::default()
+                },
+                &hay,
+                &found,
+                &starts,
+            );
+            assert_eq!(fast, slow, "{text}");
+        }
     }
 
     #[test]
