@@ -511,10 +511,15 @@ impl Sender {
         Ok(total)
     }
 
-    /// Sends until the task is dropped.
+    /// Sends until the task is dropped (or the writer stops). A failed
+    /// round (the database busy a moment) is logged and tried again.
     pub async fn run(&self) -> Result<(), StoreError> {
         loop {
-            self.send_due().await?;
+            match self.send_due().await {
+                Err(StoreError::WriterStopped) => return Err(StoreError::WriterStopped),
+                Err(e) => tracing::error!("posting replies: {e}"),
+                Ok(_) => {}
+            }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
