@@ -205,12 +205,7 @@ impl MastodonReplier {
     pub fn new(config: &SourceConfig, own: &MastodonConfig) -> Option<Self> {
         let reply = own.reply.as_ref()?;
         Some(MastodonReplier {
-            base: config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "https://mastodon.social".into())
-                .trim_end_matches('/')
-                .to_string(),
+            base: Mastodon::new(config, own).base.trim_end_matches('/').to_string(),
             token: reply.token.clone(),
         })
     }

@@ -121,13 +121,19 @@ pub struct RedditReply {
     pub refresh_token: Secret,
 }
 
+impl RedditConfig {
+    /// Where tokens come from: `auth_url`, or Reddit's own.
+    fn token_url(&self) -> String {
+        self.auth_url
+            .clone()
+            .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into())
+    }
+}
+
 impl Reddit {
     pub fn new(config: &SourceConfig, own: &RedditConfig) -> Self {
         let oauth = Some(OAuth::ClientCredentials {
-            token_url: own
-                .auth_url
-                .clone()
-                .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into()),
+            token_url: own.token_url(),
             client_id: own.client_id.clone(),
             client_secret: own.client_secret.clone(),
         });
@@ -288,18 +294,10 @@ impl RedditReplier {
     pub fn new(config: &SourceConfig, own: &RedditConfig) -> Option<Self> {
         let reply = own.reply.as_ref()?;
         Some(RedditReplier {
-            base: config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "https://oauth.reddit.com".into())
-                .trim_end_matches('/')
-                .to_string(),
+            base: Reddit::new(config, own).base.trim_end_matches('/').to_string(),
             username: reply.username.trim().trim_start_matches("u/").to_string(),
             oauth: OAuth::RefreshToken {
-                token_url: own
-                    .auth_url
-                    .clone()
-                    .unwrap_or_else(|| "https://www.reddit.com/api/v1/access_token".into()),
+                token_url: own.token_url(),
                 client_id: own.client_id.clone(),
                 client_secret: own.client_secret.clone(),
                 refresh_token: reply.refresh_token.clone(),

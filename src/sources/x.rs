@@ -192,12 +192,7 @@ impl XReplier {
     pub fn new(config: &SourceConfig, own: &XConfig) -> Option<Self> {
         let reply = own.reply.as_ref()?;
         Some(XReplier {
-            base: config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "https://api.x.com".into())
-                .trim_end_matches('/')
-                .to_string(),
+            base: X::new(config, own).base.trim_end_matches('/').to_string(),
             token: reply.user_token.clone(),
         })
     }

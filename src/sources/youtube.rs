@@ -327,12 +327,7 @@ impl YouTubeReplier {
     pub fn new(config: &SourceConfig, own: &YouTubeConfig) -> Option<Self> {
         let reply = own.reply.as_ref()?;
         Some(YouTubeReplier {
-            base: config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "https://www.googleapis.com".into())
-                .trim_end_matches('/')
-                .to_string(),
+            base: YouTube::new(config, own).base.trim_end_matches('/').to_string(),
             oauth: super::OAuth::RefreshToken {
                 token_url: super::reply::given(&reply.auth_url)
                     .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
