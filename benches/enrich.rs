@@ -56,6 +56,7 @@ fn brands(n: usize) -> Vec<BrandConfig> {
             hashtags: vec![format!("#brandname{i}"), format!("#brandname{i}fail")],
             exclude: vec![],
             query: None,
+            ..Default::default()
         });
     }
     brands

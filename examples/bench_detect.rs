@@ -104,7 +104,7 @@ fn main() {
                 "seconds": (seconds * 1000.0).round() / 1000.0, "lines_per_s": per_s.round()})
         );
         if brands == 1000 && ticks > 0 {
-            let (writer, handle) = Writer::start_with(&db, &config.store).expect("writer");
+            let (writer, handle) = Writer::start_with(&db, &config.store, config.grouper()).expect("writer");
             let mut service = AlertService::start(&config.brands, &config.detect, &config.alerts, &db, handle)
                 .expect("alert service");
             let end = start + Duration::days(2);

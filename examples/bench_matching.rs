@@ -38,6 +38,7 @@ fn brands(n: usize) -> Vec<BrandConfig> {
                 hashtags: vec![format!("#{tag}"), format!("#{tag}fail")],
                 exclude: vec![],
                 query: None,
+                ..Default::default()
             }
         })
         .collect()

@@ -137,9 +137,12 @@ fn generate(args: &Args, out: &mut impl Write) -> std::io::Result<()> {
     events.sort_by_key(|e| e.0);
 
     let mut written: Vec<String> = Vec::new();
+    // Wording varies on a stream of its own, so that the rest of the feed
+    // (times, sources, audiences, templates) is what the seed always gave.
+    let mut wording = ChaCha8Rng::seed_from_u64(args.seed ^ 0x00C0_FFEE);
     for (i, (ms, kind)) in events.iter().enumerate() {
         let t = args.start + Duration::milliseconds(*ms);
-        let line = mention_line(&mut rng, i, t, *kind);
+        let line = mention_line(&mut rng, &mut wording, i, t, *kind);
         if args.faults && written.len() < 200 && rng.gen_bool(0.02) {
             written.push(line.clone());
         }
@@ -308,7 +311,76 @@ fn followers(rng: &mut ChaCha8Rng) -> u64 {
     boosted.min(5e7) as u64
 }
 
-fn mention_line(rng: &mut ChaCha8Rng, i: usize, t: DateTime<Utc>, kind: Kind) -> String {
+/// Openings and endings people add to the same complaint: the templates
+/// alone would make a day of posts a few hundred verbatim copies, which
+/// real people do not write (and the campaign filter rightly folds). None
+/// of them carries sentiment, so a text keeps its label.
+const OPENINGS: &[&str] = &[
+    "Update:",
+    "PSA:",
+    "Right,",
+    "So",
+    "Day {n}:",
+    "Heads up:",
+    "Just now:",
+    "For the record,",
+    "Story time:",
+    "Quick one:",
+    "Reporting from {city}:",
+    "Again:",
+];
+const ENDINGS: &[&str] = &[
+    "(posted from {city})",
+    "#travel",
+    "Thread 1/{n}",
+    "Day {n} of this.",
+    "Ref {code}.",
+    "Case {code}.",
+    "{n}:{mm} local time",
+    "at gate B{n}",
+    "this morning",
+    "tonight",
+    "via phone",
+    "cc @travelnews",
+    "Screenshot attached.",
+    "Booking {code}.",
+    "on my way to {city}",
+    "from seat {n}{row}",
+    "{m} people here",
+    "Ticket {code}.",
+    "#{city}",
+    "{n} days before my trip",
+    "writing this from the lounge",
+    "after {m} minutes in the queue",
+    "my {n}th trip this year",
+    "with my two kids",
+    "on the {n}:{mm} departure",
+];
+
+/// Endings that read in any language.
+const ANY_LANGUAGE_ENDINGS: &[&str] = &["#{city}", "Ref {code}", "{n}:{mm}", "#{code}", "{city} {n}:{mm}"];
+
+/// `text` in one person's wording: an opening about half the time (English
+/// only), an ending always, fillers drawn anew.
+fn reword(rng: &mut ChaCha8Rng, text: &str, english: bool) -> String {
+    let mut out = String::new();
+    if english && rng.gen_bool(0.5) {
+        out.push_str(pick(rng, OPENINGS));
+        out.push(' ');
+    }
+    out.push_str(text);
+    out.push(' ');
+    out.push_str(pick(rng, if english { ENDINGS } else { ANY_LANGUAGE_ENDINGS }));
+    fill(rng, &out)
+        .replace("{mm}", &format!("{:02}", rng.gen_range(0..60)))
+        .replace("{code}", &format!("{:06X}", rng.gen_range(0..0xFF_FFFF)))
+        .replace(
+            "{row}",
+            ["A", "B", "C", "D", "E", "F"].choose(rng).copied().unwrap_or("A"),
+        )
+}
+
+fn mention_line(rng: &mut ChaCha8Rng, wording: &mut ChaCha8Rng, i: usize, t: DateTime<Utc>, kind: Kind) -> String {
     let created_at = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let roll: f64 = rng.gen();
     let (source, text, lang, rating, brand) = match kind {
@@ -375,6 +447,7 @@ fn mention_line(rng: &mut ChaCha8Rng, i: usize, t: DateTime<Utc>, kind: Kind) ->
             )
         }
     };
+    let text = reword(wording, &text, lang == "en");
     let handle = format!("user{}", rng.gen_range(1..40_000));
     let audience = followers(rng);
     let engagement = |rng: &mut ChaCha8Rng, scale: f64| (audience as f64 * scale * rng.gen::<f64>()).round() as u64;

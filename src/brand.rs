@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 /// One watched brand. This table's shape is a contract with users' configs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrandConfig {
     pub name: String,
@@ -26,4 +26,12 @@ pub struct BrandConfig {
     /// keywords: the brand is matched when either says so.
     #[serde(default)]
     pub query: Option<String>,
+    /// This brand's blocklists, beside `[spam]`'s for every brand
+    /// (`handle` or `network:handle`; domains; phrases).
+    #[serde(default)]
+    pub block_authors: Vec<String>,
+    #[serde(default)]
+    pub block_domains: Vec<String>,
+    #[serde(default)]
+    pub block_phrases: Vec<String>,
 }

@@ -39,6 +39,8 @@ pub struct Config {
     pub web: WebConfig,
     #[serde(default)]
     pub inbox: crate::inbox::InboxConfig,
+    #[serde(default)]
+    pub spam: crate::spam::SpamConfig,
     /// Read by [`crate::sources::SourceConfig::from_toml`], table by table,
     /// after the rest (each connector has its own keys).
     #[serde(default, rename = "sources")]
@@ -253,6 +255,12 @@ fn read_reporting_all<T>(
 }
 
 impl Config {
+    /// The writer's campaign, burst and blocklist rules (`[spam]` and the
+    /// brands' own blocklists).
+    pub fn grouper(&self) -> crate::spam::Grouper {
+        crate::spam::Grouper::new(&self.spam, &self.brands)
+    }
+
     /// The enricher for these brands and this reach model.
     pub fn enricher(&self) -> Result<crate::enrich::Enricher, crate::enrich::matcher::MatcherError> {
         crate::enrich::Enricher::new(&self.brands, &self.reach)
@@ -462,6 +470,16 @@ impl Config {
         }
         for (key, message) in self.detect.problems() {
             problem(format!("detect.{key}"), &message);
+        }
+        for (key, message) in self.spam.problems() {
+            problem(format!("spam.{key}"), &message);
+        }
+        for (i, brand) in self.brands.iter().enumerate() {
+            for (key, message) in
+                crate::spam::blocklist_problems(&brand.block_authors, &brand.block_domains, &brand.block_phrases)
+            {
+                problem(format!("brands[{i}].{key}"), &message);
+            }
         }
         for (key, message) in self.alerts.problems() {
             problem(format!("alerts.{key}"), &message);

@@ -115,6 +115,19 @@ pub fn not_about_us(tx: &Transaction, id: i64, by: &str, at: DateTime<Utc>) -> R
         params![id, brands.join("\u{1f}"), by.trim(), at.timestamp_millis()],
     )?;
     tx.execute("DELETE FROM mention_brands WHERE mention_id = ?1", [id])?;
+    // Learnt: an author taken off a brand often enough is blocked for it
+    // ([spam] learn_after, read as each mention is stored).
+    tx.execute(
+        "INSERT INTO learnt_authors (source, author, brand, marks, since) \
+         SELECT m.source, m.author, b.value, 1, ?2 FROM mentions m, json_each(?3) b \
+         WHERE m.id = ?1 AND m.author IS NOT NULL \
+         ON CONFLICT (source, author, brand) DO UPDATE SET marks = marks + 1",
+        params![
+            id,
+            at.timestamp_millis(),
+            serde_json::to_string(&brands).unwrap_or_default()
+        ],
+    )?;
     Ok(NotAboutUs {
         mention_id: id,
         brands,

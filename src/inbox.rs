@@ -444,6 +444,10 @@ pub struct Query {
     pub after: Option<Cursor>,
     /// Only this mention, whatever the other filters say (the mention page).
     pub only: Option<i64>,
+    /// Only the mentions of this campaign or burst. Without it a group is
+    /// one row, its first mention (with the group's size), and blocked
+    /// mentions are left out.
+    pub group: Option<i64>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -573,6 +577,7 @@ impl Default for Query {
             response_target: InboxConfig::default().response_target.0,
             after: None,
             only: None,
+            group: None,
         }
     }
 }
@@ -615,8 +620,49 @@ pub struct Row {
     pub brands: Vec<String>,
     /// The firing or acknowledged incident this mention is part of.
     pub incident: Option<i64>,
+    /// The campaign or burst it leads or is part of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupSize>,
+    /// Why a blocklist or learning keeps it out of the counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
     #[serde(flatten)]
     pub state: MentionState,
+}
+
+/// A campaign or burst as the inbox shows it: one row and its size.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GroupSize {
+    /// Pass as `group` for its mentions.
+    pub id: i64,
+    pub kind: crate::spam::Kind,
+    pub mentions: u64,
+    pub accounts: u64,
+}
+
+/// The size of group `id`.
+pub fn group_size(conn: &Connection, id: i64) -> Result<Option<GroupSize>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT g.kind, count(b.mention_id), \
+             count(DISTINCT m.source || char(31) || coalesce(lower(m.author), 'id:' || m.id)) \
+             FROM spam_groups g JOIN mention_brands b ON b.group_id = g.id JOIN mentions m ON m.id = b.mention_id \
+             WHERE g.id = ?1 GROUP BY g.id",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })
+        .optional()?;
+    let Some((kind, mentions, accounts)) = row else {
+        return Ok(None);
+    };
+    let kind = crate::spam::Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("group kind {kind:?}")))?;
+    Ok(Some(GroupSize {
+        id,
+        kind,
+        mentions: mentions.max(0) as u64,
+        accounts: accounts.max(0) as u64,
+    }))
 }
 
 /// A page of the inbox, and how many rows match in all.
@@ -1063,6 +1109,14 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
         filters.push("m.id = ?".to_string());
         values.push(Value::Integer(id));
     }
+    match query.group {
+        Some(group) => {
+            filters.push("m.id IN (SELECT g.mention_id FROM mention_brands g WHERE g.group_id = ?)".to_string());
+            values.push(Value::Integer(group));
+        }
+        None if query.only.is_none() => filters.push("m.folded = 0".to_string()),
+        None => {}
+    }
     let where_ = |filters: &[String]| {
         if filters.is_empty() {
             String::new()
@@ -1106,7 +1160,9 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
          coalesce(s.state, 'new'), s.assignee, s.reply_url, s.note, s.updated_by, s.updated_at, m.author_karma, \
-         m.time_estimated, m.reply_text, m.reply_at, m.lang, m.not_scored \
+         m.time_estimated, m.reply_text, m.reply_at, m.lang, m.not_scored, \
+         (SELECT b.group_id FROM mention_brands b WHERE b.mention_id = m.id AND b.group_id IS NOT NULL LIMIT 1), \
+         (SELECT b.blocked FROM mention_brands b WHERE b.mention_id = m.id AND b.blocked IS NOT NULL LIMIT 1) \
          FROM {from}{} ORDER BY {key} {direction}, m.id {direction} LIMIT {} OFFSET {}",
         where_(&filters),
         // One more than asked: whether there is a next page.
@@ -1160,6 +1216,8 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
                     .map(|b| b.split('\u{1f}').map(str::to_string).collect())
                     .unwrap_or_default(),
                 incident: r.get(14)?,
+                group: None,
+                blocked: r.get(28)?,
                 state: MentionState {
                     mention_id: id,
                     state: State::New,
@@ -1172,19 +1230,23 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
             },
             state,
             sort_value,
+            r.get::<_, Option<i64>>(27)?,
         ))
     })?;
     let mut out = Vec::new();
     let mut last = None;
     let mut more = false;
     for row in rows {
-        let (mut row, state, sort_value) = row?;
+        let (mut row, state, sort_value, group) = row?;
         if out.len() == limit as usize {
             more = true;
             break;
         }
         row.state.state = state.parse().map_err(StoreError::Corrupt)?;
         row.brands.sort();
+        if let Some(group) = group {
+            row.group = group_size(conn, group)?;
+        }
         last = Some(Cursor {
             value: sort_value,
             id: row.id,

@@ -35,6 +35,9 @@
 //! * [`terms`]: the tokenizer for complaint terms (digest and alert explanations).
 //! * [`detect`]: per-bucket baselines and spike tests, incidents, `backtest`
 //!   (pure: it reads no store).
+//! * [`spam`]: copy-paste campaigns, bursts from one account, blocklists
+//!   and learnt authors, decided as each mention is stored, so that they
+//!   weigh less in detection and show as one row in the inbox.
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
 //!   read queries.
 //! * [`pipeline`]: enrich, stamp with the clock, batch for the writer: the
@@ -101,6 +104,7 @@ pub mod reply;
 pub mod secret;
 pub mod service;
 pub mod sources;
+pub mod spam;
 pub mod store;
 pub mod terms;
 pub mod web;

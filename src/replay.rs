@@ -120,7 +120,7 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
 /// Replays `feeds` (instead of `options.feeds`) into the database.
 pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) -> anyhow::Result<ReplaySummary> {
     let started = Instant::now();
-    let (writer, handle) = Writer::start_with(&options.db, &config.store)?;
+    let (writer, handle) = Writer::start_with(&options.db, &config.store, config.grouper())?;
     let clock = Arc::new(VirtualClock::default());
     let mut pipeline = Pipeline::new(config.enricher()?, config.store.batch_size, handle, clock.clone());
     let progress = Progress::new(options, feeds);

@@ -58,7 +58,7 @@ pub async fn run(
         }
         _ => None,
     };
-    let (writer, handle) = Writer::start_with(db, &config.store)?;
+    let (writer, handle) = Writer::start_with(db, &config.store, config.grouper())?;
     let (stop_tx, stop) = watch::channel(false);
     crate::metrics::handle();
 

@@ -222,6 +222,7 @@ mod tests {
             hashtags: vec!["#acmeair".into()],
             exclude: vec![],
             query: None,
+            ..Default::default()
         };
         let t = Tokenizer::for_brand(&brand);
         let words: Vec<String> = t

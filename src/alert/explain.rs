@@ -26,8 +26,8 @@ const NAMED: usize = 5;
 /// The incident's negative mentions, earliest first (public so that a test
 /// checks the plan of this very text).
 pub const INCIDENT_MENTIONS_SQL: &str =
-    "SELECT m.author, m.source, m.lang, m.text, f.created_at FROM mention_brands f \
-     JOIN mentions m ON m.id = f.mention_id \
+    "SELECT m.author, m.source, m.lang, m.text, f.created_at, g.id, g.kind FROM mention_brands f \
+     JOIN mentions m ON m.id = f.mention_id LEFT JOIN spam_groups g ON g.id = f.group_id \
      WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
        AND (?4 IS NULL OR m.source = ?4) \
      ORDER BY f.created_at, f.mention_id LIMIT ?5";
@@ -60,6 +60,25 @@ pub struct Explanation {
     pub languages: Vec<Counted>,
     /// When the first of them was posted.
     pub first_mention_at: Option<String>,
+    /// The copy-paste campaign half or more of them belong to: then the
+    /// wave is one message posted by many accounts, not many customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignShare>,
+}
+
+/// A campaign's part in an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignShare {
+    /// The group's id (`/inbox?group=`).
+    pub id: i64,
+    /// The incident's negative mentions in it.
+    pub mentions: u64,
+    /// The accounts that posted them.
+    pub accounts: u64,
+    /// Its share of the incident's negative mentions.
+    pub share: f64,
+    /// The words they share (the first copy's text).
+    pub text: String,
 }
 
 impl Explanation {
@@ -81,6 +100,15 @@ impl Explanation {
             who.push_str(&format!(" ({} by {})", top.count, top.name));
         }
         parts.push(who);
+        if let Some(c) = &self.campaign {
+            parts.push(format!(
+                "mostly one copy-paste campaign: {} copies from {} accounts ({:.0}%), \"{}\"",
+                c.mentions,
+                c.accounts,
+                c.share * 100.0,
+                crate::mention::snippet(&c.text, 80)
+            ));
+        }
         if let Some(share) = self.new_author_share {
             parts.push(format!("{:.0}% of authors new to the brand", share * 100.0));
         }
@@ -118,6 +146,8 @@ pub fn explain(
     let mut authors: HashMap<String, u64> = HashMap::new();
     let mut sources: HashMap<String, u64> = HashMap::new();
     let mut languages: HashMap<String, u64> = HashMap::new();
+    // Campaign id → (first copy's text, its authors, its mentions).
+    let mut campaigns: HashMap<i64, (String, HashSet<String>, u64)> = HashMap::new();
     while let Some(row) = rows.next()? {
         let author: Option<String> = row.get(0)?;
         let text: String = row.get(3)?;
@@ -125,6 +155,12 @@ pub fn explain(
             explanation.first_mention_at = DateTime::from_timestamp_millis(row.get(4)?).map(format_time);
         }
         explanation.negative_mentions += 1;
+        let group: Option<i64> = row.get(5)?;
+        if let (Some(id), Some("campaign")) = (group, row.get::<_, Option<String>>(6)?.as_deref()) {
+            let entry = campaigns.entry(id).or_insert_with(|| (text.clone(), HashSet::new(), 0));
+            entry.2 += 1;
+            entry.1.insert(author.as_deref().unwrap_or_default().to_lowercase());
+        }
         if let Some(author) = author.filter(|a| !a.trim().is_empty()) {
             *authors.entry(author.to_lowercase()).or_default() += 1;
         }
@@ -135,6 +171,17 @@ pub fn explain(
         tokenizer.count(&text, &mut words, &mut phrases);
     }
     explanation.distinct_authors = authors.len() as u64;
+    explanation.campaign = campaigns
+        .into_iter()
+        .max_by_key(|(id, (_, _, n))| (*n, -id))
+        .filter(|(_, (_, _, n))| 2 * n >= explanation.negative_mentions)
+        .map(|(id, (text, accounts, n))| CampaignShare {
+            id,
+            mentions: n,
+            accounts: accounts.len() as u64,
+            share: (n as f64 / explanation.negative_mentions.max(1) as f64 * 1000.0).round() / 1000.0,
+            text,
+        });
     explanation.top_author = ranked(&authors, 1).into_iter().next();
     explanation.sources = ranked(&sources, NAMED);
     explanation.languages = ranked(&languages, NAMED);

@@ -217,14 +217,15 @@ fn reply(
         tx.commit()?;
         queued
     };
-    let (writer, handle) = match complaint_monitor::store::writer::Writer::start_with(db, &config.store) {
-        Ok(started) => started,
-        Err(store::StoreError::Locked { holder, .. }) => {
-            println!("reply {} queued; the running service ({holder}) posts it", queued.id);
-            return Ok(ExitCode::SUCCESS);
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (writer, handle) =
+        match complaint_monitor::store::writer::Writer::start_with(db, &config.store, config.grouper()) {
+            Ok(started) => started,
+            Err(store::StoreError::Locked { holder, .. }) => {
+                println!("reply {} queued; the running service ({holder}) posts it", queued.id);
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => return Err(e.into()),
+        };
     let limiters = complaint_monitor::sources::poll::Limiters::new(&config.sources);
     let sender = reply::Sender::new(&config.sources, &limiters, db, handle, std::sync::Arc::new(WallClock))?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -30,7 +30,7 @@ impl Args {
                 only.map_or("at all".to_string(), |n| format!("named {n:?}"))
             );
         }
-        let (writer, handle) = Writer::start_with(&self.db, &config.store)?;
+        let (writer, handle) = Writer::start_with(&self.db, &config.store, config.grouper())?;
         let poller = Poller::new(config.enricher()?, &self.db, handle, std::sync::Arc::new(WallClock))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

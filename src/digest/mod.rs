@@ -276,6 +276,51 @@ pub struct BrandDigest {
     /// The detractors answered in the follow-up window up to the day's
     /// end, and how many were won back by then.
     pub closed_loop: crate::closed_loop::Summary,
+    /// The day's mentions in campaigns and bursts, and blocked ones: stored
+    /// and in the counts above, but weighed less or not at all by detection.
+    pub spam: SpamFigures,
+}
+
+/// A day's campaigns, bursts and blocked mentions of one brand.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SpamFigures {
+    pub campaigns: u64,
+    pub campaign_mentions: u64,
+    pub bursts: u64,
+    pub burst_mentions: u64,
+    pub blocked_mentions: u64,
+}
+
+fn spam_figures(
+    conn: &Connection,
+    brand: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<SpamFigures, StoreError> {
+    let range = params![brand, start.timestamp_millis(), end.timestamp_millis()];
+    let mut figures = SpamFigures::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT g.kind, count(DISTINCT g.id), count(*) FROM mention_brands b JOIN spam_groups g ON g.id = b.group_id \
+         WHERE b.brand = ?1 AND b.created_at >= ?2 AND b.created_at < ?3 GROUP BY g.kind",
+    )?;
+    let mut rows = stmt.query(range)?;
+    while let Some(row) = rows.next()? {
+        let (kind, groups, mentions): (String, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (groups, mentions) = (groups.max(0) as u64, mentions.max(0) as u64);
+        match crate::spam::Kind::parse(&kind) {
+            Some(crate::spam::Kind::Campaign) => (figures.campaigns, figures.campaign_mentions) = (groups, mentions),
+            Some(crate::spam::Kind::Burst) => (figures.bursts, figures.burst_mentions) = (groups, mentions),
+            None => return Err(StoreError::Corrupt(format!("group kind {kind:?}"))),
+        }
+    }
+    let blocked: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 \
+             AND blocked IS NOT NULL",
+        )?
+        .query_row(range, |r| r.get(0))?;
+    figures.blocked_mentions = blocked.max(0) as u64;
+    Ok(figures)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -435,6 +480,7 @@ fn brand_digest(
             },
         )?,
         complaints: terms::complaints(conn, brand, week_start, start, end)?,
+        spam: spam_figures(conn, &brand.name, start, end)?,
         gaps,
         day,
         previous_day,

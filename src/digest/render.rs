@@ -206,6 +206,11 @@ pub fn markdown(d: &Digest) -> String {
         s.push_str("\n### Won back\n\n");
         s.push_str(&closed_loop_line(&b.closed_loop));
         s.push('\n');
+        if let Some(line) = spam_line(&b.spam) {
+            s.push_str("\n### Campaigns and bursts\n\n");
+            s.push_str(&line);
+            s.push('\n');
+        }
         s.push_str("\n### What people complain about\n\n");
         if b.complaints.is_empty() {
             s.push_str("Nothing stands out.\n");
@@ -389,6 +394,10 @@ pub fn html(d: &Digest) -> String {
                     p { (responses_line(&b.responses)) }
                     h3 { "Won back" }
                     p { (closed_loop_line(&b.closed_loop)) }
+                    @if let Some(line) = spam_line(&b.spam) {
+                        h3 { "Campaigns and bursts" }
+                        p { (line) }
+                    }
                     h3 { "What people complain about" }
                     @if b.complaints.is_empty() { p { "Nothing stands out." } } @else {
                         table {
@@ -443,6 +452,36 @@ fn responses_line(r: &super::Responses) -> String {
         r.new,
         num(r.handled_share.unwrap_or(0.0) * 100.0)
     )
+}
+
+/// "2 copy-paste campaigns (340 mentions), …", or nothing on a day without.
+fn spam_line(f: &super::SpamFigures) -> Option<String> {
+    let mut parts = Vec::new();
+    if f.campaigns > 0 {
+        parts.push(format!(
+            "{} copy-paste campaign{} ({} mentions)",
+            f.campaigns,
+            if f.campaigns == 1 { "" } else { "s" },
+            f.campaign_mentions
+        ));
+    }
+    if f.bursts > 0 {
+        parts.push(format!(
+            "{} burst{} from single accounts ({} mentions)",
+            f.bursts,
+            if f.bursts == 1 { "" } else { "s" },
+            f.burst_mentions
+        ));
+    }
+    if f.blocked_mentions > 0 {
+        parts.push(format!("{} blocked mentions", f.blocked_mentions));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "{}: stored and in the volume above, but counted once (or not at all) by spike detection.",
+            parts.join(", ")
+        )
+    })
 }
 
 /// "Of 8 detractors answered in the last 14 days, 3 came back positive …".

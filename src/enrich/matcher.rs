@@ -359,6 +359,7 @@ mod tests {
             hashtags: v(hashtags),
             exclude: v(exclude),
             query: None,
+            ..Default::default()
         }
     }
 

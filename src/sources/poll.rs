@@ -21,7 +21,7 @@ use reqwest::StatusCode;
 use super::{connector, Connector, Cursor, RateLimitConfig, SourceConfig};
 use crate::clock::Clock;
 use crate::enrich::Enricher;
-use crate::store::writer::{insert_batch, WriterHandle};
+use crate::store::writer::WriterHandle;
 use crate::store::{self, StoreError};
 
 /// Attempts of one request before the poll fails.
@@ -414,10 +414,10 @@ impl Poller {
         let failed = error.is_some();
         let outcome = self
             .writer
-            .transact(move |tx| {
-                let outcome = insert_batch(tx, &batch)?;
-                super::state::save_cursor(tx, &name, &cursor_json)?;
-                super::state::record_poll(tx, &name, now, failed, error.as_deref(), wait)?;
+            .ingest(move |ingest| {
+                let outcome = ingest.insert(&batch)?;
+                super::state::save_cursor(ingest.tx, &name, &cursor_json)?;
+                super::state::record_poll(ingest.tx, &name, now, failed, error.as_deref(), wait)?;
                 Ok(outcome)
             })
             .await?;

@@ -243,6 +243,11 @@ pub fn prune(conn: &mut Connection, before: DateTime<Utc>, batch: usize) -> Resu
             "DELETE FROM mentions WHERE id IN (SELECT id FROM mentions WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
             params![before.timestamp_millis(), batch as i64],
         )?;
+        // A group lives as long as one of its mentions.
+        tx.execute(
+            "DELETE FROM spam_groups WHERE NOT EXISTS (SELECT 1 FROM mention_brands b WHERE b.group_id = spam_groups.id)",
+            [],
+        )?;
         tx.commit()?;
         deleted += n as u64;
         if n < batch {
@@ -427,14 +432,18 @@ fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreErro
 
 /// Per-bucket counts of a scope in `[from, until)`, from the per-brand index.
 /// Detection's query, run on every tick for every brand: per-bucket counts
-/// (public so that a test checks the plan of this very text).
-pub const BUCKET_COUNTS_SQL: &str = "SELECT created_at / ?4, count(*), sum(label = 'negative'), \
-     coalesce(sum(CASE WHEN label = 'negative' THEN reach END), 0) \
+/// (public so that a test checks the plan of this very text). Each mention
+/// counts its weight: a campaign's or a burst's copies after the first,
+/// and blocked mentions, count less or nothing (`src/spam.rs`).
+pub const BUCKET_COUNTS_SQL: &str = "SELECT created_at / ?4, total(weight), \
+     total(CASE WHEN label = 'negative' THEN weight END), \
+     total(CASE WHEN label = 'negative' THEN reach * weight END) \
      FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
      GROUP BY 1 ORDER BY 1";
 /// The same per brand × source.
-pub const SOURCE_BUCKET_COUNTS_SQL: &str = "SELECT f.created_at / ?4, count(*), sum(f.label = 'negative'), \
-     coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach END), 0) \
+pub const SOURCE_BUCKET_COUNTS_SQL: &str = "SELECT f.created_at / ?4, total(f.weight), \
+     total(CASE WHEN f.label = 'negative' THEN f.weight END), \
+     total(CASE WHEN f.label = 'negative' THEN f.reach * f.weight END) \
      FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
      WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
      GROUP BY 1 ORDER BY 1";
@@ -464,9 +473,11 @@ pub fn bucket_counts(
         ],
         |r| {
             let b: i64 = r.get(0)?;
-            Ok((b, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            Ok((b, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?))
         },
     )?;
+    // Weighted sums, to whole mentions (the detector's model counts).
+    let whole = |x: f64| x.round().max(0.0) as u64;
     let mut out = Vec::new();
     for row in rows {
         let (b, total, negatives, reach) = row?;
@@ -475,9 +486,9 @@ pub fn bucket_counts(
         };
         out.push(crate::detect::BucketCounts {
             start,
-            negatives: negatives.max(0) as u64,
-            total: Some(total.max(0) as u64),
-            negative_reach: reach.max(0) as u64,
+            negatives: whole(negatives),
+            total: Some(whole(total)),
+            negative_reach: whole(reach),
         });
     }
     Ok(out)

@@ -399,5 +399,36 @@ pub fn migrations() -> Migrations<'static> {
         );
         "#,
         ),
+        M::up(
+            r#"
+        -- Campaigns and bursts (src/spam.rs): near-duplicate texts from many
+        -- accounts, or many mentions from one, per brand. A group is shown
+        -- as its first mention; detection weighs the rest by
+        -- mention_brands.weight.
+        CREATE TABLE spam_groups (
+            id             INTEGER PRIMARY KEY,
+            brand          TEXT    NOT NULL,
+            kind           TEXT    NOT NULL CHECK (kind IN ('campaign', 'burst')),
+            representative INTEGER NOT NULL,  -- the first mention posted
+            formed_at      INTEGER NOT NULL
+        );
+        ALTER TABLE mentions ADD COLUMN fingerprint INTEGER;  -- SimHash of the words, for copies
+        ALTER TABLE mentions ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;  -- behind its group's first, or blocked
+        ALTER TABLE mention_brands ADD COLUMN weight REAL NOT NULL DEFAULT 1;  -- what it counts in detection
+        ALTER TABLE mention_brands ADD COLUMN group_id INTEGER REFERENCES spam_groups (id) ON DELETE SET NULL;
+        ALTER TABLE mention_brands ADD COLUMN blocked TEXT;  -- why, when a blocklist or learning says so
+        CREATE INDEX mention_brands_by_group ON mention_brands (group_id) WHERE group_id IS NOT NULL;
+        -- Authors staff took off a brand ("not about us"), counted: past
+        -- [spam] learn_after their next mentions are blocked for it.
+        CREATE TABLE learnt_authors (
+            source TEXT    NOT NULL,
+            author TEXT    NOT NULL,
+            brand  TEXT    NOT NULL,
+            marks  INTEGER NOT NULL,
+            since  INTEGER NOT NULL,
+            PRIMARY KEY (source, author, brand)
+        ) WITHOUT ROWID;
+        "#,
+        ),
     ])
 }

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 use crate::mention::scored::ScoredMention;
+use crate::spam::Grouper;
 
 /// Batches the writer folds into one transaction when they are already queued.
 const MAX_BATCHES_PER_TRANSACTION: usize = 16;
@@ -54,7 +55,7 @@ pub struct WriterStats {
 /// again if the database refused the write for a passing reason (locked,
 /// full), so it must not consume what it captures. Its value reaches the
 /// caller only after the commit: a caller that reads right after sees it.
-type Job = Box<dyn FnMut(&Transaction) -> JobResult + Send>;
+type Job = Box<dyn FnMut(&mut Ingest) -> JobResult + Send>;
 type JobResult = Result<Box<dyn Any + Send>, StoreError>;
 type Answer = oneshot::Sender<JobResult>;
 
@@ -152,11 +153,39 @@ impl WriterHandle {
     /// [`WriterHandle::transact_blocking`] for async callers.
     pub async fn transact<T: Send + 'static>(
         &self,
-        job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
+        mut job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (work, result) = job_work(job);
-        self.queue.send(work).await.map_err(|_| StoreError::WriterStopped)?;
+        self.ingest(move |ingest| job(ingest.tx)).await
+    }
+
+    /// [`WriterHandle::transact`] for a job that stores mentions too.
+    pub async fn ingest<T: Send + 'static>(
+        &self,
+        mut job: impl FnMut(&mut Ingest) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, result) = oneshot::channel();
+        let job: Job = Box::new(move |ingest| job(ingest).map(|value| Box::new(value) as Box<dyn Any + Send>));
+        self.queue
+            .send(Work::Job(job, answer))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
         unpack(result.await)
+    }
+}
+
+/// The writer's transaction as a job sees it: changes of its own through
+/// `tx`, and mentions through [`Ingest::insert`] (a poll's items with its
+/// cursor, in one transaction).
+pub struct Ingest<'a> {
+    pub tx: &'a Transaction<'a>,
+    grouper: &'a mut Grouper,
+}
+
+impl Ingest<'_> {
+    /// Stores `mentions` as a batch would be: duplicates skipped, edits
+    /// revised, campaigns and bursts grouped.
+    pub fn insert(&mut self, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
+        insert_batch(self.tx, self.grouper, mentions)
     }
 }
 
@@ -178,7 +207,7 @@ fn job_work<T: Send + 'static>(
     mut job: impl FnMut(&Transaction) -> Result<T, StoreError> + Send + 'static,
 ) -> (Work, oneshot::Receiver<JobResult>) {
     let (answer, result) = oneshot::channel();
-    let job: Job = Box::new(move |tx| job(tx).map(|value| Box::new(value) as Box<dyn Any + Send>));
+    let job: Job = Box::new(move |ingest| job(ingest.tx).map(|value| Box::new(value) as Box<dyn Any + Send>));
     (Work::Job(job, answer), result)
 }
 
@@ -197,7 +226,8 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the database at `path` (migrating it) and starts the writer
-    /// thread with room for `queue_batches` waiting batches.
+    /// thread with room for `queue_batches` waiting batches, grouping
+    /// campaigns and bursts by the default `[spam]` rules.
     pub fn start(path: &Path, queue_batches: usize) -> Result<(Writer, WriterHandle), StoreError> {
         Writer::start_with(
             path,
@@ -205,11 +235,17 @@ impl Writer {
                 queue_batches,
                 ..super::StoreConfig::default()
             },
+            Grouper::new(&crate::spam::SpamConfig::default(), &[]),
         )
     }
 
-    /// [`Writer::start`] with the store's settings (queue, size limit).
-    pub fn start_with(path: &Path, store: &super::StoreConfig) -> Result<(Writer, WriterHandle), StoreError> {
+    /// [`Writer::start`] with the store's settings (queue, size limit) and
+    /// the `[spam]` rules.
+    pub fn start_with(
+        path: &Path,
+        store: &super::StoreConfig,
+        mut grouper: Grouper,
+    ) -> Result<(Writer, WriterHandle), StoreError> {
         let queue_batches = store.queue_batches;
         let lock = super::WriterLock::acquire(path)?;
         let conn = super::open(path)?;
@@ -221,11 +257,12 @@ impl Writer {
         // Index pages of a large table are touched at random by new keys; a
         // larger cache than SQLite's 2 MB default keeps more of them in memory.
         conn.pragma_update(None, "cache_size", -16 * 1024)?;
+        grouper.load(&conn)?;
         let (queue, receiver) = mpsc::channel(queue_batches.max(1));
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
-                let result = run(conn, receiver);
+                let result = run(conn, grouper, receiver);
                 drop(lock);
                 result
             })
@@ -299,7 +336,7 @@ impl Retrying {
     }
 }
 
-fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterStats, StoreError> {
+fn run(mut conn: Connection, mut grouper: Grouper, mut queue: mpsc::Receiver<Work>) -> Result<WriterStats, StoreError> {
     let mut stats = WriterStats::default();
     let mut retrying = Retrying::default();
     let mut held: Option<Work> = None;
@@ -309,10 +346,14 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
                 let result = loop {
                     let attempt = (|| {
                         let tx = conn.transaction()?;
-                        let value = job(&tx)?;
+                        let value = job(&mut Ingest {
+                            tx: &tx,
+                            grouper: &mut grouper,
+                        })?;
                         tx.commit()?;
                         Ok(value)
                     })();
+                    settle(&conn, &mut grouper, attempt.is_ok())?;
                     match attempt {
                         Err(e) if passing(&e) && retrying.wait(&e, &mut stats) => continue,
                         other => break other,
@@ -341,7 +382,9 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
         // Batches are kept until committed, so a refused write is retried
         // with the same rows.
         let outcomes = loop {
-            match write_group(&mut conn, &group) {
+            let attempt = write_group(&mut conn, &mut grouper, &group);
+            settle(&conn, &mut grouper, attempt.is_ok())?;
+            match attempt {
                 Ok(outcomes) => break outcomes,
                 Err(e) if passing(&e) && retrying.wait(&e, &mut stats) => continue,
                 Err(e) => return Err(e),
@@ -362,26 +405,39 @@ fn run(mut conn: Connection, mut queue: mpsc::Receiver<Work>) -> Result<WriterSt
     Ok(stats)
 }
 
+/// After a transaction: the grouper keeps what was committed and forgets
+/// what was rolled back.
+fn settle(conn: &Connection, grouper: &mut Grouper, committed: bool) -> Result<(), StoreError> {
+    if committed {
+        grouper.committed();
+    } else {
+        grouper.rolled_back(conn)?;
+    }
+    Ok(())
+}
+
 fn write_group(
     conn: &mut Connection,
+    grouper: &mut Grouper,
     group: &[(Vec<NewMention>, Option<oneshot::Sender<BatchOutcome>>)],
 ) -> Result<Vec<BatchOutcome>, StoreError> {
     let tx = conn.transaction()?;
     let mut outcomes = Vec::with_capacity(group.len());
     for (mentions, _) in group {
-        outcomes.push(insert_batch(&tx, mentions)?);
+        outcomes.push(insert_batch(&tx, grouper, mentions)?);
     }
     tx.commit()?;
     Ok(outcomes)
 }
 
-pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
+fn insert_batch(tx: &Transaction, grouper: &mut Grouper, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
     let mut insert_mention = tx.prepare_cached(
         "INSERT INTO mentions (source, source_id, created_at, author, followers, text, text_chars, url, \
          likes, reposts, replies, views, rating, lang, brand_hint, compound, pos, neu, neg, label, reach, \
-         reach_inputs, ingested_at, author_karma, time_estimated, reply_text, reply_at, priority_key, not_scored) \
+         reach_inputs, ingested_at, author_karma, time_estimated, reply_text, reply_at, priority_key, not_scored, \
+         fingerprint) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT (source, source_id) DO NOTHING",
+         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) ON CONFLICT (source, source_id) DO NOTHING",
     )?;
     let mut insert_brand = tx.prepare_cached(
         "INSERT OR IGNORE INTO mention_brands (brand, created_at, mention_id, label, reach) \
@@ -395,6 +451,7 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
         let m = &s.mention;
         let created_at = m.created_at.timestamp_millis();
         let (reach, reach_inputs) = reach_columns(s)?;
+        let fingerprint = crate::spam::fingerprint(&m.text, grouper.min_words());
         let inserted = insert_mention.execute(params![
             m.source,
             m.source_id,
@@ -425,6 +482,7 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
             m.reply.as_ref().map(|r| r.at.timestamp_millis()),
             priority_key(s, reach, created_at),
             s.not_scored,
+            fingerprint.map(|f| f as i64),
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
@@ -437,6 +495,16 @@ pub(crate) fn insert_batch(tx: &Transaction, mentions: &[NewMention]) -> Result<
         for brand in &s.brands {
             insert_brand.execute(params![&**brand, created_at, id, s.label.as_str(), reach])?;
         }
+        let post = crate::spam::Post {
+            id,
+            created_at,
+            source: &m.source,
+            author: m.author.handle.as_deref(),
+            text: &m.text,
+            url: m.url.as_deref(),
+            fingerprint,
+        };
+        grouper.place(tx, &post, &s.brands)?;
         outcome.stored += 1;
         let key = (m.source.as_str(), s.label.as_str());
         match ingested.iter_mut().find(|(source, label, _)| (*source, *label) == key) {

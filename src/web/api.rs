@@ -66,7 +66,7 @@ impl Params {
 
 pub const INBOX_PARAMS: &[&str] = &[
     "brand", "source", "label", "state", "since", "until", "q", "assignee", "overdue", "incident", "lang", "rating",
-    "sort", "after", "limit", "offset",
+    "group", "sort", "after", "limit", "offset",
 ];
 
 /// The inbox query the parameters describe (defaults: negative, open, last 7 days).
@@ -147,6 +147,10 @@ pub fn inbox_query(
         Some(_) => return Err(ApiError::bad_request("lang is a language code such as en or pt-BR")),
     };
     query.rating = params.get("rating").map(parse_rating).transpose()?;
+    query.group = params
+        .get("group")
+        .map(|v| parse_id(v).map_err(|_| ApiError::bad_request("group is a campaign's or burst's id")))
+        .transpose()?;
     if let Some(sort) = params.get("sort") {
         query.sort = sort.parse().map_err(|e| ApiError::bad_request(format!("sort: {e}")))?;
     }

@@ -112,6 +112,10 @@ pub struct InboxParams {
     /// Stars: `4`, or a range such as `1-2`.
     #[param(pattern = r"^([1-5](-[1-5])?)?$")]
     rating: Option<String>,
+    /// Only the mentions of this campaign or burst (a row's `group.id`);
+    /// without it each group is one row and blocked mentions are left out.
+    #[param(minimum = 1)]
+    group: Option<i64>,
     /// `priority` (default), `reach`, `oldest` or `newest`.
     #[param(pattern = r"^(priority|reach|oldest|newest)?$")]
     sort: Option<String>,

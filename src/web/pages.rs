@@ -217,6 +217,18 @@ pub async fn banner(State(state): State<AppState>) -> Result<Response, ApiError>
     Ok(page(StatusCode::OK, firing_banner(&state).await?))
 }
 
+/// A campaign or burst, linking to its mentions.
+fn group_pill(g: &crate::inbox::GroupSize) -> Markup {
+    let what = match g.kind {
+        crate::spam::Kind::Campaign => format!("campaign: {} copies from {} accounts", g.mentions, g.accounts),
+        crate::spam::Kind::Burst => format!("burst: {} posts by one account", g.mentions),
+    };
+    html! {
+        a.pill href={"/inbox?label=all&state=all&group=" (g.id)}
+            title="counted once in detection; every one of them is stored" { (what) }
+    }
+}
+
 /// A row's state cell: the state, who has it, the reply and note, who
 /// acted last (also pushed to open pages by `events`).
 pub(super) fn state_pill(s: &inbox::MentionState) -> Markup {
@@ -283,6 +295,8 @@ fn rows_markup(page: &inbox::Page) -> Markup {
                     td.text {
                         @if let Some(stars) = row.rating { span title={(stars) " of 5 stars"} { (("★").repeat(stars as usize)) } " " }
                         (crate::mention::snippet(&row.text, 400))
+                        @if let Some(g) = &row.group { br; (group_pill(g)) }
+                        @if let Some(why) = &row.blocked { br; span.pill title="kept out of the counts" { "blocked: " (why) } }
                         @if let Some(reply) = &row.reply {
                             br; span.muted title={"answered on the network " (crate::mention::format_time(reply.at))} { "Answered: " (crate::mention::snippet(&reply.text, 200)) }
                         }
@@ -858,6 +872,8 @@ pub async fn mention(State(state): State<AppState>, chrome: Chrome, Path(id): Pa
                     " · label set by " (c.by) ", " (at(c.at)) " (the scorer said " (c.computed) ")"
                 }
                 @if let Some(incident) = row.incident { " · " a.pill.firing href={"/alerts#incident-" (incident)} { "incident #" (incident) } }
+                @if let Some(g) = &row.group { " · " (group_pill(g)) }
+                @if let Some(why) = &row.blocked { " · " span.pill title="kept out of the counts" { "blocked: " (why) } }
             }
             @if let Some(off) = &off {
                 p.notice { "Not about us: taken off " (off.brands.join(", ")) " by " (off.by) ", " (at(off.at)) "; no longer counted for them." }

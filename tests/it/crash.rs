@@ -38,6 +38,9 @@ fn write_feed(path: &Path, lines: usize) {
         } else {
             TEXTS[i * 7 % TEXTS.len()]
         };
+        // Numbered at both ends: one sentence from many accounts would be a
+        // copy-paste campaign, counted once.
+        let text = format!("{i}: {text} ({i})");
         let source = ["x", "mastodon", "bluesky", "reddit"][i % 4];
         let line = serde_json::json!({
             "source": source, "id": format!("m{i}"),

@@ -100,7 +100,12 @@ fn a_full_database_is_retried_until_space_is_freed() {
         max_size_mb: Some(size_mb),
         ..StoreConfig::default()
     };
-    let (writer, handle) = Writer::start_with(&db, &store_config).unwrap();
+    let (writer, handle) = Writer::start_with(
+        &db,
+        &store_config,
+        complaint_monitor::spam::Grouper::new(&Default::default(), &[]),
+    )
+    .unwrap();
     // More new mentions than fit in what is left.
     let batch = mentions(&config, 10_000, 2000, 800);
     let writing = std::thread::spawn(move || handle.write_blocking(batch).unwrap());

@@ -73,6 +73,7 @@ proptest! {
             hashtags: vec!["#acme".into()],
             exclude: vec!["acme fryer".into()],
             query: None,
+            ..Default::default()
         }]).unwrap();
         let _ = matcher.matches(&text);
     }

@@ -25,4 +25,5 @@ mod replies;
 mod service;
 mod service_crash;
 mod sources;
+mod spam;
 mod web;

@@ -242,7 +242,8 @@ fn brand_queries_use_the_per_brand_index() {
         (
             "alert explanation",
             complaint_monitor::alert::explain::INCIDENT_MENTIONS_SQL,
-            "mention_brands_by_label",
+            // The brand's rows of the incident's hours, each with its group.
+            "USING PRIMARY KEY (brand=? AND created_at>? AND created_at<?)",
         ),
     ] {
         let plan = plan_of(sql);
