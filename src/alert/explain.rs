@@ -69,7 +69,7 @@ pub struct Explanation {
 /// A campaign's part in an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignShare {
-    /// The group's id (`/inbox?group=`).
+    /// The group's id (`/?group=`).
     pub id: i64,
     /// The incident's negative mentions in it.
     pub mentions: u64,

@@ -224,7 +224,7 @@ fn group_pill(g: &crate::inbox::GroupSize) -> Markup {
         crate::spam::Kind::Burst => format!("burst: {} posts by one account", g.mentions),
     };
     html! {
-        a.pill href={"/inbox?label=all&state=all&group=" (g.id)}
+        a.pill href={"/?label=all&state=all&group=" (g.id)}
             title="counted once in detection; every one of them is stored" { (what) }
     }
 }

@@ -1278,3 +1278,38 @@ async fn the_inbox_filters_by_assignee() {
     );
     server.stop().await;
 }
+
+/// A copy-paste campaign is one inbox row with its size, in the page and
+/// the API, and its mentions are one click away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_is_one_inbox_row_with_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let server = TestServer::start(&db).await;
+    for k in 0..6 {
+        let line = json!({"source": "x", "id": format!("copy{k}"), "created_at": format!("2026-11-20T14:3{k}:00Z"),
+            "author": {"handle": format!("fresh{k}"), "followers": 10},
+            "text": format!("@acmeair you kept my money after cancelling, terrible scam, refund me now https://t.co/{k}")});
+        server.store_line(line).await;
+    }
+    let (status, page) = get_json(&server, "/api/mentions?q=cancelling").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 1, "{page}");
+    let group = &page["rows"][0]["group"];
+    assert_eq!(
+        (group["kind"].as_str(), group["mentions"].as_u64()),
+        (Some("campaign"), Some(6)),
+        "{page}"
+    );
+    assert_eq!(group["accounts"], 6, "{page}");
+    let id = group["id"].as_i64().unwrap();
+    let (_, members) = get_json(&server, &format!("/api/mentions?q=cancelling&group={id}")).await;
+    assert_eq!(members["total"], 6, "{members}");
+    let (status, _) = get_json(&server, "/api/mentions?group=many").await;
+    assert_eq!(status, 400);
+
+    let html = get_text(&server, "/?q=cancelling").await;
+    assert!(html.contains("campaign: 6 copies from 6 accounts"), "{html}");
+    assert!(html.contains(&format!("group={id}")), "{html}");
+    server.stop().await;
+}
