@@ -95,7 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!(
                 "{}",
                 serde_json::json!({"brands": n, "kind": kind, "texts": texts.len(), "matched": matched,
-                                   "texts_per_second": texts.len() as f64 / best})
+                                   "texts_per_second": texts.len() as f64 / best,
+                                   "automaton_bytes": matcher.memory_usage()})
             );
         }
     }

@@ -234,10 +234,14 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// The text a query reads: ASCII as it is (compared ignoring ASCII case),
-/// anything else folded first.
+/// The text a query reads: as it is when folding would change nothing but
+/// ASCII case (which is compared ignoring case): ASCII, emoji and
+/// punctuation; anything with other letters or combining marks folded first.
 pub fn haystack(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_ascii() {
+    let unchanged =
+        |c: char| c.is_ascii() || !(c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c));
+    // NFD can still split a symbol ("≠" is "=" and a combining overlay).
+    if text.is_ascii() || (text.chars().all(unchanged) && unicode_normalization::is_nfd(text)) {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(fold(text))
@@ -825,6 +829,26 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_read_as_it_is_folds_to_itself_but_for_ascii_case() {
+        for text in [
+            "Acme AIR 😡😡 !!! ¿qué? — “late”",
+            "≠ Acme",
+            "Ⓐcme air",
+            "CAFÉ acme",
+            "cafe\u{301} acme",
+            "Ⅻ acme ℃ ™",
+            "ÅNGSTRÖM",
+        ] {
+            let read = haystack(text);
+            if matches!(read, std::borrow::Cow::Borrowed(_)) {
+                assert_eq!(read.to_ascii_lowercase(), fold(text), "{text}");
+            } else {
+                assert_eq!(read, fold(text), "{text}");
+            }
+        }
+    }
 
     fn m(query: &str, text: &str) -> bool {
         Query::parse(query).unwrap().matches(&Input {
