@@ -257,6 +257,7 @@ impl Writer {
         // Index pages of a large table are touched at random by new keys; a
         // larger cache than SQLite's 2 MB default keeps more of them in memory.
         conn.pragma_update(None, "cache_size", -16 * 1024)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         grouper.load(&conn)?;
         let (queue, receiver) = mpsc::channel(queue_batches.max(1));
         let thread = std::thread::Builder::new()
@@ -444,6 +445,7 @@ fn insert_batch(tx: &Transaction, grouper: &mut Grouper, mentions: &[NewMention]
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut outcome = BatchOutcome::default();
+    let mut unindexed: Vec<i64> = Vec::new();
     // Counted per (source, label) here and added to the metrics once per batch.
     let mut ingested: Vec<(&str, &'static str, u64)> = Vec::new();
     for new in mentions {
@@ -486,12 +488,16 @@ fn insert_batch(tx: &Transaction, grouper: &mut Grouper, mentions: &[NewMention]
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
+            // An edit updates the full-text index by trigger, which needs
+            // the first version indexed already (it may be in this batch).
+            index_new(tx, &mut unindexed)?;
             if revise(tx, new)? {
                 outcome.revised += 1;
             }
             continue;
         }
         let id = tx.last_insert_rowid();
+        unindexed.push(id);
         for brand in &s.brands {
             insert_brand.execute(params![&**brand, created_at, id, s.label.as_str(), reach])?;
         }
@@ -512,11 +518,29 @@ fn insert_batch(tx: &Transaction, grouper: &mut Grouper, mentions: &[NewMention]
             None => ingested.push((key.0, key.1, 1)),
         }
     }
+    index_new(tx, &mut unindexed)?;
     for (source, label, n) in ingested {
         metrics::counter!(crate::metrics::MENTIONS_INGESTED, "source" => source.to_string(), "label" => label)
             .increment(n);
     }
     Ok(outcome)
+}
+
+/// Adds the mentions just stored to the full-text index, in one statement
+/// (migration 20 says why not by trigger).
+fn index_new(tx: &Transaction, ids: &mut Vec<i64>) -> Result<(), StoreError> {
+    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+        return Ok(());
+    };
+    // Rowids of new rows only grow, and nothing else writes inside this
+    // transaction, so the batch's rows are exactly those between its first and last.
+    tx.prepare_cached(
+        "INSERT INTO mentions_fts (rowid, text, author) \
+         SELECT id, text, author FROM mentions WHERE id BETWEEN ?1 AND ?2",
+    )?
+    .execute(params![first, last])?;
+    ids.clear();
+    Ok(())
 }
 
 /// Records an edit: when `new` (already stored under its source id) differs

@@ -322,3 +322,45 @@ fn the_demo_replay_and_its_export_are_byte_for_byte_as_pinned() {
         "the demo export differs from the pinned one"
     );
 }
+
+/// New mentions enter the full-text index once per batch (not by trigger);
+/// an edit arriving in the same batch as its first version must still
+/// leave exactly the new text indexed, and the index consistent.
+#[test]
+fn a_mention_and_its_edit_in_one_batch_are_indexed_once_as_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    let line = |id: &str, text: &str| {
+        serde_json::json!({"source": "trustpilot", "id": id, "created_at": "2026-11-20T00:00:21Z",
+            "author": {"handle": "priya", "followers": null}, "text": text, "rating": 2, "lang": "en",
+            "brand": "Acme Air"})
+        .to_string()
+    };
+    let lines = [
+        line("r1", "Acme Air lost my bag, quokka refund please"),
+        line("r2", "Acme Air check-in was slow"),
+        line("r1", "Acme Air found my bag, wombat thanks"),
+    ];
+    std::fs::write(&feed, lines.join("\n") + "\n").unwrap();
+    let db = dir.path().join("cm.db");
+    let summary = run(&demo_config(), &[feed], &db);
+    assert_eq!((summary.stored, summary.duplicates), (2, 1), "{summary:?}");
+    let conn = Connection::open(&db).unwrap();
+    let found = |word: &str| -> Vec<i64> {
+        let mut stmt = conn
+            .prepare("SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?1")
+            .unwrap();
+        stmt.query_map([word], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let r1: i64 = conn
+        .query_row("SELECT id FROM mentions WHERE source_id = 'r1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(found("wombat"), [r1]);
+    assert!(found("quokka").is_empty(), "the first version is no longer indexed");
+    assert_eq!(found("acme").len(), 2);
+    conn.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')", [])
+        .unwrap();
+}
