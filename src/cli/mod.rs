@@ -16,6 +16,7 @@ mod digest;
 mod export;
 mod matches;
 mod mentions;
+mod migrate;
 mod poll_once;
 mod prune;
 mod replay;
@@ -76,6 +77,9 @@ enum Command {
     Backup(backup::Args),
     /// Delete mentions older than a span (e.g. 180d), in small batches.
     Prune(prune::Args),
+    /// Copy a SQLite database into PostgreSQL (ids kept, resumable, counts
+    /// checked); running it again changes nothing.
+    Migrate(migrate::Args),
     /// The long-running service: poll every source, detect spikes, deliver
     /// alerts and digests, until SIGINT or SIGTERM.
     Run(run::Args),
@@ -109,6 +113,7 @@ impl Cli {
             Command::Digest(args) => args.run(),
             Command::Backup(args) => args.run(),
             Command::Prune(args) => args.run(),
+            Command::Migrate(args) => args.run(),
             Command::Run(args) => args.run(),
             Command::PollOnce(args) => args.run(),
             Command::Sources(args) => args.run(),

@@ -2,6 +2,7 @@
 //! single [`writer`] that all ingestion goes through, and read queries, each
 //! on its own connection.
 
+pub mod postgres;
 pub mod priority;
 pub mod schema;
 pub mod writer;

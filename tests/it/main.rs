@@ -20,6 +20,7 @@ mod hostile_input;
 mod hostile_sources;
 mod inbox;
 mod limits;
+mod postgres;
 mod replay;
 mod replies;
 mod service;

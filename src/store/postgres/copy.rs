@@ -1,0 +1,277 @@
+//! Copying a SQLite database into PostgreSQL (`complaint-monitor migrate`):
+//! every table, row ids kept, in batches of multi-row inserts that skip
+//! rows already there, so an interrupted copy resumes where it stopped and
+//! a second run changes nothing; counts are compared at the end.
+
+use std::path::Path;
+
+use bytes::BytesMut;
+use rusqlite::types::Value;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::Client;
+
+use super::PgError;
+
+/// A table to copy, parents before children (foreign keys hold at every
+/// step). `resume_by` is an integer column rows are read in order of, so a
+/// resumed copy starts at the largest value already copied; `identity` is
+/// the column whose sequence must continue after the copied ids.
+pub struct Table {
+    pub name: &'static str,
+    resume_by: Option<&'static str>,
+    identity: Option<&'static str>,
+}
+
+const fn table(name: &'static str, resume_by: Option<&'static str>, identity: Option<&'static str>) -> Table {
+    Table {
+        name,
+        resume_by,
+        identity,
+    }
+}
+
+/// Every table of the schema, in copy order.
+pub const TABLES: &[Table] = &[
+    table("mentions", Some("id"), Some("id")),
+    table("spam_groups", Some("id"), Some("id")),
+    table("mention_brands", Some("mention_id"), None),
+    table("incidents", Some("id"), Some("id")),
+    table("outbox", Some("id"), Some("id")),
+    table("silences", Some("id"), Some("id")),
+    table("detector_progress", None, None),
+    table("digest_deliveries", None, None),
+    table("source_cursors", None, None),
+    table("source_state", None, None),
+    table("mention_revisions", Some("id"), Some("id")),
+    table("mention_states", Some("mention_id"), None),
+    table("mention_actions", Some("id"), Some("id")),
+    table("users", Some("id"), Some("id")),
+    table("sessions", None, None),
+    table("api_tokens", Some("id"), Some("id")),
+    table("label_corrections", Some("id"), Some("id")),
+    table("inbox_changes", Some("seq"), Some("seq")),
+    table("not_about_us", Some("mention_id"), None),
+    table("saved_views", Some("id"), Some("id")),
+    table("replies", Some("id"), Some("id")),
+    table("reply_templates", Some("id"), Some("id")),
+    table("learnt_authors", None, None),
+];
+
+/// Rows per insert statement (PostgreSQL takes at most 65,535 parameters).
+const ROWS_PER_INSERT: usize = 500;
+
+/// What one table's copy did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableCopy {
+    pub table: &'static str,
+    /// Rows inserted by this run (rows already there are not counted).
+    pub inserted: u64,
+    pub source_rows: i64,
+    pub target_rows: i64,
+}
+
+/// Why the copy stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+    #[error("PostgreSQL: {0}")]
+    Query(#[from] tokio_postgres::Error),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{table}.{column}: {reason}")]
+    Value {
+        table: &'static str,
+        column: String,
+        reason: String,
+    },
+    #[error("{0} differs after the copy: {1} rows in SQLite, {2} in PostgreSQL")]
+    Count(&'static str, i64, i64),
+}
+
+/// Copies the SQLite database at `from` into the PostgreSQL database behind
+/// `to` (migrated first), table by table; `progress` hears of each table
+/// when it is done. Fails on the first table whose counts differ.
+pub async fn sqlite_to_postgres(
+    from: &Path,
+    to: &mut Client,
+    mut progress: impl FnMut(&TableCopy),
+) -> Result<Vec<TableCopy>, CopyError> {
+    // Opened as the service opens it, so an older file is migrated first
+    // and every table exists.
+    let sqlite = crate::store::open(from)?;
+    super::migrate(to).await?;
+    let mut report = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        let copied = copy_table(&sqlite, to, table).await?;
+        progress(&copied);
+        if copied.source_rows != copied.target_rows {
+            return Err(CopyError::Count(table.name, copied.source_rows, copied.target_rows));
+        }
+        report.push(copied);
+    }
+    Ok(report)
+}
+
+async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -> Result<TableCopy, CopyError> {
+    let columns: Vec<String> = sqlite
+        .prepare(&format!("SELECT name FROM pragma_table_info('{}')", table.name))?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let column_list = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
+    let start: Option<i64> = match table.resume_by {
+        Some(key) => pg
+            .query_one(&format!("SELECT max({}) FROM {}", quoted(key), table.name), &[])
+            .await?
+            .get(0),
+        None => None,
+    };
+    let mut select = format!("SELECT {column_list} FROM {}", table.name);
+    if let Some(key) = table.resume_by {
+        // `>=`: rows sharing the last key copied may be only partly there.
+        select += &format!(" WHERE {} >= ?1 ORDER BY {}", quoted(key), quoted(key));
+    }
+    let mut statement = sqlite.prepare(&select)?;
+    let mut rows = match table.resume_by {
+        Some(_) => statement.query([start.unwrap_or(i64::MIN)])?,
+        None => statement.query([])?,
+    };
+    let full_insert = pg
+        .prepare(&insert_sql(table.name, &column_list, columns.len(), ROWS_PER_INSERT))
+        .await?;
+    let mut inserted = 0u64;
+    let mut chunk: Vec<Value> = Vec::with_capacity(ROWS_PER_INSERT * columns.len());
+    loop {
+        let row = rows.next()?;
+        if let Some(row) = row {
+            for i in 0..columns.len() {
+                chunk.push(row.get::<_, Value>(i)?);
+            }
+        }
+        let rows_in_chunk = chunk.len() / columns.len().max(1);
+        let last = row.is_none();
+        if rows_in_chunk == ROWS_PER_INSERT || (last && rows_in_chunk > 0) {
+            let insert = if rows_in_chunk == ROWS_PER_INSERT {
+                full_insert.clone()
+            } else {
+                pg.prepare(&insert_sql(table.name, &column_list, columns.len(), rows_in_chunk))
+                    .await?
+            };
+            let values = convert(table.name, &columns, &chunk, insert.params())?;
+            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            inserted += pg.execute(&insert, &params).await?;
+            chunk.clear();
+        }
+        if last {
+            break;
+        }
+    }
+    if let Some(identity) = table.identity {
+        // Ids were given, so the sequence has not moved: new rows must
+        // continue after the largest copied id.
+        pg.execute(
+            &format!(
+                "SELECT setval(pg_get_serial_sequence('{0}', '{1}'), coalesce((SELECT max({1}) FROM {0}), 0) + 1, false)",
+                table.name, identity
+            ),
+            &[],
+        )
+        .await?;
+    }
+    let source_rows: i64 = sqlite.query_row(&format!("SELECT count(*) FROM {}", table.name), [], |r| r.get(0))?;
+    let target_rows: i64 = pg
+        .query_one(&format!("SELECT count(*) FROM {}", table.name), &[])
+        .await?
+        .get(0);
+    Ok(TableCopy {
+        table: table.name,
+        inserted,
+        source_rows,
+        target_rows,
+    })
+}
+
+fn quoted(column: &str) -> String {
+    format!("\"{}\"", column.replace('"', "\"\""))
+}
+
+fn insert_sql(table: &str, column_list: &str, columns: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({column_list}) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql += &format!("${}", row * columns + column + 1);
+        }
+        sql.push(')');
+    }
+    sql + " ON CONFLICT DO NOTHING"
+}
+
+/// A SQLite value in the type of its PostgreSQL column.
+#[derive(Debug)]
+enum PgValue {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Text(Option<String>),
+}
+
+impl ToSql for PgValue {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            PgValue::Int(v) => v.to_sql(ty, out),
+            PgValue::Float(v) => v.to_sql(ty, out),
+            PgValue::Text(v) => v.as_deref().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty) || <f64 as ToSql>::accepts(ty) || <&str as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn convert(
+    table: &'static str,
+    columns: &[String],
+    values: &[Value],
+    types: &[Type],
+) -> Result<Vec<PgValue>, CopyError> {
+    values
+        .iter()
+        .zip(types)
+        .enumerate()
+        .map(|(i, (value, ty))| {
+            let wrong = |reason: String| CopyError::Value {
+                table,
+                column: columns[i % columns.len()].clone(),
+                reason,
+            };
+            Ok(match (ty, value) {
+                (&Type::INT8, Value::Null) => PgValue::Int(None),
+                (&Type::INT8, Value::Integer(n)) => PgValue::Int(Some(*n)),
+                (&Type::FLOAT8, Value::Null) => PgValue::Float(None),
+                (&Type::FLOAT8, Value::Real(x)) => PgValue::Float(Some(*x)),
+                // SQLite stores a whole REAL as an integer when it can.
+                (&Type::FLOAT8, Value::Integer(n)) => PgValue::Float(Some(*n as f64)),
+                (ty, Value::Null) if <&str as ToSql>::accepts(ty) => PgValue::Text(None),
+                (ty, Value::Text(s)) if <&str as ToSql>::accepts(ty) => {
+                    // PostgreSQL text cannot hold NUL; nothing we store has one.
+                    if s.contains('\0') {
+                        return Err(wrong("a NUL character, which PostgreSQL text cannot hold".into()));
+                    }
+                    PgValue::Text(Some(s.clone()))
+                }
+                (ty, value) => return Err(wrong(format!("a {:?} value for a {ty} column", value.data_type()))),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,86 @@
+//! PostgreSQL as the store when one box is not enough: connecting, its
+//! migrations (the same tables as SQLite's, in `schema.sql`), and copying a
+//! SQLite database into it ([`copy`], the `migrate` command).
+//!
+//! This is the first part of the shared store: the schema, its migrations
+//! and the copy. The service itself still reads and writes SQLite.
+
+pub mod copy;
+
+use tokio_postgres::{Client, NoTls};
+
+/// The schema's versions, oldest first; each is applied once, in one
+/// transaction.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// Every migration of every process takes this advisory lock first, so
+/// processes starting at once on an empty database apply each migration
+/// once (the second waits, then finds it applied).
+const MIGRATION_LOCK: i64 = 0x636d_5f6d_6967; // "cm_mig"
+
+/// Whether `db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// Why PostgreSQL could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("the PostgreSQL database is at schema version {found}, newer than this build knows ({known})")]
+    TooNew { found: i64, known: usize },
+}
+
+/// Connects to `url` (a `postgres://` URL; the password may come from
+/// `PGPASSWORD` instead of the URL) and drives the connection on the
+/// current Tokio runtime. Loopback and trusted networks only for now: the
+/// connection is not encrypted.
+pub async fn connect(url: &str) -> Result<Client, PgError> {
+    let mut config: tokio_postgres::Config = url.parse()?;
+    if config.get_password().is_none() {
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
+}
+
+/// Brings the schema up to date; safe to run from any number of processes
+/// at once. Returns the version reached.
+pub async fn migrate(client: &mut Client) -> Result<usize, PgError> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .await?;
+    let found: i64 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+        .await?
+        .get(0);
+    if found > MIGRATIONS.len() as i64 {
+        return Err(PgError::TooNew {
+            found,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&(index as i64 + 1)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(MIGRATIONS.len())
+}

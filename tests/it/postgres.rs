@@ -1,0 +1,428 @@
+//! PostgreSQL as the shared store: its schema against SQLite's, its
+//! migrations raced by several processes, and `migrate` copying a SQLite
+//! database into it, on a real server started by the test
+//! (`support::postgres`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use complaint_monitor::store::{self, postgres};
+use tokio_postgres::Client;
+
+use crate::support::postgres as pg;
+use crate::support::web::{add_user, fixture_db};
+
+async fn client(url: &str) -> Client {
+    postgres::connect(url).await.expect("connect")
+}
+
+/// A column as both schemas must agree on it: name, type, not null.
+type Column = (String, &'static str, bool);
+
+fn sqlite_columns(conn: &rusqlite::Connection, table: &str) -> Vec<Column> {
+    let create: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // SQLite keeps no collation in table_info; the column's definition says it.
+    let nocase = |column: &str| {
+        create
+            .split(',')
+            .any(|part| part.split_whitespace().next() == Some(column) && part.contains("COLLATE NOCASE"))
+    };
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"
+        ))
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .unwrap();
+    rows.map(Result::unwrap)
+        .map(|(name, ty, not_null, pk)| {
+            let ty = match ty.as_str() {
+                "INTEGER" => "int8",
+                "REAL" => "float8",
+                "TEXT" if nocase(&name) => "citext",
+                "TEXT" => "text",
+                other => panic!("{table}.{name}: a SQLite type the PostgreSQL schema has no match for: {other}"),
+            };
+            (name, ty, not_null || pk > 0)
+        })
+        .collect()
+}
+
+/// Primary and unique keys, as ordered column lists.
+fn sqlite_keys(conn: &rusqlite::Connection, table: &str) -> BTreeSet<Vec<String>> {
+    let mut keys = BTreeSet::new();
+    let mut pk: Vec<(i64, String)> = conn
+        .prepare(&format!(
+            "SELECT pk, name FROM pragma_table_info('{table}') WHERE pk > 0"
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    pk.sort();
+    keys.insert(pk.into_iter().map(|(_, name)| name).collect());
+    let indexes: Vec<String> = conn
+        .prepare(&format!(
+            "SELECT name FROM pragma_index_list('{table}') WHERE \"unique\" = 1 AND partial = 0"
+        ))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for index in indexes {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_index_info('{index}') ORDER BY seqno"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        keys.insert(columns);
+    }
+    keys
+}
+
+/// Foreign keys: (column, parent table, parent column, on delete).
+fn sqlite_foreign_keys(conn: &rusqlite::Connection, table: &str) -> BTreeSet<(String, String, String, String)> {
+    conn.prepare(&format!(
+        "SELECT \"from\", \"table\", coalesce(\"to\", 'id'), on_delete FROM pragma_foreign_key_list('{table}')"
+    ))
+    .unwrap()
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+async fn pg_columns(client: &Client, table: &str) -> Vec<Column> {
+    client
+        .query(
+            "SELECT column_name::text, udt_name::text, is_nullable = 'NO' FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            &[&table],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let ty: String = r.get(1);
+            let ty: &'static str = match ty.as_str() {
+                "int8" => "int8",
+                "float8" => "float8",
+                "text" => "text",
+                "citext" => "citext",
+                other => panic!("{table}: PostgreSQL column type {other} has no SQLite counterpart"),
+            };
+            (r.get(0), ty, r.get(2))
+        })
+        .collect()
+}
+
+async fn pg_keys(client: &Client, table: &str) -> BTreeSet<Vec<String>> {
+    client
+        .query(
+            "SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indrelid \
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+             WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace \
+             AND i.indisunique AND i.indpred IS NULL GROUP BY i.indexrelid",
+            &[&table],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+async fn pg_foreign_keys(client: &Client, table: &str) -> BTreeSet<(String, String, String, String)> {
+    client
+        .query(
+            "SELECT kcu.column_name::text, ccu.table_name::text, ccu.column_name::text, rc.delete_rule::text \
+             FROM information_schema.referential_constraints rc \
+             JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = rc.constraint_name \
+             JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = rc.unique_constraint_name \
+             WHERE kcu.table_name = $1",
+            &[&table],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+}
+
+/// The two migrations, kept side by side, arrive at the same tables: the
+/// same columns with the same types and nullability, the same primary and
+/// unique keys (the exactly-once keys among them), the same foreign keys.
+#[tokio::test]
+async fn the_two_schemas_describe_the_same_tables() {
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = store::open(&dir.path().join("cm.db")).unwrap();
+    let mut client = client(&server.url).await;
+    postgres::migrate(&mut client).await.unwrap();
+
+    let sqlite_tables: BTreeSet<String> = sqlite
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE 'mentions_fts%'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let copied: BTreeSet<String> = postgres::copy::TABLES.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(sqlite_tables, copied, "migrate copies every SQLite table");
+    let pg_tables: BTreeSet<String> = client
+        .query("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .filter(|t: &String| t != "schema_migrations")
+        .collect();
+    assert_eq!(pg_tables, copied, "PostgreSQL has the same tables");
+
+    for table in &sqlite_tables {
+        assert_eq!(
+            pg_columns(&client, table).await,
+            sqlite_columns(&sqlite, table),
+            "{table}: columns"
+        );
+        assert_eq!(
+            pg_keys(&client, table).await,
+            sqlite_keys(&sqlite, table),
+            "{table}: keys"
+        );
+        assert_eq!(
+            pg_foreign_keys(&client, table).await,
+            sqlite_foreign_keys(&sqlite, table),
+            "{table}: foreign keys"
+        );
+    }
+}
+
+/// Processes starting at once on an empty database each migrate; the
+/// schema is applied once and every one of them goes on.
+#[tokio::test]
+async fn migrations_raced_by_several_processes_apply_once() {
+    let Some(server) = pg::start().await else { return };
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let url = server.url.clone();
+            tokio::spawn(async move {
+                let mut client = postgres::connect(&url).await.unwrap();
+                postgres::migrate(&mut client).await
+            })
+        })
+        .collect();
+    for racer in racers {
+        assert_eq!(racer.await.unwrap().unwrap(), 1);
+    }
+    let client = client(&server.url).await;
+    let applied: i64 = client
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 1);
+}
+
+fn migrate(from: &Path, to: &str) -> (bool, Vec<serde_json::Value>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args(["migrate", "--from", from.to_str().unwrap(), "--to", to])
+        .output()
+        .unwrap();
+    let tables = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        out.status.success(),
+        tables,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn inserted(tables: &[serde_json::Value], table: &str) -> i64 {
+    tables
+        .iter()
+        .find(|t| t["table"] == table)
+        .and_then(|t| t["inserted"].as_i64())
+        .unwrap_or_else(|| panic!("{table} in {tables:?}"))
+}
+
+/// The rows both databases hold, as text, in id order.
+async fn mentions_in_both(sqlite: &rusqlite::Connection, client: &Client) -> (Vec<String>, Vec<String>) {
+    let columns = "id, source, source_id, created_at, text, compound, label, reach, coalesce(author, '')";
+    let in_sqlite: Vec<String> = sqlite
+        .prepare(&format!("SELECT {columns} FROM mentions ORDER BY id"))
+        .unwrap()
+        .query_map([], |r| {
+            Ok(format!(
+                "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, f64>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, String>(8)?
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let in_pg: Vec<String> = client
+        .query(&format!("SELECT {columns} FROM mentions ORDER BY id"), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+                r.get::<_, i64>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+                r.get::<_, i64>(3),
+                r.get::<_, String>(4),
+                r.get::<_, f64>(5),
+                r.get::<_, String>(6),
+                r.get::<_, i64>(7),
+                r.get::<_, String>(8)
+            )
+        })
+        .collect();
+    (in_sqlite, in_pg)
+}
+
+/// `migrate` copies every row with its id and checks the counts; a second
+/// run changes nothing; a copy cut short resumes; new rows continue after
+/// the copied ids.
+#[tokio::test]
+async fn a_sqlite_database_is_copied_with_its_ids_and_copied_again_changes_nothing() {
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    add_user(&db, "Ana", complaint_monitor::accounts::Role::Agent);
+    let sqlite = store::open_read_only(&db).unwrap();
+    let count = |table: &str| -> i64 {
+        sqlite
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let (mentions, links, incidents) = (count("mentions"), count("mention_brands"), count("incidents"));
+    assert!(
+        mentions > 1000 && links >= mentions && incidents > 0,
+        "{mentions} {links} {incidents}"
+    );
+
+    let (ok, tables, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    assert_eq!(tables.len(), postgres::copy::TABLES.len());
+    for table in &tables {
+        assert_eq!(table["source_rows"], table["target_rows"], "{table}");
+    }
+    assert_eq!(inserted(&tables, "mentions"), mentions);
+    assert_eq!(inserted(&tables, "mention_brands"), links);
+    assert_eq!(inserted(&tables, "incidents"), incidents);
+    assert_eq!(inserted(&tables, "users"), 1);
+    let client = client(&server.url).await;
+    let (in_sqlite, in_pg) = mentions_in_both(&sqlite, &client).await;
+    assert_eq!(in_sqlite, in_pg, "every mention with its id and values");
+    let user: String = client
+        .query_one("SELECT name::text FROM users WHERE name = 'ANA'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(user, "Ana", "names compare ignoring case, as in SQLite");
+
+    let (ok, again, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    assert!(again.iter().all(|t| t["inserted"] == 0), "{again:?}");
+
+    // Cut short: the newer half of the mentions (and what hangs off them) missing.
+    let half = mentions / 2;
+    let cut = client
+        .execute(
+            "DELETE FROM mentions WHERE id > (SELECT min(id) FROM mentions) + $1",
+            &[&half],
+        )
+        .await
+        .unwrap();
+    assert!(cut > 0);
+    let (ok, resumed, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    assert_eq!(inserted(&resumed, "mentions"), cut as i64);
+    let (in_sqlite, in_pg) = mentions_in_both(&sqlite, &client).await;
+    assert_eq!(in_sqlite, in_pg);
+    let pg_links: i64 = client
+        .query_one("SELECT count(*) FROM mention_brands", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(pg_links, links);
+
+    // A row written in PostgreSQL after the copy takes the next id.
+    let max_id: i64 = sqlite
+        .query_row("SELECT max(id) FROM mentions", [], |r| r.get(0))
+        .unwrap();
+    let next: i64 = client
+        .query_one(
+            "INSERT INTO mentions (source, source_id, created_at, text, text_chars, compound, pos, neu, neg, \
+             label, reach, reach_inputs, ingested_at) \
+             VALUES ('x', 'new', 0, 'new', 3, 0, 0, 1, 0, 'neutral', 0, '{}', 0) RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(next, max_id + 1);
+}
+
+/// What `migrate` is given wrong is a clear error, not a panic.
+#[test]
+fn migrate_refuses_what_it_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    for (from, to, says) in [
+        (
+            missing.to_str().unwrap(),
+            "postgres://127.0.0.1:1/x",
+            "no such SQLite database",
+        ),
+        ("postgres://127.0.0.1:1/x", "postgres://127.0.0.1:1/y", "not built yet"),
+        (missing.to_str().unwrap(), "/tmp/other.db", "takes a postgres:// URL"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(["migrate", "--from", from, "--to", to])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
