@@ -1,7 +1,7 @@
-//! Copying a SQLite database into PostgreSQL (`complaint-monitor migrate`):
-//! every table, row ids kept, in batches of multi-row inserts that skip
-//! rows already there, so an interrupted copy resumes where it stopped and
-//! a second run changes nothing; counts are compared at the end.
+//! Copying a SQLite database into PostgreSQL and back (`complaint-monitor
+//! migrate`): every table, row ids kept, in batches that skip rows already
+//! there, so an interrupted copy resumes where it stopped and a second run
+//! changes nothing; counts are compared at the end.
 
 use std::path::Path;
 
@@ -115,11 +115,111 @@ pub async fn sqlite_to_postgres(
     Ok(report)
 }
 
-async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -> Result<TableCopy, CopyError> {
-    let columns: Vec<String> = sqlite
+/// Copies the PostgreSQL database behind `from` into the SQLite database at
+/// `to` (created or migrated first), as [`sqlite_to_postgres`] does the other
+/// way. Holds the SQLite writer lock throughout, so it never races a
+/// running service.
+pub async fn postgres_to_sqlite(
+    from: &mut Client,
+    to: &Path,
+    mut progress: impl FnMut(&TableCopy),
+) -> Result<Vec<TableCopy>, CopyError> {
+    let _lock = crate::store::WriterLock::acquire(to)?;
+    let mut sqlite = crate::store::open(to)?;
+    super::migrate(from).await?;
+    let mut report = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        let copied = copy_table_back(from, &mut sqlite, table).await?;
+        progress(&copied);
+        if copied.source_rows != copied.target_rows {
+            return Err(CopyError::Count(table.name, copied.source_rows, copied.target_rows));
+        }
+        report.push(copied);
+    }
+    if report.first().is_some_and(|t| t.inserted > 0) {
+        // New mentions enter SQLite's full-text index from the writer
+        // (migration 20), not by trigger: index what was copied.
+        sqlite.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')", [])?;
+    }
+    Ok(report)
+}
+
+async fn copy_table_back(
+    pg: &Client,
+    sqlite: &mut rusqlite::Connection,
+    table: &Table,
+) -> Result<TableCopy, CopyError> {
+    use futures::TryStreamExt;
+    let columns = sqlite_columns(sqlite, table)?;
+    let column_list = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
+    let start: Option<i64> = match table.resume_by {
+        Some(key) => sqlite.query_row(&format!("SELECT max({}) FROM {}", quoted(key), table.name), [], |r| {
+            r.get(0)
+        })?,
+        None => None,
+    };
+    let mut select = format!("SELECT {column_list} FROM {}", table.name);
+    let mut params: Vec<i64> = Vec::new();
+    if let Some(key) = table.resume_by {
+        select += &format!(" WHERE {} >= $1 ORDER BY {}", quoted(key), quoted(key));
+        params.push(start.unwrap_or(i64::MIN));
+    }
+    let statement = pg.prepare(&select).await?;
+    let types: Vec<Type> = statement.columns().iter().map(|c| c.type_().clone()).collect();
+    // Streamed: a table of millions of rows is never held in memory.
+    let rows = pg.query_raw(&statement, params.iter()).await?;
+    futures::pin_mut!(rows);
+    let placeholders = vec!["?"; columns.len()].join(", ");
+    let insert_sql = format!(
+        "INSERT OR IGNORE INTO {} ({column_list}) VALUES ({placeholders})",
+        table.name
+    );
+    let mut inserted = 0u64;
+    let mut tx = sqlite.transaction()?;
+    let mut in_tx = 0usize;
+    while let Some(row) = rows.try_next().await? {
+        let mut values = Vec::with_capacity(columns.len());
+        for (i, ty) in types.iter().enumerate() {
+            let value = match *ty {
+                Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Integer),
+                Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map_or(Value::Null, Value::Real),
+                _ => row.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
+            };
+            values.push(value);
+        }
+        inserted += tx
+            .prepare_cached(&insert_sql)?
+            .execute(rusqlite::params_from_iter(values))? as u64;
+        in_tx += 1;
+        if in_tx == ROWS_PER_INSERT * 4 {
+            tx.commit()?;
+            tx = sqlite.transaction()?;
+            in_tx = 0;
+        }
+    }
+    tx.commit()?;
+    let source_rows: i64 = pg
+        .query_one(&format!("SELECT count(*) FROM {}", table.name), &[])
+        .await?
+        .get(0);
+    let target_rows: i64 = sqlite.query_row(&format!("SELECT count(*) FROM {}", table.name), [], |r| r.get(0))?;
+    Ok(TableCopy {
+        table: table.name,
+        inserted,
+        source_rows,
+        target_rows,
+    })
+}
+
+fn sqlite_columns(sqlite: &rusqlite::Connection, table: &Table) -> Result<Vec<String>, CopyError> {
+    Ok(sqlite
         .prepare(&format!("SELECT name FROM pragma_table_info('{}')", table.name))?
         .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()?)
+}
+
+async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -> Result<TableCopy, CopyError> {
+    let columns = sqlite_columns(sqlite, table)?;
     let column_list = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
     let start: Option<i64> = match table.resume_by {
         Some(key) => pg

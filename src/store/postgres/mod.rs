@@ -7,6 +7,19 @@
 
 pub mod copy;
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_shown_url_has_no_password() {
+        assert_eq!(
+            super::redacted("postgres://cm:s3cret@db:5432/cm"),
+            "postgres://cm:***@db:5432/cm"
+        );
+        assert_eq!(super::redacted("postgres://cm@db/cm"), "postgres://cm@db/cm");
+        assert_eq!(super::redacted("complaint-monitor.db"), "complaint-monitor.db");
+    }
+}
+
 use tokio_postgres::{Client, NoTls};
 
 /// The schema's versions, oldest first; each is applied once, in one
@@ -21,6 +34,20 @@ const MIGRATION_LOCK: i64 = 0x636d_5f6d_6967; // "cm_mig"
 /// Whether `db` names a PostgreSQL database rather than a SQLite file.
 pub fn is_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// `url` as it may be shown: without its password.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Why PostgreSQL could not be used.
