@@ -199,7 +199,7 @@ async fn the_two_schemas_describe_the_same_tables() {
         .unwrap()
         .iter()
         .map(|r| r.get(0))
-        .filter(|t: &String| t != "schema_migrations")
+        .filter(|t: &String| !postgres::POSTGRES_ONLY_TABLES.contains(&t.as_str()))
         .collect();
     assert_eq!(pg_tables, copied, "PostgreSQL has the same tables");
 
@@ -237,7 +237,7 @@ async fn migrations_raced_by_several_processes_apply_once() {
         })
         .collect();
     for racer in racers {
-        assert_eq!(racer.await.unwrap().unwrap(), 1);
+        assert_eq!(racer.await.unwrap().unwrap(), 2);
     }
     let client = client(&server.url).await;
     let applied: i64 = client
@@ -245,7 +245,7 @@ async fn migrations_raced_by_several_processes_apply_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
 }
 
 fn migrate(from: &Path, to: &str) -> (bool, Vec<serde_json::Value>, String) {
@@ -504,4 +504,121 @@ async fn a_database_copied_to_postgres_and_back_is_the_same() {
         .collect();
     assert!(again.iter().all(|t| t["inserted"] == 0), "{again:?}");
     assert_eq!(everything(&back), original);
+}
+
+fn work(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("source:s{i:02}")).collect()
+}
+
+/// Two processes share ten sources half and half, each seen by host and
+/// pid; when one stops renewing, the other has everything within a lease
+/// time and a claim interval; one shutting down hands over at once.
+#[tokio::test]
+async fn leases_share_the_work_and_a_dead_holders_work_is_taken_over() {
+    use complaint_monitor::store::postgres::lease::{self, Holder, Leases};
+    use std::time::Duration;
+    let Some(server) = pg::start().await else { return };
+    let mut ca = client(&server.url).await;
+    let mut cb = client(&server.url).await;
+    postgres::migrate(&mut ca).await.unwrap();
+    let lease_time = Duration::from_secs(2);
+    let a = Leases::new(Holder::new("host-a", 101, 1), lease_time);
+    let b = Leases::new(Holder::new("host-b", 202, 1), lease_time);
+    let sources = work(10);
+
+    assert_eq!(
+        a.claim(&mut ca, &sources).await.unwrap(),
+        sources,
+        "alone, a process takes everything"
+    );
+    assert!(
+        b.claim(&mut cb, &sources).await.unwrap().is_empty(),
+        "everything is held"
+    );
+    let held_a = a.claim(&mut ca, &sources).await.unwrap();
+    assert_eq!(held_a.len(), 5, "a second process seen: the first lets half go");
+    let held_b = b.claim(&mut cb, &sources).await.unwrap();
+    assert_eq!(held_b.len(), 5);
+    let mut all: Vec<String> = held_a.iter().chain(&held_b).cloned().collect();
+    all.sort();
+    assert_eq!(all, sources, "together they hold each source once");
+    assert_eq!(
+        a.claim(&mut ca, &sources).await.unwrap(),
+        held_a,
+        "renewing keeps the same share"
+    );
+    assert_eq!(b.claim(&mut cb, &sources).await.unwrap(), held_b);
+    for state in lease::states(&ca).await.unwrap() {
+        let (host, pid) = if held_a.contains(&state.name) {
+            ("host-a", 101)
+        } else {
+            ("host-b", 202)
+        };
+        assert_eq!((state.host.as_deref(), state.pid), (Some(host), Some(pid)), "{state:?}");
+    }
+
+    // a stops renewing (killed); b keeps claiming every second.
+    let mut claims = 0;
+    let took_over = loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        claims += 1;
+        let held = b.claim(&mut cb, &sources).await.unwrap();
+        if held == sources {
+            break claims;
+        }
+        assert!(claims < 6, "b never took over: {held:?}");
+    };
+    assert!(
+        took_over <= 4,
+        "taken over after {took_over} claims a second apart (lease time 2 s)"
+    );
+
+    // a comes back as a new process, then shuts down cleanly: b takes its
+    // share back at once, with no lease to wait out.
+    let a = Leases::new(Holder::new("host-a", 101, 2), lease_time);
+    assert!(a.claim(&mut ca, &sources).await.unwrap().is_empty());
+    assert_eq!(b.claim(&mut cb, &sources).await.unwrap().len(), 5);
+    assert_eq!(a.claim(&mut ca, &sources).await.unwrap().len(), 5);
+    a.release_all(&ca).await.unwrap();
+    assert_eq!(b.claim(&mut cb, &sources).await.unwrap(), sources);
+}
+
+/// Three processes claiming thirty sources at the same moment, round after
+/// round, never believe they hold the same source, and settle on ten each.
+#[tokio::test]
+async fn processes_claiming_at_once_never_share_a_lease() {
+    use complaint_monitor::store::postgres::lease::{Holder, Leases};
+    use std::time::Duration;
+    let Some(server) = pg::start().await else { return };
+    postgres::migrate(&mut client(&server.url).await).await.unwrap();
+    let sources = work(30);
+    let mut processes = Vec::new();
+    for pid in 1..=3 {
+        processes.push((
+            Leases::new(Holder::new("host", pid, 1), Duration::from_secs(60)),
+            client(&server.url).await,
+        ));
+    }
+    let mut last = Vec::new();
+    for _round in 0..4 {
+        let claims = processes.drain(..).map(|(leases, mut client)| {
+            let sources = sources.clone();
+            tokio::spawn(async move {
+                let held = leases.claim(&mut client, &sources).await.unwrap();
+                (leases, client, held)
+            })
+        });
+        let results = futures::future::join_all(claims.collect::<Vec<_>>()).await;
+        let mut seen = std::collections::HashSet::new();
+        last.clear();
+        for result in results {
+            let (leases, client, held) = result.unwrap();
+            for name in &held {
+                assert!(seen.insert(name.clone()), "{name} held by two processes");
+            }
+            last.push(held.len());
+            processes.push((leases, client));
+        }
+    }
+    assert_eq!(last, [10, 10, 10], "each process settles on its share");
 }

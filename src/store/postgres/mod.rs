@@ -2,10 +2,12 @@
 //! migrations (the same tables as SQLite's, in `schema.sql`), and copying a
 //! SQLite database into it ([`copy`], the `migrate` command).
 //!
-//! This is the first part of the shared store: the schema, its migrations
-//! and the copy. The service itself still reads and writes SQLite.
+//! This is the first part of the shared store: the schema, its migrations,
+//! the copy, and the leases that will share the work ([`lease`]). The
+//! service itself still reads and writes SQLite.
 
 pub mod copy;
+pub mod lease;
 
 #[cfg(test)]
 mod tests {
@@ -24,7 +26,11 @@ use tokio_postgres::{Client, NoTls};
 
 /// The schema's versions, oldest first; each is applied once, in one
 /// transaction.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("leases.sql")];
+
+/// Tables only PostgreSQL has: its migrations' bookkeeping and the leases
+/// that share work among processes (one SQLite file has one process).
+pub const POSTGRES_ONLY_TABLES: &[&str] = &["schema_migrations", "lease_holders", "leases"];
 
 /// Every migration of every process takes this advisory lock first, so
 /// processes starting at once on an empty database apply each migration

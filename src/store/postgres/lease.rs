@@ -1,0 +1,195 @@
+//! Sharing work among processes on one PostgreSQL database: each piece of
+//! work (a source to poll, a brand to detect) is a lease row held by one
+//! process until it expires; holders renew what they keep on every claim,
+//! and a dead process's leases are taken over once they expire.
+//!
+//! Each process takes its share: the pieces divided by the processes seen
+//! within one lease time, rounded up. A process holding more than its share
+//! (another has just started) lets the surplus go, and the newcomer takes
+//! it on its next claim. Rows being taken are locked with `FOR UPDATE SKIP
+//! LOCKED`, so processes claiming at once never take the same piece.
+//!
+//! Times are the database's clock, not the process's: the processes may
+//! run on machines whose clocks disagree, and a lease must mean the same
+//! to all of them.
+
+use std::time::Duration;
+
+use tokio_postgres::Client;
+
+use super::PgError;
+
+/// Who holds a lease: one running process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// `host:pid:start`, unique across restarts of the same pid.
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+}
+
+impl Holder {
+    /// The current process, named by its host and pid (what `sources` and
+    /// `/healthz` show), plus when it started, so a restarted process with
+    /// a reused pid is a new holder.
+    pub fn this_process(started_ms: i64) -> Holder {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unknown-host".to_string());
+        Holder::new(&host, std::process::id(), started_ms)
+    }
+
+    pub fn new(host: &str, pid: u32, started_ms: i64) -> Holder {
+        Holder {
+            id: format!("{host}:{pid}:{started_ms}"),
+            host: host.to_string(),
+            pid,
+        }
+    }
+}
+
+/// One lease as `sources` and `/healthz` show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeaseState {
+    pub name: String,
+    pub holder: Option<String>,
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+    /// Unix ms (database clock); in the past when nobody holds it.
+    pub expires_at: i64,
+}
+
+/// The bounds a lease time must lie in: shorter would have processes
+/// fighting over work between two claims, longer would leave a dead
+/// process's work undone for a day.
+pub const LEASE_TIME_BOUNDS: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(24 * 3600));
+
+/// Claims and renews leases for one process.
+#[derive(Debug, Clone)]
+pub struct Leases {
+    holder: Holder,
+    ttl_ms: i64,
+}
+
+impl Leases {
+    /// `lease_time` is clamped to [`LEASE_TIME_BOUNDS`]; it should be about
+    /// twice the interval between claims, so that a live holder renews in time.
+    pub fn new(holder: Holder, lease_time: Duration) -> Leases {
+        let ttl = lease_time.clamp(LEASE_TIME_BOUNDS.0, LEASE_TIME_BOUNDS.1);
+        Leases {
+            holder,
+            ttl_ms: ttl.as_millis() as i64,
+        }
+    }
+
+    pub fn holder(&self) -> &Holder {
+        &self.holder
+    }
+
+    /// Renews this process's share of `names` and takes free or expired
+    /// ones up to it; returns the names it holds now, sorted.
+    pub async fn claim(&self, client: &mut Client, names: &[String]) -> Result<Vec<String>, PgError> {
+        let me = &self.holder.id;
+        let tx = client.transaction().await?;
+        let now: i64 = tx
+            .query_one("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", &[])
+            .await?
+            .get(0);
+        tx.execute(
+            "INSERT INTO lease_holders (holder, host, pid, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at",
+            &[me, &self.holder.host, &i64::from(self.holder.pid), &now],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO leases (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            &[&names],
+        )
+        .await?;
+        let live: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM lease_holders WHERE seen_at > $1",
+                &[&(now - self.ttl_ms)],
+            )
+            .await?
+            .get(0);
+        let share = names.len().div_ceil(live.max(1) as usize) as i64;
+        let own: Vec<String> = tx
+            .query(
+                "SELECT name FROM leases WHERE holder = $1 AND expires_at > $2 AND name = ANY($3) ORDER BY name",
+                &[me, &now, &names],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let (kept, surplus) = own.split_at(own.len().min(share as usize));
+        if !surplus.is_empty() {
+            tx.execute(
+                "UPDATE leases SET holder = NULL, expires_at = 0 WHERE holder = $1 AND name = ANY($2)",
+                &[me, &surplus],
+            )
+            .await?;
+        }
+        tx.execute(
+            "UPDATE leases SET expires_at = $2 WHERE holder = $1 AND name = ANY($3)",
+            &[me, &(now + self.ttl_ms), &kept],
+        )
+        .await?;
+        let mut held: Vec<String> = kept.to_vec();
+        let wanted = share - kept.len() as i64;
+        if wanted > 0 {
+            let taken = tx
+                .query(
+                    "WITH free AS (SELECT name FROM leases \
+                       WHERE name = ANY($1) AND (holder IS NULL OR expires_at <= $2) \
+                       ORDER BY name LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                     UPDATE leases l SET holder = $4, expires_at = $5, taken_at = $2 \
+                     FROM free WHERE l.name = free.name RETURNING l.name",
+                    &[&names, &now, &wanted, me, &(now + self.ttl_ms)],
+                )
+                .await?;
+            held.extend(taken.iter().map(|r| r.get::<_, String>(0)));
+        }
+        tx.commit().await?;
+        held.sort();
+        Ok(held)
+    }
+
+    /// Lets every lease of this process go (on shutdown), so others take
+    /// them over at once instead of after they expire.
+    pub async fn release_all(&self, client: &Client) -> Result<(), PgError> {
+        client
+            .execute(
+                "UPDATE leases SET holder = NULL, expires_at = 0 WHERE holder = $1",
+                &[&self.holder.id],
+            )
+            .await?;
+        client
+            .execute("DELETE FROM lease_holders WHERE holder = $1", &[&self.holder.id])
+            .await?;
+        Ok(())
+    }
+}
+
+/// Every lease with its holder, by name.
+pub async fn states(client: &Client) -> Result<Vec<LeaseState>, PgError> {
+    Ok(client
+        .query(
+            "SELECT l.name, l.holder, h.host, h.pid, l.expires_at FROM leases l \
+             LEFT JOIN lease_holders h ON h.holder = l.holder ORDER BY l.name",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| LeaseState {
+            name: r.get(0),
+            holder: r.get(1),
+            host: r.get(2),
+            pid: r.get(3),
+            expires_at: r.get(4),
+        })
+        .collect())
+}
