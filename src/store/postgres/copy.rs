@@ -68,6 +68,9 @@ pub struct TableCopy {
     pub inserted: u64,
     pub source_rows: i64,
     pub target_rows: i64,
+    /// Text values whose NUL characters became U+FFFD on the way into
+    /// PostgreSQL, whose text cannot hold NUL (SQLite's can).
+    pub nul_replaced: u64,
 }
 
 /// Why the copy stopped.
@@ -208,6 +211,7 @@ async fn copy_table_back(
         inserted,
         source_rows,
         target_rows,
+        nul_replaced: 0,
     })
 }
 
@@ -242,6 +246,7 @@ async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -
         .prepare(&insert_sql(table.name, &column_list, columns.len(), ROWS_PER_INSERT))
         .await?;
     let mut inserted = 0u64;
+    let mut nul_replaced = 0u64;
     let mut chunk: Vec<Value> = Vec::with_capacity(ROWS_PER_INSERT * columns.len());
     loop {
         let row = rows.next()?;
@@ -259,7 +264,7 @@ async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -
                 pg.prepare(&insert_sql(table.name, &column_list, columns.len(), rows_in_chunk))
                     .await?
             };
-            let values = convert(table.name, &columns, &chunk, insert.params())?;
+            let values = convert(table.name, &columns, &chunk, insert.params(), &mut nul_replaced)?;
             let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
             inserted += pg.execute(&insert, &params).await?;
             chunk.clear();
@@ -290,6 +295,7 @@ async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -
         inserted,
         source_rows,
         target_rows,
+        nul_replaced,
     })
 }
 
@@ -344,6 +350,7 @@ fn convert(
     columns: &[String],
     values: &[Value],
     types: &[Type],
+    nul_replaced: &mut u64,
 ) -> Result<Vec<PgValue>, CopyError> {
     values
         .iter()
@@ -364,11 +371,14 @@ fn convert(
                 (&Type::FLOAT8, Value::Integer(n)) => PgValue::Float(Some(*n as f64)),
                 (ty, Value::Null) if <&str as ToSql>::accepts(ty) => PgValue::Text(None),
                 (ty, Value::Text(s)) if <&str as ToSql>::accepts(ty) => {
-                    // PostgreSQL text cannot hold NUL; nothing we store has one.
+                    // A stranger's NUL means nothing, and PostgreSQL text
+                    // cannot hold one: it becomes the replacement character.
                     if s.contains('\0') {
-                        return Err(wrong("a NUL character, which PostgreSQL text cannot hold".into()));
+                        *nul_replaced += 1;
+                        PgValue::Text(Some(s.replace('\0', "\u{fffd}")))
+                    } else {
+                        PgValue::Text(Some(s.clone()))
                     }
-                    PgValue::Text(Some(s.clone()))
                 }
                 (ty, value) => return Err(wrong(format!("a {:?} value for a {ty} column", value.data_type()))),
             })
