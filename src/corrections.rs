@@ -146,14 +146,19 @@ pub fn not_about_us_of(conn: &Connection, id: i64) -> Result<Option<NotAboutUs>,
         .optional()?
         .map(|(brands, by, at)| NotAboutUs {
             mention_id: id,
-            brands: brands
-                .split('\u{1f}')
-                .filter(|b| !b.is_empty())
-                .map(str::to_string)
-                .collect(),
+            brands: brand_list(&brands),
             by,
             at: from_ms(at),
         }))
+}
+
+/// The brands of a "not about us" mark, as stored (joined by char 31).
+pub fn brand_list(stored: &str) -> Vec<String> {
+    stored
+        .split('\u{1f}')
+        .filter(|b| !b.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The scorer's label of mention `id` and its latest correction, if staff

@@ -17,25 +17,9 @@ pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Writ
     // disk's doing, not the database's: kept aside, and the walk stopped.
     let mut write_error = None;
     let walked = store::for_each_mention(conn, filter, |stored| {
-        let mut line = export_line(&stored);
-        // A label staff corrected: `sentiment.label` is theirs, and the
-        // scorer's is kept beside it.
-        if let Some(corrected) = crate::corrections::corrected_label(conn, stored.id)? {
-            if let Some(sentiment) = line.get_mut("sentiment").and_then(Value::as_object_mut) {
-                sentiment.insert("computed_label".into(), json!(corrected.computed));
-                sentiment.insert("corrected_by".into(), json!(corrected.by));
-                sentiment.insert("corrected_at".into(), json!(corrected.at));
-            }
-        }
-        // Taken off its brands by staff: `brands` is empty, and which they were is kept.
-        if let Some(off) = crate::corrections::not_about_us_of(conn, stored.id)? {
-            if let Some(object) = line.as_object_mut() {
-                object.insert(
-                    "not_about_us".into(),
-                    json!({"brands": off.brands, "by": off.by, "at": off.at}),
-                );
-            }
-        }
+        let corrected = crate::corrections::corrected_label(conn, stored.id)?;
+        let off = crate::corrections::not_about_us_of(conn, stored.id)?;
+        let line = export_line_with_corrections(&stored, corrected, off);
         let result = serde_json::to_writer(&mut *out, &line)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n"));
@@ -56,6 +40,68 @@ pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Writ
     walked?;
     out.flush().map_err(ExportError::Write)?;
     Ok(written)
+}
+
+/// [`write_jsonl`] from a PostgreSQL database: the same lines, byte for
+/// byte, for the same data.
+pub async fn write_jsonl_postgres(
+    client: &tokio_postgres::Client,
+    filter: &MentionFilter,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    let mut written = 0u64;
+    let mut write_error = None;
+    let walked = crate::store::postgres::read::for_each_mention(client, filter, |read| {
+        let line = export_line_with_corrections(&read.mention, read.corrected, read.not_about_us);
+        match serde_json::to_writer(&mut *out, &line)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+        {
+            Ok(()) => {
+                written += 1;
+                Ok(())
+            }
+            Err(e) => {
+                write_error = Some(e);
+                Err(StoreError::Invalid("export stopped".into()))
+            }
+        }
+    })
+    .await;
+    if let Some(e) = write_error {
+        return Err(ExportError::Write(e));
+    }
+    walked?;
+    out.flush().map_err(ExportError::Write)?;
+    Ok(written)
+}
+
+/// The export line of a stored mention with what staff changed about it.
+fn export_line_with_corrections(
+    stored: &StoredMention,
+    corrected: Option<crate::corrections::CorrectedLabel>,
+    off: Option<crate::corrections::NotAboutUs>,
+) -> Value {
+    let mut line = export_line(stored);
+    // A label staff corrected: `sentiment.label` is theirs, and the
+    // scorer's is kept beside it.
+    if let Some(corrected) = corrected {
+        if let Some(sentiment) = line.get_mut("sentiment").and_then(Value::as_object_mut) {
+            sentiment.insert("computed_label".into(), json!(corrected.computed));
+            sentiment.insert("corrected_by".into(), json!(corrected.by));
+            sentiment.insert("corrected_at".into(), json!(corrected.at));
+        }
+    }
+    // Taken off its brands by staff: `brands` is empty, and which they were is kept.
+    if let Some(off) = off {
+        if let Some(object) = line.as_object_mut() {
+            object.insert(
+                "not_about_us".into(),
+                json!({"brands": off.brands, "by": off.by, "at": off.at}),
+            );
+        }
+    }
+    line
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -31,7 +31,6 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let Format::Jsonl = self.format;
-        let conn = store::open_read_only(&self.db)?;
         let filter = MentionFilter {
             brand: self.brand,
             since: super::since(self.since.as_deref())?,
@@ -43,7 +42,17 @@ impl Args {
             )),
             None => Box::new(BufWriter::new(std::io::stdout().lock())),
         };
-        let n = export::write_jsonl(&conn, &filter, &mut sink)?;
+        let db = self.db.to_string_lossy();
+        let n = if store::postgres::is_url(&db) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let client = store::postgres::connect(&db).await?;
+                anyhow::Ok(export::write_jsonl_postgres(&client, &filter, &mut sink).await?)
+            })?
+        } else {
+            let conn = store::open_read_only(&self.db)?;
+            export::write_jsonl(&conn, &filter, &mut sink)?
+        };
         if self.out.is_some() {
             eprintln!("exported {n} mentions");
         }

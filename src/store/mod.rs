@@ -52,6 +52,8 @@ pub enum StoreError {
     },
     #[error("database query failed: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("PostgreSQL query failed: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
     #[error("database holds a value it should not: {0}")]
     Corrupt(String),
     #[error("the database writer has stopped")]
@@ -274,7 +276,9 @@ pub struct MentionFilter {
     pub limit: Option<u64>,
 }
 
-const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
+/// The columns of a stored mention, as [`mention_from_columns`] reads them
+/// (PostgreSQL reads the same, with its own aggregate for the brands).
+pub const MENTION_COLUMNS: &str = "m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, \
      m.text_chars, m.url, m.likes, m.reposts, m.replies, m.views, m.rating, m.lang, m.brand_hint, \
      m.compound, m.pos, m.neu, m.neg, m.label, m.reach, m.reach_inputs, m.ingested_at, \
      (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), m.author_karma, m.time_estimated, m.reply_text, m.reply_at, m.not_scored";
@@ -316,9 +320,19 @@ pub fn for_each_mention(
 }
 
 fn filtered_query(filter: &MentionFilter, order: &str) -> (String, Vec<rusqlite::types::Value>) {
+    filtered_query_selecting(MENTION_COLUMNS, filter, order)
+}
+
+/// The query for the mentions matching `filter` in time order, selecting
+/// `columns` (`m` is the mention), with `?` placeholders and their values.
+pub fn filtered_query_selecting(
+    columns: &str,
+    filter: &MentionFilter,
+    order: &str,
+) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     let mut params = Vec::new();
-    let mut sql = format!("SELECT {MENTION_COLUMNS} FROM ");
+    let mut sql = format!("SELECT {columns} FROM ");
     let time_column;
     if let Some(brand) = &filter.brand {
         // Drive the query from the per-brand index.
@@ -360,75 +374,99 @@ fn count(v: Option<i64>) -> Option<u64> {
 }
 
 fn row_to_mention(row: &Row) -> rusqlite::Result<Result<StoredMention, StoreError>> {
-    let label: String = row.get(20)?;
-    let reach_inputs: String = row.get(22)?;
-    let brands: Option<String> = row.get(24)?;
-    let text: String = row.get(6)?;
-    let created_at: i64 = row.get(3)?;
-    let ingested_at: i64 = row.get(23)?;
-    let build = || -> Result<StoredMention, StoreError> {
-        let label: Label = label.parse().map_err(StoreError::Corrupt)?;
-        let compound: f64 = row.get(16)?;
-        let sentiment = Sentiment {
-            compound,
-            pos: row.get(17)?,
-            neu: row.get(18)?,
-            neg: row.get(19)?,
-            label: Label::from_compound(compound),
-        };
-        let mention = Mention {
-            source: row.get(1)?,
-            source_id: row.get(2)?,
-            created_at: millis(created_at)?,
-            author: Author {
-                handle: row.get(4)?,
-                followers: count(row.get(5)?),
-                karma: count(row.get(25)?),
-            },
-            text,
-            text_chars: count(Some(row.get(7)?)).unwrap_or(0),
-            url: row.get(8)?,
-            metrics: Metrics {
-                likes: count(row.get(9)?),
-                reposts: count(row.get(10)?),
-                replies: count(row.get(11)?),
-                views: count(row.get(12)?),
-            },
-            rating: row.get::<_, Option<i64>>(13)?.and_then(|r| u8::try_from(r).ok()),
-            lang: row.get(14)?,
-            brand: row.get(15)?,
-            time_estimated: row.get::<_, i64>(26)? != 0,
-            reply: match (row.get::<_, Option<String>>(27)?, row.get::<_, Option<i64>>(28)?) {
-                (Some(text), Some(at)) => {
-                    DateTime::from_timestamp_millis(at).map(|at| crate::mention::OwnerReply { text, at })
-                }
-                _ => None,
-            },
-        };
-        let inputs: ReachInputs =
-            serde_json::from_str(&reach_inputs).map_err(|e| StoreError::Corrupt(format!("reach_inputs: {e}")))?;
-        let reach = Reach {
-            people: count(Some(row.get(21)?)).unwrap_or(0),
-            inputs,
-        };
-        let mut brands: Vec<Arc<str>> = brands
-            .map(|b| b.split('\u{1f}').map(Arc::from).collect())
-            .unwrap_or_default();
-        brands.sort();
-        Ok(StoredMention {
-            id: row.get(0)?,
-            scored: ScoredMention {
-                mention,
-                brands,
-                sentiment,
-                label,
-                reach,
-                not_scored: row.get::<_, i64>(29)? != 0,
-            },
-            ingested_at: millis(ingested_at)?,
-        })
+    Ok(mention_from_columns(row))
+}
+
+/// One row of stored columns, whichever database it came from: a stored
+/// mention is read by the same code from SQLite and from PostgreSQL.
+pub trait Columns {
+    fn int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    fn real(&self, i: usize) -> Result<Option<f64>, StoreError>;
+    fn text(&self, i: usize) -> Result<Option<String>, StoreError>;
+}
+
+impl Columns for Row<'_> {
+    fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn real(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        Ok(self.get(i)?)
+    }
+    fn text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.get(i)?)
+    }
+}
+
+fn present<T>(value: Option<T>, column: usize) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::Corrupt(format!("column {column} of a mention is NULL")))
+}
+
+/// A mention from the columns of [`MENTION_COLUMNS`], in that order.
+pub fn mention_from_columns(row: &impl Columns) -> Result<StoredMention, StoreError> {
+    let int = |i| row.int(i).and_then(|v| present(v, i));
+    let real = |i| row.real(i).and_then(|v| present(v, i));
+    let text = |i| row.text(i).and_then(|v| present(v, i));
+    let label: Label = text(20)?.parse().map_err(StoreError::Corrupt)?;
+    let compound = real(16)?;
+    let sentiment = Sentiment {
+        compound,
+        pos: real(17)?,
+        neu: real(18)?,
+        neg: real(19)?,
+        label: Label::from_compound(compound),
     };
-    Ok(build())
+    let mention = Mention {
+        source: text(1)?,
+        source_id: text(2)?,
+        created_at: millis(int(3)?)?,
+        author: Author {
+            handle: row.text(4)?,
+            followers: count(row.int(5)?),
+            karma: count(row.int(25)?),
+        },
+        text: text(6)?,
+        text_chars: count(Some(int(7)?)).unwrap_or(0),
+        url: row.text(8)?,
+        metrics: Metrics {
+            likes: count(row.int(9)?),
+            reposts: count(row.int(10)?),
+            replies: count(row.int(11)?),
+            views: count(row.int(12)?),
+        },
+        rating: row.int(13)?.and_then(|r| u8::try_from(r).ok()),
+        lang: row.text(14)?,
+        brand: row.text(15)?,
+        time_estimated: int(26)? != 0,
+        reply: match (row.text(27)?, row.int(28)?) {
+            (Some(text), Some(at)) => {
+                DateTime::from_timestamp_millis(at).map(|at| crate::mention::OwnerReply { text, at })
+            }
+            _ => None,
+        },
+    };
+    let inputs: ReachInputs =
+        serde_json::from_str(&text(22)?).map_err(|e| StoreError::Corrupt(format!("reach_inputs: {e}")))?;
+    let reach = Reach {
+        people: count(Some(int(21)?)).unwrap_or(0),
+        inputs,
+    };
+    let mut brands: Vec<Arc<str>> = row
+        .text(24)?
+        .map(|b| b.split('\u{1f}').map(Arc::from).collect())
+        .unwrap_or_default();
+    brands.sort();
+    Ok(StoredMention {
+        id: int(0)?,
+        scored: ScoredMention {
+            mention,
+            brands,
+            sentiment,
+            label,
+            reach,
+            not_scored: int(29)? != 0,
+        },
+        ingested_at: millis(int(23)?)?,
+    })
 }
 
 /// Per-bucket counts of a scope in `[from, until)`, from the per-brand index.

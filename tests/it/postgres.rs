@@ -635,3 +635,55 @@ async fn processes_claiming_at_once_never_share_a_lease() {
     }
     assert_eq!(last, [10, 10, 10], "each process settles on its share");
 }
+
+fn export(db: &str, extra: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args(["export", "--db", db])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `export --db postgres://…` reads the copied database with the same code
+/// that reads SQLite: the same lines, byte for byte, with staff's label
+/// corrections and "not about us" marks, filtered the same way.
+#[tokio::test]
+async fn export_from_postgres_is_byte_for_byte_the_export_from_sqlite() {
+    use complaint_monitor::mention::scored::Label;
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    {
+        let mut conn = store::open(&db).unwrap();
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM mentions WHERE label = 'negative' ORDER BY id LIMIT 2")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let tx = conn.transaction().unwrap();
+        let at = chrono::Utc::now();
+        complaint_monitor::corrections::correct(&tx, ids[0], Label::Positive, "ana", at).unwrap();
+        complaint_monitor::corrections::not_about_us(&tx, ids[1], "ana", at).unwrap();
+        tx.commit().unwrap();
+    }
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    let sqlite = db.to_str().unwrap();
+    let all = export(sqlite, &[]);
+    assert!(all.contains("\"corrected_by\":\"ana\"") && all.contains("\"not_about_us\""));
+    assert!(all.lines().count() > 1000);
+    assert_eq!(export(&server.url, &[]), all);
+    for filter in [
+        &["--brand", "Acme Air"][..],
+        &["--since", "2026-11-20T12:00:00Z"],
+        &["--brand", "Globex Bank", "--since", "2026-11-20T06:00:00Z"],
+    ] {
+        let expected = export(sqlite, filter);
+        assert!(!expected.is_empty(), "{filter:?}");
+        assert_eq!(export(&server.url, filter), expected, "{filter:?}");
+    }
+}

@@ -8,6 +8,7 @@
 
 pub mod copy;
 pub mod lease;
+pub mod read;
 
 #[cfg(test)]
 mod tests {
