@@ -111,10 +111,29 @@ impl Args {
         if let Some(action) = self.action {
             return act(action);
         }
-        let conn = store::open_read_only(&self.db)?;
-        let now = WallClock.now();
         let since = super::since(self.since.as_deref())?;
         let mut out = std::io::stdout().lock();
+        let db = self.db.to_string_lossy();
+        if store::postgres::is_url(&db) {
+            if self.state.is_some() {
+                anyhow::bail!("the inbox (--state) does not read PostgreSQL yet; without --state, mentions are listed");
+            }
+            let filter = MentionFilter {
+                brand: self.brand,
+                label: self.label,
+                since,
+                limit: Some(self.limit),
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let mentions = runtime.block_on(async {
+                let client = store::postgres::connect(&db).await?;
+                anyhow::Ok(store::postgres::read::recent_mentions(&client, &filter).await?)
+            })?;
+            super::text::print_mentions(&mentions, self.json, &mut out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let conn = store::open_read_only(&self.db)?;
+        let now = WallClock.now();
         match self.state {
             // With --state, the response inbox: highest priority first.
             Some(states) => {

@@ -646,11 +646,12 @@ fn export(db: &str, extra: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `export --db postgres://…` reads the copied database with the same code
-/// that reads SQLite: the same lines, byte for byte, with staff's label
-/// corrections and "not about us" marks, filtered the same way.
+/// `export --db postgres://…` and `mentions --db postgres://…` read the
+/// copied database with the same code that reads SQLite: the same lines,
+/// byte for byte, with staff's label corrections and "not about us" marks,
+/// filtered the same way.
 #[tokio::test]
-async fn export_from_postgres_is_byte_for_byte_the_export_from_sqlite() {
+async fn export_and_mentions_from_postgres_are_byte_for_byte_those_from_sqlite() {
     use complaint_monitor::mention::scored::Label;
     let Some(server) = pg::start().await else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -686,4 +687,29 @@ async fn export_from_postgres_is_byte_for_byte_the_export_from_sqlite() {
         assert!(!expected.is_empty(), "{filter:?}");
         assert_eq!(export(&server.url, filter), expected, "{filter:?}");
     }
+
+    // `mentions` lists from either the same way, newest first.
+    let list = |db: &str, extra: &[&str]| -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(["mentions", "--db", db, "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for filter in [
+        &["--limit", "200"][..],
+        &["--brand", "Acme Air", "--label", "negative", "--limit", "50"],
+    ] {
+        let expected = list(sqlite, filter);
+        assert!(expected.lines().count() > 10, "{filter:?}");
+        assert_eq!(list(&server.url, filter), expected, "{filter:?}");
+    }
+    let inbox = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args(["mentions", "--db", &server.url, "--state", "open"])
+        .output()
+        .unwrap();
+    assert!(!inbox.status.success());
+    assert!(String::from_utf8_lossy(&inbox.stderr).contains("does not read PostgreSQL yet"));
 }

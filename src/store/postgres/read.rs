@@ -1,6 +1,7 @@
 //! Reading stored mentions from PostgreSQL with the same code that reads
 //! them from SQLite ([`crate::store::mention_from_columns`]), for the
-//! commands that take `--db postgres://…` (`export` so far).
+//! commands that take `--db postgres://…` (`export`, and `mentions` without
+//! `--state`, so far).
 
 use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
@@ -71,10 +72,31 @@ pub struct MentionWithCorrections {
 pub async fn for_each_mention(
     client: &Client,
     filter: &MentionFilter,
+    each: impl FnMut(MentionWithCorrections) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    walk(client, filter, "ASC", each).await
+}
+
+/// Mentions matching `filter`, newest first, as [`store::recent_mentions`]
+/// reads them from SQLite.
+pub async fn recent_mentions(client: &Client, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
+    let mut found = Vec::new();
+    walk(client, filter, "DESC", |read| {
+        found.push(read.mention);
+        Ok(())
+    })
+    .await?;
+    Ok(found)
+}
+
+async fn walk(
+    client: &Client,
+    filter: &MentionFilter,
+    order: &str,
     mut each: impl FnMut(MentionWithCorrections) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let columns = format!("{}, {CORRECTION_COLUMNS}", mention_columns());
-    let (sql, values) = store::filtered_query_selecting(&columns, filter, "ASC");
+    let (sql, values) = store::filtered_query_selecting(&columns, filter, order);
     let params: Vec<Box<dyn ToSql + Sync + Send>> = values
         .into_iter()
         .map(|v| -> Result<Box<dyn ToSql + Sync + Send>, StoreError> {
