@@ -21,7 +21,7 @@ use crate::clock::Span;
 use crate::detect::incident::{IncidentFigures, Severity};
 use crate::detect::Trigger;
 use crate::mention::format_time;
-use crate::store::{from_ms, StoreError};
+use crate::store::{from_ms, Columns, StoreError};
 use channels::ChannelConfig;
 
 /// The `[alerts]` config table.
@@ -208,47 +208,59 @@ pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-const INCIDENT_COLUMNS: &str = "id, brand, source, state, severity, trigger, started_at, peak_at, last_anomalous_at, \
+pub const INCIDENT_COLUMNS: &str =
+    "id, brand, source, state, severity, trigger, started_at, peak_at, last_anomalous_at, \
      observed, expected, peak_observed, peak_expected, negative_share, usual_share, reach, silenced, \
      acknowledged_by, acknowledged_at, ack_note, resolved_at, resolved_by, notifications, last_notified_at";
 
 fn row_to_incident(row: &Row) -> rusqlite::Result<Incident> {
-    let state: String = row.get(3)?;
-    let severity: String = row.get(4)?;
-    let trigger: String = row.get(5)?;
-    let source: String = row.get(2)?;
-    let invalid = |i, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
+    incident_from_columns(row).map_err(|e| match e {
+        StoreError::Sql(e) => e,
+        other => rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, other.to_string().into()),
+    })
+}
+
+/// An incident from the columns of [`INCIDENT_COLUMNS`], in that order,
+/// from either database.
+pub fn incident_from_columns(row: &impl Columns) -> Result<Incident, StoreError> {
+    let missing = |i: usize| StoreError::Corrupt(format!("column {i} of an incident is NULL"));
+    let int = |i| row.int(i).and_then(|v| v.ok_or_else(|| missing(i)));
+    let real = |i| row.real(i).and_then(|v| v.ok_or_else(|| missing(i)));
+    let text = |i| row.text(i).and_then(|v| v.ok_or_else(|| missing(i)));
+    let count = |i| int(i).map(|n: i64| n.max(0) as u64);
+    let source = text(2)?;
+    let trigger = text(5)?;
     Ok(Incident {
-        id: row.get(0)?,
-        brand: row.get(1)?,
+        id: int(0)?,
+        brand: text(1)?,
         source: (!source.is_empty()).then_some(source),
-        state: state.parse().map_err(|e| invalid(3, e))?,
-        silenced: row.get(16)?,
+        state: text(3)?.parse().map_err(StoreError::Corrupt)?,
+        silenced: int(16)? != 0,
         figures: IncidentFigures {
-            started_at: from_ms(row.get(6)?),
-            peak_at: from_ms(row.get(7)?),
-            last_anomalous_at: from_ms(row.get(8)?),
-            observed: row.get::<_, i64>(9)?.max(0) as u64,
-            expected: row.get(10)?,
-            peak_observed: row.get::<_, i64>(11)?.max(0) as u64,
-            peak_expected: row.get(12)?,
-            negative_share: row.get(13)?,
-            usual_share: row.get(14)?,
-            reach: row.get::<_, i64>(15)?.max(0) as u64,
-            severity: severity.parse().map_err(|e| invalid(4, e))?,
+            started_at: from_ms(int(6)?),
+            peak_at: from_ms(int(7)?),
+            last_anomalous_at: from_ms(int(8)?),
+            observed: count(9)?,
+            expected: real(10)?,
+            peak_observed: count(11)?,
+            peak_expected: real(12)?,
+            negative_share: row.real(13)?,
+            usual_share: real(14)?,
+            reach: count(15)?,
+            severity: text(4)?.parse().map_err(StoreError::Corrupt)?,
             trigger: if trigger == "share" {
                 Trigger::Share
             } else {
                 Trigger::Count
             },
         },
-        acknowledged_by: row.get(17)?,
-        acknowledged_at: row.get::<_, Option<i64>>(18)?.map(from_ms),
-        ack_note: row.get(19)?,
-        resolved_at: row.get::<_, Option<i64>>(20)?.map(from_ms),
-        resolved_by: row.get(21)?,
-        notifications: row.get(22)?,
-        last_notified_at: row.get::<_, Option<i64>>(23)?.map(from_ms),
+        acknowledged_by: row.text(17)?,
+        acknowledged_at: row.int(18)?.map(from_ms),
+        ack_note: row.text(19)?,
+        resolved_at: row.int(20)?.map(from_ms),
+        resolved_by: row.text(21)?,
+        notifications: u32::try_from(int(22)?.max(0)).unwrap_or(u32::MAX),
+        last_notified_at: row.int(23)?.map(from_ms),
     })
 }
 

@@ -79,8 +79,17 @@ impl Args {
         let mut out = std::io::stdout().lock();
         match self.action {
             Action::List { db, state, limit, json } => {
-                let conn = store::open_read_only(&db)?;
-                for i in alert::list_incidents(&conn, state, limit)? {
+                let url = db.to_string_lossy();
+                let incidents = if store::postgres::is_url(&url) {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    runtime.block_on(async {
+                        let client = store::postgres::connect(&url).await?;
+                        anyhow::Ok(store::postgres::read::list_incidents(&client, state, limit).await?)
+                    })?
+                } else {
+                    alert::list_incidents(&store::open_read_only(&db)?, state, limit)?
+                };
+                for i in incidents {
                     if json {
                         writeln!(out, "{}", serde_json::to_string(&i)?)?;
                     } else {

@@ -646,12 +646,12 @@ fn export(db: &str, extra: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `export --db postgres://…` and `mentions --db postgres://…` read the
+/// `export`, `mentions` and `alerts list` with `--db postgres://…` read the
 /// copied database with the same code that reads SQLite: the same lines,
 /// byte for byte, with staff's label corrections and "not about us" marks,
 /// filtered the same way.
 #[tokio::test]
-async fn export_and_mentions_from_postgres_are_byte_for_byte_those_from_sqlite() {
+async fn export_mentions_and_alerts_from_postgres_are_byte_for_byte_those_from_sqlite() {
     use complaint_monitor::mention::scored::Label;
     let Some(server) = pg::start().await else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -705,6 +705,21 @@ async fn export_and_mentions_from_postgres_are_byte_for_byte_those_from_sqlite()
         let expected = list(sqlite, filter);
         assert!(expected.lines().count() > 10, "{filter:?}");
         assert_eq!(list(&server.url, filter), expected, "{filter:?}");
+    }
+    // `alerts list` too, as JSON and as text.
+    let alerts = |db: &str, extra: &[&str]| -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(["alerts", "list", "--db", db])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for extra in [&["--json"][..], &[]] {
+        let expected = alerts(sqlite, extra);
+        assert!(expected.lines().count() > 0, "the fixture has incidents");
+        assert_eq!(alerts(&server.url, extra), expected);
     }
     let inbox = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
         .args(["mentions", "--db", &server.url, "--state", "open"])

@@ -1,7 +1,7 @@
 //! Reading stored mentions from PostgreSQL with the same code that reads
 //! them from SQLite ([`crate::store::mention_from_columns`]), for the
-//! commands that take `--db postgres://…` (`export`, and `mentions` without
-//! `--state`, so far).
+//! commands that take `--db postgres://…` (`export`, `mentions` without
+//! `--state`, and `alerts list`, so far).
 
 use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
@@ -153,4 +153,25 @@ mod tests {
         );
         assert!(super::mention_columns().contains("string_agg(brand, chr(31))"));
     }
+}
+
+/// Incidents, newest first, optionally in one state, as
+/// [`crate::alert::list_incidents`] reads them from SQLite.
+pub async fn list_incidents(
+    client: &Client,
+    state: Option<crate::alert::State>,
+    limit: u64,
+) -> Result<Vec<crate::alert::Incident>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {} FROM incidents WHERE ($1::text IS NULL OR state = $1) \
+                 ORDER BY started_at DESC, id DESC LIMIT $2",
+                crate::alert::INCIDENT_COLUMNS
+            ),
+            &[&state.map(crate::alert::State::as_str), &limit],
+        )
+        .await?;
+    rows.iter().map(crate::alert::incident_from_columns).collect()
 }
