@@ -143,18 +143,6 @@ async fn walk(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_in_order() {
-        assert_eq!(
-            super::numbered("a = ? AND b >= ? LIMIT ?"),
-            "a = $1 AND b >= $2 LIMIT $3"
-        );
-        assert!(super::mention_columns().contains("string_agg(brand, chr(31))"));
-    }
-}
-
 /// Incidents, newest first, optionally in one state, as
 /// [`crate::alert::list_incidents`] reads them from SQLite.
 pub async fn list_incidents(
@@ -174,4 +162,16 @@ pub async fn list_incidents(
         )
         .await?;
     rows.iter().map(crate::alert::incident_from_columns).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            super::numbered("a = ? AND b >= ? LIMIT ?"),
+            "a = $1 AND b >= $2 LIMIT $3"
+        );
+        assert!(super::mention_columns().contains("string_agg(brand, chr(31))"));
+    }
 }
