@@ -83,7 +83,7 @@ impl Args {
                 let incidents = if store::postgres::is_url(&url) {
                     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                     runtime.block_on(async {
-                        let client = store::postgres::connect(&url).await?;
+                        let client = store::postgres::open(&url).await?;
                         anyhow::Ok(store::postgres::read::list_incidents(&client, state, limit).await?)
                     })?
                 } else {

@@ -46,7 +46,7 @@ impl Args {
         let n = if store::postgres::is_url(&db) {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
-                let client = store::postgres::connect(&db).await?;
+                let client = store::postgres::open(&db).await?;
                 anyhow::Ok(export::write_jsonl_postgres(&client, &filter, &mut sink).await?)
             })?
         } else {

@@ -126,7 +126,7 @@ impl Args {
             };
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let mentions = runtime.block_on(async {
-                let client = store::postgres::connect(&db).await?;
+                let client = store::postgres::open(&db).await?;
                 anyhow::Ok(store::postgres::read::recent_mentions(&client, &filter).await?)
             })?;
             super::text::print_mentions(&mentions, self.json, &mut out)?;

@@ -15,8 +15,17 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let config = Config::load(&self.config)?;
-        let conn = store::open(&self.db)?;
-        for s in complaint_monitor::sources::poll::status(&conn, &config.sources)? {
+        let url = self.db.to_string_lossy();
+        let status = if store::postgres::is_url(&url) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let client = store::postgres::open(&url).await?;
+                anyhow::Ok(complaint_monitor::sources::state::status_postgres(&client, &config.sources).await?)
+            })?
+        } else {
+            complaint_monitor::sources::poll::status(&store::open(&self.db)?, &config.sources)?
+        };
+        for s in status {
             println!("{}", serde_json::to_string(&s)?);
         }
         Ok(ExitCode::SUCCESS)

@@ -78,6 +78,17 @@ pub struct SourceStatus {
     pub consecutive_failures: i64,
     /// The server asked for no request before then.
     pub rate_limited_until: Option<DateTime<Utc>>,
+    /// The process polling it, when several share the sources (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<LeaseHolder>,
+}
+
+/// Which process holds a source's lease, and until when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LeaseHolder {
+    pub host: String,
+    pub pid: i64,
+    pub until: DateTime<Utc>,
 }
 
 /// Each configured source's cursor and health, in config order.
@@ -112,6 +123,61 @@ pub fn status(conn: &Connection, sources: &[SourceConfig]) -> Result<Vec<SourceS
             last_error_at: time(error_at),
             consecutive_failures: failures,
             rate_limited_until: time(limited),
+            held_by: None,
+        });
+    }
+    Ok(out)
+}
+
+/// [`status`] from a PostgreSQL database, with each source's lease holder.
+pub async fn status_postgres(
+    client: &tokio_postgres::Client,
+    sources: &[SourceConfig],
+) -> Result<Vec<SourceStatus>, StoreError> {
+    let cursor_of = client
+        .prepare("SELECT cursor FROM source_cursors WHERE source = $1")
+        .await?;
+    let state_of = client
+        .prepare(
+            "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
+             WHERE source = $1",
+        )
+        .await?;
+    let holder_of = client
+        .prepare(
+            "SELECT h.host, h.pid, l.expires_at FROM leases l JOIN lease_holders h ON h.holder = l.holder \
+             WHERE l.name = $1 AND l.expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+        )
+        .await?;
+    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
+    let mut out = Vec::new();
+    for s in sources {
+        let cursor: Option<String> = client.query_opt(&cursor_of, &[&s.name]).await?.map(|r| r.get(0));
+        let (success, error, error_at, failures, limited) = client
+            .query_opt(&state_of, &[&s.name])
+            .await?
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .unwrap_or((None, None, None, 0, None));
+        let held_by = client
+            .query_opt(&holder_of, &[&crate::store::postgres::lease::source_lease(&s.name)])
+            .await?
+            .and_then(|r| {
+                Some(LeaseHolder {
+                    host: r.get(0),
+                    pid: r.get(1),
+                    until: DateTime::from_timestamp_millis(r.get(2))?,
+                })
+            });
+        out.push(SourceStatus {
+            name: s.name.clone(),
+            kind: s.kind(),
+            cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
+            last_success: time(success),
+            last_error: error,
+            last_error_at: time(error_at),
+            consecutive_failures: failures,
+            rate_limited_until: time(limited),
+            held_by,
         });
     }
     Ok(out)

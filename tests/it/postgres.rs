@@ -728,3 +728,49 @@ async fn export_mentions_and_alerts_from_postgres_are_byte_for_byte_those_from_s
     assert!(!inbox.status.success());
     assert!(String::from_utf8_lossy(&inbox.stderr).contains("does not read PostgreSQL yet"));
 }
+
+/// `sources --db postgres://…` shows each source's cursor and health as
+/// from SQLite, and which process holds its lease (host and pid).
+#[tokio::test]
+async fn sources_from_postgres_show_their_state_and_who_holds_them() {
+    use complaint_monitor::store::postgres::lease::{source_lease, Holder, Leases};
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cm.db");
+    {
+        let mut conn = store::open(&db).unwrap();
+        let tx = conn.transaction().unwrap();
+        let at = chrono::Utc::now();
+        complaint_monitor::sources::state::save_cursor(&tx, "mastodon", r#"{"since_id":"109"}"#).unwrap();
+        complaint_monitor::sources::state::record_poll(&tx, "mastodon", at, false, None, None).unwrap();
+        complaint_monitor::sources::state::record_poll(&tx, "bluesky", at, true, Some("HTTP 503"), None).unwrap();
+        tx.commit().unwrap();
+    }
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/every-source.toml");
+    let sources = |db: &str| -> Vec<serde_json::Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+            .args(["sources", "--config", config.to_str().unwrap(), "--db", db])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let from_sqlite = sources(db.to_str().unwrap());
+    assert_eq!(from_sqlite[1]["last_error"], "HTTP 503");
+    assert_eq!(sources(&server.url), from_sqlite, "no leases yet: the same as SQLite");
+
+    let mut client = client(&server.url).await;
+    let leases = Leases::new(Holder::new("box-2", 4242, 1), std::time::Duration::from_secs(60));
+    let held = leases.claim(&mut client, &[source_lease("mastodon")]).await.unwrap();
+    assert_eq!(held, [source_lease("mastodon")]);
+    let shown = sources(&server.url);
+    assert_eq!(shown[0]["name"], "mastodon");
+    assert_eq!(shown[0]["held_by"]["host"], "box-2");
+    assert_eq!(shown[0]["held_by"]["pid"], 4242);
+    assert!(shown[1].get("held_by").is_none(), "{}", shown[1]);
+}

@@ -50,6 +50,11 @@ impl Holder {
     }
 }
 
+/// The lease of polling source `name`.
+pub fn source_lease(name: &str) -> String {
+    format!("source:{name}")
+}
+
 /// One lease as `sources` and `/healthz` show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LeaseState {

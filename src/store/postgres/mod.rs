@@ -87,6 +87,14 @@ pub async fn connect(url: &str) -> Result<Client, PgError> {
     Ok(client)
 }
 
+/// Connects to `url` and brings its schema up to date, as
+/// [`crate::store::open`] does for a SQLite file.
+pub async fn open(url: &str) -> Result<Client, PgError> {
+    let mut client = connect(url).await?;
+    migrate(&mut client).await?;
+    Ok(client)
+}
+
 /// Brings the schema up to date; safe to run from any number of processes
 /// at once. Returns the version reached.
 pub async fn migrate(client: &mut Client) -> Result<usize, PgError> {
