@@ -42,6 +42,16 @@ pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Writ
     Ok(written)
 }
 
+/// What staff changed about a mention, read beside it from PostgreSQL (in
+/// SQLite, by `corrections::corrected_label` and `not_about_us_of`).
+const CORRECTION_COLUMNS: &str = "\
+    (SELECT computed FROM label_corrections c WHERE c.mention_id = m.id ORDER BY c.id LIMIT 1), \
+    (SELECT actor FROM label_corrections c WHERE c.mention_id = m.id ORDER BY c.id DESC LIMIT 1), \
+    (SELECT at FROM label_corrections c WHERE c.mention_id = m.id ORDER BY c.id DESC LIMIT 1), \
+    (SELECT brands FROM not_about_us n WHERE n.mention_id = m.id), \
+    (SELECT actor FROM not_about_us n WHERE n.mention_id = m.id), \
+    (SELECT at FROM not_about_us n WHERE n.mention_id = m.id)";
+
 /// [`write_jsonl`] from a PostgreSQL database: the same lines, byte for
 /// byte, for the same data.
 pub async fn write_jsonl_postgres(
@@ -51,8 +61,27 @@ pub async fn write_jsonl_postgres(
 ) -> Result<u64, ExportError> {
     let mut written = 0u64;
     let mut write_error = None;
-    let walked = crate::store::postgres::read::for_each_mention(client, filter, |read| {
-        let line = export_line_with_corrections(&read.mention, read.corrected, read.not_about_us);
+    use crate::store::postgres::read::{for_each_row, MENTION_COLUMN_COUNT as AT};
+    use crate::store::Columns;
+    let walked = for_each_row(client, CORRECTION_COLUMNS, filter, "ASC", |mention, row| {
+        let corrected = match (row.text(AT)?, row.text(AT + 1)?, row.int(AT + 2)?) {
+            (Some(computed), Some(by), Some(at)) => Some(crate::corrections::CorrectedLabel {
+                computed,
+                by,
+                at: store::from_ms(at),
+            }),
+            _ => None,
+        };
+        let off = match (row.text(AT + 3)?, row.text(AT + 4)?, row.int(AT + 5)?) {
+            (Some(brands), Some(by), Some(at)) => Some(crate::corrections::NotAboutUs {
+                mention_id: mention.id,
+                brands: crate::corrections::brand_list(&brands),
+                by,
+                at: store::from_ms(at),
+            }),
+            _ => None,
+        };
+        let line = export_line_with_corrections(&mention, corrected, off);
         match serde_json::to_writer(&mut *out, &line)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n"))

@@ -264,6 +264,26 @@ pub fn incident_from_columns(row: &impl Columns) -> Result<Incident, StoreError>
     })
 }
 
+/// Incidents, newest first, optionally in one state, as [`list_incidents`]
+/// reads them from SQLite.
+pub async fn list_incidents_postgres(
+    client: &tokio_postgres::Client,
+    state: Option<State>,
+    limit: u64,
+) -> Result<Vec<Incident>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE ($1::text IS NULL OR state = $1) \
+                 ORDER BY started_at DESC, id DESC LIMIT $2"
+            ),
+            &[&state.map(State::as_str), &limit],
+        )
+        .await?;
+    rows.iter().map(incident_from_columns).collect()
+}
+
 pub fn get_incident(conn: &Connection, id: i64) -> Result<Incident, StoreError> {
     conn.query_row(
         &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"),

@@ -84,7 +84,7 @@ impl Args {
                     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                     runtime.block_on(async {
                         let client = store::postgres::open(&url).await?;
-                        anyhow::Ok(store::postgres::read::list_incidents(&client, state, limit).await?)
+                        anyhow::Ok(alert::list_incidents_postgres(&client, state, limit).await?)
                     })?
                 } else {
                     alert::list_incidents(&store::open_read_only(&db)?, state, limit)?

@@ -1,13 +1,12 @@
 //! Reading stored mentions from PostgreSQL with the same code that reads
 //! them from SQLite ([`crate::store::mention_from_columns`]), for the
-//! commands that take `--db postgres://…` (`export`, `mentions` without
-//! `--state`, and `alerts list`, so far).
+//! commands that take `--db postgres://…` (`export` and `mentions` without
+//! `--state`, so far; incidents are read in `alert`).
 
 use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
-use crate::corrections::{CorrectedLabel, NotAboutUs};
 use crate::store::{self, Columns, MentionFilter, StoreError, StoredMention};
 
 impl Columns for tokio_postgres::Row {
@@ -51,51 +50,25 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-/// What staff changed about a mention, read beside it.
-const CORRECTION_COLUMNS: &str = "\
-    (SELECT computed FROM label_corrections c WHERE c.mention_id = m.id ORDER BY c.id LIMIT 1), \
-    (SELECT actor FROM label_corrections c WHERE c.mention_id = m.id ORDER BY c.id DESC LIMIT 1), \
-    (SELECT at FROM label_corrections c WHERE c.mention_id = m.id ORDER BY c.id DESC LIMIT 1), \
-    (SELECT brands FROM not_about_us n WHERE n.mention_id = m.id), \
-    (SELECT actor FROM not_about_us n WHERE n.mention_id = m.id), \
-    (SELECT at FROM not_about_us n WHERE n.mention_id = m.id)";
+/// How many columns [`store::MENTION_COLUMNS`] has: columns a caller adds
+/// after them start here.
+pub const MENTION_COLUMN_COUNT: usize = 30;
 
-/// A stored mention with its label correction and "not about us" mark.
-pub struct MentionWithCorrections {
-    pub mention: StoredMention,
-    pub corrected: Option<CorrectedLabel>,
-    pub not_about_us: Option<NotAboutUs>,
-}
-
-/// Every mention matching `filter`, oldest first, streamed (never the
-/// whole table in memory), as [`store::for_each_mention`] walks SQLite.
-pub async fn for_each_mention(
+/// Walks the mentions matching `filter` in time order (`ASC` or `DESC`),
+/// streamed (never the whole table in memory), as [`store::for_each_mention`]
+/// walks SQLite. Each row holds the mention's columns, then `extra_columns`
+/// (SQL over `m`, the mention), from [`MENTION_COLUMN_COUNT`] on.
+pub async fn for_each_row(
     client: &Client,
-    filter: &MentionFilter,
-    each: impl FnMut(MentionWithCorrections) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    walk(client, filter, "ASC", each).await
-}
-
-/// Mentions matching `filter`, newest first, as [`store::recent_mentions`]
-/// reads them from SQLite.
-pub async fn recent_mentions(client: &Client, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
-    let mut found = Vec::new();
-    walk(client, filter, "DESC", |read| {
-        found.push(read.mention);
-        Ok(())
-    })
-    .await?;
-    Ok(found)
-}
-
-async fn walk(
-    client: &Client,
+    extra_columns: &str,
     filter: &MentionFilter,
     order: &str,
-    mut each: impl FnMut(MentionWithCorrections) -> Result<(), StoreError>,
+    mut each: impl FnMut(StoredMention, &tokio_postgres::Row) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let columns = format!("{}, {CORRECTION_COLUMNS}", mention_columns());
+    let mut columns = mention_columns();
+    if !extra_columns.is_empty() {
+        columns = format!("{columns}, {extra_columns}");
+    }
     let (sql, values) = store::filtered_query_selecting(&columns, filter, order);
     let params: Vec<Box<dyn ToSql + Sync + Send>> = values
         .into_iter()
@@ -114,54 +87,22 @@ async fn walk(
         .query_raw(&numbered(&sql), params.iter().map(|p| &**p as &(dyn ToSql + Sync)))
         .await?;
     futures::pin_mut!(rows);
-    let first = 30;
     while let Some(row) = rows.try_next().await? {
-        let mention = store::mention_from_columns(&row)?;
-        let corrected = match (row.text(first)?, row.text(first + 1)?, row.int(first + 2)?) {
-            (Some(computed), Some(by), Some(at)) => Some(CorrectedLabel {
-                computed,
-                by,
-                at: store::from_ms(at),
-            }),
-            _ => None,
-        };
-        let not_about_us = match (row.text(first + 3)?, row.text(first + 4)?, row.int(first + 5)?) {
-            (Some(brands), Some(by), Some(at)) => Some(NotAboutUs {
-                mention_id: mention.id,
-                brands: crate::corrections::brand_list(&brands),
-                by,
-                at: store::from_ms(at),
-            }),
-            _ => None,
-        };
-        each(MentionWithCorrections {
-            mention,
-            corrected,
-            not_about_us,
-        })?;
+        each(store::mention_from_columns(&row)?, &row)?;
     }
     Ok(())
 }
 
-/// Incidents, newest first, optionally in one state, as
-/// [`crate::alert::list_incidents`] reads them from SQLite.
-pub async fn list_incidents(
-    client: &Client,
-    state: Option<crate::alert::State>,
-    limit: u64,
-) -> Result<Vec<crate::alert::Incident>, StoreError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = client
-        .query(
-            &format!(
-                "SELECT {} FROM incidents WHERE ($1::text IS NULL OR state = $1) \
-                 ORDER BY started_at DESC, id DESC LIMIT $2",
-                crate::alert::INCIDENT_COLUMNS
-            ),
-            &[&state.map(crate::alert::State::as_str), &limit],
-        )
-        .await?;
-    rows.iter().map(crate::alert::incident_from_columns).collect()
+/// Mentions matching `filter`, newest first, as [`store::recent_mentions`]
+/// reads them from SQLite.
+pub async fn recent_mentions(client: &Client, filter: &MentionFilter) -> Result<Vec<StoredMention>, StoreError> {
+    let mut found = Vec::new();
+    for_each_row(client, "", filter, "DESC", |mention, _| {
+        found.push(mention);
+        Ok(())
+    })
+    .await?;
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -173,5 +114,15 @@ mod tests {
             "a = $1 AND b >= $2 LIMIT $3"
         );
         assert!(super::mention_columns().contains("string_agg(brand, chr(31))"));
+    }
+
+    #[test]
+    fn extra_columns_start_after_the_mention_columns() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::schema::migrations().to_latest(&mut conn).unwrap();
+        let stmt = conn
+            .prepare(&format!("SELECT {} FROM mentions m", crate::store::MENTION_COLUMNS))
+            .unwrap();
+        assert_eq!(stmt.column_count(), super::MENTION_COLUMN_COUNT);
     }
 }
