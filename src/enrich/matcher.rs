@@ -138,12 +138,13 @@ impl Queries {
                     ));
                 }
             }
-            for by in &mut queries.required_by {
-                by.dedup();
-            }
             queries.reads.push(reads);
             queries.term_sizes.push(query.terms().map(|t| t.len()).collect());
             queries.all.push((brand, query));
+        }
+        // A query needing a word twice is listed once (its pushes are adjacent).
+        for by in &mut queries.required_by {
+            by.dedup();
         }
         if !needles.is_empty() {
             queries.automaton = Some(
