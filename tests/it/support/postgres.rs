@@ -136,6 +136,9 @@ pub async fn start() -> Option<Postgres> {
             "-c",
             "max_connections=50",
         ])
+        // Several clusters run at once, one per test: small, and with no
+        // need for /dev/shm, which containers often keep tiny.
+        .args(["-c", "shared_buffers=16MB", "-c", "dynamic_shared_memory_type=mmap"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
