@@ -349,6 +349,12 @@ async fn a_sqlite_database_is_copied_with_its_ids_and_copied_again_changes_nothi
         "{mentions} {links} {incidents}"
     );
 
+    // Not while a service writes the file: rows it changed would be missed.
+    {
+        let _service = store::WriterLock::acquire(&db).unwrap();
+        let (ok, _, log) = migrate(&db, &server.url);
+        assert!(!ok && log.contains("being written by another process"), "{log}");
+    }
     let (ok, tables, log) = migrate(&db, &server.url);
     assert!(ok, "{log}");
     assert_eq!(tables.len(), postgres::copy::TABLES.len());

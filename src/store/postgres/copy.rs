@@ -95,13 +95,17 @@ pub enum CopyError {
 }
 
 /// Copies the SQLite database at `from` into the PostgreSQL database behind
-/// `to` (migrated first), table by table; `progress` hears of each table
-/// when it is done. Fails on the first table whose counts differ.
+/// `to` (migrated first), table by table, holding `from`'s writer lock;
+/// `progress` hears of each table when it is done. Fails on the first
+/// table whose counts differ.
 pub async fn sqlite_to_postgres(
     from: &Path,
     to: &mut Client,
     mut progress: impl FnMut(&TableCopy),
 ) -> Result<Vec<TableCopy>, CopyError> {
+    // A service writing the file meanwhile would change rows already
+    // copied: the copy holds the writer lock, so it refuses while one runs.
+    let _lock = crate::store::WriterLock::acquire(from)?;
     // Opened as the service opens it, so an older file is migrated first
     // and every table exists.
     let sqlite = crate::store::open(from)?;
