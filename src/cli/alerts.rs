@@ -81,10 +81,8 @@ impl Args {
             Action::List { db, state, limit, json } => {
                 let url = db.to_string_lossy();
                 let incidents = if store::postgres::is_url(&url) {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                    runtime.block_on(async {
-                        let client = store::postgres::open(&url).await?;
-                        anyhow::Ok(alert::list_incidents_postgres(&client, state, limit).await?)
+                    super::with_postgres(&url, |client| async move {
+                        Ok(alert::list_incidents_postgres(&client, state, limit).await?)
                     })?
                 } else {
                     alert::list_incidents(&store::open_read_only(&db)?, state, limit)?

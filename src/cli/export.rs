@@ -44,10 +44,9 @@ impl Args {
         };
         let db = self.db.to_string_lossy();
         let n = if store::postgres::is_url(&db) {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let client = store::postgres::open(&db).await?;
-                anyhow::Ok(export::write_jsonl_postgres(&client, &filter, &mut sink).await?)
+            let (filter, sink) = (&filter, &mut sink);
+            super::with_postgres(&db, |client| async move {
+                Ok(export::write_jsonl_postgres(&client, filter, sink).await?)
             })?
         } else {
             let conn = store::open_read_only(&self.db)?;

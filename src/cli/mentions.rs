@@ -124,10 +124,8 @@ impl Args {
                 since,
                 limit: Some(self.limit),
             };
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let mentions = runtime.block_on(async {
-                let client = store::postgres::open(&db).await?;
-                anyhow::Ok(store::postgres::read::recent_mentions(&client, &filter).await?)
+            let mentions = super::with_postgres(&db, |client| async move {
+                Ok(store::postgres::read::recent_mentions(&client, &filter).await?)
             })?;
             super::text::print_mentions(&mentions, self.json, &mut out)?;
             return Ok(ExitCode::SUCCESS);

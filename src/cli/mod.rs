@@ -124,6 +124,21 @@ impl Cli {
 }
 
 /// A `--since` value against the wall clock, naming the flag.
+/// Runs `work` on a connection to the PostgreSQL database at `url`
+/// (migrated first, as a SQLite file is on opening), on a runtime of its
+/// own: the commands are synchronous.
+fn with_postgres<T, F, Fut>(url: &str, work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(tokio_postgres::Client) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = complaint_monitor::store::postgres::open(url).await?;
+        work(client).await
+    })
+}
+
 fn since(value: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
     use complaint_monitor::clock::{Clock, WallClock};
     value

@@ -17,10 +17,9 @@ impl Args {
         let config = Config::load(&self.config)?;
         let url = self.db.to_string_lossy();
         let status = if store::postgres::is_url(&url) {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let client = store::postgres::open(&url).await?;
-                anyhow::Ok(complaint_monitor::sources::state::status_postgres(&client, &config.sources).await?)
+            let sources = &config.sources;
+            super::with_postgres(&url, |client| async move {
+                Ok(complaint_monitor::sources::state::status_postgres(&client, sources).await?)
             })?
         } else {
             complaint_monitor::sources::poll::status(&store::open(&self.db)?, &config.sources)?
