@@ -12,34 +12,57 @@ use crate::store::{self, MentionFilter, StoreError, StoredMention};
 /// Writes every mention matching `filter` as one JSON line, oldest first.
 /// Returns how many were written.
 pub fn write_jsonl(conn: &Connection, filter: &MentionFilter, out: &mut dyn Write) -> Result<u64, ExportError> {
-    let mut written = 0u64;
-    // A failed write (a closed pipe, a full disk) is the reader's or the
-    // disk's doing, not the database's: kept aside, and the walk stopped.
-    let mut write_error = None;
+    let mut lines = Lines::new(out);
     let walked = store::for_each_mention(conn, filter, |stored| {
         let corrected = crate::corrections::corrected_label(conn, stored.id)?;
         let off = crate::corrections::not_about_us_of(conn, stored.id)?;
-        let line = export_line_with_corrections(&stored, corrected, off);
-        let result = serde_json::to_writer(&mut *out, &line)
+        lines.write(&export_line_with_corrections(&stored, corrected, off))
+    });
+    lines.finish(walked)
+}
+
+/// Export lines written out, counted. A failed write (a closed pipe, a
+/// full disk) is the reader's or the disk's doing, not the database's: it
+/// is kept aside, and the walk stopped.
+struct Lines<'a> {
+    out: &'a mut dyn Write,
+    written: u64,
+    write_error: Option<std::io::Error>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(out: &'a mut dyn Write) -> Self {
+        Lines {
+            out,
+            written: 0,
+            write_error: None,
+        }
+    }
+
+    fn write(&mut self, line: &Value) -> Result<(), StoreError> {
+        let result = serde_json::to_writer(&mut *self.out, line)
             .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
+            .and_then(|()| self.out.write_all(b"\n"));
         match result {
             Ok(()) => {
-                written += 1;
+                self.written += 1;
                 Ok(())
             }
             Err(e) => {
-                write_error = Some(e);
+                self.write_error = Some(e);
                 Err(StoreError::Invalid("export stopped".into()))
             }
         }
-    });
-    if let Some(e) = write_error {
-        return Err(ExportError::Write(e));
     }
-    walked?;
-    out.flush().map_err(ExportError::Write)?;
-    Ok(written)
+
+    fn finish(self, walked: Result<(), StoreError>) -> Result<u64, ExportError> {
+        if let Some(e) = self.write_error {
+            return Err(ExportError::Write(e));
+        }
+        walked?;
+        self.out.flush().map_err(ExportError::Write)?;
+        Ok(self.written)
+    }
 }
 
 /// What staff changed about a mention, read beside it from PostgreSQL (in
@@ -59,10 +82,9 @@ pub async fn write_jsonl_postgres(
     filter: &MentionFilter,
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
-    let mut written = 0u64;
-    let mut write_error = None;
     use crate::store::postgres::read::{for_each_row, MENTION_COLUMN_COUNT as AT};
     use crate::store::Columns;
+    let mut lines = Lines::new(out);
     let walked = for_each_row(client, CORRECTION_COLUMNS, filter, "ASC", |mention, row| {
         let corrected = match (row.text(AT)?, row.text(AT + 1)?, row.int(AT + 2)?) {
             (Some(computed), Some(by), Some(at)) => Some(crate::corrections::CorrectedLabel {
@@ -81,28 +103,10 @@ pub async fn write_jsonl_postgres(
             }),
             _ => None,
         };
-        let line = export_line_with_corrections(&mention, corrected, off);
-        match serde_json::to_writer(&mut *out, &line)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"))
-        {
-            Ok(()) => {
-                written += 1;
-                Ok(())
-            }
-            Err(e) => {
-                write_error = Some(e);
-                Err(StoreError::Invalid("export stopped".into()))
-            }
-        }
+        lines.write(&export_line_with_corrections(&mention, corrected, off))
     })
     .await;
-    if let Some(e) = write_error {
-        return Err(ExportError::Write(e));
-    }
-    walked?;
-    out.flush().map_err(ExportError::Write)?;
-    Ok(written)
+    lines.finish(walked)
 }
 
 /// The export line of a stored mention with what staff changed about it.

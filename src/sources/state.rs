@@ -98,7 +98,6 @@ pub fn status(conn: &Connection, sources: &[SourceConfig]) -> Result<Vec<SourceS
         "SELECT last_success, last_error, last_error_at, failures, rate_limited_until FROM source_state \
          WHERE source = ?1",
     )?;
-    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let mut out = Vec::new();
     for s in sources {
         let cursor: Option<String> = cursor_of.query_row([&s.name], |r| r.get(0)).optional()?;
@@ -113,20 +112,34 @@ pub fn status(conn: &Connection, sources: &[SourceConfig]) -> Result<Vec<SourceS
                 ))
             })
             .optional()?;
-        let (success, error, error_at, failures, limited) = state.unwrap_or((None, None, None, 0, None));
-        out.push(SourceStatus {
-            name: s.name.clone(),
-            kind: s.kind(),
-            cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
-            last_success: time(success),
-            last_error: error,
-            last_error_at: time(error_at),
-            consecutive_failures: failures,
-            rate_limited_until: time(limited),
-            held_by: None,
-        });
+        out.push(status_of(s, cursor, state.unwrap_or_default(), None));
     }
     Ok(out)
+}
+
+/// A source's stored health: last success, last error and its time,
+/// failures in a row, and the time the server asked us to wait until.
+type Health = (Option<i64>, Option<String>, Option<i64>, i64, Option<i64>);
+
+fn status_of(
+    source: &SourceConfig,
+    cursor: Option<String>,
+    health: Health,
+    held_by: Option<LeaseHolder>,
+) -> SourceStatus {
+    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
+    let (success, error, error_at, failures, limited) = health;
+    SourceStatus {
+        name: source.name.clone(),
+        kind: source.kind(),
+        cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
+        last_success: time(success),
+        last_error: error,
+        last_error_at: time(error_at),
+        consecutive_failures: failures,
+        rate_limited_until: time(limited),
+        held_by,
+    }
 }
 
 /// [`status`] from a PostgreSQL database, with each source's lease holder.
@@ -149,15 +162,14 @@ pub async fn status_postgres(
              WHERE l.name = $1 AND l.expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
         )
         .await?;
-    let time = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let mut out = Vec::new();
     for s in sources {
         let cursor: Option<String> = client.query_opt(&cursor_of, &[&s.name]).await?.map(|r| r.get(0));
-        let (success, error, error_at, failures, limited) = client
+        let health: Health = client
             .query_opt(&state_of, &[&s.name])
             .await?
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
-            .unwrap_or((None, None, None, 0, None));
+            .unwrap_or_default();
         let held_by = client
             .query_opt(&holder_of, &[&crate::store::postgres::lease::source_lease(&s.name)])
             .await?
@@ -168,17 +180,7 @@ pub async fn status_postgres(
                     until: DateTime::from_timestamp_millis(r.get(2))?,
                 })
             });
-        out.push(SourceStatus {
-            name: s.name.clone(),
-            kind: s.kind(),
-            cursor: cursor.and_then(|c| serde_json::from_str(&c).ok()),
-            last_success: time(success),
-            last_error: error,
-            last_error_at: time(error_at),
-            consecutive_failures: failures,
-            rate_limited_until: time(limited),
-            held_by,
-        });
+        out.push(status_of(s, cursor, health, held_by));
     }
     Ok(out)
 }
