@@ -138,13 +138,19 @@ impl Leases {
             )
             .await?;
         }
-        tx.execute(
-            "UPDATE leases SET expires_at = $2 WHERE holder = $1 AND name = ANY($3)",
-            &[me, &(now + self.ttl_ms), &kept],
-        )
-        .await?;
-        let mut held: Vec<String> = kept.to_vec();
-        let wanted = share - kept.len() as i64;
+        // What the renewal actually renewed: a lease that expired since it
+        // was read may have been taken by another process in the meantime
+        // (whose clock reading came later), and is no longer ours.
+        let mut held: Vec<String> = tx
+            .query(
+                "UPDATE leases SET expires_at = $2 WHERE holder = $1 AND name = ANY($3) RETURNING name",
+                &[me, &(now + self.ttl_ms), &kept],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let wanted = share - held.len() as i64;
         if wanted > 0 {
             let taken = tx
                 .query(
