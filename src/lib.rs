@@ -39,7 +39,9 @@
 //!   and learnt authors, decided as each mention is stored, so that they
 //!   weigh less in detection and show as one row in the inbox.
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
-//!   read queries.
+//!   read queries; `store::postgres`, PostgreSQL's twin schema, the copy
+//!   between the two (`migrate`), its read commands and the leases that
+//!   will share work among processes.
 //! * [`pipeline`]: enrich, stamp with the clock, batch for the writer: the
 //!   one step from a mention to the store, for replay and polling alike.
 //! * [`sources`]: where mentions come from: [`sources::feed`] reads
