@@ -4,15 +4,9 @@
 //! and one process writes a database at a time.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run complaint-monitor")
-}
+use crate::support::cli;
 
 fn text(o: &Output) -> String {
     format!(

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use complaint_monitor::store::{self, postgres};
 use tokio_postgres::Client;
 
+use crate::support::cli;
 use crate::support::postgres as pg;
 use crate::support::web::{add_user, fixture_db};
 
@@ -248,18 +248,26 @@ async fn migrations_raced_by_several_processes_apply_once() {
     assert_eq!(applied, 2);
 }
 
+/// Runs the binary, which must succeed, and returns what it printed.
+fn cli_ok(args: &[&str]) -> String {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
 fn migrate(from: &Path, to: &str) -> (bool, Vec<serde_json::Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["migrate", "--from", from.to_str().unwrap(), "--to", to])
-        .output()
-        .unwrap();
-    let tables = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let out = cli(&["migrate", "--from", from.to_str().unwrap(), "--to", to]);
     (
         out.status.success(),
-        tables,
+        json_lines(&String::from_utf8_lossy(&out.stdout)),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
@@ -444,10 +452,7 @@ fn migrate_refuses_what_it_cannot_do() {
             "PostgreSQL",
         ),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-            .args(["migrate", "--from", from, "--to", to])
-            .output()
-            .unwrap();
+        let out = cli(&["migrate", "--from", from, "--to", to]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
         assert!(stderr.contains(says), "{stderr}");
@@ -491,11 +496,7 @@ async fn a_database_copied_to_postgres_and_back_is_the_same() {
     let (ok, _, log) = migrate(&db, &server.url);
     assert!(ok, "{log}");
     let back = dir.path().join("back.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["migrate", "--from", &server.url, "--to", back.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    cli_ok(&["migrate", "--from", &server.url, "--to", back.to_str().unwrap()]);
     let original = everything(&db);
     assert!(original.len() > 1000);
     assert_eq!(everything(&back), original);
@@ -512,15 +513,13 @@ async fn a_database_copied_to_postgres_and_back_is_the_same() {
     assert!(search(&db) > 0);
     assert_eq!(search(&back), search(&db), "the full-text index is rebuilt");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["migrate", "--from", &server.url, "--to", back.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let again: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let again = json_lines(&cli_ok(&[
+        "migrate",
+        "--from",
+        &server.url,
+        "--to",
+        back.to_str().unwrap(),
+    ]));
     assert!(again.iter().all(|t| t["inserted"] == 0), "{again:?}");
     assert_eq!(everything(&back), original);
 }
@@ -643,13 +642,7 @@ async fn processes_claiming_at_once_never_share_a_lease() {
 }
 
 fn export(db: &str, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["export", "--db", db])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    cli_ok(&[&["export", "--db", db], extra].concat())
 }
 
 /// `export`, `mentions` and `alerts list` with `--db postgres://…` read the
@@ -695,15 +688,7 @@ async fn export_mentions_and_alerts_from_postgres_are_byte_for_byte_those_from_s
     }
 
     // `mentions` lists from either the same way, newest first.
-    let list = |db: &str, extra: &[&str]| -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-            .args(["mentions", "--db", db, "--json"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let list = |db: &str, extra: &[&str]| -> String { cli_ok(&[&["mentions", "--db", db, "--json"], extra].concat()) };
     for filter in [
         &["--limit", "200"][..],
         &["--brand", "Acme Air", "--label", "negative", "--limit", "50"],
@@ -713,24 +698,13 @@ async fn export_mentions_and_alerts_from_postgres_are_byte_for_byte_those_from_s
         assert_eq!(list(&server.url, filter), expected, "{filter:?}");
     }
     // `alerts list` too, as JSON and as text.
-    let alerts = |db: &str, extra: &[&str]| -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-            .args(["alerts", "list", "--db", db])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let alerts = |db: &str, extra: &[&str]| -> String { cli_ok(&[&["alerts", "list", "--db", db], extra].concat()) };
     for extra in [&["--json"][..], &[]] {
         let expected = alerts(sqlite, extra);
         assert!(expected.lines().count() > 0, "the fixture has incidents");
         assert_eq!(alerts(&server.url, extra), expected);
     }
-    let inbox = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["mentions", "--db", &server.url, "--state", "open"])
-        .output()
-        .unwrap();
+    let inbox = cli(&["mentions", "--db", &server.url, "--state", "open"]);
     assert!(!inbox.status.success());
     assert!(String::from_utf8_lossy(&inbox.stderr).contains("does not read PostgreSQL yet"));
 }
@@ -756,15 +730,7 @@ async fn sources_from_postgres_show_their_state_and_who_holds_them() {
     assert!(ok, "{log}");
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/every-source.toml");
     let sources = |db: &str| -> Vec<serde_json::Value> {
-        let out = Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-            .args(["sources", "--config", config.to_str().unwrap(), "--db", db])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        json_lines(&cli_ok(&["sources", "--config", config.to_str().unwrap(), "--db", db]))
     };
     let from_sqlite = sources(db.to_str().unwrap());
     assert_eq!(from_sqlite[1]["last_error"], "HTTP 503");
