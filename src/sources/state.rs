@@ -157,10 +157,11 @@ pub async fn status_postgres(
         )
         .await?;
     let holder_of = client
-        .prepare(
+        .prepare(&format!(
             "SELECT h.host, h.pid, l.expires_at FROM leases l JOIN lease_holders h ON h.holder = l.holder \
-             WHERE l.name = $1 AND l.expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
-        )
+             WHERE l.name = $1 AND l.expires_at > {}",
+            crate::store::postgres::lease::NOW_MS_SQL
+        ))
         .await?;
     let mut out = Vec::new();
     for s in sources {

@@ -112,14 +112,40 @@ pub async fn sqlite_to_postgres(
     super::migrate(to).await?;
     let mut report = Vec::with_capacity(TABLES.len());
     for table in TABLES {
-        let copied = copy_table(&sqlite, to, table).await?;
-        progress(&copied);
-        if copied.source_rows != copied.target_rows {
-            return Err(CopyError::Count(table.name, copied.source_rows, copied.target_rows));
-        }
-        report.push(copied);
+        report.push(checked(copy_table(&sqlite, to, table).await?, &mut progress)?);
     }
     Ok(report)
+}
+
+/// `copied`, told to `progress`, unless its counts differ.
+fn checked(copied: TableCopy, progress: &mut impl FnMut(&TableCopy)) -> Result<TableCopy, CopyError> {
+    progress(&copied);
+    if copied.source_rows != copied.target_rows {
+        return Err(CopyError::Count(copied.table, copied.source_rows, copied.target_rows));
+    }
+    Ok(copied)
+}
+
+/// The query reading `table`'s rows to copy: all of them, or, for a table
+/// copied by a key, those from `placeholder` on, in key order (`>=`: rows
+/// sharing the last key copied may be only partly there).
+fn select_sql(table: &Table, column_list: &str, placeholder: &str) -> String {
+    let mut select = format!("SELECT {column_list} FROM {}", table.name);
+    if let Some(key) = table.resume_by {
+        select += &format!(" WHERE {} >= {placeholder} ORDER BY {}", quoted(key), quoted(key));
+    }
+    select
+}
+
+fn count_sql(table: &Table) -> String {
+    format!("SELECT count(*) FROM {}", table.name)
+}
+
+/// The largest resume key already in the target (the SQL to ask it).
+fn resume_sql(table: &Table) -> Option<String> {
+    table
+        .resume_by
+        .map(|key| format!("SELECT max({}) FROM {}", quoted(key), table.name))
 }
 
 /// Copies the PostgreSQL database behind `from` into the SQLite database at
@@ -136,12 +162,10 @@ pub async fn postgres_to_sqlite(
     super::migrate(from).await?;
     let mut report = Vec::with_capacity(TABLES.len());
     for table in TABLES {
-        let copied = copy_table_back(from, &mut sqlite, table).await?;
-        progress(&copied);
-        if copied.source_rows != copied.target_rows {
-            return Err(CopyError::Count(table.name, copied.source_rows, copied.target_rows));
-        }
-        report.push(copied);
+        report.push(checked(
+            copy_table_back(from, &mut sqlite, table).await?,
+            &mut progress,
+        )?);
     }
     if report.first().is_some_and(|t| t.inserted > 0) {
         // New mentions enter SQLite's full-text index from the writer
@@ -159,19 +183,12 @@ async fn copy_table_back(
     use futures::TryStreamExt;
     let columns = sqlite_columns(sqlite, table)?;
     let column_list = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
-    let start: Option<i64> = match table.resume_by {
-        Some(key) => sqlite.query_row(&format!("SELECT max({}) FROM {}", quoted(key), table.name), [], |r| {
-            r.get(0)
-        })?,
+    let start: Option<i64> = match resume_sql(table) {
+        Some(sql) => sqlite.query_row(&sql, [], |r| r.get(0))?,
         None => None,
     };
-    let mut select = format!("SELECT {column_list} FROM {}", table.name);
-    let mut params: Vec<i64> = Vec::new();
-    if let Some(key) = table.resume_by {
-        select += &format!(" WHERE {} >= $1 ORDER BY {}", quoted(key), quoted(key));
-        params.push(start.unwrap_or(i64::MIN));
-    }
-    let statement = pg.prepare(&select).await?;
+    let params: Vec<i64> = table.resume_by.map(|_| start.unwrap_or(i64::MIN)).into_iter().collect();
+    let statement = pg.prepare(&select_sql(table, &column_list, "$1")).await?;
     let types: Vec<Type> = statement.columns().iter().map(|c| c.type_().clone()).collect();
     // Streamed: a table of millions of rows is never held in memory.
     let rows = pg.query_raw(&statement, params.iter()).await?;
@@ -205,11 +222,8 @@ async fn copy_table_back(
         }
     }
     tx.commit()?;
-    let source_rows: i64 = pg
-        .query_one(&format!("SELECT count(*) FROM {}", table.name), &[])
-        .await?
-        .get(0);
-    let target_rows: i64 = sqlite.query_row(&format!("SELECT count(*) FROM {}", table.name), [], |r| r.get(0))?;
+    let source_rows: i64 = pg.query_one(&count_sql(table), &[]).await?.get(0);
+    let target_rows: i64 = sqlite.query_row(&count_sql(table), [], |r| r.get(0))?;
     Ok(TableCopy {
         table: table.name,
         inserted,
@@ -229,19 +243,11 @@ fn sqlite_columns(sqlite: &rusqlite::Connection, table: &Table) -> Result<Vec<St
 async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -> Result<TableCopy, CopyError> {
     let columns = sqlite_columns(sqlite, table)?;
     let column_list = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
-    let start: Option<i64> = match table.resume_by {
-        Some(key) => pg
-            .query_one(&format!("SELECT max({}) FROM {}", quoted(key), table.name), &[])
-            .await?
-            .get(0),
+    let start: Option<i64> = match resume_sql(table) {
+        Some(sql) => pg.query_one(&sql, &[]).await?.get(0),
         None => None,
     };
-    let mut select = format!("SELECT {column_list} FROM {}", table.name);
-    if let Some(key) = table.resume_by {
-        // `>=`: rows sharing the last key copied may be only partly there.
-        select += &format!(" WHERE {} >= ?1 ORDER BY {}", quoted(key), quoted(key));
-    }
-    let mut statement = sqlite.prepare(&select)?;
+    let mut statement = sqlite.prepare(&select_sql(table, &column_list, "?1"))?;
     let mut rows = match table.resume_by {
         Some(_) => statement.query([start.unwrap_or(i64::MIN)])?,
         None => statement.query([])?,
@@ -289,11 +295,8 @@ async fn copy_table(sqlite: &rusqlite::Connection, pg: &Client, table: &Table) -
         )
         .await?;
     }
-    let source_rows: i64 = sqlite.query_row(&format!("SELECT count(*) FROM {}", table.name), [], |r| r.get(0))?;
-    let target_rows: i64 = pg
-        .query_one(&format!("SELECT count(*) FROM {}", table.name), &[])
-        .await?
-        .get(0);
+    let source_rows: i64 = sqlite.query_row(&count_sql(table), [], |r| r.get(0))?;
+    let target_rows: i64 = pg.query_one(&count_sql(table), &[]).await?.get(0);
     Ok(TableCopy {
         table: table.name,
         inserted,
@@ -327,7 +330,7 @@ fn insert_sql(table: &str, column_list: &str, columns: usize, rows: usize) -> St
 
 /// A SQLite value in the type of its PostgreSQL column.
 #[derive(Debug)]
-enum PgValue {
+pub(super) enum PgValue {
     Int(Option<i64>),
     Float(Option<f64>),
     Text(Option<String>),

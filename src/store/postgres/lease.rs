@@ -50,6 +50,10 @@ impl Holder {
     }
 }
 
+/// Now on the database's clock, in Unix milliseconds, as SQL: the time
+/// every lease is judged by.
+pub const NOW_MS_SQL: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
 /// The lease of polling source `name`.
 pub fn source_lease(name: &str) -> String {
     format!("source:{name}")
@@ -98,10 +102,7 @@ impl Leases {
     pub async fn claim(&self, client: &mut Client, names: &[String]) -> Result<Vec<String>, PgError> {
         let me = &self.holder.id;
         let tx = client.transaction().await?;
-        let now: i64 = tx
-            .query_one("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", &[])
-            .await?
-            .get(0);
+        let now: i64 = tx.query_one(&format!("SELECT {NOW_MS_SQL}"), &[]).await?.get(0);
         tx.execute(
             "INSERT INTO lease_holders (holder, host, pid, seen_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at",

@@ -7,6 +7,7 @@ use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
+use super::copy::PgValue;
 use crate::store::{self, Columns, MentionFilter, StoreError, StoredMention};
 
 impl Columns for tokio_postgres::Row {
@@ -70,21 +71,19 @@ pub async fn for_each_row(
         columns = format!("{columns}, {extra_columns}");
     }
     let (sql, values) = store::filtered_query_selecting(&columns, filter, order);
-    let params: Vec<Box<dyn ToSql + Sync + Send>> = values
+    let params: Vec<PgValue> = values
         .into_iter()
-        .map(|v| -> Result<Box<dyn ToSql + Sync + Send>, StoreError> {
-            match v {
-                rusqlite::types::Value::Integer(n) => Ok(Box::new(n)),
-                rusqlite::types::Value::Text(s) => Ok(Box::new(s)),
-                other => Err(StoreError::Invalid(format!(
-                    "a filter value of type {:?}",
-                    other.data_type()
-                ))),
-            }
+        .map(|v| match v {
+            rusqlite::types::Value::Integer(n) => Ok(PgValue::Int(Some(n))),
+            rusqlite::types::Value::Text(s) => Ok(PgValue::Text(Some(s))),
+            other => Err(StoreError::Invalid(format!(
+                "a filter value of type {:?}",
+                other.data_type()
+            ))),
         })
         .collect::<Result<_, _>>()?;
     let rows = client
-        .query_raw(&numbered(&sql), params.iter().map(|p| &**p as &(dyn ToSql + Sync)))
+        .query_raw(&numbered(&sql), params.iter().map(|p| p as &(dyn ToSql + Sync)))
         .await?;
     futures::pin_mut!(rows);
     while let Some(row) = rows.try_next().await? {
