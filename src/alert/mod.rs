@@ -223,10 +223,9 @@ fn row_to_incident(row: &Row) -> rusqlite::Result<Incident> {
 /// An incident from the columns of [`INCIDENT_COLUMNS`], in that order,
 /// from either database.
 pub fn incident_from_columns(row: &impl Columns) -> Result<Incident, StoreError> {
-    let missing = |i: usize| StoreError::Corrupt(format!("column {i} of an incident is NULL"));
-    let int = |i| row.int(i).and_then(|v| v.ok_or_else(|| missing(i)));
-    let real = |i| row.real(i).and_then(|v| v.ok_or_else(|| missing(i)));
-    let text = |i| row.text(i).and_then(|v| v.ok_or_else(|| missing(i)));
+    let int = |i| row.required_int(i);
+    let real = |i| row.required_real(i);
+    let text = |i| row.required_text(i);
     let count = |i| int(i).map(|n: i64| n.max(0) as u64);
     let source = text(2)?;
     let trigger = text(5)?;

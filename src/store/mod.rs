@@ -383,6 +383,21 @@ pub trait Columns {
     fn int(&self, i: usize) -> Result<Option<i64>, StoreError>;
     fn real(&self, i: usize) -> Result<Option<f64>, StoreError>;
     fn text(&self, i: usize) -> Result<Option<String>, StoreError>;
+
+    /// Column `i` of a `NOT NULL` column: NULL there is a corrupt row.
+    fn required_int(&self, i: usize) -> Result<i64, StoreError> {
+        self.int(i)?.ok_or_else(|| null_in(i))
+    }
+    fn required_real(&self, i: usize) -> Result<f64, StoreError> {
+        self.real(i)?.ok_or_else(|| null_in(i))
+    }
+    fn required_text(&self, i: usize) -> Result<String, StoreError> {
+        self.text(i)?.ok_or_else(|| null_in(i))
+    }
+}
+
+fn null_in(column: usize) -> StoreError {
+    StoreError::Corrupt(format!("column {column} is NULL where the schema requires a value"))
 }
 
 impl Columns for Row<'_> {
@@ -397,15 +412,11 @@ impl Columns for Row<'_> {
     }
 }
 
-fn present<T>(value: Option<T>, column: usize) -> Result<T, StoreError> {
-    value.ok_or_else(|| StoreError::Corrupt(format!("column {column} of a mention is NULL")))
-}
-
 /// A mention from the columns of [`MENTION_COLUMNS`], in that order.
 pub fn mention_from_columns(row: &impl Columns) -> Result<StoredMention, StoreError> {
-    let int = |i| row.int(i).and_then(|v| present(v, i));
-    let real = |i| row.real(i).and_then(|v| present(v, i));
-    let text = |i| row.text(i).and_then(|v| present(v, i));
+    let int = |i| row.required_int(i);
+    let real = |i| row.required_real(i);
+    let text = |i| row.required_text(i);
     let label: Label = text(20)?.parse().map_err(StoreError::Corrupt)?;
     let compound = real(16)?;
     let sentiment = Sentiment {
