@@ -156,13 +156,7 @@ pub async fn status_postgres(
              WHERE source = $1",
         )
         .await?;
-    let holder_of = client
-        .prepare(&format!(
-            "SELECT h.host, h.pid, l.expires_at FROM leases l JOIN lease_holders h ON h.holder = l.holder \
-             WHERE l.name = $1 AND l.expires_at > {}",
-            crate::store::postgres::lease::NOW_MS_SQL
-        ))
-        .await?;
+    let held = crate::store::postgres::lease::held(client).await?;
     let mut out = Vec::new();
     for s in sources {
         let cursor: Option<String> = client.query_opt(&cursor_of, &[&s.name]).await?.map(|r| r.get(0));
@@ -171,16 +165,14 @@ pub async fn status_postgres(
             .await?
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
             .unwrap_or_default();
-        let held_by = client
-            .query_opt(&holder_of, &[&crate::store::postgres::lease::source_lease(&s.name)])
-            .await?
-            .and_then(|r| {
-                Some(LeaseHolder {
-                    host: r.get(0),
-                    pid: r.get(1),
-                    until: DateTime::from_timestamp_millis(r.get(2))?,
-                })
-            });
+        let lease = crate::store::postgres::lease::source_lease(&s.name);
+        let held_by = held.iter().find(|l| l.name == lease).and_then(|l| {
+            Some(LeaseHolder {
+                host: l.host.clone(),
+                pid: l.pid,
+                until: DateTime::from_timestamp_millis(l.expires_at)?,
+            })
+        });
         out.push(status_of(s, cursor, health, held_by));
     }
     Ok(out)

@@ -566,13 +566,15 @@ async fn leases_share_the_work_and_a_dead_holders_work_is_taken_over() {
         "renewing keeps the same share"
     );
     assert_eq!(b.claim(&mut cb, &sources).await.unwrap(), held_b);
-    for state in lease::states(&ca).await.unwrap() {
+    let held = lease::held(&ca).await.unwrap();
+    assert_eq!(held.len(), 10);
+    for state in held {
         let (host, pid) = if held_a.contains(&state.name) {
             ("host-a", 101)
         } else {
             ("host-b", 202)
         };
-        assert_eq!((state.host.as_deref(), state.pid), (Some(host), Some(pid)), "{state:?}");
+        assert_eq!((state.host.as_str(), state.pid), (host, pid), "{state:?}");
     }
 
     // a stops renewing (killed); b keeps claiming every second.

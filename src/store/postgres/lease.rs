@@ -29,18 +29,8 @@ pub struct Holder {
 }
 
 impl Holder {
-    /// The current process, named by its host and pid (what `sources` and
-    /// `/healthz` show), plus when it started, so a restarted process with
-    /// a reused pid is a new holder.
-    pub fn this_process(started_ms: i64) -> Holder {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "unknown-host".to_string());
-        Holder::new(&host, std::process::id(), started_ms)
-    }
-
+    /// A process on `host` with `pid`, started at `started_ms`: a restarted
+    /// process with a reused pid is a new holder.
     pub fn new(host: &str, pid: u32, started_ms: i64) -> Holder {
         Holder {
             id: format!("{host}:{pid}:{started_ms}"),
@@ -59,14 +49,14 @@ pub fn source_lease(name: &str) -> String {
     format!("source:{name}")
 }
 
-/// One lease as `sources` and `/healthz` show it.
+/// A lease held now, as `sources` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LeaseState {
     pub name: String,
-    pub holder: Option<String>,
-    pub host: Option<String>,
-    pub pid: Option<i64>,
-    /// Unix ms (database clock); in the past when nobody holds it.
+    pub holder: String,
+    pub host: String,
+    pub pid: i64,
+    /// Unix ms (database clock).
     pub expires_at: i64,
 }
 
@@ -186,12 +176,14 @@ impl Leases {
     }
 }
 
-/// Every lease with its holder, by name.
-pub async fn states(client: &Client) -> Result<Vec<LeaseState>, PgError> {
+/// Every lease held now, with its holder, by name.
+pub async fn held(client: &Client) -> Result<Vec<LeaseState>, PgError> {
     Ok(client
         .query(
-            "SELECT l.name, l.holder, h.host, h.pid, l.expires_at FROM leases l \
-             LEFT JOIN lease_holders h ON h.holder = l.holder ORDER BY l.name",
+            &format!(
+                "SELECT l.name, l.holder, h.host, h.pid, l.expires_at FROM leases l \
+                 JOIN lease_holders h ON h.holder = l.holder WHERE l.expires_at > {NOW_MS_SQL} ORDER BY l.name"
+            ),
             &[],
         )
         .await?

@@ -66,6 +66,15 @@ pub enum PgError {
     TooNew { found: i64, known: usize },
 }
 
+impl From<PgError> for crate::store::StoreError {
+    fn from(e: PgError) -> Self {
+        match e {
+            PgError::Postgres(e) => crate::store::StoreError::Postgres(e),
+            other => crate::store::StoreError::Invalid(other.to_string()),
+        }
+    }
+}
+
 /// Connects to `url` (a `postgres://` URL; the password may come from
 /// `PGPASSWORD` instead of the URL) and drives the connection on the
 /// current Tokio runtime. Loopback and trusted networks only for now: the
