@@ -13,6 +13,8 @@ pub struct Args {
     /// sources that need no key, plus the demo brands.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// A SQLite file, or a `postgres://` URL to share the sources with
+    /// every other `run` on that database.
     #[arg(long, default_value = super::DEFAULT_DB)]
     db: PathBuf,
     /// Where to serve the web UI and API. Any address but loopback needs
@@ -40,6 +42,22 @@ impl Args {
             let _in_runtime = runtime.enter();
             service::shutdown_signal()
         };
+        if let Some(url) = self
+            .db
+            .to_str()
+            .filter(|db| complaint_monitor::store::postgres::is_url(db))
+        {
+            if self.demo {
+                anyhow::bail!("--demo replays into a SQLite file; run it without --db postgres://…");
+            }
+            runtime.block_on(service::run_shared(
+                config,
+                url,
+                std::sync::Arc::new(WallClock),
+                shutdown,
+            ))?;
+            return Ok(ExitCode::SUCCESS);
+        }
         if self.demo {
             replay_demo(&config, &self.db)?;
         }

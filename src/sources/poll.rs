@@ -67,10 +67,23 @@ pub struct PollReport {
 pub struct Poller {
     http: reqwest::Client,
     enricher: Enricher,
-    writer: WriterHandle,
-    db: PathBuf,
+    store: PollStore,
     clock: Arc<dyn Clock>,
     retry_base: Duration,
+}
+
+/// Where a poll reads its cursor and stores what it fetched.
+enum PollStore {
+    /// One process's SQLite file, written through its one writer.
+    Sqlite { writer: WriterHandle, db: PathBuf },
+    /// A PostgreSQL database shared with other processes: a source is
+    /// polled by the process holding its lease, and each poll is stored
+    /// only while that lease is still held ([`crate::store::postgres::lease::fence`]).
+    Postgres {
+        pool: deadpool_postgres::Pool,
+        holder: String,
+        spam: crate::spam::SpamConfig,
+    },
 }
 
 #[derive(Debug)]
@@ -87,12 +100,38 @@ impl Poller {
         writer: WriterHandle,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, crate::http::HttpError> {
-        let http = crate::http::client()?;
-        Ok(Poller {
-            http,
+        Poller::with_store(
             enricher,
-            writer,
-            db: db.to_path_buf(),
+            PollStore::Sqlite {
+                writer,
+                db: db.to_path_buf(),
+            },
+            clock,
+        )
+    }
+
+    /// A poller storing into a PostgreSQL database shared with other
+    /// processes, as lease holder `holder` (see [`crate::store::postgres::lease`]).
+    pub fn on_postgres(
+        enricher: Enricher,
+        pool: deadpool_postgres::Pool,
+        holder: &str,
+        spam: &crate::spam::SpamConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, crate::http::HttpError> {
+        let store = PollStore::Postgres {
+            pool,
+            holder: holder.to_string(),
+            spam: spam.clone(),
+        };
+        Poller::with_store(enricher, store, clock)
+    }
+
+    fn with_store(enricher: Enricher, store: PollStore, clock: Arc<dyn Clock>) -> Result<Self, crate::http::HttpError> {
+        Ok(Poller {
+            http: crate::http::client()?,
+            enricher,
+            store,
             clock,
             retry_base: Duration::from_millis(500),
         })
@@ -112,7 +151,7 @@ impl Poller {
         };
         let name = source.config.name.clone();
         let now = self.clock.now();
-        let (cursor, waiting) = match self.state(&name) {
+        let (cursor, waiting) = match self.state(&name).await {
             Ok(state) => state,
             Err(e) => {
                 report.error = Some(e.to_string());
@@ -200,8 +239,11 @@ impl Poller {
     }
 
     /// The stored cursor and the time the server asked us to wait until.
-    fn state(&self, name: &str) -> Result<(Cursor, Option<DateTime<Utc>>), StoreError> {
-        super::state::read(&store::open_read_only(&self.db)?, name)
+    async fn state(&self, name: &str) -> Result<(Cursor, Option<DateTime<Utc>>), StoreError> {
+        match &self.store {
+            PollStore::Sqlite { db, .. } => super::state::read(&store::open_read_only(db)?, name),
+            PollStore::Postgres { pool, .. } => super::state::read_postgres(&**pool.get().await?, name).await,
+        }
     }
 
     /// One page, with retries for transient failures.
@@ -412,15 +454,28 @@ impl Poller {
         // A refused request (429, 503 with Retry-After, a quota 403) counts
         // as a failure for health, though the loop waits instead of backing off.
         let failed = error.is_some();
-        let outcome = self
-            .writer
-            .ingest(move |ingest| {
-                let outcome = ingest.insert(&batch)?;
-                super::state::save_cursor(ingest.tx, &name, &cursor_json)?;
-                super::state::record_poll(ingest.tx, &name, now, failed, error.as_deref(), wait)?;
-                Ok(outcome)
-            })
-            .await?;
+        let outcome = match &self.store {
+            PollStore::Sqlite { writer, .. } => {
+                writer
+                    .ingest(move |ingest| {
+                        let outcome = ingest.insert(&batch)?;
+                        super::state::save_cursor(ingest.tx, &name, &cursor_json)?;
+                        super::state::record_poll(ingest.tx, &name, now, failed, error.as_deref(), wait)?;
+                        Ok(outcome)
+                    })
+                    .await?
+            }
+            PollStore::Postgres { pool, holder, spam } => {
+                let mut client = pool.get().await?;
+                let tx = client.transaction().await?;
+                crate::store::postgres::lease::fence(&tx, &crate::store::postgres::lease::source_lease(&name), holder)
+                    .await?;
+                let outcome = crate::store::postgres::ingest::insert(&tx, &batch, spam).await?;
+                super::state::save_poll_postgres(&tx, &name, &cursor_json, now, error.as_deref(), wait).await?;
+                tx.commit().await?;
+                outcome
+            }
+        };
         report.stored = outcome.stored;
         report.duplicates = outcome.duplicates;
         report.revised = outcome.revised;

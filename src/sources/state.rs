@@ -64,6 +64,66 @@ pub fn record_poll(
     Ok(())
 }
 
+/// [`read`] from PostgreSQL.
+pub async fn read_postgres(
+    client: &impl tokio_postgres::GenericClient,
+    name: &str,
+) -> Result<(Cursor, Option<DateTime<Utc>>), StoreError> {
+    let row = client
+        .query_opt(
+            "SELECT c.cursor, s.rate_limited_until FROM (SELECT $1::text AS source) n \
+             LEFT JOIN source_cursors c ON c.source = n.source LEFT JOIN source_state s ON s.source = n.source",
+            &[&name],
+        )
+        .await?;
+    let (cursor, waiting): (Option<String>, Option<i64>) = match row {
+        Some(row) => (row.try_get(0)?, row.try_get(1)?),
+        None => (None, None),
+    };
+    let cursor = cursor.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+    Ok((cursor, waiting.and_then(DateTime::from_timestamp_millis)))
+}
+
+/// [`save_cursor`] and [`record_poll`] in a PostgreSQL transaction.
+pub async fn save_poll_postgres(
+    tx: &tokio_postgres::Transaction<'_>,
+    name: &str,
+    cursor_json: &str,
+    now: DateTime<Utc>,
+    error: Option<&str>,
+    wait: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO source_cursors (source, cursor) VALUES ($1, $2) \
+         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor",
+        &[&name, &cursor_json],
+    )
+    .await?;
+    let (now, wait) = (now.timestamp_millis(), wait.map(|w| w.timestamp_millis()));
+    match error {
+        Some(error) => {
+            tx.execute(
+                "INSERT INTO source_state (source, last_error, last_error_at, failures, rate_limited_until) \
+                 VALUES ($1, $2, $3, 1, $4) ON CONFLICT (source) DO UPDATE SET last_error = excluded.last_error, \
+                 last_error_at = excluded.last_error_at, failures = source_state.failures + 1, \
+                 rate_limited_until = excluded.rate_limited_until",
+                &[&name, &error.replace('\0', "\u{fffd}"), &now, &wait],
+            )
+            .await?
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO source_state (source, last_success, failures, rate_limited_until) VALUES ($1, $2, 0, $3) \
+                 ON CONFLICT (source) DO UPDATE SET last_success = excluded.last_success, failures = 0, \
+                 rate_limited_until = excluded.rate_limited_until",
+                &[&name, &now, &wait],
+            )
+            .await?
+        }
+    };
+    Ok(())
+}
+
 /// One source's cursor and health as stored, for `sources` and `/healthz`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SourceStatus {

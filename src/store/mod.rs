@@ -4,6 +4,7 @@
 
 pub mod postgres;
 pub mod priority;
+pub mod row;
 pub mod schema;
 pub mod writer;
 

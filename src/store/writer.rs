@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::row::MentionRow;
 use super::StoreError;
 use crate::mention::scored::ScoredMention;
 use crate::spam::Grouper;
@@ -432,14 +433,14 @@ fn write_group(
 }
 
 fn insert_batch(tx: &Transaction, grouper: &mut Grouper, mentions: &[NewMention]) -> Result<BatchOutcome, StoreError> {
-    let mut insert_mention = tx.prepare_cached(
-        "INSERT INTO mentions (source, source_id, created_at, author, followers, text, text_chars, url, \
-         likes, reposts, replies, views, rating, lang, brand_hint, compound, pos, neu, neg, label, reach, \
-         reach_inputs, ingested_at, author_karma, time_estimated, reply_text, reply_at, priority_key, not_scored, \
-         fingerprint) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) ON CONFLICT (source, source_id) DO NOTHING",
-    )?;
+    let mut insert_mention = tx.prepare_cached(&format!(
+        "INSERT INTO mentions ({}) VALUES ({}) ON CONFLICT (source, source_id) DO NOTHING",
+        super::row::INSERT_COLUMNS,
+        (1..=super::row::INSERT_COLUMN_COUNT)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
     let mut insert_brand = tx.prepare_cached(
         "INSERT OR IGNORE INTO mention_brands (brand, created_at, mention_id, label, reach) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -451,47 +452,47 @@ fn insert_batch(tx: &Transaction, grouper: &mut Grouper, mentions: &[NewMention]
     for new in mentions {
         let s = &new.scored;
         let m = &s.mention;
-        let created_at = m.created_at.timestamp_millis();
-        let (reach, reach_inputs) = reach_columns(s)?;
         let fingerprint = crate::spam::fingerprint(&m.text, grouper.min_words());
+        let row = MentionRow::of(new, fingerprint)?;
+        let (created_at, reach) = (row.created_at, row.reach);
         let inserted = insert_mention.execute(params![
-            m.source,
-            m.source_id,
-            created_at,
-            m.author.handle,
-            as_sql(m.author.followers),
-            m.text,
-            as_sql(Some(m.text_chars)),
-            m.url,
-            as_sql(m.metrics.likes),
-            as_sql(m.metrics.reposts),
-            as_sql(m.metrics.replies),
-            as_sql(m.metrics.views),
-            m.rating,
-            m.lang,
-            m.brand,
-            s.sentiment.compound,
-            s.sentiment.pos,
-            s.sentiment.neu,
-            s.sentiment.neg,
-            s.label.as_str(),
-            reach,
-            reach_inputs,
-            new.ingested_at.timestamp_millis(),
-            as_sql(m.author.karma),
-            m.time_estimated,
-            m.reply.as_ref().map(|r| r.text.as_str()),
-            m.reply.as_ref().map(|r| r.at.timestamp_millis()),
-            priority_key(s, reach, created_at),
-            s.not_scored,
-            fingerprint.map(|f| f as i64),
+            row.source,
+            row.source_id,
+            row.created_at,
+            row.author,
+            row.followers,
+            row.text,
+            row.text_chars,
+            row.url,
+            row.likes,
+            row.reposts,
+            row.replies,
+            row.views,
+            row.rating,
+            row.lang,
+            row.brand_hint,
+            row.compound,
+            row.pos,
+            row.neu,
+            row.neg,
+            row.label,
+            row.reach,
+            row.reach_inputs,
+            row.ingested_at,
+            row.author_karma,
+            row.time_estimated,
+            row.reply_text,
+            row.reply_at,
+            row.priority_key,
+            row.not_scored,
+            row.fingerprint,
         ])?;
         if inserted == 0 {
             outcome.duplicates += 1;
             // An edit updates the full-text index by trigger, which needs
             // the first version indexed already (it may be in this batch).
             index_new(tx, &mut unindexed)?;
-            if revise(tx, new)? {
+            if revise(tx, &row)? {
                 outcome.revised += 1;
             }
             continue;
@@ -548,85 +549,52 @@ fn index_new(tx: &Transaction, ids: &mut Vec<i64>) -> Result<(), StoreError> {
 /// `mention_revisions` and the mention takes the new text, rating, score and
 /// reach. Its time and brands stay those of the first version, so the edit
 /// never counts as a second mention. Returns whether anything changed.
-fn revise(tx: &Transaction, new: &NewMention) -> Result<bool, StoreError> {
-    let s = &new.scored;
-    let m = &s.mention;
+fn revise(tx: &Transaction, new: &MentionRow) -> Result<bool, StoreError> {
     let mut find = tx.prepare_cached(
         "SELECT id, text, rating, compound, label FROM mentions WHERE source = ?1 AND source_id = ?2",
     )?;
     let (id, text, rating, compound, label): (i64, String, Option<i64>, f64, String) = find
-        .query_row(params![m.source, m.source_id], |r| {
+        .query_row(params![new.source, new.source_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
     // The brand's answer on the network is not a revision of what the
     // author wrote: it is kept up to date on its own.
-    if let Some(reply) = &m.reply {
+    if let (Some(reply_text), Some(reply_at)) = (&new.reply_text, new.reply_at) {
         tx.prepare_cached(
             "UPDATE mentions SET reply_text = ?2, reply_at = ?3 \
              WHERE id = ?1 AND (reply_at IS NOT ?3 OR reply_text IS NOT ?2)",
         )?
-        .execute(params![id, reply.text, reply.at.timestamp_millis()])?;
+        .execute(params![id, reply_text, reply_at])?;
     }
-    if text == m.text && rating == m.rating.map(i64::from) {
+    if text == new.text && rating == new.rating {
         return Ok(false);
     }
     tx.prepare_cached(
         "INSERT INTO mention_revisions (mention_id, replaced_at, text, rating, compound, label) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![
-        id,
-        new.ingested_at.timestamp_millis(),
-        text,
-        rating,
-        compound,
-        label
-    ])?;
-    let (reach, reach_inputs) = reach_columns(s)?;
+    .execute(params![id, new.ingested_at, text, rating, compound, label])?;
     tx.prepare_cached(
         "UPDATE mentions SET text = ?2, text_chars = ?3, rating = ?4, compound = ?5, pos = ?6, neu = ?7, \
          neg = ?8, label = ?9, reach = ?10, reach_inputs = ?11, likes = ?12, priority_key = ?13, not_scored = ?14 WHERE id = ?1",
     )?
     .execute(params![
         id,
-        m.text,
-        as_sql(Some(m.text_chars)),
-        m.rating,
-        s.sentiment.compound,
-        s.sentiment.pos,
-        s.sentiment.neu,
-        s.sentiment.neg,
-        s.label.as_str(),
-        reach,
-        reach_inputs,
-        as_sql(m.metrics.likes),
-        priority_key(s, reach, m.created_at.timestamp_millis()),
-        s.not_scored,
+        new.text,
+        new.text_chars,
+        new.rating,
+        new.compound,
+        new.pos,
+        new.neu,
+        new.neg,
+        new.label,
+        new.reach,
+        new.reach_inputs,
+        new.likes,
+        new.priority_key,
+        new.not_scored,
     ])?;
     tx.prepare_cached("UPDATE mention_brands SET label = ?2, reach = ?3 WHERE mention_id = ?1")?
-        .execute(params![id, s.label.as_str(), reach])?;
+        .execute(params![id, new.label, new.reach])?;
     Ok(true)
-}
-
-/// The inbox's stored order of a scored mention (`priority::priority_key`).
-fn priority_key(s: &ScoredMention, reach: i64, created_at_ms: i64) -> f64 {
-    super::priority::priority_key(
-        reach,
-        s.sentiment.compound,
-        s.mention.rating.map(i64::from),
-        created_at_ms,
-    )
-}
-
-/// A count as SQLite stores it (saturating at `i64::MAX`).
-fn as_sql(count: Option<u64>) -> Option<i64> {
-    count.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
-}
-
-/// The `reach` and `reach_inputs` columns of a scored mention.
-fn reach_columns(s: &ScoredMention) -> Result<(i64, String), StoreError> {
-    let reach = i64::try_from(s.reach.people).unwrap_or(i64::MAX);
-    let inputs =
-        serde_json::to_string(&s.reach.inputs).map_err(|e| StoreError::Corrupt(format!("reach inputs: {e}")))?;
-    Ok((reach, inputs))
 }

@@ -176,6 +176,30 @@ impl Leases {
     }
 }
 
+/// Checks, inside `tx`, that `holder` still holds lease `name`, and keeps
+/// it from being taken until `tx` ends: work done under a lease is written
+/// with this check first, so a process that lost its lease (paused past
+/// the expiry, cut off from the database) can never write over the work of
+/// the process that took it over.
+pub async fn fence(
+    tx: &tokio_postgres::Transaction<'_>,
+    name: &str,
+    holder: &str,
+) -> Result<(), crate::store::StoreError> {
+    let held = tx
+        .query_opt(
+            &format!("SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND expires_at > {NOW_MS_SQL} FOR UPDATE"),
+            &[&name, &holder],
+        )
+        .await?;
+    match held {
+        Some(_) => Ok(()),
+        None => Err(crate::store::StoreError::Conflict(format!(
+            "this process no longer holds the lease {name}; its work is left to the process that took it over"
+        ))),
+    }
+}
+
 /// Every lease held now, with its holder, by name.
 pub async fn held(client: &Client) -> Result<Vec<LeaseState>, PgError> {
     Ok(client

@@ -3,10 +3,13 @@
 //! SQLite database into it ([`copy`], the `migrate` command).
 //!
 //! This is the first part of the shared store: the schema, its migrations,
-//! the copy, and the leases that will share the work ([`lease`]). The
-//! service itself still reads and writes SQLite.
+//! the copy, the leases that share the work ([`lease`]), and storing
+//! polled mentions with their cursors ([`ingest`]), which is what `run`
+//! does on PostgreSQL so far: detection, alerts, the inbox and the web UI
+//! still read and write SQLite.
 
 pub mod copy;
+pub mod ingest;
 pub mod lease;
 pub mod read;
 
@@ -62,8 +65,25 @@ pub fn redacted(url: &str) -> String {
 pub enum PgError {
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(String),
     #[error("the PostgreSQL database is at schema version {found}, newer than this build knows ({known})")]
     TooNew { found: i64, known: usize },
+}
+
+impl From<deadpool_postgres::PoolError> for PgError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => PgError::Postgres(e),
+            other => PgError::Pool(other.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for crate::store::StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        PgError::from(e).into()
+    }
 }
 
 impl From<PgError> for crate::store::StoreError {
@@ -80,6 +100,18 @@ impl From<PgError> for crate::store::StoreError {
 /// current Tokio runtime. Loopback and trusted networks only for now: the
 /// connection is not encrypted.
 pub async fn connect(url: &str) -> Result<Client, PgError> {
+    let (client, connection) = config(url)?.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
+}
+
+/// The connection settings of `url`, with the password from `PGPASSWORD`
+/// when the URL has none, and a bounded connect time.
+fn config(url: &str) -> Result<tokio_postgres::Config, PgError> {
     let mut config: tokio_postgres::Config = url.parse()?;
     if config.get_password().is_none() {
         if let Ok(password) = std::env::var("PGPASSWORD") {
@@ -87,13 +119,30 @@ pub async fn connect(url: &str) -> Result<Client, PgError> {
         }
     }
     config.connect_timeout(std::time::Duration::from_secs(10));
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::warn!(error = %e, "PostgreSQL connection ended");
-        }
-    });
-    Ok(client)
+    Ok(config)
+}
+
+/// A pool of up to `size` connections to `url` for a long-running
+/// process (`run`), whose schema is brought up to date first.
+pub async fn pool(url: &str, size: usize) -> Result<deadpool_postgres::Pool, PgError> {
+    let manager = deadpool_postgres::Manager::from_config(
+        config(url)?,
+        NoTls,
+        deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+        },
+    );
+    let pool = deadpool_postgres::Pool::builder(manager)
+        .max_size(size.max(1))
+        // A connection is waited for at most this long: a database that
+        // stops answering fails polls (which retry) instead of hanging them.
+        .wait_timeout(Some(std::time::Duration::from_secs(30)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| PgError::Pool(e.to_string()))?;
+    let mut client = pool.get().await?;
+    migrate(&mut client).await?;
+    Ok(pool)
 }
 
 /// Connects to `url` and brings its schema up to date, as

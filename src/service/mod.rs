@@ -24,6 +24,9 @@ use crate::digest;
 use crate::sources::poll::{sources_with, Limiters, Poller, Source};
 use crate::store::writer::Writer;
 
+mod shared;
+pub use shared::run_shared;
+
 /// How often closed buckets are judged.
 const DETECT_EVERY: Duration = Duration::from_secs(30);
 /// How often due digests are looked for.
@@ -94,7 +97,7 @@ pub async fn run(
     for source in sources_with(&config.sources, &limiters) {
         tasks.push(tokio::spawn(poll_loop(
             poller.clone(),
-            source,
+            Arc::new(source),
             clock.clone(),
             stop.clone(),
         )));
@@ -213,7 +216,7 @@ pub async fn run(
 }
 
 /// Polls one source until told to stop.
-async fn poll_loop(poller: Arc<Poller>, source: Source, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+async fn poll_loop(poller: Arc<Poller>, source: Arc<Source>, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
     let every = source.config.every.0.to_std().unwrap_or(Duration::from_secs(120));
     // A random start so that sources configured alike do not fire together.
     let mut delay = every.mul_f64(rand::thread_rng().gen_range(0.0..0.25));

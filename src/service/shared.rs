@@ -1,0 +1,170 @@
+//! `run` on a PostgreSQL database shared by any number of processes, on one
+//! machine or several. Each source is polled by the one process holding its
+//! lease ([`crate::store::postgres::lease`]): every process claims its share
+//! of the sources on start and every quarter of a lease time, renews what it
+//! keeps, and takes over the sources of a process that stopped renewing
+//! once their leases expire. A poll's mentions, cursor and health are
+//! stored in one transaction that first checks the lease is still held, so
+//! a source handed over mid-poll is stored by exactly one of the two.
+//!
+//! What runs here so far is the polling: spike detection, alert delivery,
+//! digests, replies and the web UI still run on SQLite only (the start-up
+//! log says so), because they read and write through SQLite's one writer.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::poll_loop;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::sources::poll::{sources_with, Limiters, Poller, Source};
+use crate::store::postgres::lease::{self, Holder, Leases};
+
+/// Connections each process keeps: polls store concurrently, and one is
+/// left for the lease claims.
+const POOL_SIZE: usize = 8;
+
+/// How long a process waits for its in-flight polls to commit on shutdown.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// A lease lasts twice the shortest poll interval (and at least
+/// [`lease::LEASE_TIME_BOUNDS`]' lower bound), so a dead process's sources
+/// are polled again within about three intervals.
+pub fn lease_time(sources: &[Arc<Source>]) -> Duration {
+    let shortest = sources
+        .iter()
+        .map(|s| s.config.every.0.to_std().unwrap_or(Duration::from_secs(120)))
+        .min()
+        .unwrap_or(Duration::from_secs(120));
+    (shortest * 2).clamp(lease::LEASE_TIME_BOUNDS.0, lease::LEASE_TIME_BOUNDS.1)
+}
+
+/// A source being polled by this process, and how to stop it.
+struct Polling {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Runs until `shutdown` resolves: polls this process's share of the
+/// sources into the database at `url`.
+pub async fn run_shared(
+    config: Config,
+    url: &str,
+    clock: Arc<dyn Clock>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let shown = crate::store::postgres::redacted(url);
+    let pool = crate::store::postgres::pool(url, POOL_SIZE)
+        .await
+        .with_context(|| format!("cannot open the database {shown}"))?;
+    crate::metrics::handle();
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let holder = Holder::new(&host, std::process::id(), clock.now().timestamp_millis());
+    let limiters = Limiters::new(&config.sources);
+    let sources: Vec<Arc<Source>> = sources_with(&config.sources, &limiters)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let lease_time = lease_time(&sources);
+    let leases = Leases::new(holder.clone(), lease_time);
+    let poller = Arc::new(Poller::on_postgres(
+        config.enricher()?,
+        pool.clone(),
+        &holder.id,
+        &config.spam,
+        clock.clone(),
+    )?);
+    let names: Vec<String> = sources.iter().map(|s| lease::source_lease(&s.config.name)).collect();
+    tracing::info!(
+        database = %shown,
+        holder = %holder.id,
+        sources = sources.len(),
+        lease_seconds = lease_time.as_secs_f64(),
+        "sharing the sources with every process on this database"
+    );
+    tracing::warn!(
+        "on PostgreSQL this process polls its share of the sources; spike detection, alert delivery, digests, \
+         replies and the web UI run on SQLite only so far"
+    );
+
+    let mut polling: HashMap<String, Polling> = HashMap::new();
+    let mut stopping: Vec<JoinHandle<()>> = Vec::new();
+    let mut claims = tokio::time::interval(lease_time / 4);
+    claims.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_held: Option<BTreeSet<String>> = None;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = claims.tick() => {}
+        }
+        let held = match claim(&pool, &leases, &names).await {
+            Ok(held) => held,
+            Err(e) => {
+                // Polls go on; what they store is checked against the
+                // lease, which expires if this goes on too long.
+                tracing::warn!("cannot renew the leases: {e}");
+                continue;
+            }
+        };
+        polling.retain(|name, p| {
+            let keep = held.contains(name);
+            if !keep {
+                let _ = p.stop.send(true);
+            }
+            keep
+        });
+        stopping.retain(|task| !task.is_finished());
+        for (name, source) in names.iter().zip(&sources) {
+            if held.contains(name) && !polling.contains_key(name) {
+                let (stop, stopped) = watch::channel(false);
+                let task = tokio::spawn(poll_loop(poller.clone(), source.clone(), clock.clone(), stopped));
+                polling.insert(name.clone(), Polling { stop, task });
+            }
+        }
+        if last_held.as_ref() != Some(&held) {
+            tracing::info!(
+                held = held.len(),
+                of = names.len(),
+                "polling this process's share of the sources"
+            );
+            last_held = Some(held);
+        }
+    }
+
+    tracing::info!("stopping: no new polls; committing the polls under way");
+    for p in polling.values() {
+        let _ = p.stop.send(true);
+    }
+    stopping.extend(polling.into_values().map(|p| p.task));
+    let drained = tokio::time::timeout(DRAIN, futures::future::join_all(stopping)).await;
+    if drained.is_err() {
+        tracing::error!("polls still under way after {DRAIN:?}: their leases expire and another process redoes them");
+    }
+    // Handed back at once, so the others take the sources over now rather
+    // than after the leases expire.
+    match pool.get().await {
+        Ok(client) => {
+            if let Err(e) = leases.release_all(&client).await {
+                tracing::warn!("cannot hand the leases back ({e}); they expire in {lease_time:?}");
+            }
+        }
+        Err(e) => tracing::warn!("cannot hand the leases back ({e}); they expire in {lease_time:?}"),
+    }
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn claim(
+    pool: &deadpool_postgres::Pool,
+    leases: &Leases,
+    names: &[String],
+) -> Result<BTreeSet<String>, crate::store::postgres::PgError> {
+    let mut client = pool.get().await?;
+    Ok(leases.claim(&mut client, names).await?.into_iter().collect())
+}
