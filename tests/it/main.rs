@@ -25,6 +25,7 @@ mod replay;
 mod replies;
 mod service;
 mod service_crash;
+mod shared_run;
 mod sources;
 mod spam;
 mod web;

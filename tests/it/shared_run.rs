@@ -1,0 +1,286 @@
+//! Several `run` processes sharing one PostgreSQL database (a real server,
+//! `support::postgres`) and a local fake API with many sources, one of them
+//! killed with SIGKILL while it has polls in flight: every item the API
+//! served is stored once, the dead process's sources are polled again
+//! within the hand-over bound (one poll interval plus the lease time), and
+//! the survivors stop cleanly on SIGTERM, handing their leases back.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::postgres as pg;
+
+const SOURCES: usize = 30;
+/// Every source's poll interval, and so the lease time (twice it) the
+/// processes choose.
+const EVERY: Duration = Duration::from_secs(1);
+const LEASE: Duration = Duration::from_secs(2);
+/// How long the fake API takes to answer: long enough that a process
+/// killed at a random moment has polls in flight.
+const ANSWER_DELAY: Duration = Duration::from_millis(300);
+/// A new item per source this often.
+const ITEM_EVERY_MS: u64 = 400;
+
+/// The fake API: `/feed/{n}` lists source n's items, newest first (50 at
+/// most), one more every [`ITEM_EVERY_MS`] until the feed is frozen; every
+/// request is recorded with the time it arrived.
+struct Feeds {
+    started: Instant,
+    first_item_at: DateTime<Utc>,
+    /// Items per source once frozen (`u64::MAX` while growing).
+    frozen_at: Arc<AtomicU64>,
+    requests: Arc<Mutex<Vec<(usize, Instant)>>>,
+}
+
+impl Feeds {
+    fn items_now(&self) -> u64 {
+        let grown = self.started.elapsed().as_millis() as u64 / ITEM_EVERY_MS + 1;
+        grown.min(self.frozen_at.load(Ordering::SeqCst))
+    }
+}
+
+fn item_id(source: usize, k: u64) -> String {
+    format!("{source}-{k}")
+}
+
+impl Respond for Feeds {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let Some(n) = request
+            .url
+            .path()
+            .strip_prefix("/feed/")
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return ResponseTemplate::new(404);
+        };
+        self.requests.lock().unwrap().push((n, Instant::now()));
+        let count = self.items_now();
+        let items: Vec<serde_json::Value> = (count.saturating_sub(50)..count)
+            .rev()
+            .map(|k| {
+                let at = self.first_item_at + chrono::Duration::milliseconds((k * ITEM_EVERY_MS) as i64);
+                serde_json::json!({
+                    "id": item_id(n, k),
+                    "time": at.to_rfc3339(),
+                    "text": format!("Acme Air lost my bag again, complaint number {k}. Awful."),
+                    "author": format!("user{}", k % 7),
+                })
+            })
+            .collect();
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({ "items": items }))
+            .set_delay(ANSWER_DELAY)
+    }
+}
+
+fn config(api: &str) -> String {
+    let mut config = String::from("[[brands]]\nname = \"Acme Air\"\nkeywords = [\"acme air\"]\n");
+    for n in 0..SOURCES {
+        config.push_str(&format!(
+            r#"
+[[sources]]
+name = "feed{n}"
+kind = "json"
+every = "{}s"
+[sources.json]
+url = "{api}/feed/{n}"
+items = "/items"
+id = "/id"
+time = "/time"
+text = "/text"
+author = "/author"
+"#,
+            EVERY.as_secs()
+        ));
+    }
+    config
+}
+
+fn start(config: &Path, url: &str, log: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args(["run", "--no-web", "--config"])
+        .arg(config)
+        .args(["--db", url])
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "complaint_monitor=info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Each live holder's pid and the sources it holds now.
+async fn holders(client: &tokio_postgres::Client) -> BTreeMap<i64, BTreeSet<String>> {
+    let mut out: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for lease in complaint_monitor::store::postgres::lease::held(client).await.unwrap() {
+        out.entry(lease.pid).or_default().insert(lease.name);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with_nothing_lost() {
+    let Some(pg) = pg::start().await else { return };
+    let client = complaint_monitor::store::postgres::open(&pg.url).await.unwrap();
+    let frozen_at = Arc::new(AtomicU64::new(u64::MAX));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let api = MockServer::start().await;
+    let feed_started = Instant::now();
+    Mock::given(method("GET"))
+        .respond_with(Feeds {
+            started: feed_started,
+            first_item_at: Utc::now() - chrono::Duration::minutes(1),
+            frozen_at: frozen_at.clone(),
+            requests: requests.clone(),
+        })
+        .mount(&api)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("shared.toml");
+    std::fs::write(&config_path, config(&api.uri())).unwrap();
+    let log = |i: usize| dir.path().join(format!("run{i}.log"));
+    let logs = || {
+        (0..3)
+            .map(|i| format!("--- run{i}\n{}", std::fs::read_to_string(log(i)).unwrap_or_default()))
+            .collect::<String>()
+    };
+    let mut processes: Vec<Child> = (0..3).map(|i| start(&config_path, &pg.url, &log(i))).collect();
+
+    // Each process settles on its share: a third of the sources.
+    let started = Instant::now();
+    loop {
+        let held = holders(&client).await;
+        if held.len() == 3 && held.values().all(|s| s.len() == SOURCES / 3) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the processes did not share the sources: {held:?}\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(3 * EVERY).await;
+
+    // Killed while one of its sources waits for an answer.
+    let victim = processes.remove(0);
+    let victim_pid = i64::from(victim.id());
+    let victims: BTreeSet<usize> = holders(&client).await[&victim_pid]
+        .iter()
+        .map(|name| name.trim_start_matches("source:feed").parse().unwrap())
+        .collect();
+    let mut victim = victim;
+    loop {
+        let now = Instant::now();
+        let in_flight = requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(n, at)| victims.contains(n) && now.duration_since(*at) < ANSWER_DELAY / 2);
+        if in_flight {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    victim.kill().unwrap();
+    let killed_at = Instant::now();
+    victim.wait().unwrap();
+
+    // Every source it held is polled again within the hand-over bound.
+    let bound = EVERY + LEASE;
+    // What a loaded two-core CI machine may add to the timers.
+    let slack = Duration::from_secs(2);
+    let mut taken_over: BTreeMap<usize, Duration> = BTreeMap::new();
+    while taken_over.len() < victims.len() && killed_at.elapsed() < bound + slack + Duration::from_secs(5) {
+        for (n, at) in requests.lock().unwrap().iter() {
+            if victims.contains(n) && *at > killed_at {
+                taken_over.entry(*n).or_insert(at.duration_since(killed_at));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("hand-over after SIGKILL, per source: {taken_over:?}");
+    assert_eq!(
+        taken_over.keys().copied().collect::<BTreeSet<_>>(),
+        victims,
+        "every source of the killed process is polled again\n{}",
+        logs()
+    );
+    let slowest = taken_over.values().max().copied().unwrap_or_default();
+    assert!(
+        slowest <= bound + slack,
+        "the slowest hand-over took {slowest:?}, more than {bound:?} (+ {slack:?})"
+    );
+    let held = holders(&client).await;
+    assert!(!held.contains_key(&victim_pid), "{held:?}");
+    assert_eq!(held.values().map(BTreeSet::len).sum::<usize>(), SOURCES, "{held:?}");
+
+    // The feed stops growing; the survivors catch up with it.
+    let items_per_source = feed_started.elapsed().as_millis() as u64 / ITEM_EVERY_MS + 1;
+    frozen_at.store(items_per_source, Ordering::SeqCst);
+    let settle = Instant::now();
+    loop {
+        let stored: i64 = client
+            .query_one("SELECT count(*) FROM mentions", &[])
+            .await
+            .unwrap()
+            .get(0);
+        let newest_everywhere: i64 = client
+            .query_one(
+                "SELECT count(*) FROM source_cursors WHERE cursor::jsonb ->> 'id' = \
+                 regexp_replace(source, '^feed', '') || '-' || $1::text",
+                &[&(items_per_source as i64 - 1).to_string()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if newest_everywhere == SOURCES as i64 {
+            break;
+        }
+        assert!(
+            settle.elapsed() < Duration::from_secs(60),
+            "not caught up: {newest_everywhere} of {SOURCES} sources at the newest item, {stored} stored\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    for p in &processes {
+        let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
+    }
+    for p in &mut processes {
+        let exit = p.wait().unwrap();
+        assert!(exit.success(), "{exit}\n{}", logs());
+    }
+    assert_eq!(logs().matches("stopped cleanly").count(), 2, "{}", logs());
+    assert!(holders(&client).await.is_empty(), "leases handed back on SIGTERM");
+
+    let rows = client
+        .query("SELECT source, source_id FROM mentions", &[])
+        .await
+        .unwrap();
+    let stored: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let distinct: BTreeSet<(String, String)> = stored.iter().cloned().collect();
+    assert_eq!(stored.len(), distinct.len(), "no item stored twice");
+    let every_item: BTreeSet<(String, String)> = (0..SOURCES)
+        .flat_map(|n| (0..items_per_source).map(move |k| (format!("feed{n}"), item_id(n, k))))
+        .collect();
+    // The first poll of a source sees the newest 50 items only, and so does
+    // the first poll after a gap longer than 50 items; nothing here waits
+    // that long, so every item ever served is stored.
+    assert_eq!(distinct, every_item, "every item the API served, once");
+    let brands: i64 = client
+        .query_one("SELECT count(*) FROM mention_brands", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(brands, every_item.len() as i64, "one brand row per mention");
+}
