@@ -13,6 +13,10 @@
 #              (bench/inbox.sh; needs wrk).
 #   digest:    one day's digest in a database holding a year of mentions
 #              (2M generated mentions; building it takes about a minute).
+#   shared:    live ingestion into one PostgreSQL (a throwaway cluster from the
+#              system's binaries) by 1, 2 and 3 `run` processes sharing 300
+#              sources of a local fake API (1,000 items each), and the time for
+#              a killed process's sources to be polled again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -108,14 +112,44 @@ PY
   echo "${results[-1]}"
 fi
 
+if [[ $what == shared || $what == all ]]; then
+  cargo build --release --quiet --example bench_shared
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [[ -x $pgbin/initdb ]] || { echo "shared: needs PostgreSQL's server binaries (apt-get install postgresql)"; exit 1; }
+  # initdb refuses root: the cluster belongs to the postgres user then.
+  as_owner() { if [[ $EUID == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  chmod 755 "$work"
+  mkdir "$work/pg"
+  [[ $EUID == 0 ]] && chown postgres "$work/pg"
+  as_owner "$pgbin/initdb" -D "$work/pg" -A trust -U cm > /dev/null
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_owner "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+    -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start > /dev/null
+  trap 'as_owner "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop > /dev/null 2>&1; rm -rf "$work"' EXIT
+  while read -r line; do
+    results+=("$line")
+    echo "$line"
+  done < <(./target/release/examples/bench_shared --pg "postgres://cm@127.0.0.1:$port/postgres")
+fi
+
 mkdir -p bench/results
-python3 - "$(nproc)" "$(awk '/MemTotal/ {print $2}' /proc/meminfo)" "${results[@]}" > bench/results/latest.json <<'PY'
-import json, platform, sys
+python3 - "$(nproc)" "$(awk '/MemTotal/ {print $2}' /proc/meminfo)" "${results[@]}" > "$work/latest.json" <<'PY'
+import json, os, sys
 rows = [json.loads(r) for r in sys.argv[3:]]
-print(json.dumps({"machine": {"cores": int(sys.argv[1]), "memory_gib": round(int(sys.argv[2]) / 2**20, 1),
-                              "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")},
-                  "results": rows}, indent=2))
+machine = {"cores": int(sys.argv[1]), "memory_gib": round(int(sys.argv[2]) / 2**20, 1),
+           "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")}
+# A run of some benches keeps the others' last figures when they were
+# measured on the same machine (shared_ingest and shared_takeover are one bench).
+family = lambda bench: bench.split("_")[0]
+ran = {family(r["bench"]) for r in rows}
+path = "bench/results/latest.json"
+if os.path.exists(path):
+    previous = json.load(open(path))
+    if previous.get("machine") == machine:
+        rows = [r for r in previous.get("results", []) if family(r["bench"]) not in ran] + rows
+print(json.dumps({"machine": machine, "results": rows}, indent=2))
 PY
+mv "$work/latest.json" bench/results/latest.json
 echo
 python3 - <<'PY'
 import json
@@ -133,6 +167,11 @@ for r in d["results"]:
         print(f"inbox      {r['open_negatives']:>9} open     {r['requests_per_s']:>9} requests/s  median {r['median_ms']} ms  p99 {r['p99_ms']} ms  peak RSS {r['peak_rss_mb']} MB")
     elif r["bench"] == "matching":
         print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s  ({r.get('kind', 'keywords')})")
+    elif r["bench"] == "shared_ingest":
+        print(f"shared     {r['processes']} run processes, {r['sources']} sources: {r['stored_per_s']:>9} stored/s ({r['stored']} in {r['seconds']} s)")
+    elif r["bench"] == "shared_takeover":
+        print(f"takeover   {r['killed_sources']} sources of a killed process polled again after median {r['median_s']} s, max {r['max_s']} s "
+              f"(poll every {r['poll_every_s']} s, lease {r['lease_s']} s)")
     else:
         print(f"digest     one day over {r['stored_mentions']} stored mentions: {r['seconds']} s (whole command)")
 print("written to bench/results/latest.json")

@@ -92,9 +92,12 @@ pub async fn run_shared(
          replies and the web UI run on SQLite only so far"
     );
 
+    // Known to the others first; the first claim comes one claim period
+    // later, when processes started together have all announced themselves.
+    leases.announce(&**pool.get().await?).await?;
     let mut polling: HashMap<String, Polling> = HashMap::new();
     let mut stopping: Vec<JoinHandle<()>> = Vec::new();
-    let mut claims = tokio::time::interval(lease_time / 4);
+    let mut claims = tokio::time::interval_at(tokio::time::Instant::now() + lease_time / 4, lease_time / 4);
     claims.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_held: Option<BTreeSet<String>> = None;
     tokio::pin!(shutdown);

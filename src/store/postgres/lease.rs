@@ -87,6 +87,23 @@ impl Leases {
         &self.holder
     }
 
+    /// Makes this process known to the others before it claims anything,
+    /// so that processes started together count each other in their first
+    /// shares instead of the first one taking everything and handing most
+    /// of it back a claim later.
+    pub async fn announce(&self, client: &Client) -> Result<(), PgError> {
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO lease_holders (holder, host, pid, seen_at) VALUES ($1, $2, $3, {NOW_MS_SQL}) \
+                     ON CONFLICT (holder) DO UPDATE SET seen_at = excluded.seen_at"
+                ),
+                &[&self.holder.id, &self.holder.host, &i64::from(self.holder.pid)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Renews this process's share of `names` and takes free or expired
     /// ones up to it; returns the names it holds now, sorted.
     pub async fn claim(&self, client: &mut Client, names: &[String]) -> Result<Vec<String>, PgError> {
