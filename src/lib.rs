@@ -40,8 +40,8 @@
 //!   weigh less in detection and show as one row in the inbox.
 //! * [`store`]: SQLite schema and migrations, the single writer thread,
 //!   read queries; `store::postgres`, PostgreSQL's twin schema, the copy
-//!   between the two (`migrate`), its read commands and the leases that
-//!   will share work among processes.
+//!   between the two (`migrate`), its read commands, the leases that
+//!   share work among processes, and fenced ingestion of polled mentions.
 //! * [`pipeline`]: enrich, stamp with the clock, batch for the writer: the
 //!   one step from a mention to the store, for replay and polling alike.
 //! * [`sources`]: where mentions come from: [`sources::feed`] reads
@@ -76,7 +76,8 @@
 //!   in virtual time.
 //! * [`service`]: `run`, the long-running service: pollers, detection,
 //!   delivery, digests and the web server on wall time, with graceful
-//!   shutdown.
+//!   shutdown; `service::run_shared`, the polling shared by every `run`
+//!   on one PostgreSQL database.
 //! * [`web`]: the axum UI and JSON API of `run`: inbox, alerts, brand
 //!   charts, Server-Sent Events, `/healthz`, `/metrics`.
 //! * the binary's `src/cli/`: one file per subcommand, which parses flags,
