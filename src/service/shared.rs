@@ -1,6 +1,7 @@
 //! `run` on a PostgreSQL database shared by any number of processes, on one
 //! machine or several. Each source is polled by the one process holding its
-//! lease ([`crate::store::postgres::lease`]): every process claims its share
+//! lease ([`crate::store::postgres::lease`]; sources sharing one
+//! credential's quota are one lease, [`lease_name`]): every process claims its share
 //! of the sources on start and every quarter of a lease time, renews what it
 //! keeps, and takes over the sources of a process that stopped renewing
 //! once their leases expire. A poll's mentions, cursor and health are
@@ -22,7 +23,7 @@ use tokio::task::JoinHandle;
 use super::poll_loop;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::sources::poll::{sources_with, Limiters, Poller, Source};
+use crate::sources::poll::{lease_name, sources_with, Limiters, Poller, Source};
 use crate::store::postgres::lease::{self, Holder, Leases};
 
 /// Connections each process keeps: polls store concurrently, and one is
@@ -44,10 +45,10 @@ pub fn lease_time(sources: &[Arc<Source>]) -> Duration {
     (shortest * 2).clamp(lease::LEASE_TIME_BOUNDS.0, lease::LEASE_TIME_BOUNDS.1)
 }
 
-/// A source being polled by this process, and how to stop it.
+/// The sources of one lease being polled by this process, and how to stop them.
 struct Polling {
     stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 /// Runs until `shutdown` resolves: polls this process's share of the
@@ -79,7 +80,16 @@ pub async fn run_shared(
         &config.spam,
         clock.clone(),
     )?);
-    let names: Vec<String> = sources.iter().map(|s| lease::source_lease(&s.config.name)).collect();
+    // Each lease and the sources polled under it, in config order.
+    let mut groups: Vec<(String, Vec<Arc<Source>>)> = Vec::new();
+    for source in &sources {
+        let name = lease_name(&source.config);
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, group)) => group.push(source.clone()),
+            None => groups.push((name, vec![source.clone()])),
+        }
+    }
+    let names: Vec<String> = groups.iter().map(|(name, _)| name.clone()).collect();
     tracing::info!(
         database = %shown,
         holder = %holder.id,
@@ -119,15 +129,26 @@ pub async fn run_shared(
             let keep = held.contains(name);
             if !keep {
                 let _ = p.stop.send(true);
+                stopping.append(&mut p.tasks);
             }
             keep
         });
         stopping.retain(|task| !task.is_finished());
-        for (name, source) in names.iter().zip(&sources) {
+        for (name, group) in &groups {
             if held.contains(name) && !polling.contains_key(name) {
                 let (stop, stopped) = watch::channel(false);
-                let task = tokio::spawn(poll_loop(poller.clone(), source.clone(), clock.clone(), stopped));
-                polling.insert(name.clone(), Polling { stop, task });
+                let tasks = group
+                    .iter()
+                    .map(|source| {
+                        tokio::spawn(poll_loop(
+                            poller.clone(),
+                            source.clone(),
+                            clock.clone(),
+                            stopped.clone(),
+                        ))
+                    })
+                    .collect();
+                polling.insert(name.clone(), Polling { stop, tasks });
             }
         }
         if last_held.as_ref() != Some(&held) {
@@ -144,7 +165,7 @@ pub async fn run_shared(
     for p in polling.values() {
         let _ = p.stop.send(true);
     }
-    stopping.extend(polling.into_values().map(|p| p.task));
+    stopping.extend(polling.into_values().flat_map(|p| p.tasks));
     let drained = tokio::time::timeout(DRAIN, futures::future::join_all(stopping)).await;
     if drained.is_err() {
         tracing::error!("polls still under way after {DRAIN:?}: their leases expire and another process redoes them");

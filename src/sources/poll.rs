@@ -231,7 +231,7 @@ impl Poller {
             cursor.etag = etag;
             cursor.last_modified = last_modified;
         }
-        match self.store(&name, &cursor, fetched, wait, error, &mut report).await {
+        match self.store(source, &cursor, fetched, wait, error, &mut report).await {
             Ok(()) => {}
             Err(e) => report.error = Some(e.to_string()),
         }
@@ -427,7 +427,7 @@ impl Poller {
     /// in one transaction: a crash can neither skip nor repeat items.
     async fn store(
         &self,
-        name: &str,
+        source: &Source,
         old: &Cursor,
         fetched: Vec<crate::mention::Mention>,
         wait: Option<DateTime<Utc>>,
@@ -450,7 +450,7 @@ impl Poller {
             }
         }
         let cursor_json = serde_json::to_string(&cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let name = name.to_string();
+        let name = source.config.name.clone();
         // A refused request (429, 503 with Retry-After, a quota 403) counts
         // as a failure for health, though the loop waits instead of backing off.
         let failed = error.is_some();
@@ -468,8 +468,7 @@ impl Poller {
             PollStore::Postgres { pool, holder, spam } => {
                 let mut client = pool.get().await?;
                 let tx = client.transaction().await?;
-                crate::store::postgres::lease::fence(&tx, &crate::store::postgres::lease::source_lease(&name), holder)
-                    .await?;
+                crate::store::postgres::lease::fence(&tx, &lease_name(&source.config), holder).await?;
                 let outcome = crate::store::postgres::ingest::insert(&tx, &batch, spam).await?;
                 super::state::save_poll_postgres(&tx, &name, &cursor_json, now, error.as_deref(), wait).await?;
                 tx.commit().await?;
@@ -514,7 +513,22 @@ impl Limiters {
     fn key(c: &SourceConfig) -> String {
         c.credential.clone().unwrap_or_else(|| format!("source:{}", c.name))
     }
+}
 
+/// The lease a source is polled under when processes share the sources
+/// ([`crate::store::postgres::lease`]). Sources polling under one
+/// client-side quota (a `credential` with a `rate_limit`) are one piece of
+/// work: the process holding it holds the quota's whole budget, so several
+/// processes never spend one credential's budget several times over.
+pub fn lease_name(c: &SourceConfig) -> String {
+    use crate::store::postgres::lease;
+    match (&c.credential, c.rate_limit) {
+        (Some(credential), Some(_)) => lease::credential_lease(credential),
+        _ => lease::source_lease(&c.name),
+    }
+}
+
+impl Limiters {
     /// The limiter `config` polls (and replies) under, if it has a quota.
     pub fn of(&self, config: &SourceConfig) -> Option<Arc<DefaultDirectRateLimiter>> {
         config.rate_limit?;
@@ -694,6 +708,39 @@ pub use super::state::{status, SourceStatus};
 mod tests {
     use super::*;
     use reqwest::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn sources_spending_one_quota_are_leased_together() {
+        let config = crate::config::Config::parse(
+            r#"
+[[brands]]
+name = "Acme Air"
+keywords = ["acme air"]
+[[sources]]
+name = "x-1"
+kind = "rss"
+base_url = "https://example.com/1"
+credential = "app"
+rate_limit = { requests = 10, per = "1m" }
+[[sources]]
+name = "x-2"
+kind = "rss"
+base_url = "https://example.com/2"
+credential = "app"
+rate_limit = { requests = 10, per = "1m" }
+[[sources]]
+name = "unlimited"
+kind = "rss"
+base_url = "https://example.com/3"
+credential = "app"
+"#,
+            "test.toml",
+            &|_| None,
+        )
+        .unwrap();
+        let leases: Vec<String> = config.sources.iter().map(lease_name).collect();
+        assert_eq!(leases, ["credential:app", "credential:app", "source:unlimited"]);
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -225,7 +225,7 @@ pub async fn status_postgres(
             .await?
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
             .unwrap_or_default();
-        let lease = crate::store::postgres::lease::source_lease(&s.name);
+        let lease = super::poll::lease_name(s);
         let held_by = held.iter().find(|l| l.name == lease).and_then(|l| {
             Some(LeaseHolder {
                 host: l.host.clone(),

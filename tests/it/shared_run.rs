@@ -3,7 +3,8 @@
 //! killed with SIGKILL while it has polls in flight: every item the API
 //! served is stored once, the dead process's sources are polled again
 //! within the hand-over bound (one poll interval plus the lease time), and
-//! the survivors stop cleanly on SIGTERM, handing their leases back.
+//! the survivors stop cleanly on SIGTERM, one of them with polls in flight,
+//! handing their leases back to the last one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -126,6 +127,52 @@ async fn holders(client: &tokio_postgres::Client) -> BTreeMap<i64, BTreeSet<Stri
     out
 }
 
+/// The source numbers of lease names `source:feed{n}`.
+fn sources_of(leases: &BTreeSet<String>) -> BTreeSet<usize> {
+    leases
+        .iter()
+        .map(|name| name.trim_start_matches("source:feed").parse().unwrap())
+        .collect()
+}
+
+/// Returns once the fake API is answering a request for one of `sources`.
+async fn wait_for_a_poll_in_flight(requests: &Mutex<Vec<(usize, Instant)>>, sources: &BTreeSet<usize>) {
+    let since = Instant::now();
+    loop {
+        let now = Instant::now();
+        let in_flight = requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(n, at)| sources.contains(n) && now.duration_since(*at) < ANSWER_DELAY / 2);
+        if in_flight {
+            return;
+        }
+        assert!(since.elapsed() < Duration::from_secs(30), "no poll of {sources:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// How long after `since` each of `sources` was first asked for again,
+/// waiting at most `within` for all of them.
+async fn polled_again(
+    requests: &Mutex<Vec<(usize, Instant)>>,
+    sources: &BTreeSet<usize>,
+    since: Instant,
+    within: Duration,
+) -> BTreeMap<usize, Duration> {
+    let mut first: BTreeMap<usize, Duration> = BTreeMap::new();
+    while first.len() < sources.len() && since.elapsed() < within {
+        for (n, at) in requests.lock().unwrap().iter() {
+            if sources.contains(n) && *at > since {
+                first.entry(*n).or_insert(at.duration_since(since));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with_nothing_lost() {
     let Some(pg) = pg::start().await else { return };
@@ -171,25 +218,10 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
     tokio::time::sleep(3 * EVERY).await;
 
     // Killed while one of its sources waits for an answer.
-    let victim = processes.remove(0);
+    let mut victim = processes.remove(0);
     let victim_pid = i64::from(victim.id());
-    let victims: BTreeSet<usize> = holders(&client).await[&victim_pid]
-        .iter()
-        .map(|name| name.trim_start_matches("source:feed").parse().unwrap())
-        .collect();
-    let mut victim = victim;
-    loop {
-        let now = Instant::now();
-        let in_flight = requests
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(n, at)| victims.contains(n) && now.duration_since(*at) < ANSWER_DELAY / 2);
-        if in_flight {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let victims = sources_of(&holders(&client).await[&victim_pid]);
+    wait_for_a_poll_in_flight(&requests, &victims).await;
     victim.kill().unwrap();
     let killed_at = Instant::now();
     victim.wait().unwrap();
@@ -198,15 +230,7 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
     let bound = EVERY + LEASE;
     // What a loaded two-core CI machine may add to the timers.
     let slack = Duration::from_secs(2);
-    let mut taken_over: BTreeMap<usize, Duration> = BTreeMap::new();
-    while taken_over.len() < victims.len() && killed_at.elapsed() < bound + slack + Duration::from_secs(5) {
-        for (n, at) in requests.lock().unwrap().iter() {
-            if victims.contains(n) && *at > killed_at {
-                taken_over.entry(*n).or_insert(at.duration_since(killed_at));
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let taken_over = polled_again(&requests, &victims, killed_at, bound + slack + Duration::from_secs(5)).await;
     eprintln!("hand-over after SIGKILL, per source: {taken_over:?}");
     assert_eq!(
         taken_over.keys().copied().collect::<BTreeSet<_>>(),
@@ -221,6 +245,22 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
     );
     let held = holders(&client).await;
     assert!(!held.contains_key(&victim_pid), "{held:?}");
+    assert_eq!(held.values().map(BTreeSet::len).sum::<usize>(), SOURCES, "{held:?}");
+
+    // SIGTERM while its polls are in flight: they commit, the leases are
+    // handed back, and the last process polls everything.
+    let mut leaving = processes.remove(0);
+    let leaving_sources = sources_of(&held[&i64::from(leaving.id())]);
+    wait_for_a_poll_in_flight(&requests, &leaving_sources).await;
+    let _ = Command::new("kill").args(["-TERM", &leaving.id().to_string()]).status();
+    let terminated_at = Instant::now();
+    let exit = leaving.wait().unwrap();
+    assert!(exit.success(), "{exit}\n{}", logs());
+    let handed_back = polled_again(&requests, &leaving_sources, terminated_at, bound + slack).await;
+    eprintln!("hand-over after SIGTERM, per source: {handed_back:?}");
+    assert_eq!(handed_back.len(), leaving_sources.len(), "{}", logs());
+    let held = holders(&client).await;
+    assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held.values().map(BTreeSet::len).sum::<usize>(), SOURCES, "{held:?}");
 
     // The feed stops growing; the survivors catch up with it.
@@ -261,6 +301,7 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
         assert!(exit.success(), "{exit}\n{}", logs());
     }
     assert_eq!(logs().matches("stopped cleanly").count(), 2, "{}", logs());
+    assert!(!logs().contains("ERROR"), "{}", logs());
     assert!(holders(&client).await.is_empty(), "leases handed back on SIGTERM");
 
     let rows = client

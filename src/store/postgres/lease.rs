@@ -49,6 +49,12 @@ pub fn source_lease(name: &str) -> String {
     format!("source:{name}")
 }
 
+/// The lease of polling every source that shares client-side quota
+/// `credential`.
+pub fn credential_lease(credential: &str) -> String {
+    format!("credential:{credential}")
+}
+
 /// A lease held now, as `sources` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LeaseState {
