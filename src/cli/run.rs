@@ -53,6 +53,7 @@ impl Args {
             runtime.block_on(service::run_shared(
                 config,
                 url,
+                web,
                 std::sync::Arc::new(WallClock),
                 shutdown,
             ))?;

@@ -56,6 +56,7 @@ struct Polling {
 pub async fn run_shared(
     config: Config,
     url: &str,
+    web: Option<super::WebOptions>,
     clock: Arc<dyn Clock>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -99,8 +100,33 @@ pub async fn run_shared(
     );
     tracing::warn!(
         "on PostgreSQL this process polls its share of the sources; spike detection, alert delivery, digests, \
-         replies and the web UI run on SQLite only so far"
+         replies and the web UI (but /healthz and /metrics) run on SQLite only so far"
     );
+
+    let (web_stop, web_stopped) = watch::channel(false);
+    let server = match web {
+        Some(web) => {
+            let listener = tokio::net::TcpListener::bind(web.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}; choose another address with --listen", web.listen))?;
+            tracing::info!("serving /healthz and /metrics on http://{}/", listener.local_addr()?);
+            let app = crate::web::shared::router(crate::web::shared::SharedState {
+                pool: pool.clone(),
+                config: Arc::new(config.clone()),
+                clock: clock.clone(),
+                holder: holder.clone(),
+            });
+            let mut stopped = web_stopped;
+            Some(tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.changed().await;
+                    })
+                    .await
+            }))
+        }
+        None => None,
+    };
 
     // Known to the others first; the first claim comes one claim period
     // later, when processes started together have all announced themselves.
@@ -162,6 +188,14 @@ pub async fn run_shared(
     }
 
     tracing::info!("stopping: no new polls; committing the polls under way");
+    let _ = web_stop.send(true);
+    if let Some(server) = server {
+        match server.await {
+            Ok(Err(e)) => tracing::error!("the health server failed: {e}"),
+            Err(e) => tracing::error!("the health server task failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
     for p in polling.values() {
         let _ = p.stop.send(true);
     }

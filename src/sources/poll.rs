@@ -711,34 +711,17 @@ mod tests {
 
     #[test]
     fn sources_spending_one_quota_are_leased_together() {
-        let config = crate::config::Config::parse(
-            r#"
-[[brands]]
-name = "Acme Air"
-keywords = ["acme air"]
-[[sources]]
-name = "x-1"
-kind = "rss"
-base_url = "https://example.com/1"
+        let source = |table: &str| SourceConfig::from_toml(toml::from_str(table).unwrap()).unwrap();
+        let limited = r#"kind = "rss"
+base_url = "https://example.com/feed"
 credential = "app"
-rate_limit = { requests = 10, per = "1m" }
-[[sources]]
-name = "x-2"
-kind = "rss"
-base_url = "https://example.com/2"
-credential = "app"
-rate_limit = { requests = 10, per = "1m" }
-[[sources]]
-name = "unlimited"
-kind = "rss"
-base_url = "https://example.com/3"
-credential = "app"
-"#,
-            "test.toml",
-            &|_| None,
-        )
-        .unwrap();
-        let leases: Vec<String> = config.sources.iter().map(lease_name).collect();
+rate_limit = { requests = 10, per = "1m" }"#;
+        let sources = [
+            source(&format!("name = \"x-1\"\n{limited}")),
+            source(&format!("name = \"x-2\"\n{limited}")),
+            source("name = \"unlimited\"\nkind = \"rss\"\nbase_url = \"https://example.com/3\"\ncredential = \"app\""),
+        ];
+        let leases: Vec<String> = sources.iter().map(lease_name).collect();
         assert_eq!(leases, ["credential:app", "credential:app", "source:unlimited"]);
     }
 

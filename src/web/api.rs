@@ -602,6 +602,17 @@ pub struct SourceHealth {
     pub last_error_at: Option<String>,
     pub consecutive_failures: i64,
     pub rate_limited_until: Option<String>,
+    /// The process polling it, when several share the sources (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<SourceHolder>,
+}
+
+/// A process polling a source, and until when its lease runs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SourceHolder {
+    pub host: String,
+    pub pid: i64,
+    pub until: String,
 }
 
 pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiError> {
@@ -610,41 +621,55 @@ pub async fn source_health(state: &AppState) -> Result<Vec<SourceHealth>, ApiErr
     state
         .read(move |conn| {
             let statuses = crate::sources::poll::status(conn, &config.sources)?;
-            Ok(statuses
-                .into_iter()
-                .zip(config.sources.iter())
-                .map(|(s, source)| {
-                    let limited = s.rate_limited_until.filter(|&u| u > now);
-                    let stale_after = source.every.0 * 3 + chrono::Duration::minutes(1);
-                    let status = if s.consecutive_failures > 0 && limited.is_some() {
-                        "throttled"
-                    } else if s.consecutive_failures > 0 {
-                        "failing"
-                    } else if limited.is_some() {
-                        "rate_limited"
-                    } else {
-                        match s.last_success {
-                            None => "pending",
-                            Some(t) if now - t > stale_after => "stale",
-                            Some(_) => "ok",
-                        }
-                    };
-                    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339());
-                    SourceHealth {
-                        kind: serde_json::to_value(s.kind).unwrap_or_default(),
-                        status,
-                        healthy: matches!(status, "ok" | "rate_limited"),
-                        last_success: time(s.last_success),
-                        last_error: s.last_error,
-                        last_error_at: time(s.last_error_at),
-                        consecutive_failures: s.consecutive_failures,
-                        rate_limited_until: time(limited),
-                        name: s.name,
-                    }
-                })
-                .collect())
+            Ok(health_of(statuses, &config.sources, now))
         })
         .await
+}
+
+/// Each source's health at `now` from its stored status, in config order.
+pub fn health_of(
+    statuses: Vec<crate::sources::state::SourceStatus>,
+    sources: &[crate::sources::SourceConfig],
+    now: DateTime<Utc>,
+) -> Vec<SourceHealth> {
+    statuses
+        .into_iter()
+        .zip(sources.iter())
+        .map(|(s, source)| {
+            let limited = s.rate_limited_until.filter(|&u| u > now);
+            let stale_after = source.every.0 * 3 + chrono::Duration::minutes(1);
+            let status = if s.consecutive_failures > 0 && limited.is_some() {
+                "throttled"
+            } else if s.consecutive_failures > 0 {
+                "failing"
+            } else if limited.is_some() {
+                "rate_limited"
+            } else {
+                match s.last_success {
+                    None => "pending",
+                    Some(t) if now - t > stale_after => "stale",
+                    Some(_) => "ok",
+                }
+            };
+            let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339());
+            SourceHealth {
+                kind: serde_json::to_value(s.kind).unwrap_or_default(),
+                status,
+                healthy: matches!(status, "ok" | "rate_limited"),
+                last_success: time(s.last_success),
+                last_error: s.last_error,
+                last_error_at: time(s.last_error_at),
+                consecutive_failures: s.consecutive_failures,
+                rate_limited_until: time(limited),
+                held_by: s.held_by.map(|h| SourceHolder {
+                    host: h.host,
+                    pid: h.pid,
+                    until: h.until.to_rfc3339(),
+                }),
+                name: s.name,
+            }
+        })
+        .collect()
 }
 
 /// Each configured source's health.

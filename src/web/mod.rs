@@ -26,6 +26,7 @@ pub mod charts;
 pub mod events;
 pub mod openapi;
 pub mod pages;
+pub mod shared;
 pub mod tls;
 
 use std::collections::HashMap;

@@ -105,9 +105,16 @@ author = "/author"
     config
 }
 
-fn start(config: &Path, url: &str, log: &Path) -> Child {
+/// `run` on `url`; with `listen`, serving `/healthz` and `/metrics` there.
+fn start(config: &Path, url: &str, log: &Path, listen: Option<&str>) -> Child {
+    let web = match listen {
+        Some(address) => vec!["--listen", address],
+        None => vec!["--no-web"],
+    };
     Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
-        .args(["run", "--no-web", "--config"])
+        .arg("run")
+        .args(web)
+        .arg("--config")
         .arg(config)
         .args(["--db", url])
         .env("NO_COLOR", "1")
@@ -199,7 +206,10 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
             .map(|i| format!("--- run{i}\n{}", std::fs::read_to_string(log(i)).unwrap_or_default()))
             .collect::<String>()
     };
-    let mut processes: Vec<Child> = (0..3).map(|i| start(&config_path, &pg.url, &log(i))).collect();
+    // The last one, which ends up polling everything, also serves /healthz.
+    let mut processes: Vec<Child> = (0..3)
+        .map(|i| start(&config_path, &pg.url, &log(i), (i == 2).then_some("127.0.0.1:0")))
+        .collect();
 
     // Each process settles on its share: a third of the sources.
     let started = Instant::now();
@@ -292,6 +302,40 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    // `/healthz` of the last process names it as the poller of every source.
+    let log2 = std::fs::read_to_string(log(2)).unwrap();
+    const SAID: &str = "serving /healthz and /metrics on ";
+    let address = log2[log2.find(SAID).expect("the health address in the log") + SAID.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let health: serde_json::Value = reqwest::get(format!("{address}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last_pid = i64::from(processes[0].id());
+    assert_eq!(health["process"]["pid"], last_pid, "{health}");
+    assert_eq!(health["process"]["polling"], SOURCES, "{health}");
+    let sources = health["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), SOURCES);
+    assert!(
+        sources
+            .iter()
+            .all(|s| s["held_by"]["pid"] == last_pid && s["status"] == "ok"),
+        "{health}"
+    );
+    let metrics = reqwest::get(format!("{address}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("cm_mentions_ingested_total"), "{metrics}");
 
     for p in &processes {
         let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
