@@ -217,7 +217,7 @@ pub async fn run(
 
 /// Polls one source until told to stop.
 async fn poll_loop(poller: Arc<Poller>, source: Arc<Source>, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
-    let every = source.config.every.0.to_std().unwrap_or(Duration::from_secs(120));
+    let every = source.config.interval();
     // A random start so that sources configured alike do not fire together.
     let mut delay = every.mul_f64(rand::thread_rng().gen_range(0.0..0.25));
     let mut failures = 0u32;

@@ -39,7 +39,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub fn lease_time(sources: &[Arc<Source>]) -> Duration {
     let shortest = sources
         .iter()
-        .map(|s| s.config.every.0.to_std().unwrap_or(Duration::from_secs(120)))
+        .map(|s| s.config.interval())
         .min()
         .unwrap_or(Duration::from_secs(120));
     (shortest * 2).clamp(lease::LEASE_TIME_BOUNDS.0, lease::LEASE_TIME_BOUNDS.1)

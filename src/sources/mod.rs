@@ -240,6 +240,13 @@ fn own<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, ReadErro
 }
 
 impl SourceConfig {
+    /// How often to poll, as a duration the timers take (`every` is
+    /// validated to at least a second, so the fallback is for a config
+    /// built by hand).
+    pub fn interval(&self) -> std::time::Duration {
+        self.every.0.to_std().unwrap_or(std::time::Duration::from_secs(120))
+    }
+
     /// Reads one `[[sources]]` table: the common keys, then by `kind` the
     /// connector's own, which refuses keys it does not know (a Reddit
     /// source's `hashtag` is a mistake, not a setting) and requires the

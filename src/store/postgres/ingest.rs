@@ -18,13 +18,6 @@ use crate::store::row::{MentionRow, INSERT_COLUMNS};
 use crate::store::writer::{BatchOutcome, NewMention};
 use crate::store::StoreError;
 
-/// Each inserted column's PostgreSQL array type, in [`INSERT_COLUMNS`] order.
-const COLUMN_TYPES: [&str; crate::store::row::INSERT_COLUMN_COUNT] = [
-    "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint", "bigint", "bigint", "bigint",
-    "bigint", "text", "text", "float8", "float8", "float8", "float8", "text", "bigint", "text", "bigint", "bigint",
-    "bigint", "text", "bigint", "float8", "bigint", "bigint",
-];
-
 /// Stores `mentions` inside `tx`: new ones inserted with their brands,
 /// ones already stored counted as duplicates and revised when edited.
 pub async fn insert(
@@ -42,10 +35,10 @@ pub async fn insert(
         .map(|m| MentionRow::of(m, crate::spam::fingerprint(&m.scored.mention.text, min_words)).map(without_nul))
         .collect::<Result<Vec<_>, _>>()?;
     let columns = Columns::of(&rows);
-    let placeholders = COLUMN_TYPES
+    let placeholders = COLUMNS
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("${}::{t}[]", i + 1))
+        .map(|(i, (_, t))| format!("${}::{t}[]", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
     let inserted = tx
@@ -198,114 +191,72 @@ fn without_nul(mut row: MentionRow) -> MentionRow {
     row
 }
 
-/// A batch's rows turned into one array per column, for `unnest`.
-struct Columns {
-    source: Vec<String>,
-    source_id: Vec<String>,
-    created_at: Vec<i64>,
-    author: Vec<Option<String>>,
-    followers: Vec<Option<i64>>,
-    text: Vec<String>,
-    text_chars: Vec<i64>,
-    url: Vec<Option<String>>,
-    likes: Vec<Option<i64>>,
-    reposts: Vec<Option<i64>>,
-    replies: Vec<Option<i64>>,
-    views: Vec<Option<i64>>,
-    rating: Vec<Option<i64>>,
-    lang: Vec<Option<String>>,
-    brand_hint: Vec<Option<String>>,
-    compound: Vec<f64>,
-    pos: Vec<f64>,
-    neu: Vec<f64>,
-    neg: Vec<f64>,
-    label: Vec<&'static str>,
-    reach: Vec<i64>,
-    reach_inputs: Vec<String>,
-    ingested_at: Vec<i64>,
-    author_karma: Vec<Option<i64>>,
-    time_estimated: Vec<i64>,
-    reply_text: Vec<Option<String>>,
-    reply_at: Vec<Option<i64>>,
-    priority_key: Vec<f64>,
-    not_scored: Vec<i64>,
-    fingerprint: Vec<Option<i64>>,
+/// A batch's rows as one array per column, for `unnest`: each column's
+/// field, Rust type and PostgreSQL type written once, in [`INSERT_COLUMNS`]
+/// order (a test checks the order).
+macro_rules! columns {
+    ($($field:ident: $rust:ty => $pg:literal),* $(,)?) => {
+        struct Columns {
+            $($field: Vec<$rust>,)*
+        }
+
+        /// The columns' names and PostgreSQL array types.
+        const COLUMNS: &[(&str, &str)] = &[$((stringify!($field), $pg)),*];
+
+        impl Columns {
+            fn of(rows: &[MentionRow]) -> Columns {
+                Columns {
+                    $($field: rows.iter().map(|r| r.$field.clone()).collect(),)*
+                }
+            }
+
+            /// The arrays in [`INSERT_COLUMNS`] order.
+            fn params(&self) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+                vec![$(&self.$field),*]
+            }
+        }
+    };
 }
 
-impl Columns {
-    fn of(rows: &[MentionRow]) -> Columns {
-        macro_rules! column {
-            ($field:ident) => {
-                rows.iter().map(|r| r.$field.clone()).collect()
-            };
-        }
-        Columns {
-            source: column!(source),
-            source_id: column!(source_id),
-            created_at: column!(created_at),
-            author: column!(author),
-            followers: column!(followers),
-            text: column!(text),
-            text_chars: column!(text_chars),
-            url: column!(url),
-            likes: column!(likes),
-            reposts: column!(reposts),
-            replies: column!(replies),
-            views: column!(views),
-            rating: column!(rating),
-            lang: column!(lang),
-            brand_hint: column!(brand_hint),
-            compound: column!(compound),
-            pos: column!(pos),
-            neu: column!(neu),
-            neg: column!(neg),
-            label: column!(label),
-            reach: column!(reach),
-            reach_inputs: column!(reach_inputs),
-            ingested_at: column!(ingested_at),
-            author_karma: column!(author_karma),
-            time_estimated: column!(time_estimated),
-            reply_text: column!(reply_text),
-            reply_at: column!(reply_at),
-            priority_key: column!(priority_key),
-            not_scored: column!(not_scored),
-            fingerprint: column!(fingerprint),
-        }
-    }
+columns! {
+    source: String => "text",
+    source_id: String => "text",
+    created_at: i64 => "bigint",
+    author: Option<String> => "text",
+    followers: Option<i64> => "bigint",
+    text: String => "text",
+    text_chars: i64 => "bigint",
+    url: Option<String> => "text",
+    likes: Option<i64> => "bigint",
+    reposts: Option<i64> => "bigint",
+    replies: Option<i64> => "bigint",
+    views: Option<i64> => "bigint",
+    rating: Option<i64> => "bigint",
+    lang: Option<String> => "text",
+    brand_hint: Option<String> => "text",
+    compound: f64 => "float8",
+    pos: f64 => "float8",
+    neu: f64 => "float8",
+    neg: f64 => "float8",
+    label: &'static str => "text",
+    reach: i64 => "bigint",
+    reach_inputs: String => "text",
+    ingested_at: i64 => "bigint",
+    author_karma: Option<i64> => "bigint",
+    time_estimated: i64 => "bigint",
+    reply_text: Option<String> => "text",
+    reply_at: Option<i64> => "bigint",
+    priority_key: f64 => "float8",
+    not_scored: i64 => "bigint",
+    fingerprint: Option<i64> => "bigint",
+}
 
-    /// The arrays in [`INSERT_COLUMNS`] order.
-    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); crate::store::row::INSERT_COLUMN_COUNT] {
-        [
-            &self.source,
-            &self.source_id,
-            &self.created_at,
-            &self.author,
-            &self.followers,
-            &self.text,
-            &self.text_chars,
-            &self.url,
-            &self.likes,
-            &self.reposts,
-            &self.replies,
-            &self.views,
-            &self.rating,
-            &self.lang,
-            &self.brand_hint,
-            &self.compound,
-            &self.pos,
-            &self.neu,
-            &self.neg,
-            &self.label,
-            &self.reach,
-            &self.reach_inputs,
-            &self.ingested_at,
-            &self.author_karma,
-            &self.time_estimated,
-            &self.reply_text,
-            &self.reply_at,
-            &self.priority_key,
-            &self.not_scored,
-            &self.fingerprint,
-        ]
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_arrays_are_the_inserted_columns_in_order() {
+        let names: Vec<&str> = super::COLUMNS.iter().map(|(name, _)| *name).collect();
+        let inserted: Vec<&str> = super::INSERT_COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(names, inserted);
     }
 }
