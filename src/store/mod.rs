@@ -173,7 +173,7 @@ pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
         return Err(open_err(rusqlite::Error::InvalidPath(path.to_path_buf())));
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(open_err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+    conn.busy_timeout(BUSY_WAIT).map_err(open_err)?;
     Ok(conn)
 }
 
@@ -193,7 +193,7 @@ pub fn read_pool(path: &Path, size: u32) -> Result<ReadPool, StoreError> {
     }
     let manager = r2d2_sqlite::SqliteConnectionManager::file(path)
         .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .with_init(|conn| conn.busy_timeout(std::time::Duration::from_secs(5)));
+        .with_init(|conn| conn.busy_timeout(BUSY_WAIT));
     Ok(r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(0))
@@ -205,7 +205,7 @@ pub fn read_pool(path: &Path, size: u32) -> Result<ReadPool, StoreError> {
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_WAIT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // In WAL mode NORMAL keeps the database consistent after a crash; only
     // the last commits before a power loss may be rolled back.
@@ -238,10 +238,27 @@ pub fn backup(db: &Path, target: &Path) -> Result<i32, StoreError> {
 /// `batch` at a time, each batch its own short transaction so ingestion is
 /// never blocked for long. Incidents and notifications are kept. Returns how
 /// many mentions were deleted.
+///
+/// Pruning is what frees a full database, and then the writer is retrying
+/// a large batch over and over: each batch takes the write lock at its
+/// start and waits up to [`PRUNE_LOCK_WAIT`] for it, not the usual 5 s.
 pub fn prune(conn: &mut Connection, before: DateTime<Utc>, batch: usize) -> Result<u64, StoreError> {
+    conn.busy_timeout(PRUNE_LOCK_WAIT)?;
+    let result = prune_batches(conn, before, batch);
+    conn.busy_timeout(BUSY_WAIT)?;
+    result
+}
+
+/// How long one prune batch waits for the write lock.
+pub const PRUNE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How long a statement waits for a lock another connection holds.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn prune_batches(conn: &mut Connection, before: DateTime<Utc>, batch: usize) -> Result<u64, StoreError> {
     let mut deleted = 0u64;
     loop {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // mention_brands rows go with their mention (ON DELETE CASCADE).
         let n = tx.execute(
             "DELETE FROM mentions WHERE id IN (SELECT id FROM mentions WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",

@@ -245,20 +245,18 @@ fn a_second_writer_is_refused_naming_the_holder_and_readers_go_on() {
     assert!(cli(&["replay", &f, "--db", db_s]).status.success());
 
     let held = complaint_monitor::store::WriterLock::acquire(&db).unwrap();
-    for args in [
-        vec!["replay", f.as_str(), "--db", db_s],
-        vec!["prune", "--older-than", "1d", "--db", db_s],
-    ] {
-        let out = cli(&args);
-        let all = text(&out);
-        assert!(!out.status.success(), "{args:?}: {all}");
-        assert!(all.contains("being written by another process"), "{all}");
-        assert!(all.contains(&format!("pid {}", std::process::id())), "{all}");
-    }
-    // Reading goes on beside the writer.
+    let out = cli(&["replay", f.as_str(), "--db", db_s]);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("being written by another process"), "{all}");
+    assert!(all.contains(&format!("pid {}", std::process::id())), "{all}");
+    // Reading goes on beside the writer, and so does pruning (short
+    // transactions through SQLite's own locking).
     let out = cli(&["mentions", "--db", db_s]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("lost my bag"), "{}", text(&out));
+    let out = cli(&["prune", "--older-than", "1d", "--db", db_s]);
+    assert!(out.status.success(), "{}", text(&out));
     drop(held);
     let out = cli(&["replay", &f, "--db", db_s]);
     assert!(out.status.success(), "{}", text(&out));
