@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::params;
+use tokio_postgres::types::ToSql;
 
 use super::channels::{Channel, ChannelError, SendError};
 use super::{AlertsConfig, Notification};
 use crate::clock::Clock;
+use crate::sql_params;
+use crate::store::sql::{numbered, Param, Sql};
 use crate::store::writer::WriterHandle;
-use crate::store::{self, StoreError};
+use crate::store::{self, Columns, StoreError};
 
 /// First retry delay; each further failure doubles it, up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_secs(2);
@@ -45,10 +47,53 @@ struct Due {
     first_attempt_at: Option<i64>,
 }
 
+/// Where the outbox is.
+enum Outbox {
+    /// Read on a connection of each channel's own, written by the one writer.
+    Sqlite { db: PathBuf, writer: WriterHandle },
+    /// Shared by every process: each notification is claimed before it is
+    /// sent (its next attempt moved past the send's time limit), so only one
+    /// process sends it, and one killed mid-send leaves it to be sent again,
+    /// with the same `Idempotency-Key`, once the claim runs out.
+    Postgres { pool: deadpool_postgres::Pool },
+}
+
+const DUE_SQL: &str = "SELECT id, idempotency_key, payload, attempts, first_attempt_at FROM outbox \
+     WHERE status = 'pending' AND channel = ?1 AND next_attempt_at <= ?2 ORDER BY id LIMIT 100";
+const NEXT_DUE_SQL: &str = "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?1";
+/// One notification due on a channel, claimed until `$3`.
+const CLAIM_SQL: &str = "WITH due AS (SELECT id FROM outbox \
+       WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= $2 ORDER BY id LIMIT 1 \
+       FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox o SET next_attempt_at = $3 FROM due WHERE o.id = due.id \
+     RETURNING o.id, o.idempotency_key, o.payload, o.attempts, o.first_attempt_at";
+
+/// How long past its send's time limit a claimed notification waits before
+/// another process may send it (the claimer was killed, or cut off).
+const CLAIM_MARGIN: Duration = Duration::from_secs(5);
+
+fn due_from(r: &(impl Columns + ?Sized)) -> Result<Due, StoreError> {
+    Ok(Due {
+        id: r.required_int(0)?,
+        key: r.required_text(1)?,
+        payload: r.required_text(2)?,
+        attempts: u32::try_from(r.required_int(3)?.max(0)).unwrap_or(u32::MAX),
+        first_attempt_at: r.int(4)?,
+    })
+}
+
+/// Where one channel's loop reads what is due.
+enum DueReader {
+    Sqlite(rusqlite::Connection),
+    Postgres(deadpool_postgres::Pool),
+}
+
 pub struct Dispatcher {
-    db: PathBuf,
-    writer: WriterHandle,
+    outbox: Outbox,
     channels: HashMap<String, Channel>,
+    /// Each channel's claim time on a shared outbox: twice its send's limit,
+    /// and a margin.
+    claims: HashMap<String, Duration>,
     give_up_after: chrono::Duration,
     base_backoff: Duration,
     /// Real time in `run` and in replay alike: receivers answer in it.
@@ -62,15 +107,36 @@ impl Dispatcher {
         writer: WriterHandle,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ChannelError> {
-        let http = crate::http::client()?;
-        let mut channels = HashMap::new();
-        for c in &config.channels {
-            channels.insert(c.name.clone(), Channel::new(c, &http)?);
-        }
-        Ok(Dispatcher {
+        let outbox = Outbox::Sqlite {
             db: db.to_path_buf(),
             writer,
+        };
+        Self::with_outbox(config, outbox, clock)
+    }
+
+    /// Delivers the outbox of a shared PostgreSQL database, alongside any
+    /// other process doing the same.
+    pub fn on_postgres(
+        config: &AlertsConfig,
+        pool: deadpool_postgres::Pool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ChannelError> {
+        Self::with_outbox(config, Outbox::Postgres { pool }, clock)
+    }
+
+    fn with_outbox(config: &AlertsConfig, outbox: Outbox, clock: Arc<dyn Clock>) -> Result<Self, ChannelError> {
+        let http = crate::http::client()?;
+        let mut channels = HashMap::new();
+        let mut claims = HashMap::new();
+        for c in &config.channels {
+            channels.insert(c.name.clone(), Channel::new(c, &http)?);
+            let limit = c.timeout.0.to_std().unwrap_or(Duration::from_secs(10));
+            claims.insert(c.name.clone(), limit * 2 + CLAIM_MARGIN);
+        }
+        Ok(Dispatcher {
+            outbox,
             channels,
+            claims,
             give_up_after: config.give_up_after.0,
             base_backoff: BASE_BACKOFF,
             clock,
@@ -115,32 +181,32 @@ impl Dispatcher {
         channel: &Channel,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<DeliveryStats, StoreError> {
-        let conn = store::open_read_only(&self.db)?;
+        let reader = match &self.outbox {
+            Outbox::Sqlite { db, .. } => DueReader::Sqlite(store::open_read_only(db)?),
+            Outbox::Postgres { pool } => DueReader::Postgres(pool.clone()),
+        };
+        let claim = self.claims.get(name).copied().unwrap_or(CLAIM_MARGIN);
         let mut stats = DeliveryStats::default();
         loop {
             let now_ms = self.clock.now().timestamp_millis();
-            let (due, next_due): (Vec<Due>, Option<i64>) = {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT id, idempotency_key, payload, attempts, first_attempt_at FROM outbox \
-                     WHERE status = 'pending' AND channel = ?1 AND next_attempt_at <= ?2 ORDER BY id LIMIT 100",
-                )?;
-                let due = stmt
-                    .query_map(params![name, now_ms], |r| {
-                        Ok(Due {
-                            id: r.get(0)?,
-                            key: r.get(1)?,
-                            payload: r.get(2)?,
-                            attempts: r.get(3)?,
-                            first_attempt_at: r.get(4)?,
-                        })
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                let next: Option<i64> = conn.query_row(
-                    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?1",
-                    [name],
-                    |r| r.get(0),
-                )?;
-                (due, next)
+            let (due, next_due) = match &reader {
+                DueReader::Sqlite(conn) => {
+                    let db: &dyn Sql = conn;
+                    let due = db.rows(DUE_SQL, &sql_params![name, now_ms], |r| due_from(r))?;
+                    (due, db.int(NEXT_DUE_SQL, &sql_params![name])?)
+                }
+                DueReader::Postgres(pool) => {
+                    let client = pool.get().await?;
+                    let until = now_ms.saturating_add(claim.as_millis() as i64);
+                    let due: Vec<Due> = client
+                        .query(CLAIM_SQL, &[&name, &now_ms, &until])
+                        .await?
+                        .iter()
+                        .map(due_from)
+                        .collect::<Result<_, _>>()?;
+                    let next: Option<i64> = client.query_one(&numbered(NEXT_DUE_SQL), &[&name]).await?.get(0);
+                    (due, next)
+                }
             };
             if due.is_empty() {
                 let wait = match next_due {
@@ -234,28 +300,41 @@ impl Dispatcher {
 
     async fn record(&self, id: i64, outcome: Outcome, first_attempt_at: Option<i64>) -> Result<(), StoreError> {
         let now = self.clock.now().timestamp_millis();
-        self.writer
-            .transact(move |tx| {
-                match &outcome {
-                    Outcome::Sent => tx.execute(
-                        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, \
-                         first_attempt_at = ?3, last_error = NULL WHERE id = ?1",
-                        params![id, now, first_attempt_at],
-                    )?,
-                    Outcome::Retry(error, next) => tx.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, first_attempt_at = ?3, \
-                         last_error = ?4 WHERE id = ?1",
-                        params![id, next, first_attempt_at, error],
-                    )?,
-                    Outcome::GaveUp(error) => tx.execute(
-                        "UPDATE outbox SET status = 'gave_up', attempts = attempts + 1, first_attempt_at = ?2, \
-                         last_error = ?3 WHERE id = ?1",
-                        params![id, first_attempt_at, error],
-                    )?,
-                };
+        // A notification another process has meanwhile sent (this one's
+        // claim ran out) stays sent: only a pending row changes.
+        let (sql, params): (&'static str, Vec<Param>) = match outcome {
+            Outcome::Sent => (
+                "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, \
+                 first_attempt_at = ?3, last_error = NULL WHERE id = ?1 AND status = 'pending'",
+                sql_params![id, now, first_attempt_at].into(),
+            ),
+            Outcome::Retry(error, next) => (
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, first_attempt_at = ?3, \
+                 last_error = ?4 WHERE id = ?1 AND status = 'pending'",
+                sql_params![id, next, first_attempt_at, error].into(),
+            ),
+            Outcome::GaveUp(error) => (
+                "UPDATE outbox SET status = 'gave_up', attempts = attempts + 1, first_attempt_at = ?2, \
+                 last_error = ?3 WHERE id = ?1 AND status = 'pending'",
+                sql_params![id, first_attempt_at, error].into(),
+            ),
+        };
+        match &self.outbox {
+            Outbox::Sqlite { writer, .. } => {
+                writer
+                    .transact(move |tx| {
+                        Sql::execute(tx, sql, &params)?;
+                        Ok(())
+                    })
+                    .await
+            }
+            Outbox::Postgres { pool } => {
+                let client = pool.get().await?;
+                let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                client.execute(&numbered(sql), &refs).await?;
                 Ok(())
-            })
-            .await
+            }
+        }
     }
 }
 

@@ -6,10 +6,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::mention::format_time;
+use crate::sql_params;
+use crate::store::sql::Sql;
 use crate::store::StoreError;
 use crate::terms::Tokenizer;
 
@@ -132,15 +133,13 @@ impl Explanation {
 /// Explains the negative mentions of `brand` (on `source`, if given) in
 /// `[from, until)` against the week before `from`.
 pub fn explain(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     source: Option<&str>,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Explanation, StoreError> {
     let tokenizer = Tokenizer::without([brand]);
-    let mut stmt = conn.prepare_cached(INCIDENT_MENTIONS_SQL)?;
-    let mut rows = stmt.query(params![brand, ms(from), ms(until), source, MAX_INCIDENT_ROWS])?;
     let mut explanation = Explanation::default();
     let (mut words, mut phrases) = (HashMap::new(), HashMap::new());
     let mut authors: HashMap<String, u64> = HashMap::new();
@@ -148,28 +147,32 @@ pub fn explain(
     let mut languages: HashMap<String, u64> = HashMap::new();
     // Campaign id → (first copy's text, its authors, its mentions).
     let mut campaigns: HashMap<i64, (String, HashSet<String>, u64)> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let author: Option<String> = row.get(0)?;
-        let text: String = row.get(3)?;
-        if explanation.first_mention_at.is_none() {
-            explanation.first_mention_at = DateTime::from_timestamp_millis(row.get(4)?).map(format_time);
-        }
-        explanation.negative_mentions += 1;
-        let group: Option<i64> = row.get(5)?;
-        if let (Some(id), Some("campaign")) = (group, row.get::<_, Option<String>>(6)?.as_deref()) {
-            let entry = campaigns.entry(id).or_insert_with(|| (text.clone(), HashSet::new(), 0));
-            entry.2 += 1;
-            entry.1.insert(author.as_deref().unwrap_or_default().to_lowercase());
-        }
-        if let Some(author) = author.filter(|a| !a.trim().is_empty()) {
-            *authors.entry(author.to_lowercase()).or_default() += 1;
-        }
-        *sources.entry(row.get(1)?).or_default() += 1;
-        if let Some(lang) = row.get::<_, Option<String>>(2)? {
-            *languages.entry(lang).or_default() += 1;
-        }
-        tokenizer.count(&text, &mut words, &mut phrases);
-    }
+    db.for_each(
+        INCIDENT_MENTIONS_SQL,
+        &sql_params![brand, ms(from), ms(until), source, MAX_INCIDENT_ROWS],
+        &mut |row| {
+            let author = row.text(0)?;
+            let text = row.required_text(3)?;
+            if explanation.first_mention_at.is_none() {
+                explanation.first_mention_at = DateTime::from_timestamp_millis(row.required_int(4)?).map(format_time);
+            }
+            explanation.negative_mentions += 1;
+            if let (Some(id), Some("campaign")) = (row.int(5)?, row.text(6)?.as_deref()) {
+                let entry = campaigns.entry(id).or_insert_with(|| (text.clone(), HashSet::new(), 0));
+                entry.2 += 1;
+                entry.1.insert(author.as_deref().unwrap_or_default().to_lowercase());
+            }
+            if let Some(author) = author.filter(|a| !a.trim().is_empty()) {
+                *authors.entry(author.to_lowercase()).or_default() += 1;
+            }
+            *sources.entry(row.required_text(1)?).or_default() += 1;
+            if let Some(lang) = row.text(2)? {
+                *languages.entry(lang).or_default() += 1;
+            }
+            tokenizer.count(&text, &mut words, &mut phrases);
+            Ok(())
+        },
+    )?;
     explanation.distinct_authors = authors.len() as u64;
     explanation.campaign = campaigns
         .into_iter()
@@ -188,33 +191,34 @@ pub fn explain(
 
     let baseline_from = from - Duration::days(7);
     let (mut usual_words, mut usual_phrases) = (HashMap::new(), HashMap::new());
-    let mut stmt = conn.prepare_cached(
+    let mut usual_mentions = 0u64;
+    db.for_each(
         "SELECT m.text FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
            AND (?4 IS NULL OR m.source = ?4) \
          ORDER BY f.created_at DESC LIMIT ?5",
+        &sql_params![brand, ms(baseline_from), ms(from), source, MAX_BASELINE_ROWS],
+        &mut |row| {
+            usual_mentions += 1;
+            tokenizer.count(&row.required_text(0)?, &mut usual_words, &mut usual_phrases);
+            Ok(())
+        },
     )?;
-    let mut rows = stmt.query(params![brand, ms(baseline_from), ms(from), source, MAX_BASELINE_ROWS])?;
-    let mut usual_mentions = 0u64;
-    while let Some(row) = rows.next()? {
-        usual_mentions += 1;
-        tokenizer.count(&row.get::<_, String>(0)?, &mut usual_words, &mut usual_phrases);
-    }
     let shares = (explanation.negative_mentions, usual_mentions);
     explanation.terms = over_represented(&words, &usual_words, shares, TERMS);
     explanation.phrases = over_represented(&phrases, &usual_phrases, shares, PHRASES);
 
     if !authors.is_empty() {
-        let mut stmt = conn.prepare_cached(
+        let mut known: HashSet<String> = HashSet::new();
+        db.for_each(
             "SELECT DISTINCT lower(m.author) FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
              WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.author IS NOT NULL LIMIT ?4",
+            &sql_params![brand, ms(from - Duration::days(28)), ms(from), MAX_KNOWN_AUTHORS],
+            &mut |row| {
+                known.insert(row.required_text(0)?);
+                Ok(())
+            },
         )?;
-        let known: HashSet<String> = stmt
-            .query_map(
-                params![brand, ms(from - Duration::days(28)), ms(from), MAX_KNOWN_AUTHORS],
-                |r| r.get(0),
-            )?
-            .collect::<Result<_, _>>()?;
         let new = authors.keys().filter(|a| !known.contains(*a)).count();
         explanation.new_author_share = Some((new as f64 / authors.len() as f64 * 1000.0).round() / 1000.0);
     }

@@ -14,13 +14,15 @@ pub mod explain;
 pub mod service;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Span;
 use crate::detect::incident::{IncidentFigures, Severity};
 use crate::detect::Trigger;
 use crate::mention::format_time;
+use crate::sql_params;
+use crate::store::sql::Sql;
 use crate::store::{from_ms, Columns, StoreError};
 use channels::ChannelConfig;
 
@@ -222,7 +224,7 @@ fn row_to_incident(row: &Row) -> rusqlite::Result<Incident> {
 
 /// An incident from the columns of [`INCIDENT_COLUMNS`], in that order,
 /// from either database.
-pub fn incident_from_columns(row: &impl Columns) -> Result<Incident, StoreError> {
+pub fn incident_from_columns(row: &(impl Columns + ?Sized)) -> Result<Incident, StoreError> {
     let int = |i| row.required_int(i);
     let real = |i| row.required_real(i);
     let text = |i| row.required_text(i);
@@ -283,13 +285,12 @@ pub async fn list_incidents_postgres(
     rows.iter().map(incident_from_columns).collect()
 }
 
-pub fn get_incident(conn: &Connection, id: i64) -> Result<Incident, StoreError> {
-    conn.query_row(
+pub fn get_incident(db: &dyn Sql, id: i64) -> Result<Incident, StoreError> {
+    db.row(
         &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"),
-        [id],
-        row_to_incident,
-    )
-    .optional()?
+        &sql_params![id],
+        |row| incident_from_columns(row),
+    )?
     .ok_or_else(|| StoreError::NotFound(format!("no incident {id}")))
 }
 
@@ -305,55 +306,52 @@ pub fn list_incidents(conn: &Connection, state: Option<State>, limit: u64) -> Re
 }
 
 /// The open (not resolved) incident of a scope, if any.
-pub fn open_incident(conn: &Connection, brand: &str, source: &str) -> Result<Option<Incident>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE brand = ?1 AND source = ?2 \
-                 AND state != 'resolved' ORDER BY started_at DESC LIMIT 1"
-            ),
-            params![brand, source],
-            row_to_incident,
-        )
-        .optional()?)
+pub fn open_incident(db: &dyn Sql, brand: &str, source: &str) -> Result<Option<Incident>, StoreError> {
+    db.row(
+        &format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE brand = ?1 AND source = ?2 \
+             AND state != 'resolved' ORDER BY started_at DESC LIMIT 1"
+        ),
+        &sql_params![brand, source],
+        |row| incident_from_columns(row),
+    )
 }
 
 /// The negative mentions with the largest reach in an incident's window.
 pub fn top_mentions(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     source: Option<&str>,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<TopMention>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    db.rows(
         "SELECT m.source, m.author, m.followers, m.text, m.url, f.reach, m.created_at \
          FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
            AND (?4 IS NULL OR m.source = ?4) \
          ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT ?5",
-    )?;
-    let rows = stmt.query_map(params![brand, ms(from), ms(until), source, limit], |row| {
-        let text: String = row.get(3)?;
-        Ok(TopMention {
-            source: row.get(0)?,
-            author: row.get(1)?,
-            audience: row.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
-            text: crate::mention::snippet(&text, 280),
-            url: row.get(4)?,
-            reach: row.get::<_, i64>(5)?.max(0) as u64,
-            created_at: format_time(from_ms(row.get(6)?)),
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        &sql_params![brand, ms(from), ms(until), source, limit],
+        |row| {
+            Ok(TopMention {
+                source: row.required_text(0)?,
+                author: row.text(1)?,
+                audience: row.int(2)?.map(|v| v.max(0) as u64),
+                text: crate::mention::snippet(&row.required_text(3)?, 280),
+                url: row.text(4)?,
+                reach: row.required_int(5)?.max(0) as u64,
+                created_at: format_time(from_ms(row.required_int(6)?)),
+            })
+        },
+    )
 }
 
 /// An incident's negative mentions with the largest reach (`limit` of
 /// them) and what they say, from its first to the end of its last anomalous
 /// bucket: what every notification and every view of an incident shows.
 pub fn incident_context(
-    conn: &Connection,
+    db: &dyn Sql,
     incident: &Incident,
     bucket: chrono::Duration,
     limit: u32,
@@ -361,20 +359,19 @@ pub fn incident_context(
     let f = &incident.figures;
     let (from, until) = (f.started_at, f.last_anomalous_at + bucket);
     let source = incident.source.as_deref();
-    let top = top_mentions(conn, &incident.brand, source, from, until, limit)?;
-    let explanation = explain::explain(conn, &incident.brand, source, from, until)?;
+    let top = top_mentions(db, &incident.brand, source, from, until, limit)?;
+    let explanation = explain::explain(db, &incident.brand, source, from, until)?;
     Ok((top, explanation))
 }
 
 /// Whether a silence covers the scope at `at`.
-pub fn is_silenced(conn: &Connection, brand: &str, source: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-    let n: i64 = conn.query_row(
+pub fn is_silenced(db: &dyn Sql, brand: &str, source: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n = db.int(
         "SELECT count(*) FROM silences WHERE brand = ?1 AND (source = '' OR source = ?2) \
          AND starts_at <= ?3 AND ends_at > ?3",
-        params![brand, source, ms(at)],
-        |r| r.get(0),
+        &sql_params![brand, source, ms(at)],
     )?;
-    Ok(n > 0)
+    Ok(n.unwrap_or(0) > 0)
 }
 
 /// Records a silence; returns its id.
@@ -401,7 +398,7 @@ pub fn add_silence(
 /// Acknowledges a firing incident: staff are on it, repeats stop. Run it in
 /// a transaction (the writer's, in the service).
 pub fn acknowledge(
-    tx: &Transaction,
+    tx: &dyn Sql,
     id: i64,
     by: &str,
     note: Option<&str>,
@@ -420,7 +417,7 @@ pub fn acknowledge(
     tx.execute(
         "UPDATE incidents SET state = 'acknowledged', acknowledged_by = ?2, acknowledged_at = ?3, ack_note = ?4 \
          WHERE id = ?1",
-        params![id, by, ms(at), note],
+        &sql_params![id, by, ms(at), note],
     )?;
     get_incident(tx, id)
 }
@@ -428,7 +425,7 @@ pub fn acknowledge(
 /// Resolves an incident by hand and queues its resolution notices, in the
 /// caller's transaction.
 pub fn resolve_by_hand(
-    tx: &Transaction,
+    tx: &dyn Sql,
     config: &AlertsConfig,
     id: i64,
     by: &str,
@@ -441,7 +438,7 @@ pub fn resolve_by_hand(
     }
     tx.execute(
         "UPDATE incidents SET state = 'resolved', resolved_at = ?2, resolved_by = ?3 WHERE id = ?1",
-        params![id, ms(at), by],
+        &sql_params![id, ms(at), by],
     )?;
     let resolved = get_incident(tx, id)?;
     notify(tx, config, &resolved, Event::Resolved, at, bucket)?;
@@ -453,7 +450,7 @@ pub fn resolve_by_hand(
 /// `bucket` is the detection bucket: the incident's mentions are those of
 /// its first to its last anomalous bucket.
 pub fn notify(
-    tx: &Transaction,
+    tx: &dyn Sql,
     config: &AlertsConfig,
     incident: &Incident,
     event: Event,
@@ -504,15 +501,22 @@ pub fn notify(
     {
         let key = format!("cm-{}-{}-{}-{}", incident.id, sequence, event.as_str(), channel.name);
         tx.execute(
-            "INSERT OR IGNORE INTO outbox (incident_id, channel, event, idempotency_key, payload, next_attempt_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            params![incident.id, channel.name, event.as_str(), key, payload, ms(at)],
+            "INSERT INTO outbox (incident_id, channel, event, idempotency_key, payload, next_attempt_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT DO NOTHING",
+            &sql_params![
+                incident.id,
+                &channel.name,
+                event.as_str(),
+                key,
+                payload.as_str(),
+                ms(at)
+            ],
         )?;
         queued += 1;
     }
     tx.execute(
         "UPDATE incidents SET notifications = notifications + 1, last_notified_at = ?2 WHERE id = ?1",
-        params![incident.id, ms(at)],
+        &sql_params![incident.id, ms(at)],
     )?;
     Ok(queued)
 }

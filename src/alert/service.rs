@@ -7,12 +7,14 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::Connection;
 
 use super::{is_silenced, ms, notify, open_incident, AlertsConfig, Event, Incident, State};
 use crate::brand::BrandConfig;
 use crate::detect::incident::{IncidentFigures, IncidentTracker, Transition};
 use crate::detect::{backtest, BucketCounts, DetectConfig, ScopeDetector};
+use crate::sql_params;
+use crate::store::sql::{PgBlocking, Sql};
 use crate::store::writer::{Queued, WriterHandle};
 use crate::store::{self, bucket_counts, StoreError};
 
@@ -53,11 +55,44 @@ pub struct AlertService {
     detect: DetectConfig,
     alerts: AlertsConfig,
     scopes: Vec<Scope>,
-    reader: Connection,
-    writer: WriterHandle,
+    store: Store,
     /// The last tick's progress, queued behind the mentions the writer has
     /// yet to commit and confirmed at the next tick (see `tick`).
     unconfirmed: Option<Queued<ScopeIds>>,
+}
+
+/// Where a service reads counts and records what it decides.
+enum Store {
+    /// A read-only connection of its own, and the one writer's queue.
+    Sqlite { reader: Connection, writer: WriterHandle },
+    /// A PostgreSQL connection; every write first checks that this process
+    /// still holds `lease` (the brand's), so that a process that lost it
+    /// never records an incident the new holder records too.
+    Postgres {
+        db: PgBlocking,
+        lease: String,
+        holder: String,
+    },
+}
+
+impl Store {
+    fn reader(&self) -> &dyn Sql {
+        match self {
+            Store::Sqlite { reader, .. } => reader,
+            Store::Postgres { db, .. } => db,
+        }
+    }
+
+    /// Runs `job` in one transaction and waits for its outcome.
+    fn transact<T: Send + 'static>(
+        &mut self,
+        mut job: impl FnMut(&dyn Sql) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self {
+            Store::Sqlite { writer, .. } => writer.transact_blocking(move |tx| job(tx)),
+            Store::Postgres { db, lease, holder } => db.transact(Some((lease, holder)), &mut job),
+        }
+    }
 }
 
 /// Each changed scope's incident after a tick's write.
@@ -74,12 +109,39 @@ impl AlertService {
         writer: WriterHandle,
     ) -> Result<Self, StoreError> {
         let reader = store::open_read_only(db)?;
+        Self::with_store(brands, detect, alerts, Store::Sqlite { reader, writer })
+    }
+
+    /// The service for `brands` on a shared PostgreSQL database, under the
+    /// lease named `lease` held by `holder` (one brand's, in a shared `run`).
+    /// Runs on a blocking thread, as ticks do.
+    pub fn on_postgres(
+        brands: &[BrandConfig],
+        detect: &DetectConfig,
+        alerts: &AlertsConfig,
+        db: PgBlocking,
+        lease: &str,
+        holder: &str,
+    ) -> Result<Self, StoreError> {
+        let store = Store::Postgres {
+            db,
+            lease: lease.to_string(),
+            holder: holder.to_string(),
+        };
+        Self::with_store(brands, detect, alerts, store)
+    }
+
+    fn with_store(
+        brands: &[BrandConfig],
+        detect: &DetectConfig,
+        alerts: &AlertsConfig,
+        store: Store,
+    ) -> Result<Self, StoreError> {
         let mut service = AlertService {
             detect: detect.clone(),
             alerts: alerts.clone(),
             scopes: Vec::new(),
-            reader,
-            writer,
+            store,
             unconfirmed: None,
         };
         service.warn_of_absurd_times()?;
@@ -98,14 +160,11 @@ impl AlertService {
             incident_id: None,
             next_bucket: None,
         };
-        let next: Option<i64> = self
-            .reader
-            .query_row(
-                "SELECT next_bucket FROM detector_progress WHERE brand = ?1 AND source = ?2",
-                params![brand, source],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let db = self.store.reader();
+        let next = db.int(
+            "SELECT next_bucket FROM detector_progress WHERE brand = ?1 AND source = ?2",
+            &sql_params![brand, source],
+        )?;
         // Judging the same history again gives the detector and the incident
         // tracker the very state they had: their decisions depend on the
         // counts alone. (Resuming the tracker from the stored figures would
@@ -114,7 +173,7 @@ impl AlertService {
         if let Some(next) = next.and_then(DateTime::from_timestamp_millis) {
             let from = next - Duration::days(REBUILD_HISTORY);
             let first = self.first_bucket(brand, source)?.map_or(next, |f| f.max(from));
-            let series = bucket_counts(&self.reader, &self.detect, brand, source, first, next)?;
+            let series = bucket_counts(db, &self.detect, brand, source, first, next)?;
             let mut history: Vec<BucketCounts> = backtest::fill_gaps(&self.detect, series).collect();
             pad_until(&mut history, first, next, self.detect.bucket.0);
             for counts in history {
@@ -123,7 +182,7 @@ impl AlertService {
             }
             scope.next_bucket = Some(next);
         }
-        match open_incident(&self.reader, brand, source)? {
+        match open_incident(db, brand, source)? {
             Some(open) => {
                 let same = rebuilt.open_incident().map(|f| f.started_at) == Some(open.figures.started_at);
                 // An incident older than the rebuilt history resumes from its figures.
@@ -144,15 +203,12 @@ impl AlertService {
     /// Names the stored mentions whose time is outside what is accepted
     /// today (stored by an older version): detection passes them by.
     fn warn_of_absurd_times(&self) -> Result<(), StoreError> {
-        let mut stmt = self.reader.prepare(
+        let rows = self.store.reader().rows(
             "SELECT source, source_id, created_at FROM mentions WHERE created_at < ?1 OR created_at >= ?2 LIMIT 5",
+            &sql_params![ms(crate::mention::earliest_time()), ms(crate::mention::latest_time())],
+            |r| Ok((r.required_text(0)?, r.required_text(1)?, r.required_int(2)?)),
         )?;
-        let rows = stmt.query_map(
-            params![ms(crate::mention::earliest_time()), ms(crate::mention::latest_time())],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
-        )?;
-        for row in rows {
-            let (source, id, at) = row?;
+        for (source, id, at) in rows {
             let at =
                 DateTime::from_timestamp_millis(at).map_or_else(|| format!("{at} ms"), crate::mention::format_time);
             tracing::warn!(
@@ -163,18 +219,17 @@ impl AlertService {
     }
 
     fn first_bucket(&self, brand: &str, source: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let first: Option<i64> = if source.is_empty() {
-            self.reader.query_row(
+        let db = self.store.reader();
+        let first = if source.is_empty() {
+            db.int(
                 "SELECT min(created_at) FROM mention_brands WHERE brand = ?1",
-                [brand],
-                |r| r.get(0),
+                &sql_params![brand],
             )?
         } else {
-            self.reader.query_row(
+            db.int(
                 "SELECT min(f.created_at) FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
                  WHERE f.brand = ?1 AND m.source = ?2",
-                params![brand, source],
-                |r| r.get(0),
+                &sql_params![brand, source],
             )?
         };
         Ok(first
@@ -216,7 +271,7 @@ impl AlertService {
             let until = if looking { now } else { closed_until };
             let mut series = if closing || looking {
                 bucket_counts(
-                    &self.reader,
+                    self.store.reader(),
                     &self.detect,
                     &brand,
                     &source,
@@ -283,7 +338,7 @@ impl AlertService {
         if !changes.is_empty() {
             let alerts = self.alerts.clone();
             let progress_only = changes.iter().all(|c| c.transitions.is_empty());
-            let write = move |tx: &Transaction| {
+            let write = move |tx: &dyn Sql| {
                 let mut ids = Vec::with_capacity(changes.len());
                 for change in &changes {
                     let mut id = change.incident_id;
@@ -293,12 +348,11 @@ impl AlertService {
                         }
                         id = apply(tx, &alerts, &change.brand, &change.source, id, t.clone(), *at, bucket)?;
                     }
-                    // Cached: a tick over a thousand brands runs it a thousand times.
-                    tx.prepare_cached(
+                    tx.execute(
                         "INSERT INTO detector_progress (brand, source, next_bucket) VALUES (?1, ?2, ?3) \
                          ON CONFLICT (brand, source) DO UPDATE SET next_bucket = excluded.next_bucket",
-                    )?
-                    .execute(params![change.brand, change.source, ms(change.progress)])?;
+                        &sql_params![&change.brand, &change.source, ms(change.progress)],
+                    )?;
                     ids.push((change.scope, id));
                 }
                 Ok(ids)
@@ -309,11 +363,14 @@ impl AlertService {
             // progress before the next tick, which confirms it first. A tick
             // that changes incidents waits, so repeats and the next look
             // see them.
-            if progress_only {
-                self.unconfirmed = Some(self.writer.submit_blocking(write)?);
-            } else {
-                let ids = self.writer.transact_blocking(write)?;
-                self.record_ids(ids);
+            match &self.store {
+                Store::Sqlite { writer, .. } if progress_only => {
+                    self.unconfirmed = Some(writer.submit_blocking(move |tx| write(tx))?);
+                }
+                _ => {
+                    let ids = self.store.transact(write)?;
+                    self.record_ids(ids);
+                }
             }
         }
         report.repeats = self.queue_repeats(now)?;
@@ -342,10 +399,10 @@ impl AlertService {
         let Some(id) = scope.incident_id else {
             return Ok(());
         };
-        let state: Option<String> = self
-            .reader
-            .query_row("SELECT state FROM incidents WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
+        let state = self
+            .store
+            .reader()
+            .text("SELECT state FROM incidents WHERE id = ?1", &sql_params![id])?;
         if state.as_deref() != Some("firing") && state.as_deref() != Some("acknowledged") {
             scope.tracker.close();
             scope.incident_id = None;
@@ -361,14 +418,12 @@ impl AlertService {
             .map(|s| s.brand.clone())
             .collect();
         for brand in brands {
-            let sources: Vec<String> = {
-                let mut stmt = self.reader.prepare_cached(
-                    "SELECT DISTINCT m.source FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
-                     WHERE f.brand = ?1",
-                )?;
-                let rows = stmt.query_map([&brand], |r| r.get(0))?;
-                rows.collect::<Result<_, _>>()?
-            };
+            let sources = self.store.reader().rows(
+                "SELECT DISTINCT m.source FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
+                 WHERE f.brand = ?1",
+                &sql_params![&brand],
+                |r| r.required_text(0),
+            )?;
             for source in sources {
                 if !self.scopes.iter().any(|s| s.brand == brand && s.source == source) {
                     self.add_scope(&brand, &source)?;
@@ -380,21 +435,28 @@ impl AlertService {
 
     /// Queues the repeat notices due by `now` for every incident still
     /// firing unacknowledged.
-    fn queue_repeats(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    fn queue_repeats(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let due_before = ms(now - self.alerts.repeat_every.0);
-        let ids: Vec<i64> = {
-            let mut stmt = self.reader.prepare_cached(
-                "SELECT id FROM incidents WHERE state = 'firing' AND silenced = 0 AND last_notified_at <= ?1",
-            )?;
-            let rows = stmt.query_map([due_before], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
+        // Only this service's brands: on a shared database the others'
+        // incidents are another process's to repeat.
+        let ids: Vec<i64> = self
+            .store
+            .reader()
+            .rows(
+                "SELECT id, brand FROM incidents WHERE state = 'firing' AND silenced = 0 AND last_notified_at <= ?1",
+                &sql_params![due_before],
+                |r| Ok((r.required_int(0)?, r.required_text(1)?)),
+            )?
+            .into_iter()
+            .filter(|(_, brand)| self.scopes.iter().any(|s| s.brand == *brand))
+            .map(|(id, _)| id)
+            .collect();
         if ids.is_empty() {
             return Ok(0);
         }
         let alerts = self.alerts.clone();
         let bucket = self.detect.bucket.0;
-        self.writer.transact_blocking(move |tx| {
+        self.store.transact(move |tx| {
             let mut queued = 0;
             for &id in &ids {
                 queued += queue_due_repeats(tx, &alerts, id, now, bucket)?;
@@ -422,7 +484,7 @@ const MAX_REPEATS_AT_ONCE: u64 = 3;
 /// stamped `repeat_every` after the previous notice; stops once staff
 /// acknowledged or resolved it.
 fn queue_due_repeats(
-    tx: &Transaction,
+    tx: &dyn Sql,
     alerts: &AlertsConfig,
     id: i64,
     until: DateTime<Utc>,
@@ -490,7 +552,7 @@ fn pad_until(series: &mut Vec<BucketCounts>, from: DateTime<Utc>, until: DateTim
 /// Records one transition; returns the scope's open incident id afterwards.
 #[allow(clippy::too_many_arguments)]
 fn apply(
-    tx: &Transaction,
+    tx: &dyn Sql,
     alerts: &AlertsConfig,
     brand: &str,
     source: &str,
@@ -507,7 +569,7 @@ fn apply(
                  last_anomalous_at, observed, expected, peak_observed, peak_expected, negative_share, \
                  usual_share, reach, silenced) VALUES (?1, ?2, 'firing', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
                  ?11, ?12, ?13, ?14, ?15) ON CONFLICT (brand, source, started_at) DO NOTHING",
-                params![
+                &sql_params![
                     brand,
                     source,
                     f.severity.as_str(),
@@ -525,11 +587,12 @@ fn apply(
                     silenced,
                 ],
             )?;
-            let id: i64 = tx.query_row(
-                "SELECT id FROM incidents WHERE brand = ?1 AND source = ?2 AND started_at = ?3",
-                params![brand, source, ms(f.started_at)],
-                |r| r.get(0),
-            )?;
+            let id = tx
+                .int(
+                    "SELECT id FROM incidents WHERE brand = ?1 AND source = ?2 AND started_at = ?3",
+                    &sql_params![brand, source, ms(f.started_at)],
+                )?
+                .ok_or_else(|| StoreError::NotFound(format!("the incident of {brand} just recorded")))?;
             if inserted == 1 {
                 let incident = super::get_incident(tx, id)?;
                 notify(tx, alerts, &incident, Event::Opened, now, bucket)?;
@@ -560,7 +623,7 @@ fn apply(
             update_figures(tx, id, &figures)?;
             let changed = tx.execute(
                 "UPDATE incidents SET state = 'resolved', resolved_at = ?2 WHERE id = ?1 AND state != 'resolved'",
-                params![id, ms(at)],
+                &sql_params![id, ms(at)],
             )?;
             if changed == 1 {
                 let incident = super::get_incident(tx, id)?;
@@ -571,11 +634,11 @@ fn apply(
     }
 }
 
-fn update_figures(tx: &Transaction, id: i64, f: &IncidentFigures) -> Result<(), StoreError> {
+fn update_figures(tx: &dyn Sql, id: i64, f: &IncidentFigures) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE incidents SET severity = ?2, peak_at = ?3, last_anomalous_at = ?4, observed = ?5, expected = ?6, \
          peak_observed = ?7, peak_expected = ?8, negative_share = ?9, reach = ?10 WHERE id = ?1",
-        params![
+        &sql_params![
             id,
             f.severity.as_str(),
             ms(f.peak_at),

@@ -6,6 +6,7 @@ pub mod postgres;
 pub mod priority;
 pub mod row;
 pub mod schema;
+pub mod sql;
 pub mod writer;
 
 use std::path::Path;
@@ -431,7 +432,7 @@ impl Columns for Row<'_> {
 }
 
 /// A mention from the columns of [`MENTION_COLUMNS`], in that order.
-pub fn mention_from_columns(row: &impl Columns) -> Result<StoredMention, StoreError> {
+pub fn mention_from_columns(row: &(impl Columns + ?Sized)) -> Result<StoredMention, StoreError> {
     let int = |i| row.required_int(i);
     let real = |i| row.required_real(i);
     let text = |i| row.required_text(i);
@@ -503,21 +504,21 @@ pub fn mention_from_columns(row: &impl Columns) -> Result<StoredMention, StoreEr
 /// (public so that a test checks the plan of this very text). Each mention
 /// counts its weight: a campaign's or a burst's copies after the first,
 /// and blocked mentions, count less or nothing (`src/spam.rs`).
-pub const BUCKET_COUNTS_SQL: &str = "SELECT created_at / ?4, total(weight), \
-     total(CASE WHEN label = 'negative' THEN weight END), \
-     total(CASE WHEN label = 'negative' THEN reach * weight END) \
+pub const BUCKET_COUNTS_SQL: &str = "SELECT created_at / ?4, coalesce(sum(weight), 0.0), \
+     coalesce(sum(CASE WHEN label = 'negative' THEN weight END), 0.0), \
+     coalesce(sum(CASE WHEN label = 'negative' THEN reach * weight END), 0.0) \
      FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 AND ?5 = '' \
      GROUP BY 1 ORDER BY 1";
 /// The same per brand × source.
-pub const SOURCE_BUCKET_COUNTS_SQL: &str = "SELECT f.created_at / ?4, total(f.weight), \
-     total(CASE WHEN f.label = 'negative' THEN f.weight END), \
-     total(CASE WHEN f.label = 'negative' THEN f.reach * f.weight END) \
+pub const SOURCE_BUCKET_COUNTS_SQL: &str = "SELECT f.created_at / ?4, coalesce(sum(f.weight), 0.0), \
+     coalesce(sum(CASE WHEN f.label = 'negative' THEN f.weight END), 0.0), \
+     coalesce(sum(CASE WHEN f.label = 'negative' THEN f.reach * f.weight END), 0.0) \
      FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
      WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 AND m.source = ?5 \
      GROUP BY 1 ORDER BY 1";
 
 pub fn bucket_counts(
-    conn: &Connection,
+    db: &dyn sql::Sql,
     detect: &crate::detect::DetectConfig,
     brand: &str,
     source: &str,
@@ -530,35 +531,35 @@ pub fn bucket_counts(
     } else {
         SOURCE_BUCKET_COUNTS_SQL
     };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(
-        params![
+    // Weighted sums, to whole mentions (the detector's model counts).
+    let whole = |x: f64| x.round().max(0.0) as u64;
+    let mut out = Vec::new();
+    db.for_each(
+        sql,
+        &crate::sql_params![
             brand,
             from.timestamp_millis(),
             until.timestamp_millis(),
             bucket_ms,
             source
         ],
-        |r| {
-            let b: i64 = r.get(0)?;
-            Ok((b, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?))
+        &mut |r| {
+            let Some(start) = r
+                .required_int(0)?
+                .checked_mul(bucket_ms)
+                .and_then(DateTime::from_timestamp_millis)
+            else {
+                return Ok(());
+            };
+            out.push(crate::detect::BucketCounts {
+                start,
+                negatives: whole(r.required_real(2)?),
+                total: Some(whole(r.required_real(1)?)),
+                negative_reach: whole(r.required_real(3)?),
+            });
+            Ok(())
         },
     )?;
-    // Weighted sums, to whole mentions (the detector's model counts).
-    let whole = |x: f64| x.round().max(0.0) as u64;
-    let mut out = Vec::new();
-    for row in rows {
-        let (b, total, negatives, reach) = row?;
-        let Some(start) = DateTime::from_timestamp_millis(b * bucket_ms) else {
-            continue;
-        };
-        out.push(crate::detect::BucketCounts {
-            start,
-            negatives: whole(negatives),
-            total: Some(whole(total)),
-            negative_reach: whole(reach),
-        });
-    }
     Ok(out)
 }
 /// A stored Unix-millisecond time. Out of range only if the file was edited

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use bytes::BytesMut;
 use rusqlite::types::Value;
-use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Client;
 
 use super::PgError;
+use crate::store::sql::Param;
 
 /// A table to copy, parents before children (foreign keys hold at every
 /// step). `resume_by` is an integer column rows are read in order of, so a
@@ -328,37 +328,13 @@ fn insert_sql(table: &str, column_list: &str, columns: usize, rows: usize) -> St
     sql + " ON CONFLICT DO NOTHING"
 }
 
-/// A SQLite value in the type of its PostgreSQL column.
-#[derive(Debug)]
-pub(super) enum PgValue {
-    Int(Option<i64>),
-    Float(Option<f64>),
-    Text(Option<String>),
-}
-
-impl ToSql for PgValue {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            PgValue::Int(v) => v.to_sql(ty, out),
-            PgValue::Float(v) => v.to_sql(ty, out),
-            PgValue::Text(v) => v.as_deref().to_sql(ty, out),
-        }
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        <i64 as ToSql>::accepts(ty) || <f64 as ToSql>::accepts(ty) || <&str as ToSql>::accepts(ty)
-    }
-
-    to_sql_checked!();
-}
-
 fn convert(
     table: &'static str,
     columns: &[String],
     values: &[Value],
     types: &[Type],
     nul_replaced: &mut u64,
-) -> Result<Vec<PgValue>, CopyError> {
+) -> Result<Vec<Param>, CopyError> {
     values
         .iter()
         .zip(types)
@@ -370,21 +346,20 @@ fn convert(
                 reason,
             };
             Ok(match (ty, value) {
-                (&Type::INT8, Value::Null) => PgValue::Int(None),
-                (&Type::INT8, Value::Integer(n)) => PgValue::Int(Some(*n)),
-                (&Type::FLOAT8, Value::Null) => PgValue::Float(None),
-                (&Type::FLOAT8, Value::Real(x)) => PgValue::Float(Some(*x)),
+                (&Type::INT8 | &Type::FLOAT8, Value::Null) => Param::Null,
+                (&Type::INT8, Value::Integer(n)) => Param::Int(*n),
+                (&Type::FLOAT8, Value::Real(x)) => Param::Real(*x),
                 // SQLite stores a whole REAL as an integer when it can.
-                (&Type::FLOAT8, Value::Integer(n)) => PgValue::Float(Some(*n as f64)),
-                (ty, Value::Null) if <&str as ToSql>::accepts(ty) => PgValue::Text(None),
+                (&Type::FLOAT8, Value::Integer(n)) => Param::Real(*n as f64),
+                (ty, Value::Null) if <&str as ToSql>::accepts(ty) => Param::Null,
                 (ty, Value::Text(s)) if <&str as ToSql>::accepts(ty) => {
                     // A stranger's NUL means nothing, and PostgreSQL text
                     // cannot hold one: it becomes the replacement character.
                     if s.contains('\0') {
                         *nul_replaced += 1;
-                        PgValue::Text(Some(s.replace('\0', "\u{fffd}")))
+                        Param::Text(s.replace('\0', "\u{fffd}"))
                     } else {
-                        PgValue::Text(Some(s.clone()))
+                        Param::Text(s.clone())
                     }
                 }
                 (ty, value) => return Err(wrong(format!("a {:?} value for a {ty} column", value.data_type()))),

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
-use super::copy::PgValue;
+use crate::store::sql::{numbered, Param};
 use crate::store::{self, Columns, MentionFilter, StoreError, StoredMention};
 
 impl Columns for tokio_postgres::Row {
@@ -35,22 +35,6 @@ pub fn mention_columns() -> String {
     store::MENTION_COLUMNS.replace(SQLITE_BRANDS, POSTGRES_BRANDS)
 }
 
-/// `?` placeholders numbered (`$1`, `$2`, …) as PostgreSQL wants them; the
-/// queries this serves have no `?` inside a string literal.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// How many columns [`store::MENTION_COLUMNS`] has: columns a caller adds
 /// after them start here.
 pub const MENTION_COLUMN_COUNT: usize = 30;
@@ -71,11 +55,11 @@ pub async fn for_each_row(
         columns = format!("{columns}, {extra_columns}");
     }
     let (sql, values) = store::filtered_query_selecting(&columns, filter, order);
-    let params: Vec<PgValue> = values
+    let params: Vec<Param> = values
         .into_iter()
         .map(|v| match v {
-            rusqlite::types::Value::Integer(n) => Ok(PgValue::Int(Some(n))),
-            rusqlite::types::Value::Text(s) => Ok(PgValue::Text(Some(s))),
+            rusqlite::types::Value::Integer(n) => Ok(Param::Int(n)),
+            rusqlite::types::Value::Text(s) => Ok(Param::Text(s)),
             other => Err(StoreError::Invalid(format!(
                 "a filter value of type {:?}",
                 other.data_type()
@@ -107,11 +91,7 @@ pub async fn recent_mentions(client: &Client, filter: &MentionFilter) -> Result<
 #[cfg(test)]
 mod tests {
     #[test]
-    fn placeholders_are_numbered_in_order() {
-        assert_eq!(
-            super::numbered("a = ? AND b >= ? LIMIT ?"),
-            "a = $1 AND b >= $2 LIMIT $3"
-        );
+    fn mention_columns_aggregate_brands_in_postgresql_s_words() {
         assert!(super::mention_columns().contains("string_agg(brand, chr(31))"));
     }
 
