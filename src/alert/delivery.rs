@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_postgres::types::ToSql;
-
 use super::channels::{Channel, ChannelError, SendError};
 use super::{AlertsConfig, Notification};
 use crate::clock::Clock;
 use crate::sql_params;
-use crate::store::sql::{numbered, Param, Sql};
+use crate::store::sql::{numbered, pg_refs, Param, Sql};
 use crate::store::writer::WriterHandle;
 use crate::store::{self, Columns, StoreError};
 
@@ -330,8 +328,7 @@ impl Dispatcher {
             }
             Outbox::Postgres { pool } => {
                 let client = pool.get().await?;
-                let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-                client.execute(&numbered(sql), &refs).await?;
+                client.execute(&numbered(sql), &pg_refs(&params)).await?;
                 Ok(())
             }
         }

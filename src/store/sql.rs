@@ -275,7 +275,7 @@ impl<C: tokio_postgres::GenericClient + Sync> Sql for PgStatements<'_, C> {
         each: &mut dyn FnMut(&dyn Columns) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let sql = numbered(sql);
-        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let params = pg_refs(params);
         let rows = self.runtime.block_on(self.client.query(sql.as_str(), &params))?;
         for row in &rows {
             each(row)?;
@@ -285,9 +285,14 @@ impl<C: tokio_postgres::GenericClient + Sync> Sql for PgStatements<'_, C> {
 
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
         let sql = numbered(sql);
-        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let params = pg_refs(params);
         Ok(self.runtime.block_on(self.client.execute(sql.as_str(), &params))?)
     }
+}
+
+/// Parameters as tokio-postgres takes them.
+pub fn pg_refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 /// SQLite's placeholders as PostgreSQL's: `?N` becomes `$N`, and a bare `?`
