@@ -30,7 +30,7 @@ pub const INCIDENT_MENTIONS_SQL: &str =
     "SELECT m.author, m.source, m.lang, m.text, f.created_at, g.id, g.kind FROM mention_brands f \
      JOIN mentions m ON m.id = f.mention_id LEFT JOIN spam_groups g ON g.id = f.group_id \
      WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
-       AND (?4 IS NULL OR m.source = ?4) \
+       AND (CAST(?4 AS TEXT) IS NULL OR m.source = ?4) \
      ORDER BY f.created_at, f.mention_id LIMIT ?5";
 
 /// A name (source, language, author) and how many negative mentions it has.
@@ -195,7 +195,7 @@ pub fn explain(
     db.for_each(
         "SELECT m.text FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
-           AND (?4 IS NULL OR m.source = ?4) \
+           AND (CAST(?4 AS TEXT) IS NULL OR m.source = ?4) \
          ORDER BY f.created_at DESC LIMIT ?5",
         &sql_params![brand, ms(baseline_from), ms(from), source, MAX_BASELINE_ROWS],
         &mut |row| {

@@ -330,7 +330,7 @@ pub fn top_mentions(
         "SELECT m.source, m.author, m.followers, m.text, m.url, f.reach, m.created_at \
          FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
-           AND (?4 IS NULL OR m.source = ?4) \
+           AND (CAST(?4 AS TEXT) IS NULL OR m.source = ?4) \
          ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT ?5",
         &sql_params![brand, ms(from), ms(until), source, limit],
         |row| {

@@ -8,11 +8,20 @@
 //! stored in one transaction that first checks the lease is still held, so
 //! a source handed over mid-poll is stored by exactly one of the two.
 //!
-//! What runs here so far is the polling: spike detection, alert delivery,
-//! digests, replies and the web UI still run on SQLite only (the start-up
-//! log says so), because they read and write through SQLite's one writer.
+//! Spike detection is shared the same way, by brand ([`lease::brand_lease`]):
+//! one blocking thread per process judges the brands it holds, each under
+//! its own lease, and every write it makes (incident, notices, progress)
+//! first checks that lease, so a brand handed over mid-tick is recorded by
+//! one process. A brand taken over resumes from the stored progress and
+//! open incident, as a restarted service does. Every process delivers the
+//! shared outbox: each due notice is claimed by one of them before it is
+//! sent ([`crate::alert::delivery::Dispatcher::on_postgres`]).
+//!
+//! Digests, replies and the web UI (but `/healthz` and `/metrics`) still
+//! run on SQLite only (the start-up log says so): they read and write
+//! through SQLite's one writer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,18 +29,25 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::poll_loop;
+use super::{poll_loop, DETECT_EVERY};
+use crate::alert::delivery::Dispatcher;
+use crate::alert::service::AlertService;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::sources::poll::{lease_name, sources_with, Limiters, Poller, Source};
 use crate::store::postgres::lease::{self, Holder, Leases};
+use crate::store::sql::PgBlocking;
+use crate::store::StoreError;
 
-/// Connections each process keeps: polls store concurrently, and one is
-/// left for the lease claims.
-const POOL_SIZE: usize = 8;
+/// Connections each process keeps: polls store concurrently, and some are
+/// left for the lease claims, detection and each alert channel's delivery.
+const POOL_SIZE: usize = 12;
 
 /// How long a process waits for its in-flight polls to commit on shutdown.
 const DRAIN: Duration = Duration::from_secs(30);
+/// How long shutdown gives the notices due then (another process delivers
+/// what is left, once this one's claims run out).
+const DELIVERY_DRAIN: Duration = Duration::from_secs(10);
 
 /// A lease lasts twice the shortest poll interval (and at least
 /// [`lease::LEASE_TIME_BOUNDS`]' lower bound), so a dead process's sources
@@ -91,16 +107,18 @@ pub async fn run_shared(
         }
     }
     let names: Vec<String> = groups.iter().map(|(name, _)| name.clone()).collect();
+    let brand_leases: Vec<String> = config.brands.iter().map(|b| lease::brand_lease(&b.name)).collect();
     tracing::info!(
         database = %shown,
         holder = %holder.id,
         sources = sources.len(),
+        brands = brand_leases.len(),
         lease_seconds = lease_time.as_secs_f64(),
-        "sharing the sources with every process on this database"
+        "sharing the sources and brands with every process on this database"
     );
     tracing::warn!(
-        "on PostgreSQL this process polls its share of the sources; spike detection, alert delivery, digests, \
-         replies and the web UI (but /healthz and /metrics) run on SQLite only so far"
+        "on PostgreSQL this process polls, detects spikes and delivers alerts; digests, replies and the web UI \
+         (but /healthz and /metrics) run on SQLite only so far"
     );
 
     let (web_stop, web_stopped) = watch::channel(false);
@@ -128,6 +146,26 @@ pub async fn run_shared(
         None => None,
     };
 
+    let (brands_held, brands_to_detect) = watch::channel(BTreeSet::new());
+    let (detect_stop, detect_stopped) = watch::channel(false);
+    let detector = {
+        let (config, holder, clock) = (config.clone(), holder.id.clone(), clock.clone());
+        let db = PgBlocking::new(pool.clone(), tokio::runtime::Handle::current());
+        tokio::task::spawn_blocking(move || {
+            detect_held_brands(&config, db, &holder, brands_to_detect, clock, detect_stopped)
+        })
+    };
+    let dispatcher = Arc::new(Dispatcher::on_postgres(&config.alerts, pool.clone(), clock.clone())?);
+    let delivery = {
+        let (dispatcher, mut stopped) = (dispatcher.clone(), detect_stop.subscribe());
+        tokio::spawn(async move {
+            tokio::select! {
+                result = dispatcher.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
+                _ = stopped.changed() => {}
+            }
+        })
+    };
+
     // Known to the others first; the first claim comes one claim period
     // later, when processes started together have all announced themselves.
     leases.announce(&**pool.get().await?).await?;
@@ -141,6 +179,16 @@ pub async fn run_shared(
         tokio::select! {
             _ = &mut shutdown => break,
             _ = claims.tick() => {}
+        }
+        match claim(&pool, &leases, &brand_leases).await {
+            Ok(brands) => {
+                brands_held.send_if_modified(|held| {
+                    let changed = *held != brands;
+                    *held = brands;
+                    changed
+                });
+            }
+            Err(e) => tracing::warn!("cannot renew the brands' leases: {e}"),
         }
         let held = match claim(&pool, &leases, &names).await {
             Ok(held) => held,
@@ -204,6 +252,17 @@ pub async fn run_shared(
     if drained.is_err() {
         tracing::error!("polls still under way after {DRAIN:?}: their leases expire and another process redoes them");
     }
+    // The last polls' mentions are judged before detection stops.
+    let _ = detect_stop.send(true);
+    match detector.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!("spike detection failed: {e}"),
+        Err(e) => tracing::error!("the detection thread failed: {e}"),
+    }
+    let _ = delivery.await;
+    if let Err(e) = dispatcher.drain(tokio::time::Instant::now() + DELIVERY_DRAIN).await {
+        tracing::error!("final delivery failed: {e}");
+    }
     // Handed back at once, so the others take the sources over now rather
     // than after the leases expire.
     match pool.get().await {
@@ -216,6 +275,80 @@ pub async fn run_shared(
     }
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Judges the brands whose leases this process holds (`held`, lease names)
+/// every [`DETECT_EVERY`], and at once when they change; one service per
+/// brand, so that a brand lost to another process is dropped alone.
+fn detect_held_brands(
+    config: &Config,
+    db: PgBlocking,
+    holder: &str,
+    mut held: watch::Receiver<BTreeSet<String>>,
+    clock: Arc<dyn Clock>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let mut services: BTreeMap<String, AlertService> = BTreeMap::new();
+    let mut last_round = false;
+    loop {
+        let leases = held.borrow_and_update().clone();
+        services.retain(|lease, _| leases.contains(lease));
+        for brand in &config.brands {
+            let lease = lease::brand_lease(&brand.name);
+            if !leases.contains(&lease) || services.contains_key(&lease) {
+                continue;
+            }
+            let started = AlertService::on_postgres(
+                std::slice::from_ref(brand),
+                &config.detect,
+                &config.alerts,
+                db.clone(),
+                &lease,
+                holder,
+            );
+            match started {
+                Ok(service) => {
+                    tracing::info!(brand = %brand.name, "detecting spikes");
+                    services.insert(lease, service);
+                }
+                Err(e) => tracing::error!(brand = %brand.name, "cannot start spike detection: {e}"),
+            }
+        }
+        let now = clock.now();
+        services.retain(|lease, service| match service.tick(now) {
+            Ok(_) => true,
+            // Taken over since the last claim: the new holder judges it.
+            Err(StoreError::Conflict(why)) => {
+                tracing::info!("{why}");
+                false
+            }
+            Err(e) => {
+                tracing::error!(lease = %lease, "spike detection failed: {e}");
+                true
+            }
+        });
+        if last_round {
+            return Ok(());
+        }
+        // Sleep in small steps so a shutdown or a change of leases is noticed promptly.
+        let next = std::time::Instant::now() + DETECT_EVERY;
+        while std::time::Instant::now() < next {
+            if *stop.borrow_and_update() {
+                last_round = true;
+                break;
+            }
+            match held.has_changed() {
+                Ok(true) => break,
+                Ok(false) => {}
+                // The claims have stopped: so does detection.
+                Err(_) => {
+                    last_round = true;
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
 }
 
 async fn claim(

@@ -203,29 +203,37 @@ impl Sql for rusqlite::Transaction<'_> {
     }
 }
 
-/// A PostgreSQL connection driven from a thread outside the async runtime:
-/// each statement waits there for its answer. Detection is synchronous
-/// code; a shared `run` runs it on a blocking thread. Never used from an
-/// async task (waiting there would stall the runtime).
+/// A PostgreSQL pool driven from a thread outside the async runtime: each
+/// statement waits there for its answer, on a client of its own (a
+/// transaction keeps one for its length). Detection is synchronous code; a
+/// shared `run` runs it on a blocking thread. Never used from an async task
+/// (waiting there would stall the runtime). Cheap to clone: every brand's
+/// detector in a process shares the one pool.
+#[derive(Clone)]
 pub struct PgBlocking {
-    client: deadpool_postgres::Object,
+    pool: deadpool_postgres::Pool,
     runtime: tokio::runtime::Handle,
 }
 
 impl PgBlocking {
-    pub fn new(client: deadpool_postgres::Object, runtime: tokio::runtime::Handle) -> PgBlocking {
-        PgBlocking { client, runtime }
+    pub fn new(pool: deadpool_postgres::Pool, runtime: tokio::runtime::Handle) -> PgBlocking {
+        PgBlocking { pool, runtime }
+    }
+
+    fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        Ok(self.runtime.block_on(self.pool.get())?)
     }
 
     /// Runs `job` in one transaction, after checking (inside it) that
     /// `fence`'s holder still holds its lease; commits if the job succeeds.
     pub fn transact<T>(
-        &mut self,
+        &self,
         fence: Option<(&str, &str)>,
         job: &mut dyn FnMut(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let PgBlocking { client, runtime } = self;
-        let client: &mut tokio_postgres::Client = client;
+        let mut client = self.client()?;
+        let client: &mut tokio_postgres::Client = &mut client;
+        let runtime = &self.runtime;
         let tx = runtime.block_on(client.transaction())?;
         if let Some((lease, holder)) = fence {
             runtime.block_on(super::postgres::lease::fence(&tx, lease, holder))?;
@@ -243,7 +251,8 @@ impl Sql for PgBlocking {
         params: &[Param],
         each: &mut dyn FnMut(&dyn Columns) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let client: &tokio_postgres::Client = &self.client;
+        let client = self.client()?;
+        let client: &tokio_postgres::Client = &client;
         PgStatements {
             client,
             runtime: &self.runtime,
@@ -252,7 +261,8 @@ impl Sql for PgBlocking {
     }
 
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
-        let client: &tokio_postgres::Client = &self.client;
+        let client = self.client()?;
+        let client: &tokio_postgres::Client = &client;
         PgStatements {
             client,
             runtime: &self.runtime,

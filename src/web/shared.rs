@@ -1,6 +1,7 @@
 //! What a `run` on a shared PostgreSQL database serves
 //! (`run --db postgres://…`): `/healthz`, with every source's health
-//! and the process polling it, and `/metrics`. The inbox, alerts and the
+//! and the process polling it and every brand's detecting process, and
+//! `/metrics`. The inbox, alerts and the
 //! rest of the web UI read the SQLite store so far, so they are not served
 //! here. Both routes are public, as on SQLite; the Host check that stops DNS
 //! rebinding applies all the same.
@@ -17,7 +18,7 @@ use axum::{Json, Router};
 use super::ApiError;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::postgres::lease::Holder;
+use crate::store::postgres::lease::{self, Holder};
 
 /// What the two routes read.
 #[derive(Clone)]
@@ -46,7 +47,9 @@ async fn host_check(State(state): State<SharedState>, request: Request, next: Ne
 
 /// Always 200 while the process and its database answer; `status` says
 /// `degraded` when a source is failing or stale. `process` is this one;
-/// each source's `held_by` is the process polling it.
+/// each source's `held_by` is the process polling it, each brand's
+/// `detected_by` the process judging its spikes (null while no process
+/// holds it: detection of that brand waits for the next claim).
 async fn healthz(State(state): State<SharedState>) -> Result<Json<serde_json::Value>, ApiError> {
     let client = state.pool.get().await.map_err(crate::store::StoreError::from)?;
     let statuses = crate::sources::state::status_postgres(&client, &state.config.sources).await?;
@@ -60,10 +63,38 @@ async fn healthz(State(state): State<SharedState>) -> Result<Json<serde_json::Va
                 .is_some_and(|h| h.host == state.holder.host && h.pid == i64::from(state.holder.pid))
         })
         .count();
+    let held = lease::held(&client).await.map_err(crate::store::StoreError::from)?;
+    let mut detecting = 0;
+    let brands: Vec<serde_json::Value> = state
+        .config
+        .brands
+        .iter()
+        .map(|brand| {
+            let name = lease::brand_lease(&brand.name);
+            let holder = held.iter().find(|l| l.name == name);
+            if holder.is_some_and(|l| l.holder == state.holder.id) {
+                detecting += 1;
+            }
+            let detected_by = holder.map(|l| {
+                serde_json::json!({
+                    "host": l.host,
+                    "pid": l.pid,
+                    "until": chrono::DateTime::from_timestamp_millis(l.expires_at).map(crate::mention::format_time),
+                })
+            });
+            serde_json::json!({ "brand": brand.name, "detected_by": detected_by })
+        })
+        .collect();
     Ok(Json(serde_json::json!({
         "status": if degraded { "degraded" } else { "ok" },
-        "process": { "host": state.holder.host, "pid": state.holder.pid, "polling": mine },
+        "process": {
+            "host": state.holder.host,
+            "pid": state.holder.pid,
+            "polling": mine,
+            "detecting": detecting,
+        },
         "sources": sources,
+        "brands": brands,
     })))
 }
 

@@ -748,3 +748,232 @@ async fn sources_from_postgres_show_their_state_and_who_holds_them() {
     assert_eq!(shown[0]["held_by"]["pid"], 4242);
     assert!(shown[1].get("held_by").is_none(), "{}", shown[1]);
 }
+
+/// The demo config with one webhook channel to `url`.
+fn config_with_webhook(url: &str) -> complaint_monitor::config::Config {
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    let text = format!(
+        "{demo}\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{url}/hook\"\ntimeout = \"2s\"\n"
+    );
+    let mut config = complaint_monitor::config::Config::parse(&text, "demo.toml", &|_| None).unwrap();
+    config.alerts.channels.retain(|c| c.name == "hook");
+    config
+}
+
+/// What detection recorded, without the ids each database gave: each
+/// incident (brand, scope, state, start, severity, figures) and each notice
+/// (its incident's start, event, channel, when due, payload minus ids).
+fn detection_record(db: &dyn complaint_monitor::store::sql::Sql) -> (Vec<String>, Vec<String>) {
+    let incidents = db
+        .rows(
+            "SELECT brand, source, state, started_at, severity, peak_at, observed, notifications FROM incidents \
+             ORDER BY brand, source, started_at",
+            &[],
+            |r| {
+                Ok(format!(
+                    "{} {} {} {} {} {} {} {}",
+                    r.required_text(0)?,
+                    r.required_text(1)?,
+                    r.required_text(2)?,
+                    r.required_int(3)?,
+                    r.required_text(4)?,
+                    r.required_int(5)?,
+                    r.required_int(6)?,
+                    r.required_int(7)?
+                ))
+            },
+        )
+        .unwrap();
+    let notices = db
+        .rows(
+            "SELECT i.brand, i.source, i.started_at, o.event, o.channel, o.next_attempt_at, o.payload \
+             FROM outbox o JOIN incidents i ON i.id = o.incident_id ORDER BY i.brand, i.source, o.next_attempt_at, o.event",
+            &[],
+            |r| {
+                let mut payload: serde_json::Value = serde_json::from_str(&r.required_text(6)?).unwrap();
+                payload.as_object_mut().unwrap().remove("incident_id");
+                for top in payload["top_mentions"].as_array_mut().into_iter().flatten() {
+                    top.as_object_mut().unwrap().remove("id");
+                }
+                Ok(format!(
+                    "{} {} {} {} {} {} {payload}",
+                    r.required_text(0)?,
+                    r.required_text(1)?,
+                    r.required_int(2)?,
+                    r.required_text(3)?,
+                    r.required_text(4)?,
+                    r.required_int(5)?
+                ))
+            },
+        )
+        .unwrap();
+    (incidents, notices)
+}
+
+/// Spike detection and delivery on PostgreSQL run the code that runs on
+/// SQLite: ticking through the same day of mentions, one service per brand
+/// each under its brand's lease (as a shared `run` does) records the very
+/// incidents and notices one SQLite service records; a service whose lease
+/// was taken records nothing; and two dispatchers delivering the shared
+/// outbox at once send each notice to the webhook once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detection_and_delivery_on_postgres_record_what_sqlite_records_and_send_each_notice_once() {
+    use complaint_monitor::alert::delivery::Dispatcher;
+    use complaint_monitor::alert::service::AlertService;
+    use complaint_monitor::store::postgres::lease::{brand_lease, Holder, Leases};
+    use complaint_monitor::store::sql::{PgBlocking, Sql};
+    let Some(server) = pg::start().await else { return };
+    let receiver = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(20)))
+        .mount(&receiver)
+        .await;
+    let config = config_with_webhook(&receiver.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("day.db");
+    {
+        let options = complaint_monitor::replay::ReplayOptions {
+            feeds: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")],
+            db: db.clone(),
+            speed: complaint_monitor::replay::Speed::Max,
+            progress: false,
+            time_shift: chrono::Duration::zero(),
+            delivery_clock: std::sync::Arc::new(complaint_monitor::clock::WallClock),
+        };
+        let mut quiet = config.clone();
+        quiet.alerts.channels.clear();
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || complaint_monitor::replay::replay(&quiet, &options).unwrap())
+            .await
+            .unwrap();
+        // The mentions stay; what detection made of them goes.
+        let conn = store::open(&db).unwrap();
+        conn.execute_batch("DELETE FROM outbox; DELETE FROM incidents; DELETE FROM detector_progress;")
+            .unwrap();
+    }
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+
+    // Ticks every five minutes through the day and two hours past it.
+    let day: chrono::DateTime<chrono::Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
+    let ticks: Vec<chrono::DateTime<chrono::Utc>> =
+        (1..=26 * 12).map(|k| day + chrono::Duration::minutes(5 * k)).collect();
+
+    let sqlite = {
+        let (config, db, ticks) = (config.clone(), db.clone(), ticks.clone());
+        tokio::task::spawn_blocking(move || {
+            let (writer, handle) = complaint_monitor::store::writer::Writer::start(&db, 4).unwrap();
+            let mut service =
+                AlertService::start(&config.brands, &config.detect, &config.alerts, &db, handle.clone()).unwrap();
+            for &now in &ticks {
+                service.tick(now).unwrap();
+            }
+            drop(service);
+            drop(handle);
+            writer.finish().unwrap();
+            detection_record(&store::open_read_only(&db).unwrap())
+        })
+        .await
+        .unwrap()
+    };
+    assert!(!sqlite.0.is_empty(), "the demo day has its incident");
+    assert!(!sqlite.1.is_empty(), "and its notices");
+    eprintln!("on SQLite: {} incidents, {} notices", sqlite.0.len(), sqlite.1.len());
+
+    let pool = postgres::pool(&server.url, 4).await.unwrap();
+    let holder = Holder::new("here", 1, 0);
+    let leases = Leases::new(holder.clone(), std::time::Duration::from_secs(3600));
+    let names: Vec<String> = config.brands.iter().map(|b| brand_lease(&b.name)).collect();
+    assert_eq!(
+        leases.claim(&mut pool.get().await.unwrap(), &names).await.unwrap(),
+        names
+    );
+    // Another process that believes it holds the first brand (its lease
+    // ran out and was taken): nothing it decides is recorded.
+    let stale = Holder::new("elsewhere", 2, 0);
+    let postgres = {
+        let (config, ticks) = (config.clone(), ticks.clone());
+        let db = PgBlocking::new(pool.clone(), tokio::runtime::Handle::current());
+        tokio::task::spawn_blocking(move || {
+            let brand = std::slice::from_ref(&config.brands[0]);
+            let mut impostor = AlertService::on_postgres(
+                brand,
+                &config.detect,
+                &config.alerts,
+                db.clone(),
+                &brand_lease(&config.brands[0].name),
+                &stale.id,
+            )
+            .unwrap();
+            let mut refused = 0;
+            for &now in &ticks {
+                if let Err(complaint_monitor::store::StoreError::Conflict(_)) = impostor.tick(now) {
+                    refused += 1;
+                }
+            }
+            assert!(refused > 0, "the impostor's writes are refused");
+            let db_ref: &dyn Sql = &db;
+            assert_eq!(db_ref.int("SELECT count(*) FROM incidents", &[]).unwrap(), Some(0));
+
+            let mut services: Vec<AlertService> = config
+                .brands
+                .iter()
+                .map(|brand| {
+                    AlertService::on_postgres(
+                        std::slice::from_ref(brand),
+                        &config.detect,
+                        &config.alerts,
+                        db.clone(),
+                        &brand_lease(&brand.name),
+                        &holder.id,
+                    )
+                    .unwrap()
+                })
+                .collect();
+            for &now in &ticks {
+                for service in &mut services {
+                    service.tick(now).unwrap();
+                }
+            }
+            detection_record(&db)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(postgres.0, sqlite.0, "the same incidents");
+    assert_eq!(postgres.1, sqlite.1, "the same notices");
+
+    // Two processes deliver the shared outbox at once.
+    let clock: std::sync::Arc<dyn complaint_monitor::clock::Clock> =
+        std::sync::Arc::new(complaint_monitor::clock::WallClock);
+    let deliver = || {
+        let dispatcher = Dispatcher::on_postgres(&config.alerts, pool.clone(), clock.clone()).unwrap();
+        async move {
+            dispatcher
+                .drain(tokio::time::Instant::now() + std::time::Duration::from_secs(60))
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = tokio::join!(deliver(), deliver());
+    let notices = sqlite.1.len() as u64;
+    assert_eq!(a.sent + b.sent, notices, "{a:?} {b:?}");
+    assert_eq!(a.failed_attempts + b.failed_attempts, 0);
+    let keys: Vec<String> = receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers["idempotency-key"].to_str().unwrap().to_string())
+        .collect();
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(keys.len() as u64, notices, "each notice sent once");
+    assert_eq!(distinct.len() as u64, notices);
+    let pending: i64 = client(&server.url)
+        .await
+        .query_one("SELECT count(*) FROM outbox WHERE status <> 'sent'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(pending, 0);
+}

@@ -10,32 +10,18 @@
 //! `SERVICE_CRASH_KILLS` sets the number of kills (default 5, as in CI; the
 //! manual run in docs/reliability.md uses 20), `CRASH_SEED` the seed.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use complaint_monitor::config::Config;
 use complaint_monitor::enrich::Enriched;
-use complaint_monitor::mention::Mention;
 use rand::{Rng, SeedableRng};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The fake API: items newest first, `page` and `limit` in the query.
-struct Pages(Vec<serde_json::Value>);
-
-impl Respond for Pages {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let query: std::collections::HashMap<String, String> = request.url.query_pairs().into_owned().collect();
-        let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
-        let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100).max(1);
-        let from = ((page - 1) * limit).min(self.0.len());
-        let to = (from + limit).min(self.0.len());
-        let next = (to < self.0.len()).then(|| (page + 1).to_string());
-        ResponseTemplate::new(200).set_body_json(serde_json::json!({"items": &self.0[from..to], "next": next}))
-    }
-}
+use crate::support::demo_api;
 
 fn start(config: &Path, db: &Path, log: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
@@ -71,43 +57,26 @@ async fn run_killed_at_random_moments_loses_and_repeats_nothing() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
 
     // The demo feed, moved in whole buckets to end now, as API items.
-    let demo = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl")).unwrap();
-    let mentions: Vec<Mention> = demo
-        .split(|&b| b == b'\n')
-        .filter_map(|line| Mention::from_feed_line(line).ok())
-        .collect();
-    let end = mentions.iter().map(|m| m.created_at).max().unwrap();
-    let shift = chrono::Duration::minutes((chrono::Utc::now() - end).num_minutes().div_euclid(5) * 5);
-    let mut items: Vec<serde_json::Value> = Vec::new();
-    let mut seen = HashSet::new();
-    let demo_config = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml")).unwrap();
+    let demo_config = demo_api::demo_config();
     let enricher = Config::parse(&demo_config, "demo.toml", &|_| None)
         .unwrap()
         .enricher()
         .unwrap();
     let mut expected = BTreeSet::new();
-    for m in &mentions {
-        let id = format!("{}:{}", m.source, m.source_id);
-        if !seen.insert(id.clone()) {
-            continue;
-        }
-        let at = m.created_at + shift;
-        let mut check = m.clone();
+    let mut items = Vec::new();
+    for (mention, item) in demo_api::demo_items() {
+        let mut check = mention;
         check.brand = None;
         if matches!(enricher.enrich(check), Enriched::Scored(_)) {
-            expected.insert(id.clone());
+            expected.insert(item["id"].as_str().unwrap().to_string());
         }
-        items.push(serde_json::json!({
-            "id": id, "time": at.to_rfc3339(), "text": m.text,
-            "author": m.author.handle, "followers": m.author.followers,
-        }));
+        items.push(item);
     }
-    items.sort_by(|a, b| b["time"].as_str().cmp(&a["time"].as_str()));
 
     let api = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/items"))
-        .respond_with(Pages(items))
+        .respond_with(demo_api::Pages(items))
         .mount(&api)
         .await;
     let receiver = MockServer::start().await;
@@ -126,27 +95,9 @@ async fn run_killed_at_random_moments_loses_and_repeats_nothing() {
 name = "hook"
 kind = "webhook"
 url = "{}/hook"
-
-[[sources]]
-name = "api"
-kind = "json"
-every = "1s"
-page_size = 500
-max_pages = 30
-[sources.json]
-url = "{}/items?page={{page}}&limit={{page_size}}"
-first_page = "1"
-items = "/items"
-id = "/id"
-time = "/time"
-text = "/text"
-author = "/author"
-audience = "/followers"
-next_page = "/next"
-source_label = "api"
-"#,
+{}"#,
             receiver.uri(),
-            api.uri()
+            demo_api::source_config("api", &api.uri())
         ),
     )
     .unwrap();

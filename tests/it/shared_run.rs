@@ -125,14 +125,25 @@ fn start(config: &Path, url: &str, log: &Path, listen: Option<&str>) -> Child {
         .unwrap()
 }
 
-/// Each live holder's pid and the sources it holds now.
-async fn holders(client: &tokio_postgres::Client) -> BTreeMap<i64, BTreeSet<String>> {
+/// Each live holder's pid and the leases named `kind:…` it holds now.
+async fn holders_of(client: &tokio_postgres::Client, kind: &str) -> BTreeMap<i64, BTreeSet<String>> {
     let mut out: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
     for lease in complaint_monitor::store::postgres::lease::held(client).await.unwrap() {
-        out.entry(lease.pid).or_default().insert(lease.name);
+        if lease.name.starts_with(&format!("{kind}:")) {
+            out.entry(lease.pid).or_default().insert(lease.name);
+        }
     }
     out
 }
+
+/// Each live holder's pid and the sources it holds now.
+async fn holders(client: &tokio_postgres::Client) -> BTreeMap<i64, BTreeSet<String>> {
+    holders_of(client, "source").await
+}
+
+/// The two tests here start three services each, with timing bounds: one
+/// at a time, so that neither's bounds measure the other's load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The source numbers of lease names `source:feed{n}`.
 fn sources_of(leases: &BTreeSet<String>) -> BTreeSet<usize> {
@@ -182,6 +193,7 @@ async fn polled_again(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with_nothing_lost() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let Some(pg) = pg::start().await else { return };
     let client = complaint_monitor::store::postgres::open(&pg.url).await.unwrap();
     let frozen_at = Arc::new(AtomicU64::new(u64::MAX));
@@ -368,4 +380,255 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
         .unwrap()
         .get(0);
     assert_eq!(brands, every_item.len() as i64, "one brand row per mention");
+}
+
+/// How long the webhook receiver holds its first answer: the process
+/// sending it is killed meanwhile.
+const HOLD_FIRST: Duration = Duration::from_secs(20);
+
+/// The webhook receiver: records each request's `Idempotency-Key` as it
+/// arrives, and holds the first answer for [`HOLD_FIRST`].
+struct Receiver {
+    keys: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for Receiver {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let key = request
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let mut keys = self.keys.lock().unwrap();
+        keys.push(key);
+        let answer = ResponseTemplate::new(200);
+        if keys.len() == 1 {
+            answer.set_delay(HOLD_FIRST)
+        } else {
+            answer
+        }
+    }
+}
+
+/// Which of `pids` has a TCP connection open to `port` on this machine:
+/// the kernel's socket table (`/proc/net/tcp`) names the connections to
+/// the port, each process's open files the sockets it holds.
+fn connected_to(port: u16, pids: &[u32]) -> Option<u32> {
+    let table = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect::<String>();
+    let sockets: BTreeSet<String> = table
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let remote_port = fields.get(2)?.rsplit(':').next()?;
+            let established = *fields.get(3)? == "01";
+            (established && u16::from_str_radix(remote_port, 16).ok()? == port)
+                .then(|| format!("socket:[{}]", fields.get(9).unwrap_or(&"")))
+        })
+        .collect();
+    pids.iter().copied().find(|pid| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .any(|target| sockets.contains(target.to_string_lossy().as_ref()))
+    })
+}
+
+/// Three processes on one PostgreSQL database share the brands' detection
+/// and the alert delivery: the demo day's wave of complaints (served by a
+/// local API, moved to end now) is one incident; the process sending its
+/// first notice is killed with SIGKILL while the webhook receiver holds the
+/// answer, and another sends it again with the same `Idempotency-Key` once
+/// the dead one's claim runs out; every notice reaches the receiver, and
+/// only the one cut off twice; the dead process's brand is judged again by
+/// a survivor without opening a second incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_open_one_incident_per_wave_and_a_notice_cut_off_by_a_kill_is_sent_again() {
+    use crate::support::demo_api;
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let Some(pg) = pg::start().await else { return };
+    let client = complaint_monitor::store::postgres::open(&pg.url).await.unwrap();
+    let api = MockServer::start().await;
+    let items: Vec<serde_json::Value> = demo_api::demo_items().into_iter().map(|(_, item)| item).collect();
+    Mock::given(method("GET"))
+        .respond_with(demo_api::Pages(items))
+        .mount(&api)
+        .await;
+    let keys = Arc::new(Mutex::new(Vec::new()));
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Receiver { keys: keys.clone() })
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("shared.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "{}\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}/hook\"\ntimeout = \"3s\"\n{}",
+            demo_api::demo_config(),
+            receiver.uri(),
+            demo_api::source_config("api", &api.uri())
+        ),
+    )
+    .unwrap();
+    let log = |i: usize| dir.path().join(format!("detect{i}.log"));
+    let logs = || {
+        (0..3)
+            .map(|i| format!("--- detect{i}\n{}", std::fs::read_to_string(log(i)).unwrap_or_default()))
+            .collect::<String>()
+    };
+    let mut processes: Vec<Child> = (0..3)
+        .map(|i| start(&config_path, &pg.url, &log(i), Some("127.0.0.1:0")))
+        .collect();
+    let pids: Vec<u32> = processes.iter().map(Child::id).collect();
+
+    // The wave is judged and its first notice sent; its sender is killed
+    // while the receiver holds the answer.
+    let started = Instant::now();
+    while keys.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no notice reached the receiver\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let port = receiver.address().port();
+    let sender =
+        connected_to(port, &pids).unwrap_or_else(|| panic!("no process is connected to the receiver\n{}", logs()));
+    let victim = pids.iter().position(|&p| p == sender).unwrap();
+    let mut killed = processes.remove(victim);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let killed_at = Instant::now();
+    let cut_off = keys.lock().unwrap()[0].clone();
+    eprintln!("killed process {sender} while it sent {cut_off}");
+
+    // Everything queued is sent, the cut-off notice again by a survivor.
+    let outbox_keys = || async {
+        client
+            .query(
+                "SELECT idempotency_key, status FROM outbox WHERE channel = 'hook' ORDER BY id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect::<Vec<_>>()
+    };
+    loop {
+        let outbox = outbox_keys().await;
+        let received: BTreeSet<String> = keys.lock().unwrap().iter().cloned().collect();
+        let all_sent = !outbox.is_empty()
+            && outbox
+                .iter()
+                .all(|(key, status)| status == "sent" && received.contains(key));
+        if all_sent {
+            break;
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(90),
+            "not delivered: {outbox:?}, received {received:?}\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let redelivered_after = killed_at.elapsed();
+
+    // The dead process's brand is judged by a survivor, and no second
+    // incident comes of it.
+    let survivors: BTreeSet<i64> = processes.iter().map(|p| i64::from(p.id())).collect();
+    let brands_settled = Instant::now();
+    loop {
+        let held = holders_of(&client, "brand").await;
+        let judged: usize = held.values().map(BTreeSet::len).sum();
+        if judged == 2 && held.keys().all(|pid| survivors.contains(pid)) {
+            break;
+        }
+        assert!(
+            brands_settled.elapsed() < Duration::from_secs(30),
+            "the brands are not judged by the survivors: {held:?}\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A tick of each brand's new holder has passed.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let outbox = outbox_keys().await;
+    let received = keys.lock().unwrap().clone();
+    eprintln!(
+        "{} notices; {} deliveries; the cut-off one sent again {redelivered_after:?} after the kill",
+        outbox.len(),
+        received.len()
+    );
+    let incidents: i64 = client
+        .query_one("SELECT count(*) FROM incidents", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(incidents, 1, "the demo's one wave is one incident\n{}", logs());
+    let opened: i64 = client
+        .query_one(
+            "SELECT count(*) FROM outbox WHERE channel = 'hook' AND event = 'opened'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(opened, 1);
+    assert_eq!(
+        received.iter().collect::<BTreeSet<_>>(),
+        outbox.iter().map(|(key, _)| key).collect::<BTreeSet<_>>(),
+        "every notice reached the receiver"
+    );
+    assert_eq!(received.iter().filter(|k| **k == cut_off).count(), 2, "{received:?}");
+    assert_eq!(
+        received.len(),
+        outbox.len() + 1,
+        "only the cut-off notice twice: {received:?}"
+    );
+
+    // `/healthz` of a survivor names the process judging each brand.
+    {
+        let survivor_log = std::fs::read_to_string(log(if victim == 0 { 1 } else { 0 })).unwrap();
+        const SAID: &str = "serving /healthz and /metrics on ";
+        let address = survivor_log[survivor_log.find(SAID).expect("the health address in the log") + SAID.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        let health: serde_json::Value = reqwest::get(format!("{address}/healthz"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let brands = health["brands"].as_array().unwrap();
+        assert_eq!(brands.len(), 2, "{health}");
+        assert!(
+            brands
+                .iter()
+                .all(|b| survivors.contains(&b["detected_by"]["pid"].as_i64().unwrap_or(-1))),
+            "{health}"
+        );
+    }
+
+    for p in &processes {
+        let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
+    }
+    for p in &mut processes {
+        let exit = p.wait().unwrap();
+        assert!(exit.success(), "{exit}\n{}", logs());
+    }
+    assert_eq!(logs().matches("stopped cleanly").count(), 2, "{}", logs());
+    assert!(!logs().contains("ERROR"), "{}", logs());
 }

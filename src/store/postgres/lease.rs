@@ -49,6 +49,12 @@ pub fn source_lease(name: &str) -> String {
     format!("source:{name}")
 }
 
+/// The lease of detecting spikes for brand `name` and queueing its
+/// notices: one incident is one incident only if one process judges it.
+pub fn brand_lease(name: &str) -> String {
+    format!("brand:{name}")
+}
+
 /// The lease of polling every source that shares client-side quota
 /// `credential`.
 pub fn credential_lease(credential: &str) -> String {

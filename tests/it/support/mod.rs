@@ -1,5 +1,6 @@
 //! What several test areas share.
 
+pub mod demo_api;
 pub mod fake_api;
 pub mod postgres;
 pub mod service;
