@@ -14,7 +14,6 @@ pub mod explain;
 pub mod service;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Span;
@@ -215,13 +214,6 @@ pub const INCIDENT_COLUMNS: &str =
      observed, expected, peak_observed, peak_expected, negative_share, usual_share, reach, silenced, \
      acknowledged_by, acknowledged_at, ack_note, resolved_at, resolved_by, notifications, last_notified_at";
 
-fn row_to_incident(row: &Row) -> rusqlite::Result<Incident> {
-    incident_from_columns(row).map_err(|e| match e {
-        StoreError::Sql(e) => e,
-        other => rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, other.to_string().into()),
-    })
-}
-
 /// An incident from the columns of [`INCIDENT_COLUMNS`], in that order,
 /// from either database.
 pub fn incident_from_columns(row: &(impl Columns + ?Sized)) -> Result<Incident, StoreError> {
@@ -265,26 +257,6 @@ pub fn incident_from_columns(row: &(impl Columns + ?Sized)) -> Result<Incident, 
     })
 }
 
-/// Incidents, newest first, optionally in one state, as [`list_incidents`]
-/// reads them from SQLite.
-pub async fn list_incidents_postgres(
-    client: &tokio_postgres::Client,
-    state: Option<State>,
-    limit: u64,
-) -> Result<Vec<Incident>, StoreError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = client
-        .query(
-            &format!(
-                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE ($1::text IS NULL OR state = $1) \
-                 ORDER BY started_at DESC, id DESC LIMIT $2"
-            ),
-            &[&state.map(State::as_str), &limit],
-        )
-        .await?;
-    rows.iter().map(incident_from_columns).collect()
-}
-
 pub fn get_incident(db: &dyn Sql, id: i64) -> Result<Incident, StoreError> {
     db.row(
         &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"),
@@ -295,14 +267,16 @@ pub fn get_incident(db: &dyn Sql, id: i64) -> Result<Incident, StoreError> {
 }
 
 /// Incidents, newest first, optionally in one state.
-pub fn list_incidents(conn: &Connection, state: Option<State>, limit: u64) -> Result<Vec<Incident>, StoreError> {
+pub fn list_incidents(db: &dyn Sql, state: Option<State>, limit: u64) -> Result<Vec<Incident>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE (?1 IS NULL OR state = ?1) \
-         ORDER BY started_at DESC, id DESC LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![state.map(State::as_str), limit], row_to_incident)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    db.rows(
+        &format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1) \
+             ORDER BY started_at DESC, id DESC LIMIT ?2"
+        ),
+        &sql_params![state.map(State::as_str), limit],
+        |row| incident_from_columns(row),
+    )
 }
 
 /// The open (not resolved) incident of a scope, if any.
@@ -376,7 +350,7 @@ pub fn is_silenced(db: &dyn Sql, brand: &str, source: &str, at: DateTime<Utc>) -
 
 /// Records a silence; returns its id.
 pub fn add_silence(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     source: Option<&str>,
     from: DateTime<Utc>,
@@ -387,12 +361,12 @@ pub fn add_silence(
     if reason.trim().is_empty() {
         return Err(StoreError::Invalid("a silence needs a reason".into()));
     }
-    conn.execute(
+    let id = db.int(
         "INSERT INTO silences (brand, source, starts_at, ends_at, reason, created_by, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)",
-        params![brand, source.unwrap_or(""), ms(from), ms(until), reason, by],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3) RETURNING id",
+        &sql_params![brand, source.unwrap_or(""), ms(from), ms(until), reason, by],
     )?;
-    Ok(conn.last_insert_rowid())
+    id.ok_or_else(|| StoreError::Corrupt("a silence was stored without an id".into()))
 }
 
 /// Acknowledges a firing incident: staff are on it, repeats stop. Run it in

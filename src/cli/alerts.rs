@@ -6,7 +6,8 @@ use clap::Subcommand;
 use complaint_monitor::alert::{self, State};
 use complaint_monitor::clock::{parse_duration_within, Clock, WallClock};
 use complaint_monitor::config::Config;
-use complaint_monitor::store;
+
+use super::Database;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -79,14 +80,7 @@ impl Args {
         let mut out = std::io::stdout().lock();
         match self.action {
             Action::List { db, state, limit, json } => {
-                let url = db.to_string_lossy();
-                let incidents = if store::postgres::is_url(&url) {
-                    super::with_postgres(&url, |client| async move {
-                        Ok(alert::list_incidents_postgres(&client, state, limit).await?)
-                    })?
-                } else {
-                    alert::list_incidents(&store::open_read_only(&db)?, state, limit)?
-                };
+                let incidents = alert::list_incidents(Database::open_read_only(&db)?.reader(), state, limit)?;
                 for i in incidents {
                     if json {
                         writeln!(out, "{}", serde_json::to_string(&i)?)?;
@@ -111,25 +105,20 @@ impl Args {
             }
             Action::Show { id, db, config } => {
                 let config = Config::load_or_demo(config.as_ref())?;
-                let conn = store::open_read_only(&db)?;
-                let incident = alert::get_incident(&conn, id)?;
-                let (top, explanation) = alert::incident_context(&conn, &incident, config.detect.bucket.0, 5)?;
+                let db = Database::open_read_only(&db)?;
+                let incident = alert::get_incident(db.reader(), id)?;
+                let (top, explanation) = alert::incident_context(db.reader(), &incident, config.detect.bucket.0, 5)?;
                 let shown = serde_json::json!({"incident": incident, "top_mentions": top, "explanation": explanation});
                 writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
             }
             Action::Ack { id, by, note, db } => {
-                let mut conn = store::open(&db)?;
-                let tx = conn.transaction()?;
-                let i = alert::acknowledge(&tx, id, &by, note.as_deref(), now)?;
-                tx.commit()?;
+                let i = Database::open(&db)?.transact(|tx| alert::acknowledge(tx, id, &by, note.as_deref(), now))?;
                 writeln!(out, "incident {} acknowledged by {by}", i.id)?;
             }
             Action::Resolve { id, by, db, config } => {
                 let config = Config::load_or_demo(config.as_ref())?;
-                let mut conn = store::open(&db)?;
-                let tx = conn.transaction()?;
-                let i = alert::resolve_by_hand(&tx, &config.alerts, id, &by, now, config.detect.bucket.0)?;
-                tx.commit()?;
+                let i = Database::open(&db)?
+                    .transact(|tx| alert::resolve_by_hand(tx, &config.alerts, id, &by, now, config.detect.bucket.0))?;
                 writeln!(out, "incident {} resolved by {by}", i.id)?;
             }
             Action::Silence {
@@ -142,9 +131,9 @@ impl Args {
             } => {
                 let span = parse_duration_within(&duration, chrono::Duration::minutes(1), chrono::Duration::days(366))
                     .map_err(|e| anyhow::anyhow!("--for: {e}"))?;
-                let conn = store::open(&db)?;
+                let db = Database::open(&db)?;
                 let id = alert::add_silence(
-                    &conn,
+                    db.reader(),
                     &brand,
                     source.as_deref(),
                     now,

@@ -139,6 +139,76 @@ where
     })
 }
 
+/// The database of a synchronous command that reads and writes through
+/// [`Sql`]: a SQLite file, or a PostgreSQL database (migrated first, as a
+/// SQLite file is on opening) driven by a runtime of the command's own,
+/// whose worker thread answers while this one waits.
+///
+/// [`Sql`]: complaint_monitor::store::sql::Sql
+enum Database {
+    Sqlite(rusqlite::Connection),
+    // The pool goes before the runtime that drives it.
+    Postgres {
+        db: complaint_monitor::store::sql::PgBlocking,
+        _runtime: tokio::runtime::Runtime,
+    },
+}
+
+impl Database {
+    /// `db` read-write (a SQLite file is created if missing).
+    fn open(db: &std::path::Path) -> anyhow::Result<Database> {
+        Self::open_with(db, complaint_monitor::store::open)
+    }
+
+    fn open_read_only(db: &std::path::Path) -> anyhow::Result<Database> {
+        Self::open_with(db, complaint_monitor::store::open_read_only)
+    }
+
+    fn open_with(
+        db: &std::path::Path,
+        sqlite: fn(&std::path::Path) -> Result<rusqlite::Connection, complaint_monitor::store::StoreError>,
+    ) -> anyhow::Result<Database> {
+        use complaint_monitor::store::postgres;
+        let url = db.to_string_lossy();
+        if !postgres::is_url(&url) {
+            return Ok(Database::Sqlite(sqlite(db)?));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let pool = runtime.block_on(postgres::pool(&url, 1))?;
+        let handle = runtime.handle().clone();
+        Ok(Database::Postgres {
+            db: complaint_monitor::store::sql::PgBlocking::new(pool, handle),
+            _runtime: runtime,
+        })
+    }
+
+    fn reader(&self) -> &dyn complaint_monitor::store::sql::Sql {
+        match self {
+            Database::Sqlite(conn) => conn,
+            Database::Postgres { db, .. } => db,
+        }
+    }
+
+    /// Runs `job` in one transaction; commits if it succeeds.
+    fn transact<T>(
+        &mut self,
+        mut job: impl FnMut(&dyn complaint_monitor::store::sql::Sql) -> Result<T, complaint_monitor::store::StoreError>,
+    ) -> anyhow::Result<T> {
+        match self {
+            Database::Sqlite(conn) => {
+                let tx = conn.transaction()?;
+                let value = job(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            }
+            Database::Postgres { db, .. } => Ok(db.transact(None, &mut job)?),
+        }
+    }
+}
+
 fn since(value: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
     use complaint_monitor::clock::{Clock, WallClock};
     value

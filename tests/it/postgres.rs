@@ -977,3 +977,67 @@ async fn detection_and_delivery_on_postgres_record_what_sqlite_records_and_send_
         .get(0);
     assert_eq!(pending, 0);
 }
+
+/// `alerts show`, `ack`, `resolve` and `silence` with `--db postgres://…`
+/// act as on SQLite: the same incident shown, the same states after the
+/// same actions, the resolve's notices queued in the shared outbox.
+#[tokio::test]
+async fn incidents_are_shown_acknowledged_resolved_and_silenced_on_postgres_as_on_sqlite() {
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    let sqlite = db.to_str().unwrap().to_string();
+    let listed = json_lines(&cli_ok(&["alerts", "list", "--db", &sqlite, "--json"]));
+    let id = listed[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(listed[0]["state"], "firing", "the fixture's incident is firing");
+    let show = |db: &str| cli_ok(&["alerts", "show", &id, "--db", db]);
+    assert_eq!(show(&server.url), show(&sqlite));
+
+    let state_of = |db: &str| -> serde_json::Value {
+        let shown: serde_json::Value = serde_json::from_str(&show(db)).unwrap();
+        shown["incident"].clone()
+    };
+    let outbox = || async {
+        client(&server.url)
+            .await
+            .query_one("SELECT count(*) FROM outbox WHERE event = 'resolved'", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let resolved_before = outbox().await;
+    for db in [&sqlite, &server.url] {
+        let said = cli_ok(&["alerts", "ack", &id, "--by", "ana", "--note", "on it", "--db", db]);
+        assert_eq!(said.trim(), format!("incident {id} acknowledged by ana"));
+        let incident = state_of(db);
+        assert_eq!(incident["state"], "acknowledged", "{db}");
+        assert_eq!(incident["acknowledged_by"], "ana", "{db}");
+        let said = cli_ok(&[
+            "alerts",
+            "silence",
+            "--brand",
+            "Acme Air",
+            "--for",
+            "2h",
+            "--reason",
+            "known outage",
+            "--db",
+            db,
+        ]);
+        assert!(said.starts_with("silence 1: Acme Air muted until "), "{said}");
+        cli_ok(&["alerts", "resolve", &id, "--by", "ana", "--db", db]);
+        assert_eq!(state_of(db)["state"], "resolved", "{db}");
+    }
+    assert_eq!(
+        outbox().await,
+        resolved_before + 1,
+        "the resolve is announced on the demo's one channel"
+    );
+    let again = cli(&["alerts", "ack", &id, "--by", "bo", "--db", &server.url]);
+    assert!(!again.status.success(), "a resolved incident cannot be acknowledged");
+    let missing = cli(&["alerts", "show", "999999", "--db", &server.url]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no incident 999999"));
+}
