@@ -17,9 +17,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
+use crate::sql_params;
+use crate::store::sql::Sql;
 use crate::store::{from_ms, StoreError};
 
 /// Where one answered case stands.
@@ -123,81 +124,77 @@ pub struct Period {
 }
 
 /// The cases of `brand` answered in `period`.
-pub fn cases(conn: &Connection, brand: &str, period: Period) -> Result<Vec<Case>, StoreError> {
+pub fn cases(db: &dyn Sql, brand: &str, period: Period) -> Result<Vec<Case>, StoreError> {
     let Period {
         since,
         until,
         follow_up,
         now,
     } = period;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT r.mention_id, m.source, m.author, r.at, m.rating FROM \
-           (SELECT mention_id, min(at) AS at FROM mention_actions \
-            WHERE action = 'respond' AND undone_at IS NULL GROUP BY mention_id) r \
-         JOIN mention_brands f ON f.mention_id = r.mention_id AND f.brand = ?1 \
-         JOIN mentions m ON m.id = r.mention_id \
-         WHERE r.at >= ?2 AND r.at < ?3 AND {NEGATIVE_WHEN_ANSWERED} ORDER BY r.at, r.mention_id"
-    ))?;
-    let rows = stmt.query_map(
-        params![brand, since.timestamp_millis(), until.timestamp_millis()],
+    let answered = db.rows(
+        &format!(
+            "SELECT r.mention_id, m.source, m.author, r.at, m.rating FROM \
+               (SELECT mention_id, min(at) AS at FROM mention_actions \
+                WHERE action = 'respond' AND undone_at IS NULL GROUP BY mention_id) r \
+             JOIN mention_brands f ON f.mention_id = r.mention_id AND f.brand = ?1 \
+             JOIN mentions m ON m.id = r.mention_id \
+             WHERE r.at >= ?2 AND r.at < ?3 AND {NEGATIVE_WHEN_ANSWERED} ORDER BY r.at, r.mention_id"
+        ),
+        &sql_params![brand, since.timestamp_millis(), until.timestamp_millis()],
         |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, Option<i64>>(4)?,
+                r.required_int(0)?,
+                r.required_text(1)?,
+                r.text(2)?,
+                r.required_int(3)?,
+                r.int(4)?,
             ))
         },
     )?;
-    let answered: Vec<_> = rows.collect::<Result<_, _>>()?;
     answered
         .into_iter()
         .map(|(id, source, author, at, rating)| {
-            follow(conn, brand, id, &source, author.as_deref(), at, rating, follow_up, now)
+            follow(db, brand, id, &source, author.as_deref(), at, rating, follow_up, now)
         })
         .collect()
 }
 
 /// The case of one mention, if it was answered.
 pub fn case_of(
-    conn: &Connection,
+    db: &dyn Sql,
     id: i64,
     follow_up: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<Case>, StoreError> {
-    use rusqlite::OptionalExtension;
-    let row = conn
-        .query_row(
-            &format!(
-                "SELECT m.source, m.author, m.rating, r.at, f.brand FROM mentions m \
-                 JOIN (SELECT mention_id, min(at) AS at FROM mention_actions \
-                       WHERE mention_id = ?1 AND action = 'respond' AND undone_at IS NULL GROUP BY mention_id) r \
-                   ON r.mention_id = m.id \
-                 JOIN mention_brands f ON f.mention_id = m.id \
-                 WHERE m.id = ?1 AND {NEGATIVE_WHEN_ANSWERED} ORDER BY f.brand LIMIT 1"
-            ),
-            [id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            },
-        )
-        .optional()?;
+    let row = db.row(
+        &format!(
+            "SELECT m.source, m.author, m.rating, r.at, f.brand FROM mentions m \
+             JOIN (SELECT mention_id, min(at) AS at FROM mention_actions \
+                   WHERE mention_id = ?1 AND action = 'respond' AND undone_at IS NULL GROUP BY mention_id) r \
+               ON r.mention_id = m.id \
+             JOIN mention_brands f ON f.mention_id = m.id \
+             WHERE m.id = ?1 AND {NEGATIVE_WHEN_ANSWERED} ORDER BY f.brand LIMIT 1"
+        ),
+        &sql_params![id],
+        |r| {
+            Ok((
+                r.required_text(0)?,
+                r.text(1)?,
+                r.int(2)?,
+                r.required_int(3)?,
+                r.required_text(4)?,
+            ))
+        },
+    )?;
     let Some((source, author, rating, at, brand)) = row else {
         return Ok(None);
     };
-    follow(conn, &brand, id, &source, author.as_deref(), at, rating, follow_up, now).map(Some)
+    follow(db, &brand, id, &source, author.as_deref(), at, rating, follow_up, now).map(Some)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn follow(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     id: i64,
     source: &str,
@@ -213,17 +210,15 @@ fn follow(
     let mut words: Vec<(i64, Option<i64>, &'static str)> = Vec::new();
     let mut follow_ups = Vec::new();
     if let Some(author) = author {
-        let mut stmt = conn.prepare_cached(
+        let later_words = db.rows(
             "SELECT m.id, m.created_at, f.label FROM mentions m \
              JOIN mention_brands f ON f.mention_id = m.id AND f.brand = ?3 \
              WHERE m.source = ?1 AND m.author = ?2 AND m.author IS NOT NULL \
                AND m.created_at > ?4 AND m.created_at <= ?5 AND m.id != ?6 ORDER BY m.created_at, m.id",
+            &sql_params![source, author, brand, responded_ms, seen_until, id],
+            |r| Ok((r.required_int(0)?, r.required_int(1)?, r.required_text(2)?)),
         )?;
-        let rows = stmt.query_map(params![source, author, brand, responded_ms, seen_until, id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
-        })?;
-        for row in rows {
-            let (later, created, label) = row?;
+        for (later, created, label) in later_words {
             follow_ups.push(later);
             match label.as_str() {
                 "positive" => words.push((created, Some(later), "positive")),
@@ -237,13 +232,12 @@ fn follow(
     let rating_now = rating.and_then(|r| u8::try_from(r).ok());
     let mut rating_when_answered = rating_now;
     if rating.is_some() {
-        let mut stmt = conn.prepare_cached(
+        let revisions: Vec<(i64, Option<i64>)> = db.rows(
             "SELECT replaced_at, rating FROM mention_revisions WHERE mention_id = ?1 AND replaced_at > ?2 \
              ORDER BY replaced_at, id",
+            &sql_params![id, responded_ms],
+            |r| Ok((r.required_int(0)?, r.int(1)?)),
         )?;
-        let revisions: Vec<(i64, Option<i64>)> = stmt
-            .query_map(params![id, responded_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
         if let (Some((_, Some(then))), Some((last, _))) = (revisions.first(), revisions.last()) {
             rating_when_answered = u8::try_from(*then).ok();
             match (rating_now, rating_when_answered) {
@@ -275,7 +269,7 @@ fn follow(
 }
 
 /// A brand's closed loop: the cases answered in `period`.
-pub fn summary(conn: &Connection, brand: &str, period: Period) -> Result<Summary, StoreError> {
+pub fn summary(db: &dyn Sql, brand: &str, period: Period) -> Result<Summary, StoreError> {
     let mut out = Summary {
         since: crate::mention::format_time(period.since),
         until: crate::mention::format_time(period.until),
@@ -283,7 +277,7 @@ pub fn summary(conn: &Connection, brand: &str, period: Period) -> Result<Summary
         ..Summary::default()
     };
     let (mut then, mut now_stars) = (Stars::default(), Stars::default());
-    for case in cases(conn, brand, period)? {
+    for case in cases(db, brand, period)? {
         out.total.add(case.outcome);
         out.by_source.entry(case.source.clone()).or_default().add(case.outcome);
         if let (Some(a), Some(b)) = (case.rating_when_answered, case.rating_now) {

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mention::format_time;
 use crate::mention::scored::Label;
+use crate::sql_params;
 use crate::store::StoreError;
 
 pub use crate::store::priority::{priority, priority_key, HALF_LIFE_HOURS};
@@ -843,19 +844,13 @@ pub struct ResponseTimes {
 /// per brand and per person who answered first: time to the first response
 /// not undone.
 pub fn response_times(
-    conn: &Connection,
+    db: &dyn crate::store::sql::Sql,
     brands_wanted: &[String],
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     target: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ResponseTimes>, Vec<ResponseTimes>), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT f.brand, f.created_at, a.actor, a.at, f.mention_id FROM mention_brands f \
-         LEFT JOIN mention_actions a ON a.id = (SELECT min(x.id) FROM mention_actions x \
-             WHERE x.mention_id = f.mention_id AND x.action = 'respond' AND x.undone_at IS NULL) \
-         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3",
-    )?;
     let target_ms = target.num_milliseconds();
     let now_ms = now.timestamp_millis();
     // name -> (negatives, delays in minutes, within target, old enough)
@@ -865,20 +860,23 @@ pub fn response_times(
     let mut answered_once = std::collections::HashSet::new();
     // One brand at a time: each read is a range of the brand's label index.
     for wanted in brands_wanted {
-        let rows = stmt.query_map(
-            params![wanted, since.timestamp_millis(), until.timestamp_millis()],
+        let rows = db.rows(
+            "SELECT f.brand, f.created_at, a.actor, a.at, f.mention_id FROM mention_brands f \
+             LEFT JOIN mention_actions a ON a.id = (SELECT min(x.id) FROM mention_actions x \
+                 WHERE x.mention_id = f.mention_id AND x.action = 'respond' AND x.undone_at IS NULL) \
+             WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3",
+            &sql_params![wanted, since.timestamp_millis(), until.timestamp_millis()],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, i64>(4)?,
+                    r.required_text(0)?,
+                    r.required_int(1)?,
+                    r.text(2)?,
+                    r.int(3)?,
+                    r.required_int(4)?,
                 ))
             },
         )?;
-        for row in rows {
-            let (brand, created, actor, answered, mention) = row?;
+        for (brand, created, actor, answered, mention) in rows {
             let delay = answered.map(|at| (at - created).max(0));
             let within = delay.is_some_and(|d| d <= target_ms);
             let counted = within || now_ms - created > target_ms;

@@ -7,7 +7,6 @@ use clap::ValueEnum;
 use complaint_monitor::clock::{Clock, WallClock};
 use complaint_monitor::config::Config;
 use complaint_monitor::digest;
-use complaint_monitor::store;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -45,6 +44,12 @@ impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let mut config = Config::load_or_demo(self.config.as_ref())?;
         if self.send_due {
+            if complaint_monitor::store::postgres::is_url(&self.db.to_string_lossy()) {
+                anyhow::bail!(
+                    "digest --send-due records what it sent in a SQLite file only so far; \
+                     a digest of a PostgreSQL database is written with --db postgres://… without --send-due"
+                );
+            }
             if let Some(tz) = self.tz {
                 config.digest.tz = tz;
             }
@@ -70,8 +75,15 @@ impl Args {
             .parse()
             .map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone (e.g. Europe/London)"))?;
         let date = self.date.unwrap_or_else(|| digest::yesterday(WallClock.now(), zone));
-        let conn = store::open_read_only(&self.db)?;
-        let computed = digest::compute(&conn, &config.brands, &config.inbox, self.brand.as_deref(), date, &tz)?;
+        let db = super::Database::open_read_only(&self.db)?;
+        let computed = digest::compute(
+            db.reader(),
+            &config.brands,
+            &config.inbox,
+            self.brand.as_deref(),
+            date,
+            &tz,
+        )?;
         let text = match self.format {
             Format::Md => digest::render::markdown(&computed),
             Format::Html => digest::render::html(&computed),

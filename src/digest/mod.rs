@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::brand::BrandConfig;
+use crate::sql_params;
+use crate::store::sql::Sql;
 use crate::store::StoreError;
 
 /// The `[digest]` config table.
@@ -292,20 +293,20 @@ pub struct SpamFigures {
 }
 
 fn spam_figures(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<SpamFigures, StoreError> {
-    let range = params![brand, start.timestamp_millis(), end.timestamp_millis()];
+    let range = sql_params![brand, start.timestamp_millis(), end.timestamp_millis()];
     let mut figures = SpamFigures::default();
-    let mut stmt = conn.prepare_cached(
+    let kinds = db.rows(
         "SELECT g.kind, count(DISTINCT g.id), count(*) FROM mention_brands b JOIN spam_groups g ON g.id = b.group_id \
          WHERE b.brand = ?1 AND b.created_at >= ?2 AND b.created_at < ?3 GROUP BY g.kind",
+        &range,
+        |r| Ok((r.required_text(0)?, r.required_int(1)?, r.required_int(2)?)),
     )?;
-    let mut rows = stmt.query(range)?;
-    while let Some(row) = rows.next()? {
-        let (kind, groups, mentions): (String, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+    for (kind, groups, mentions) in kinds {
         let (groups, mentions) = (groups.max(0) as u64, mentions.max(0) as u64);
         match crate::spam::Kind::parse(&kind) {
             Some(crate::spam::Kind::Campaign) => (figures.campaigns, figures.campaign_mentions) = (groups, mentions),
@@ -313,13 +314,12 @@ fn spam_figures(
             None => return Err(StoreError::Corrupt(format!("group kind {kind:?}"))),
         }
     }
-    let blocked: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 \
-             AND blocked IS NOT NULL",
-        )?
-        .query_row(range, |r| r.get(0))?;
-    figures.blocked_mentions = blocked.max(0) as u64;
+    let blocked = db.int(
+        "SELECT count(*) FROM mention_brands WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3 \
+         AND blocked IS NOT NULL",
+        &range,
+    )?;
+    figures.blocked_mentions = blocked.unwrap_or(0).max(0) as u64;
     Ok(figures)
 }
 
@@ -376,7 +376,7 @@ pub fn yesterday(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 /// Computes the digest of `date` (in `tz_name`) for every configured brand,
 /// or only `brand`.
 pub fn compute(
-    conn: &Connection,
+    db: &dyn Sql,
     brands: &[BrandConfig],
     inbox: &crate::inbox::InboxConfig,
     brand: Option<&str>,
@@ -396,7 +396,7 @@ pub fn compute(
     };
     let mut out = Vec::new();
     for b in brands {
-        out.push(brand_digest(conn, b, inbox, date, tz)?);
+        out.push(brand_digest(db, b, inbox, date, tz)?);
     }
     Ok(Digest {
         date,
@@ -410,7 +410,7 @@ pub fn compute(
 }
 
 fn brand_digest(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &BrandConfig,
     inbox: &crate::inbox::InboxConfig,
     date: NaiveDate,
@@ -418,12 +418,12 @@ fn brand_digest(
 ) -> Result<BrandDigest, DigestError> {
     let bounds = |d: NaiveDate| day_bounds(d, tz).ok_or_else(|| DigestError::NoSuchDay(d, tz.name().to_string()));
     let (start, end) = bounds(date)?;
-    let day = day_figures(conn, &brand.name, start, end)?;
+    let day = day_figures(db, &brand.name, start, end)?;
     let previous = date
         .pred_opt()
         .ok_or_else(|| DigestError::NoSuchDay(date, tz.name().into()))?;
     let (p_start, p_end) = bounds(previous)?;
-    let previous_day = day_figures(conn, &brand.name, p_start, p_end)?;
+    let previous_day = day_figures(db, &brand.name, p_start, p_end)?;
     let mut week = DayFigures::default();
     let mut d = date;
     for _ in 0..7 {
@@ -431,7 +431,7 @@ fn brand_digest(
             .pred_opt()
             .ok_or_else(|| DigestError::NoSuchDay(d, tz.name().into()))?;
         let (s, e) = bounds(d)?;
-        let f = day_figures(conn, &brand.name, s, e)?;
+        let f = day_figures(db, &brand.name, s, e)?;
         week.counts.add(f.counts);
         week.ratings.add(f.ratings);
         week.negative_reach += f.negative_reach;
@@ -465,12 +465,12 @@ fn brand_digest(
     let week_start = bounds(date - Duration::days(7))?.0;
     Ok(BrandDigest {
         brand: brand.name.clone(),
-        hourly: hourly(conn, &brand.name, start, end, tz)?,
-        incidents: incidents(conn, &brand.name, start, end, tz)?,
-        top_negative: top_negative(conn, &brand.name, start, end, tz)?,
-        responses: responses(conn, &brand.name, start, end, inbox.response_target.0)?,
+        hourly: hourly(db, &brand.name, start, end, tz)?,
+        incidents: incidents(db, &brand.name, start, end, tz)?,
+        top_negative: top_negative(db, &brand.name, start, end, tz)?,
+        responses: responses(db, &brand.name, start, end, inbox.response_target.0)?,
         closed_loop: crate::closed_loop::summary(
-            conn,
+            db,
             &brand.name,
             crate::closed_loop::Period {
                 since: end - inbox.follow_up.0,
@@ -479,8 +479,8 @@ fn brand_digest(
                 now: end,
             },
         )?,
-        complaints: terms::complaints(conn, brand, week_start, start, end)?,
-        spam: spam_figures(conn, &brand.name, start, end)?,
+        complaints: terms::complaints(db, brand, week_start, start, end)?,
+        spam: spam_figures(db, &brand.name, start, end)?,
         gaps,
         day,
         previous_day,
@@ -489,14 +489,15 @@ fn brand_digest(
 }
 
 /// Counts, ratings, reach and sources of a brand's day.
-pub(crate) const DAY_FIGURES_SQL: &str = "SELECT m.source, m.rating, f.label, count(*), coalesce(sum(f.reach), 0), \
-         f.label = 'neutral' AND m.not_scored \
+pub(crate) const DAY_FIGURES_SQL: &str = "SELECT m.source, m.rating, f.label, count(*), \
+         CAST(coalesce(sum(f.reach), 0) AS BIGINT), CASE WHEN f.label = 'neutral' AND m.not_scored <> 0 THEN 1 ELSE 0 END \
          FROM mention_brands f JOIN mentions m ON m.id = f.mention_id \
          WHERE f.brand = ?1 AND f.created_at >= ?2 AND f.created_at < ?3 \
          GROUP BY m.source, m.rating, f.label, 6";
 
 /// Every mention time of a brand's day, from the index alone.
-pub(crate) const HOURLY_SQL: &str = "SELECT created_at, label = 'negative' FROM mention_brands \
+pub(crate) const HOURLY_SQL: &str =
+    "SELECT created_at, CASE WHEN label = 'negative' THEN 1 ELSE 0 END FROM mention_brands \
          WHERE brand = ?1 AND created_at >= ?2 AND created_at < ?3";
 
 /// The negative mentions with the largest reach of a brand's day.
@@ -507,48 +508,46 @@ pub(crate) const TOP_NEGATIVE_SQL: &str =
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
          ORDER BY f.reach DESC, f.created_at, f.mention_id LIMIT 10";
 
-fn day_figures(
-    conn: &Connection,
-    brand: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<DayFigures, DigestError> {
-    let mut stmt = conn.prepare_cached(DAY_FIGURES_SQL)?;
-    let mut rows = stmt.query(params![brand, start.timestamp_millis(), end.timestamp_millis()])?;
+fn day_figures(db: &dyn Sql, brand: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<DayFigures, DigestError> {
     let mut f = DayFigures::default();
-    while let Some(row) = rows.next()? {
-        let source: String = row.get(0)?;
-        let rating: Option<i64> = row.get(1)?;
-        let label: String = row.get(2)?;
-        let n = row.get::<_, i64>(3)? as f64;
-        let reach = row.get::<_, i64>(4)? as f64;
-        let not_scored = row.get::<_, bool>(5)?;
-        f.counts.total += n;
-        let negative = label == "negative";
-        match label.as_str() {
-            "negative" => {
-                f.counts.negative += n;
-                f.negative_reach += reach;
+    db.for_each(
+        DAY_FIGURES_SQL,
+        &sql_params![brand, start.timestamp_millis(), end.timestamp_millis()],
+        &mut |row| {
+            let source = row.required_text(0)?;
+            let rating = row.int(1)?;
+            let label = row.required_text(2)?;
+            let n = row.required_int(3)? as f64;
+            let reach = row.required_int(4)? as f64;
+            let not_scored = row.required_int(5)? != 0;
+            f.counts.total += n;
+            let negative = label == "negative";
+            match label.as_str() {
+                "negative" => {
+                    f.counts.negative += n;
+                    f.negative_reach += reach;
+                }
+                "positive" => f.counts.positive += n,
+                _ if not_scored => f.counts.not_scored += n,
+                _ => f.counts.neutral += n,
             }
-            "positive" => f.counts.positive += n,
-            _ if not_scored => f.counts.not_scored += n,
-            _ => f.counts.neutral += n,
-        }
-        if let Some(stars) = rating {
-            f.ratings.add_stars(stars, n);
-        }
-        let entry = f.sources.entry(source).or_default();
-        entry.0 += n;
-        if negative {
-            entry.1 += n;
-        }
-    }
+            if let Some(stars) = rating {
+                f.ratings.add_stars(stars, n);
+            }
+            let entry = f.sources.entry(source).or_default();
+            entry.0 += n;
+            if negative {
+                entry.1 += n;
+            }
+            Ok(())
+        },
+    )?;
     Ok(f.finish())
 }
 
 /// All and negative mentions per local hour; a DST day has 23 or 25.
 fn hourly(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -557,18 +556,21 @@ fn hourly(
     let hours = ((end - start).num_minutes() / 60).max(0) as usize;
     let mut all = vec![0u64; hours];
     let mut negative = vec![0u64; hours];
-    let mut stmt = conn.prepare_cached(HOURLY_SQL)?;
-    let mut rows = stmt.query(params![brand, start.timestamp_millis(), end.timestamp_millis()])?;
-    while let Some(row) = rows.next()? {
-        let at: i64 = row.get(0)?;
-        let index = ((at - start.timestamp_millis()) / 3_600_000) as usize;
-        if index < hours {
-            all[index] += 1;
-            if row.get::<_, bool>(1)? {
-                negative[index] += 1;
+    db.for_each(
+        HOURLY_SQL,
+        &sql_params![brand, start.timestamp_millis(), end.timestamp_millis()],
+        &mut |row| {
+            let at = row.required_int(0)?;
+            let index = ((at - start.timestamp_millis()) / 3_600_000) as usize;
+            if index < hours {
+                all[index] += 1;
+                if row.required_int(1)? != 0 {
+                    negative[index] += 1;
+                }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok((0..hours)
         .map(|i| Hour {
             start: (start + Duration::hours(i as i64)).with_timezone(&tz).to_rfc3339(),
@@ -579,80 +581,82 @@ fn hourly(
 }
 
 fn incidents(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     tz: Tz,
 ) -> Result<Vec<IncidentLine>, DigestError> {
-    let mut stmt = conn.prepare_cached(
+    let local = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&tz).to_rfc3339());
+    Ok(db.rows(
         "SELECT id, started_at, resolved_at, state, severity, observed, expected, reach, acknowledged_by, \
          acknowledged_at FROM incidents WHERE brand = ?1 AND started_at < ?3 \
-         AND (resolved_at IS NULL OR resolved_at >= ?2) ORDER BY started_at",
-    )?;
-    let local = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&tz).to_rfc3339());
-    let rows = stmt.query_map(params![brand, start.timestamp_millis(), end.timestamp_millis()], |r| {
-        let started: i64 = r.get(1)?;
-        let acked: Option<i64> = r.get(9)?;
-        Ok(IncidentLine {
-            id: r.get(0)?,
-            started_at: local(started).unwrap_or_default(),
-            resolved_at: r.get::<_, Option<i64>>(2)?.and_then(local),
-            state: r.get(3)?,
-            severity: r.get(4)?,
-            observed: r.get::<_, i64>(5)?.max(0) as u64,
-            expected: (r.get::<_, f64>(6)? * 10.0).round() / 10.0,
-            reach: r.get::<_, i64>(7)?.max(0) as u64,
-            acknowledged_by: r.get(8)?,
-            minutes_to_acknowledge: acked.map(|a| (a - started) / 60_000),
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+         AND (resolved_at IS NULL OR resolved_at >= ?2) ORDER BY started_at, id",
+        &sql_params![brand, start.timestamp_millis(), end.timestamp_millis()],
+        |r| {
+            let started = r.required_int(1)?;
+            let acked = r.int(9)?;
+            Ok(IncidentLine {
+                id: r.required_int(0)?,
+                started_at: local(started).unwrap_or_default(),
+                resolved_at: r.int(2)?.and_then(local),
+                state: r.required_text(3)?,
+                severity: r.required_text(4)?,
+                observed: r.required_int(5)?.max(0) as u64,
+                expected: (r.required_real(6)? * 10.0).round() / 10.0,
+                reach: r.required_int(7)?.max(0) as u64,
+                acknowledged_by: r.text(8)?,
+                minutes_to_acknowledge: acked.map(|a| (a - started) / 60_000),
+            })
+        },
+    )?)
 }
 
 fn top_negative(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     tz: Tz,
 ) -> Result<Vec<NegativeMention>, DigestError> {
-    let mut stmt = conn.prepare_cached(TOP_NEGATIVE_SQL)?;
-    let rows = stmt.query_map(params![brand, start.timestamp_millis(), end.timestamp_millis()], |r| {
-        let text: String = r.get(4)?;
-        Ok(NegativeMention {
-            source: r.get(0)?,
-            author: r.get(1)?,
-            audience: r.get::<_, Option<i64>>(2)?.map(|v| v.max(0) as u64),
-            created_at: DateTime::from_timestamp_millis(r.get(3)?)
-                .map(|t| t.with_timezone(&tz).to_rfc3339())
-                .unwrap_or_default(),
-            text: crate::mention::snippet(&text, 200),
-            url: r.get(5)?,
-            reach: r.get::<_, i64>(6)?.max(0) as u64,
-            state: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(db.rows(
+        TOP_NEGATIVE_SQL,
+        &sql_params![brand, start.timestamp_millis(), end.timestamp_millis()],
+        |r| {
+            let text = r.required_text(4)?;
+            Ok(NegativeMention {
+                source: r.required_text(0)?,
+                author: r.text(1)?,
+                audience: r.int(2)?.map(|v| v.max(0) as u64),
+                created_at: DateTime::from_timestamp_millis(r.required_int(3)?)
+                    .map(|t| t.with_timezone(&tz).to_rfc3339())
+                    .unwrap_or_default(),
+                text: crate::mention::snippet(&text, 200),
+                url: r.text(5)?,
+                reach: r.required_int(6)?.max(0) as u64,
+                state: r.required_text(7)?,
+            })
+        },
+    )?)
 }
 
 fn responses(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     target: chrono::Duration,
 ) -> Result<Responses, DigestError> {
-    let range = params![brand, start.timestamp_millis(), end.timestamp_millis()];
+    let range = sql_params![brand, start.timestamp_millis(), end.timestamp_millis()];
     let mut out = Responses::default();
-    let mut stmt = conn.prepare_cached(
+    let states = db.rows(
         "SELECT coalesce(s.state, 'new'), count(*) FROM mention_brands f \
          LEFT JOIN mention_states s ON s.mention_id = f.mention_id \
          WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 GROUP BY 1",
+        &range,
+        |r| Ok((r.required_text(0)?, r.required_int(1)?)),
     )?;
-    let rows = stmt.query_map(range, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (state, n) = row?;
+    for (state, n) in states {
         let n = n.max(0) as u64;
         out.negative += n;
         match state.as_str() {
@@ -663,18 +667,20 @@ fn responses(
         }
     }
     out.handled_share = (out.negative > 0).then(|| (out.responded + out.ignored) as f64 / out.negative as f64);
-    let mut stmt = conn.prepare_cached(
-        "SELECT (SELECT min(a.at) FROM mention_actions a WHERE a.mention_id = f.mention_id \
-                 AND a.action = 'respond' AND a.undone_at IS NULL) - f.created_at \
-         FROM mention_brands f JOIN mention_states s ON s.mention_id = f.mention_id \
-         WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
-           AND s.state = 'responded'",
-    )?;
-    let mut delays: Vec<f64> = stmt
-        .query_map(range, |r| r.get::<_, Option<i64>>(0))?
-        .filter_map(|d| d.transpose())
-        .map(|d| d.map(|ms| ms.max(0) as f64 / 60_000.0))
-        .collect::<Result<_, _>>()?;
+    let mut delays: Vec<f64> = db
+        .rows(
+            "SELECT (SELECT min(a.at) FROM mention_actions a WHERE a.mention_id = f.mention_id \
+                     AND a.action = 'respond' AND a.undone_at IS NULL) - f.created_at \
+             FROM mention_brands f JOIN mention_states s ON s.mention_id = f.mention_id \
+             WHERE f.brand = ?1 AND f.label = 'negative' AND f.created_at >= ?2 AND f.created_at < ?3 \
+               AND s.state = 'responded'",
+            &range,
+            |r| r.int(0),
+        )?
+        .into_iter()
+        .flatten()
+        .map(|ms| ms.max(0) as f64 / 60_000.0)
+        .collect();
     delays.sort_by(f64::total_cmp);
     out.median_minutes_to_respond = match delays.len() {
         0 => None,
@@ -682,7 +688,7 @@ fn responses(
         n => Some((delays[n / 2 - 1] + delays[n / 2]) / 2.0),
     };
     // As of the day's end, so that a day's digest always says the same.
-    let (by_brand, by_agent) = crate::inbox::response_times(conn, &[brand.to_string()], start, end, target, end)?;
+    let (by_brand, by_agent) = crate::inbox::response_times(db, &[brand.to_string()], start, end, target, end)?;
     if let Some(times) = by_brand.into_iter().next() {
         out.p90_minutes_to_respond = times.p90_minutes;
         out.answered_within_target_share = times.within_target_share;
@@ -705,7 +711,7 @@ mod tests {
             let plan: Vec<String> = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .unwrap()
-                .query_map(params!["Acme Air", 0, 1], |r| r.get::<_, String>(3))
+                .query_map(rusqlite::params!["Acme Air", 0, 1], |r| r.get::<_, String>(3))
                 .unwrap()
                 .map(Result::unwrap)
                 .collect();

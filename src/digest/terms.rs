@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 
 use super::{DigestError, Term};
 use crate::brand::BrandConfig;
+use crate::sql_params;
+use crate::store::sql::Sql;
 use crate::terms::Tokenizer;
 
 const WORDS: usize = 10;
@@ -22,30 +23,29 @@ pub const NEGATIVE_TEXTS_SQL: &str = "SELECT f.created_at, m.text FROM mention_b
 /// Top words and phrases of the negative mentions in `[start, end)`, each with
 /// its daily average over `[week_start, start)`.
 pub fn complaints(
-    conn: &Connection,
+    db: &dyn Sql,
     brand: &BrandConfig,
     week_start: DateTime<Utc>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<Term>, DigestError> {
     let tokenizer = Tokenizer::for_brand(brand);
-    let mut stmt = conn.prepare_cached(NEGATIVE_TEXTS_SQL)?;
-    let mut rows = stmt.query(params![
-        brand.name,
-        week_start.timestamp_millis(),
-        end.timestamp_millis()
-    ])?;
     let (mut day_words, mut day_phrases) = (HashMap::new(), HashMap::new());
     let (mut week_words, mut week_phrases) = (HashMap::new(), HashMap::new());
-    while let Some(row) = rows.next()? {
-        let at: i64 = row.get(0)?;
-        let text: String = row.get(1)?;
-        if at >= start.timestamp_millis() {
-            tokenizer.count(&text, &mut day_words, &mut day_phrases);
-        } else {
-            tokenizer.count(&text, &mut week_words, &mut week_phrases);
-        }
-    }
+    db.for_each(
+        NEGATIVE_TEXTS_SQL,
+        &sql_params![&brand.name, week_start.timestamp_millis(), end.timestamp_millis()],
+        &mut |row| {
+            let at = row.required_int(0)?;
+            let text = row.required_text(1)?;
+            if at >= start.timestamp_millis() {
+                tokenizer.count(&text, &mut day_words, &mut day_phrases);
+            } else {
+                tokenizer.count(&text, &mut week_words, &mut week_phrases);
+            }
+            Ok(())
+        },
+    )?;
     let days = ((start - week_start).num_hours() as f64 / 24.0).round().max(1.0);
     let top = |today: HashMap<String, u64>, week: &HashMap<String, u64>, n: usize, min: u64| {
         let mut ranked: Vec<(String, u64)> = today.into_iter().filter(|(_, c)| *c >= min).collect();

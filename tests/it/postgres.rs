@@ -1041,3 +1041,66 @@ async fn incidents_are_shown_acknowledged_resolved_and_silenced_on_postgres_as_o
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no incident 999999"));
 }
+
+/// `digest --db postgres://…` computes the digest SQLite computes from the
+/// same data, in every format: counts, hours, incidents, top negatives,
+/// complaint terms, responses and the closed loop (two negative mentions
+/// answered, one assigned).
+#[tokio::test]
+async fn a_digest_from_postgres_is_byte_for_byte_the_digest_from_sqlite() {
+    use complaint_monitor::inbox::{self, Action};
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    {
+        let mut conn = store::open(&db).unwrap();
+        let ids: Vec<i64> = conn
+            .prepare(
+                "SELECT mention_id FROM mention_brands WHERE brand = 'Acme Air' AND label = 'negative' \
+                 ORDER BY mention_id LIMIT 3",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let tx = conn.transaction().unwrap();
+        let at: chrono::DateTime<chrono::Utc> = "2026-11-20T15:00:00Z".parse().unwrap();
+        let respond = Action::Respond {
+            reply_url: None,
+            note: Some("called them".into()),
+        };
+        inbox::apply(&tx, &ids[..2], &respond, "ana", at).unwrap();
+        let assign = Action::Assign { assignee: "bo".into() };
+        inbox::apply(&tx, &ids[2..], &assign, "ana", at).unwrap();
+        tx.commit().unwrap();
+    }
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    let sqlite = db.to_str().unwrap();
+    let digest = |db: &str, format: &str| {
+        cli_ok(&[
+            "digest",
+            "--db",
+            db,
+            "--date",
+            "2026-11-20",
+            "--tz",
+            "Europe/Madrid",
+            "--format",
+            format,
+        ])
+    };
+    let json: serde_json::Value = serde_json::from_str(&digest(sqlite, "json")).unwrap();
+    let acme = &json["brands"][0];
+    assert_eq!(acme["responses"]["responded"], 2, "{acme}");
+    assert_eq!(acme["responses"]["assigned"], 1, "{acme}");
+    assert!(!acme["incidents"].as_array().unwrap().is_empty(), "{acme}");
+    assert!(!acme["complaints"].as_array().unwrap().is_empty(), "{acme}");
+    for format in ["json", "md", "html"] {
+        assert_eq!(digest(&server.url, format), digest(sqlite, format), "{format}");
+    }
+    let refused = cli(&["digest", "--db", &server.url, "--send-due"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--send-due records what it sent in a SQLite file"));
+}

@@ -11,9 +11,19 @@ use crate::store::sql::{numbered, Param};
 use crate::store::{self, Columns, MentionFilter, StoreError, StoredMention};
 
 impl Columns for tokio_postgres::Row {
+    /// Any integer column: the stored ones are BIGINT, but an expression
+    /// (`CASE … THEN 1`) is an INTEGER.
     fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        self.try_get(i)
-            .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+        let small = self
+            .columns()
+            .get(i)
+            .is_some_and(|c| *c.type_() == tokio_postgres::types::Type::INT4);
+        let value = if small {
+            self.try_get::<_, Option<i32>>(i).map(|v| v.map(i64::from))
+        } else {
+            self.try_get(i)
+        };
+        value.map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
     }
     fn real(&self, i: usize) -> Result<Option<f64>, StoreError> {
         self.try_get(i)
