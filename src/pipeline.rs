@@ -2,8 +2,9 @@
 //! step each mention takes before the store, from a feed or from a poll
 //! (capped, matched to its brands, scored, given its reach, stamped with
 //! the clock); the writer's `insert_batch` is the one way in (duplicates,
-//! revisions). [`Pipeline`] batches a replay's mentions for the writer; the
-//! poller sends each poll's mentions with its cursor in one transaction.
+//! revisions). [`Pipeline`] batches a replay's mentions for a `BatchSink`
+//! (SQLite's writer thread, or a PostgreSQL writer task); the poller sends
+//! each poll's mentions with its cursor in one transaction.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::clock::Clock;
 use crate::enrich::sentiment::Label;
 use crate::enrich::{Enriched, Enricher};
 use crate::mention::Mention;
-use crate::store::writer::{BatchOutcome, NewMention, WriterGone, WriterHandle};
+use crate::store::writer::{BatchOutcome, BatchSink, NewMention, WriterGone};
 
 /// Counts by label, in the order negative, neutral, positive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -78,7 +79,7 @@ pub fn prepare(enricher: &Enricher, mention: Mention, now: DateTime<Utc>) -> Res
 
 pub struct Pipeline {
     enricher: Enricher,
-    writer: WriterHandle,
+    writer: Box<dyn BatchSink>,
     clock: Arc<dyn Clock>,
     batch: Vec<NewMention>,
     batch_size: usize,
@@ -92,11 +93,11 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// A pipeline sending batches of `batch_size` mentions to `writer`.
-    pub fn new(enricher: Enricher, batch_size: usize, writer: WriterHandle, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(enricher: Enricher, batch_size: usize, writer: impl BatchSink + 'static, clock: Arc<dyn Clock>) -> Self {
         let batch_size = batch_size.max(1);
         Pipeline {
             enricher,
-            writer,
+            writer: Box::new(writer),
             clock,
             batch: Vec::with_capacity(batch_size),
             batch_size,
@@ -171,16 +172,12 @@ impl Pipeline {
     pub fn sync(&mut self) -> Result<(), WriterGone> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
         let now = self.clock.now();
-        self.writer.write_blocking(batch)?;
+        let committed = self.writer.send_tracked_blocking(batch)?;
+        committed.blocking_recv().map_err(|_| WriterGone)?;
         // The writer commits in order: everything sent before is in too.
         self.in_flight.clear();
         self.committed_until = Some(now);
         Ok(())
-    }
-
-    /// A handle on the pipeline's writer, for other stages that write.
-    pub fn writer(&self) -> WriterHandle {
-        self.writer.clone()
     }
 
     /// Flushes, waits until the writer has committed everything ingested

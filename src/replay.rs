@@ -2,12 +2,13 @@
 //! time. The pipeline's clock follows the mentions' own timestamps, so
 //! everything time-based behaves as it did when they were posted; `--speed N`
 //! paces the replay at N times real time, `max` runs as fast as the machine
-//! allows.
+//! allows. It replays into a SQLite file or a PostgreSQL database (one no
+//! `run` process is sharing: replay judges every brand itself).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +25,9 @@ use crate::config::Config;
 use crate::mention::LineError;
 use crate::pipeline::{IngestStats, Ingested, LabelCounts, Pipeline};
 use crate::sources::feed::{Feed, FeedLine, FeedReader};
-use crate::store::writer::Writer;
+use crate::store::postgres::writer::PgWriter;
+use crate::store::sql::PgBlocking;
+use crate::store::writer::{Writer, WriterHandle, WriterStats};
 
 /// Rejected lines reported one by one; after that they are only counted.
 const REJECTIONS_REPORTED: u64 = 50;
@@ -120,13 +123,12 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> anyhow::Result<Replay
 /// Replays `feeds` (instead of `options.feeds`) into the database.
 pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) -> anyhow::Result<ReplaySummary> {
     let started = Instant::now();
-    let (writer, handle) = Writer::start_with(&options.db, &config.store, config.grouper())?;
     let clock = Arc::new(VirtualClock::default());
-    let mut pipeline = Pipeline::new(config.enricher()?, config.store.batch_size, handle, clock.clone());
+    let (target, mut pipeline) = Target::open(config, &options.db, clock.clone())?;
     let progress = Progress::new(options, feeds);
     let mut counts = LineCounts::default();
     let mut pacer = Pacer::new(options.speed);
-    let mut detection = Detection::start(config, options, &pipeline)?;
+    let mut detection = Detection::start(config, options, &target)?;
 
     let fed = (|| -> anyhow::Result<()> {
         for feed in feeds {
@@ -146,7 +148,7 @@ pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) ->
     })();
     progress.bar.finish_and_clear();
     let delivered = match &fed {
-        Ok(()) => deliver(config, options, &pipeline),
+        Ok(()) => target.deliver(config, options),
         Err(_) => Ok(DeliveryStats::default()),
     };
     let alerts = detection.report;
@@ -154,7 +156,7 @@ pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) ->
     // Whatever stopped the feed loop, let the writer commit what it has and
     // report its own error if it is the one that failed.
     let ingest = pipeline.finish();
-    let written = writer.finish().context("storing mentions")?;
+    let written = target.finish().context("storing mentions")?;
     fed?;
     let delivered = delivered?;
     let ingest: IngestStats = ingest?;
@@ -186,20 +188,114 @@ pub fn replay_feeds(config: &Config, options: &ReplayOptions, feeds: &[Feed]) ->
     })
 }
 
-/// Delivers the notifications the replay queued (stdout, webhooks…).
-fn deliver(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> anyhow::Result<DeliveryStats> {
-    if config.alerts.channels.is_empty() {
-        return Ok(DeliveryStats::default());
+/// Where a replay stores what it makes of the feeds.
+enum Target {
+    Sqlite {
+        db: PathBuf,
+        writer: Writer,
+        handle: WriterHandle,
+    },
+    /// Driven by a runtime of the replay's own, whose workers answer while
+    /// the replay's thread waits.
+    Postgres {
+        pool: deadpool_postgres::Pool,
+        writer: PgWriter,
+        runtime: tokio::runtime::Runtime,
+    },
+}
+
+impl Target {
+    /// Opens `db` (a SQLite path or a `postgres://` URL) and the pipeline
+    /// that stores into it.
+    fn open(config: &Config, db: &Path, clock: Arc<VirtualClock>) -> anyhow::Result<(Target, Pipeline)> {
+        use crate::store::postgres;
+        let enricher = config.enricher()?;
+        let batch_size = config.store.batch_size;
+        let url = db.to_string_lossy();
+        if !postgres::is_url(&url) {
+            let (writer, handle) = Writer::start_with(db, &config.store, config.grouper())?;
+            let pipeline = Pipeline::new(enricher, batch_size, handle.clone(), clock);
+            let db = db.to_path_buf();
+            return Ok((Target::Sqlite { db, writer, handle }, pipeline));
+        }
+        let shown = postgres::redacted(&url);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let pool = runtime
+            .block_on(postgres::pool(&url, 4))
+            .with_context(|| format!("cannot open the database {shown}"))?;
+        let held = runtime.block_on(async {
+            let client = pool.get().await?;
+            postgres::lease::held(&client).await
+        })?;
+        if let Some(lease) = held.first() {
+            anyhow::bail!(
+                "{shown} is shared by running `run` processes ({} on {}, pid {}, holds {}): replay judges every \
+                 brand itself, so it replays only into a database no `run` is using",
+                lease.holder,
+                lease.host,
+                lease.pid,
+                lease.name
+            );
+        }
+        let (writer, handle) = PgWriter::start(
+            pool.clone(),
+            config.spam.clone(),
+            runtime.handle(),
+            config.store.queue_batches,
+        );
+        let pipeline = Pipeline::new(enricher, batch_size, handle, clock);
+        Ok((Target::Postgres { pool, writer, runtime }, pipeline))
     }
-    let dispatcher = Dispatcher::new(
-        &config.alerts,
-        &options.db,
-        pipeline.writer(),
-        options.delivery_clock.clone(),
-    )?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let stats = runtime.block_on(dispatcher.drain(tokio::time::Instant::now() + DELIVERY_WAIT))?;
-    Ok(stats)
+
+    fn alert_service(&self, config: &Config) -> Result<AlertService, crate::store::StoreError> {
+        let (brands, detect, alerts) = (&config.brands, &config.detect, &config.alerts);
+        match self {
+            Target::Sqlite { db, handle, .. } => AlertService::start(brands, detect, alerts, db, handle.clone()),
+            Target::Postgres { pool, runtime, .. } => {
+                let db = PgBlocking::new(pool.clone(), runtime.handle().clone());
+                AlertService::on_postgres(brands, detect, alerts, db, None)
+            }
+        }
+    }
+
+    /// Delivers the notifications the replay queued (stdout, webhooks…).
+    fn deliver(&self, config: &Config, options: &ReplayOptions) -> anyhow::Result<DeliveryStats> {
+        if config.alerts.channels.is_empty() {
+            return Ok(DeliveryStats::default());
+        }
+        let clock = options.delivery_clock.clone();
+        let deadline = || tokio::time::Instant::now() + DELIVERY_WAIT;
+        match self {
+            Target::Sqlite { db, handle, .. } => {
+                let dispatcher = Dispatcher::new(&config.alerts, db, handle.clone(), clock)?;
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                Ok(runtime.block_on(dispatcher.drain(deadline()))?)
+            }
+            Target::Postgres { pool, runtime, .. } => {
+                let dispatcher = Dispatcher::on_postgres(&config.alerts, pool.clone(), clock)?;
+                Ok(runtime.block_on(async { dispatcher.drain(deadline()).await })?)
+            }
+        }
+    }
+
+    /// Waits until everything sent is stored (the pipeline must be
+    /// finished first) and returns what was.
+    fn finish(self) -> Result<WriterStats, crate::store::StoreError> {
+        match self {
+            Target::Sqlite { writer, handle, .. } => {
+                drop(handle);
+                writer.finish()
+            }
+            Target::Postgres { writer, runtime, pool } => {
+                let written = writer.finish(runtime.handle());
+                drop(pool);
+                written
+            }
+        }
+    }
 }
 
 /// Spike detection driven by the replay's virtual clock. The detector may
@@ -219,15 +315,9 @@ struct Detection {
 }
 
 impl Detection {
-    fn start(config: &Config, options: &ReplayOptions, pipeline: &Pipeline) -> anyhow::Result<Self> {
+    fn start(config: &Config, options: &ReplayOptions, target: &Target) -> anyhow::Result<Self> {
         Ok(Detection {
-            service: AlertService::start(
-                &config.brands,
-                &config.detect,
-                &config.alerts,
-                &options.db,
-                pipeline.writer(),
-            )?,
+            service: target.alert_service(config)?,
             bucket: config.detect.bucket.0,
             grace: config.detect.grace.0,
             every_bucket: options.speed != Speed::Max,

@@ -65,13 +65,13 @@ pub struct AlertService {
 enum Store {
     /// A read-only connection of its own, and the one writer's queue.
     Sqlite { reader: Connection, writer: WriterHandle },
-    /// A PostgreSQL connection; every write first checks that this process
-    /// still holds `lease` (the brand's), so that a process that lost it
-    /// never records an incident the new holder records too.
+    /// A PostgreSQL database; in a shared `run` every write first checks
+    /// that this process still holds `fence`'s lease (the brand's), so that
+    /// a process that lost it never records an incident the new holder
+    /// records too.
     Postgres {
         db: PgBlocking,
-        lease: String,
-        holder: String,
+        fence: Option<(String, String)>,
     },
 }
 
@@ -90,7 +90,10 @@ impl Store {
     ) -> Result<T, StoreError> {
         match self {
             Store::Sqlite { writer, .. } => writer.transact_blocking(move |tx| job(tx)),
-            Store::Postgres { db, lease, holder } => db.transact(Some((lease, holder)), &mut job),
+            Store::Postgres { db, fence } => {
+                let fence = fence.as_ref().map(|(lease, holder)| (lease.as_str(), holder.as_str()));
+                db.transact(fence, &mut job)
+            }
         }
     }
 }
@@ -112,21 +115,19 @@ impl AlertService {
         Self::with_store(brands, detect, alerts, Store::Sqlite { reader, writer })
     }
 
-    /// The service for `brands` on a shared PostgreSQL database, under the
-    /// lease named `lease` held by `holder` (one brand's, in a shared `run`).
-    /// Runs on a blocking thread, as ticks do.
+    /// The service for `brands` on a PostgreSQL database; with a `fence`
+    /// (lease, holder), only while that lease is held (one brand's, in a
+    /// shared `run`). Runs on a blocking thread, as ticks do.
     pub fn on_postgres(
         brands: &[BrandConfig],
         detect: &DetectConfig,
         alerts: &AlertsConfig,
         db: PgBlocking,
-        lease: &str,
-        holder: &str,
+        fence: Option<(&str, &str)>,
     ) -> Result<Self, StoreError> {
         let store = Store::Postgres {
             db,
-            lease: lease.to_string(),
-            holder: holder.to_string(),
+            fence: fence.map(|(lease, holder)| (lease.to_string(), holder.to_string())),
         };
         Self::with_store(brands, detect, alerts, store)
     }

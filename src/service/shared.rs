@@ -303,8 +303,7 @@ fn detect_held_brands(
                 &config.detect,
                 &config.alerts,
                 db.clone(),
-                &lease,
-                holder,
+                Some((&lease, holder)),
             );
             match started {
                 Ok(service) => {

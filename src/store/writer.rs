@@ -77,6 +77,21 @@ pub struct WriterHandle {
     queue: mpsc::Sender<Work>,
 }
 
+/// Where a replay pipeline's batches are stored, in the order sent: this
+/// writer, or PostgreSQL's ([`super::postgres::writer`]).
+pub trait BatchSink: Send {
+    /// Queues a batch, waiting while the queue is full, and returns a
+    /// receiver answered once the batch is committed. For threads outside
+    /// the async runtime.
+    fn send_tracked_blocking(&self, mentions: Vec<NewMention>) -> Result<oneshot::Receiver<BatchOutcome>, WriterGone>;
+}
+
+impl BatchSink for WriterHandle {
+    fn send_tracked_blocking(&self, mentions: Vec<NewMention>) -> Result<oneshot::Receiver<BatchOutcome>, WriterGone> {
+        WriterHandle::send_tracked_blocking(self, mentions)
+    }
+}
+
 /// The writer could not take the batch: it has stopped, and
 /// [`Writer::finish`] says why.
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@ pub mod copy;
 pub mod ingest;
 pub mod lease;
 pub mod read;
+pub mod writer;
 
 #[cfg(test)]
 mod tests {
