@@ -15,8 +15,9 @@
 #              (2M generated mentions; building it takes about a minute).
 #   shared:    live ingestion into one PostgreSQL (a throwaway cluster from the
 #              system's binaries) by 1, 2 and 3 `run` processes sharing 300
-#              sources of a local fake API (1,000 items each), and the time for
-#              a killed process's sources to be polled again.
+#              sources of a local fake API (1,000 items each), the time for
+#              a killed process's sources to be polled again, and replay of the
+#              same generated 100k-mention feed into SQLite and into PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -130,6 +131,27 @@ if [[ $what == shared || $what == all ]]; then
     results+=("$line")
     echo "$line"
   done < <(./target/release/examples/bench_shared --pg "postgres://cm@127.0.0.1:$port/postgres")
+  # Replay into a database of its own (the one above may still hold the
+  # killed process's leases, and replay refuses a shared database).
+  as_owner "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U cm replay
+  ./target/release/examples/gen_feed --mentions 100000 --days 4 --no-faults --out "$work/shared-feed.jsonl"
+  rm -f "$work/shared-replay.db"*
+  ./target/release/complaint-monitor replay "$work/shared-feed.jsonl" --db "$work/shared-replay.db" --json \
+    > "$work/sqlite-summary.json" 2>/dev/null
+  ./target/release/complaint-monitor replay "$work/shared-feed.jsonl" --db "postgres://cm@127.0.0.1:$port/replay" --json \
+    > "$work/pg-summary.json" 2>/dev/null
+  results+=("$(python3 - "$work/sqlite-summary.json" "$work/pg-summary.json" <<'PY'
+import json, sys
+# The demo config's stdout channel prints notifications first; the summary is last.
+sqlite, pg = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
+assert sqlite["stored"] == pg["stored"], (sqlite["stored"], pg["stored"])
+print(json.dumps({"bench": "shared_replay", "lines": pg["lines"], "stored": pg["stored"],
+                  "sqlite_lines_per_s": round(sqlite["lines_per_second"]),
+                  "postgres_lines_per_s": round(pg["lines_per_second"]),
+                  "postgres_over_sqlite": round(pg["lines_per_second"] / sqlite["lines_per_second"], 2)}))
+PY
+)")
+  echo "${results[-1]}"
 fi
 
 mkdir -p bench/results
@@ -169,6 +191,9 @@ for r in d["results"]:
         print(f"matching   {r['brands']:>9} brands    {round(r['texts_per_second']):>9} texts/s  ({r.get('kind', 'keywords')})")
     elif r["bench"] == "shared_ingest":
         print(f"shared     {r['processes']} run processes, {r['sources']} sources: {r['stored_per_s']:>9} stored/s ({r['stored']} in {r['seconds']} s)")
+    elif r["bench"] == "shared_replay":
+        print(f"replay     {r['lines']} lines into SQLite {r['sqlite_lines_per_s']} lines/s, into PostgreSQL {r['postgres_lines_per_s']} lines/s "
+              f"({r['postgres_over_sqlite']}x), {r['stored']} stored in each")
     elif r["bench"] == "shared_takeover":
         print(f"takeover   {r['killed_sources']} sources of a killed process polled again after median {r['median_s']} s, max {r['max_s']} s "
               f"(poll every {r['poll_every_s']} s, lease {r['lease_s']} s)")
