@@ -4,18 +4,22 @@
 //! `digest_deliveries`. A sender that was not running at digest time (the
 //! service was down) catches up on the last `catch_up_days` days when it
 //! runs again. Safe to run as often as you like: from the service, or cron.
+//! On a shared PostgreSQL database each process sends the digests of the
+//! brands it judges; a brand handed over between sending and recording may
+//! be sent twice (an email keeps its idempotency key).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{compute, render, DigestConfig, DigestError};
 use crate::alert::channels::email::Email;
 use crate::alert::channels::slack::Slack;
 use crate::alert::channels::{ChannelConfig, ChannelKind, SendError};
 use crate::brand::BrandConfig;
+use crate::sql_params;
+use crate::store::sql::{PgBlocking, Sql};
 use crate::store::{self, StoreError};
 
 /// One digest delivered.
@@ -29,7 +33,7 @@ pub struct Sent {
 /// The days whose digest is due at `now`: the most recent one once its
 /// `send_at` has passed, and the `catch_up_days − 1` before it, but none
 /// before the first stored mention.
-pub fn due_days(d: &DigestConfig, conn: &Connection, now: DateTime<Utc>) -> Result<Vec<NaiveDate>, DigestError> {
+pub fn due_days(d: &DigestConfig, db: &dyn Sql, now: DateTime<Utc>) -> Result<Vec<NaiveDate>, DigestError> {
     let tz: Tz = d.tz.parse().map_err(|_| DigestError::TimeZone(d.tz.clone()))?;
     let send_at = d
         .send_time()
@@ -41,7 +45,7 @@ pub fn due_days(d: &DigestConfig, conn: &Connection, now: DateTime<Utc>) -> Resu
     } else {
         today.pred_opt().and_then(|d| d.pred_opt())
     };
-    let first: Option<i64> = conn.query_row("SELECT min(created_at) FROM mention_brands", [], |r| r.get(0))?;
+    let first = db.int("SELECT min(created_at) FROM mention_brands", &[])?;
     let Some(first_day) = first
         .and_then(DateTime::from_timestamp_millis)
         .map(|t| t.with_timezone(&tz).date_naive())
@@ -141,38 +145,86 @@ fn targets(d: &DigestConfig, channels: &[ChannelConfig]) -> Result<Vec<Target>, 
     Ok(targets)
 }
 
-/// Sends every due digest not sent yet; returns what it sent.
+/// The database digests are read from and recorded in.
+#[derive(Clone)]
+pub enum DigestDb {
+    Sqlite(PathBuf),
+    Postgres(PgBlocking),
+}
+
+impl From<&Path> for DigestDb {
+    fn from(path: &Path) -> Self {
+        DigestDb::Sqlite(path.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for DigestDb {
+    fn from(path: &PathBuf) -> Self {
+        DigestDb::Sqlite(path.clone())
+    }
+}
+
+impl DigestDb {
+    /// Runs `job` on a blocking thread (reading a day of mentions takes a
+    /// while, and PostgreSQL is driven from there).
+    async fn read<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&dyn Sql) -> Result<T, DigestError> + Send + 'static,
+    ) -> Result<T, DigestError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || match &db {
+            DigestDb::Sqlite(path) => job(&store::open(path)?),
+            DigestDb::Postgres(pg) => job(pg),
+        })
+        .await
+        .map_err(|e| invalid(format!("the digest task failed: {e}")))?
+    }
+}
+
+/// Sends every due digest of `brands` not sent yet; returns what it sent.
 pub async fn send_due(
     brands: &[BrandConfig],
     inbox: &crate::inbox::InboxConfig,
     digest_config: &DigestConfig,
     channels: &[ChannelConfig],
-    db: &Path,
+    db: impl Into<DigestDb>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Sent>, DigestError> {
+    let db = db.into();
     let targets = targets(digest_config, channels)?;
-    let conn = store::open(db)?;
     let mut sent = Vec::new();
-    for date in due_days(digest_config, &conn, now)? {
+    let due = {
+        let d = digest_config.clone();
+        db.read(move |db| due_days(&d, db, now)).await?
+    };
+    for date in due {
         for brand in brands {
-            let mut digest = None;
-            for target in &targets {
-                if delivered(&conn, &brand.name, date, target.name())? {
-                    continue;
-                }
-                let digest = match &digest {
-                    Some(computed) => computed,
-                    None => digest.insert(compute(
-                        &conn,
-                        brands,
-                        inbox,
-                        Some(&brand.name),
-                        date,
-                        &digest_config.tz,
-                    )?),
-                };
-                target.deliver(&brand.name, date, digest, now).await?;
-                record(&conn, &brand.name, date, target.name(), now)?;
+            let names: Vec<String> = targets.iter().map(|t| t.name().to_string()).collect();
+            let pending = {
+                let name = brand.name.clone();
+                db.read(move |db| {
+                    let mut pending = Vec::new();
+                    for target in names {
+                        if !delivered(db, &name, date, &target)? {
+                            pending.push(target);
+                        }
+                    }
+                    Ok(pending)
+                })
+                .await?
+            };
+            if pending.is_empty() {
+                continue;
+            }
+            let digest = {
+                let (brand, inbox, tz) = (brand.clone(), inbox.clone(), digest_config.tz.clone());
+                db.read(move |db| compute(db, std::slice::from_ref(&brand), &inbox, Some(&brand.name), date, &tz))
+                    .await?
+            };
+            for target in targets.iter().filter(|t| pending.iter().any(|p| p == t.name())) {
+                target.deliver(&brand.name, date, &digest, now).await?;
+                let (name, target_name) = (brand.name.clone(), target.name().to_string());
+                db.read(move |db| record(db, &name, date, &target_name, now)).await?;
                 sent.push(Sent {
                     brand: brand.name.clone(),
                     date,
@@ -240,27 +292,19 @@ pub fn summary(digest: &super::Digest) -> String {
     lines.join("\n")
 }
 
-fn delivered(conn: &Connection, brand: &str, date: NaiveDate, target: &str) -> Result<bool, DigestError> {
-    Ok(conn
-        .query_row(
+fn delivered(db: &dyn Sql, brand: &str, date: NaiveDate, target: &str) -> Result<bool, DigestError> {
+    Ok(db
+        .int(
             "SELECT 1 FROM digest_deliveries WHERE brand = ?1 AND date = ?2 AND target = ?3",
-            params![brand, date.to_string(), target],
-            |_| Ok(()),
-        )
-        .optional()?
+            &sql_params![brand, date.to_string(), target],
+        )?
         .is_some())
 }
 
-fn record(
-    conn: &Connection,
-    brand: &str,
-    date: NaiveDate,
-    target: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DigestError> {
-    conn.execute(
-        "INSERT OR IGNORE INTO digest_deliveries (brand, date, target, sent_at) VALUES (?1, ?2, ?3, ?4)",
-        params![brand, date.to_string(), target, now.timestamp_millis()],
+fn record(db: &dyn Sql, brand: &str, date: NaiveDate, target: &str, now: DateTime<Utc>) -> Result<(), DigestError> {
+    db.execute(
+        "INSERT INTO digest_deliveries (brand, date, target, sent_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        &sql_params![brand, date.to_string(), target, now.timestamp_millis()],
     )?;
     Ok(())
 }

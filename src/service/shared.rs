@@ -17,9 +17,11 @@
 //! shared outbox: each due notice is claimed by one of them before it is
 //! sent ([`crate::alert::delivery::Dispatcher::on_postgres`]).
 //!
-//! Digests, replies and the web UI (but `/healthz` and `/metrics`) still
-//! run on SQLite only (the start-up log says so): they read and write
-//! through SQLite's one writer.
+//! Each process sends the due digests of the brands it judges.
+//!
+//! Replies and the web UI (but `/healthz` and `/metrics`) still run on
+//! SQLite only (the start-up log says so): they read and write through
+//! SQLite's one writer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -29,7 +31,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{poll_loop, DETECT_EVERY};
+use super::{poll_loop, DETECT_EVERY, DIGEST_EVERY};
 use crate::alert::delivery::Dispatcher;
 use crate::alert::service::AlertService;
 use crate::clock::Clock;
@@ -117,8 +119,8 @@ pub async fn run_shared(
         "sharing the sources and brands with every process on this database"
     );
     tracing::warn!(
-        "on PostgreSQL this process polls, detects spikes and delivers alerts; digests, replies and the web UI \
-         (but /healthz and /metrics) run on SQLite only so far"
+        "on PostgreSQL this process polls, detects spikes, delivers alerts and sends digests; replies and the \
+         web UI (but /healthz and /metrics) run on SQLite only so far"
     );
 
     let (web_stop, web_stopped) = watch::channel(false);
@@ -162,6 +164,55 @@ pub async fn run_shared(
             tokio::select! {
                 result = dispatcher.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
                 _ = stopped.changed() => {}
+            }
+        })
+    };
+
+    let digests = {
+        let (config, clock, mut stopped, mut held) = (
+            config.clone(),
+            clock.clone(),
+            detect_stop.subscribe(),
+            brands_held.subscribe(),
+        );
+        let db = crate::digest::schedule::DigestDb::Postgres(PgBlocking::new(
+            pool.clone(),
+            tokio::runtime::Handle::current(),
+        ));
+        tokio::spawn(async move {
+            loop {
+                let leases = held.borrow_and_update().clone();
+                let mine: Vec<_> = config
+                    .brands
+                    .iter()
+                    .filter(|b| leases.contains(&lease::brand_lease(&b.name)))
+                    .cloned()
+                    .collect();
+                if !mine.is_empty() {
+                    let sent = crate::digest::schedule::send_due(
+                        &mine,
+                        &config.inbox,
+                        &config.digest,
+                        &config.alerts.channels,
+                        db.clone(),
+                        clock.now(),
+                    )
+                    .await;
+                    match sent {
+                        Ok(sent) => {
+                            for s in sent {
+                                tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
+                            }
+                        }
+                        Err(e) => tracing::error!("sending digests failed: {e}"),
+                    }
+                }
+                // Soon after a brand is taken over, then every few minutes.
+                tokio::select! {
+                    _ = tokio::time::sleep(DIGEST_EVERY) => {}
+                    changed = held.changed() => if changed.is_err() { return },
+                    _ = stopped.changed() => return,
+                }
             }
         })
     };
@@ -260,6 +311,7 @@ pub async fn run_shared(
         Err(e) => tracing::error!("the detection thread failed: {e}"),
     }
     let _ = delivery.await;
+    let _ = digests.await;
     if let Err(e) = dispatcher.drain(tokio::time::Instant::now() + DELIVERY_DRAIN).await {
         tracing::error!("final delivery failed: {e}");
     }

@@ -1214,3 +1214,68 @@ async fn a_replay_into_postgres_stores_and_alerts_as_a_replay_into_sqlite() {
         "{said}"
     );
 }
+
+/// Due digests sent from a PostgreSQL database are the ones sent from the
+/// SQLite file it was copied from, file for file, each brand's once:
+/// sending again sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_digests_from_postgres_are_sent_once_and_are_those_from_sqlite() {
+    use complaint_monitor::digest::schedule::{send_due, DigestDb};
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    let mut config = crate::support::web::config();
+    config.digest.tz = "UTC".into();
+    config.digest.send_at = "08:00".into();
+    config.digest.catch_up_days = 1;
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-21T09:00:00Z".parse().unwrap();
+    let send = |target: &str, db: DigestDb| {
+        let mut config = config.clone();
+        config.digest.directory = Some(dir.path().join(target));
+        async move {
+            send_due(
+                &config.brands,
+                &config.inbox,
+                &config.digest,
+                &config.alerts.channels,
+                db,
+                now,
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| format!("{} {} {}", s.brand, s.date, s.target))
+            .collect::<Vec<_>>()
+        }
+    };
+    let pool = postgres::pool(&server.url, 2).await.unwrap();
+    let on_postgres = || {
+        DigestDb::Postgres(complaint_monitor::store::sql::PgBlocking::new(
+            pool.clone(),
+            tokio::runtime::Handle::current(),
+        ))
+    };
+    let sent = send("from-postgres", on_postgres()).await;
+    assert_eq!(
+        sent,
+        ["Acme Air 2026-11-20 directory", "Globex Bank 2026-11-20 directory"]
+    );
+    assert!(send("from-postgres", on_postgres()).await.is_empty(), "sent once");
+    assert_eq!(send("from-sqlite", DigestDb::from(&db)).await, sent);
+    for brand in ["acme-air", "globex-bank"] {
+        for ext in ["html", "md", "json"] {
+            let name = format!("{brand}-2026-11-20.{ext}");
+            let read = |target: &str| std::fs::read_to_string(dir.path().join(target).join(&name)).unwrap();
+            assert_eq!(read("from-postgres"), read("from-sqlite"), "{name}");
+        }
+    }
+    let recorded: i64 = client(&server.url)
+        .await
+        .query_one("SELECT count(*) FROM digest_deliveries", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 2);
+}
