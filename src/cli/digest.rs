@@ -44,22 +44,27 @@ impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let mut config = Config::load_or_demo(self.config.as_ref())?;
         if self.send_due {
-            if complaint_monitor::store::postgres::is_url(&self.db.to_string_lossy()) {
-                anyhow::bail!(
-                    "digest --send-due records what it sent in a SQLite file only so far; \
-                     a digest of a PostgreSQL database is written with --db postgres://… without --send-due"
-                );
-            }
-            if let Some(tz) = self.tz {
-                config.digest.tz = tz;
-            }
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            // A worker answers PostgreSQL while the digest is read on a blocking thread.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            let url = self.db.to_string_lossy();
+            let db = if complaint_monitor::store::postgres::is_url(&url) {
+                let pool = runtime.block_on(complaint_monitor::store::postgres::pool(&url, 2))?;
+                digest::schedule::DigestDb::Postgres(complaint_monitor::store::sql::PgBlocking::new(
+                    pool,
+                    runtime.handle().clone(),
+                ))
+            } else {
+                digest::schedule::DigestDb::from(&self.db)
+            };
             let sent = runtime.block_on(digest::schedule::send_due(
                 &config.brands,
                 &config.inbox,
                 &config.digest,
                 &config.alerts.channels,
-                &self.db,
+                db,
                 WallClock.now(),
             ))?;
             for s in &sent {
