@@ -44,6 +44,9 @@ impl Args {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let mut config = Config::load_or_demo(self.config.as_ref())?;
         if self.send_due {
+            if let Some(tz) = self.tz {
+                config.digest.tz = tz;
+            }
             // A worker answers PostgreSQL while the digest is read on a blocking thread.
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)

@@ -1099,7 +1099,10 @@ async fn a_digest_from_postgres_is_byte_for_byte_the_digest_from_sqlite() {
         assert_eq!(digest(&server.url, format), digest(sqlite, format), "{format}");
     }
     // The demo config sends digests nowhere.
-    assert_eq!(cli_ok(&["digest", "--db", &server.url, "--send-due"]).trim(), "no digest due");
+    assert_eq!(
+        cli_ok(&["digest", "--db", &server.url, "--send-due"]).trim(),
+        "no digest due"
+    );
 }
 
 /// The summary of a replay, without its timings.
