@@ -43,6 +43,12 @@ impl Default for StoreConfig {
     }
 }
 
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Postgres(e)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
@@ -54,8 +60,10 @@ pub enum StoreError {
     },
     #[error("database query failed: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("PostgreSQL query failed: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
+    /// Shown with its causes (tokio-postgres says only the kind of error
+    /// itself: "db error", "error performing TLS handshake").
+    #[error("PostgreSQL query failed: {}", postgres::with_causes(.0))]
+    Postgres(tokio_postgres::Error),
     #[error("database holds a value it should not: {0}")]
     Corrupt(String),
     #[error("the database writer has stopped")]

@@ -1281,3 +1281,52 @@ async fn due_digests_from_postgres_are_sent_once_and_are_those_from_sqlite() {
         .get(0);
     assert_eq!(recorded, 2);
 }
+
+/// A server that offers TLS is spoken to encrypted, and its certificate
+/// is checked against the CA the URL's `sslrootcert` (or `PGSSLROOTCERT`)
+/// names: without it the connection is refused rather than made to a
+/// server nobody vouched for; `sslmode=disable` speaks in the clear.
+#[tokio::test]
+async fn connections_are_encrypted_when_the_server_offers_tls_and_its_certificate_is_checked() {
+    let Some(server) = pg::start_with_tls().await else {
+        return;
+    };
+    let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/tls-ca.cert.pem");
+    let ca = ca.to_str().unwrap();
+    let ssl_of = |url: String| async move {
+        let client = postgres::connect(&url).await?;
+        let row = client
+            .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+            .await
+            .map_err(postgres::PgError::from)?;
+        Ok::<bool, postgres::PgError>(row.get(0))
+    };
+    let verified = format!("{}?sslmode=require&sslrootcert={ca}", server.url);
+    assert!(ssl_of(verified.clone()).await.unwrap(), "required and verified");
+    assert!(
+        ssl_of(format!("{}?sslrootcert={ca}", server.url)).await.unwrap(),
+        "offered by the server, so taken by default"
+    );
+    assert!(!ssl_of(format!("{}?sslmode=disable", server.url)).await.unwrap());
+    let unverified = ssl_of(format!("{}?sslmode=require", server.url)).await.unwrap_err();
+    assert!(unverified.to_string().contains("certificate"), "{unverified}");
+    let not_a_ca = ssl_of(format!("{}?sslrootcert=/dev/null", server.url))
+        .await
+        .unwrap_err();
+    assert!(not_a_ca.to_string().contains("no certificate in it"), "{not_a_ca}");
+
+    // The pool `run` uses, and a command through the binary.
+    let pool = postgres::pool(&verified, 1).await.unwrap();
+    let ssl: bool = pool
+        .get()
+        .await
+        .unwrap()
+        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(ssl);
+    assert_eq!(cli_ok(&["alerts", "list", "--db", &verified]), "");
+    let refused = cli(&["alerts", "list", "--db", &format!("{}?sslmode=require", server.url)]);
+    assert!(!refused.status.success());
+}

@@ -2,11 +2,18 @@
 //! migrations (the same tables as SQLite's, in `schema.sql`), and copying a
 //! SQLite database into it ([`copy`], the `migrate` command).
 //!
-//! This is the first part of the shared store: the schema, its migrations,
-//! the copy, the leases that share the work ([`lease`]), and storing
-//! polled mentions with their cursors ([`ingest`]), which is what `run`
-//! does on PostgreSQL so far: detection, alerts, the inbox and the web UI
-//! still read and write SQLite.
+//! The shared store: the schema, its migrations, the copy, the leases that
+//! share the work ([`lease`]), storing polled mentions with their cursors
+//! ([`ingest`]) and replayed ones ([`writer`]). Detection, alerts and
+//! digests read and write it through [`crate::store::sql`]; the inbox and
+//! the web UI still read and write SQLite.
+//!
+//! Connections are encrypted with TLS (rustls) whenever the server offers
+//! it (`sslmode=prefer`, the default) and must be with `sslmode=require`;
+//! `sslmode=disable` never asks. The server's certificate is always
+//! checked, as libpq's `verify-full` does: against the Mozilla roots and
+//! the PEM file of a private CA that the URL's `sslrootcert` parameter
+//! names (or else `PGSSLROOTCERT`), for the host in the URL.
 
 pub mod copy;
 pub mod ingest;
@@ -25,9 +32,21 @@ mod tests {
         assert_eq!(super::redacted("postgres://cm@db/cm"), "postgres://cm@db/cm");
         assert_eq!(super::redacted("complaint-monitor.db"), "complaint-monitor.db");
     }
+
+    #[test]
+    fn the_root_certificate_is_taken_out_of_the_url() {
+        let (url, root) = super::without_root_cert("postgres://cm@db/cm?sslmode=require&sslrootcert=/etc/ca.pem");
+        assert_eq!(url, "postgres://cm@db/cm?sslmode=require");
+        assert_eq!(root.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+        let (url, root) = super::without_root_cert("postgres://cm@db/cm?sslrootcert=ca.pem");
+        assert_eq!((url.as_str(), root.is_some()), ("postgres://cm@db/cm", true));
+        let untouched = "postgres://cm:p%40ss@db:5432/cm?sslmode=disable";
+        assert_eq!(super::without_root_cert(untouched), (untouched.to_string(), None));
+    }
 }
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The schema's versions, oldest first; each is applied once, in one
 /// transaction.
@@ -64,12 +83,37 @@ pub fn redacted(url: &str) -> String {
 /// Why PostgreSQL could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("PostgreSQL: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL: {}", with_causes(.0))]
+    Postgres(tokio_postgres::Error),
     #[error("PostgreSQL connection pool: {0}")]
     Pool(String),
     #[error("the PostgreSQL database is at schema version {found}, newer than this build knows ({known})")]
     TooNew { found: i64, known: usize },
+    #[error("PostgreSQL TLS: {0}")]
+    Tls(String),
+}
+
+impl From<tokio_postgres::Error> for PgError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        PgError::Postgres(e)
+    }
+}
+
+/// An error with each cause after it: what the server said, why the TLS
+/// handshake failed. The causes are kept out of `source()`, so a caller
+/// printing the chain does not print them twice.
+pub fn with_causes(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl From<deadpool_postgres::PoolError> for PgError {
@@ -98,10 +142,10 @@ impl From<PgError> for crate::store::StoreError {
 
 /// Connects to `url` (a `postgres://` URL; the password may come from
 /// `PGPASSWORD` instead of the URL) and drives the connection on the
-/// current Tokio runtime. Loopback and trusted networks only for now: the
-/// connection is not encrypted.
+/// current Tokio runtime, encrypted as the module says.
 pub async fn connect(url: &str) -> Result<Client, PgError> {
-    let (client, connection) = config(url)?.connect(NoTls).await?;
+    let (config, tls) = config(url)?;
+    let (client, connection) = config.connect(tls).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "PostgreSQL connection ended");
@@ -110,9 +154,78 @@ pub async fn connect(url: &str) -> Result<Client, PgError> {
     Ok(client)
 }
 
-/// The connection settings of `url`, with the password from `PGPASSWORD`
+/// Bounds the CA file `PGSSLROOTCERT` may name (a bundle of every public
+/// CA is about 250 KB).
+const MAX_ROOT_FILE: u64 = 4 << 20;
+
+/// `url` without its `sslrootcert` parameter (libpq's, which
+/// tokio-postgres does not know), and that parameter's value.
+fn without_root_cert(url: &str) -> (String, Option<std::path::PathBuf>) {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return (url.to_string(), None);
+    };
+    let mut root = None;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(key, value)| {
+            let is_root = key == "sslrootcert";
+            if is_root {
+                root = Some(std::path::PathBuf::from(value.as_ref()));
+            }
+            !is_root
+        })
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    if root.is_none() {
+        return (url.to_string(), None);
+    }
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    (parsed.to_string(), root)
+}
+
+/// The TLS client every connection uses: the Mozilla roots, plus the
+/// certificates of the PEM file `root` (a private CA).
+fn tls(root: Option<&std::path::Path>) -> Result<MakeRustlsConnect, PgError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = root {
+        let shown = path.display().to_string();
+        let bad = |why: String| PgError::Tls(format!("sslrootcert {shown}: {why}"));
+        let size = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?.len();
+        if size > MAX_ROOT_FILE {
+            return Err(bad(format!(
+                "{size} bytes, more than a CA file holds ({MAX_ROOT_FILE})"
+            )));
+        }
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let mut added = 0;
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.map_err(|e| bad(format!("not a PEM certificate file: {e}")))?;
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("no certificate in it".into()));
+        }
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| PgError::Tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// The connection settings of `url` and its TLS client, with the password from `PGPASSWORD`
 /// when the URL has none, and a bounded connect time.
-fn config(url: &str) -> Result<tokio_postgres::Config, PgError> {
+fn config(url: &str) -> Result<(tokio_postgres::Config, MakeRustlsConnect), PgError> {
+    let (url, root) = without_root_cert(url);
+    let root = root.or_else(|| std::env::var_os("PGSSLROOTCERT").map(std::path::PathBuf::from));
     let mut config: tokio_postgres::Config = url.parse()?;
     if config.get_password().is_none() {
         if let Ok(password) = std::env::var("PGPASSWORD") {
@@ -120,15 +233,16 @@ fn config(url: &str) -> Result<tokio_postgres::Config, PgError> {
         }
     }
     config.connect_timeout(std::time::Duration::from_secs(10));
-    Ok(config)
+    Ok((config, tls(root.as_deref())?))
 }
 
 /// A pool of up to `size` connections to `url` for a long-running
 /// process (`run`), whose schema is brought up to date first.
 pub async fn pool(url: &str, size: usize) -> Result<deadpool_postgres::Pool, PgError> {
+    let (config, tls) = config(url)?;
     let manager = deadpool_postgres::Manager::from_config(
-        config(url)?,
-        NoTls,
+        config,
+        tls,
         deadpool_postgres::ManagerConfig {
             recycling_method: deadpool_postgres::RecyclingMethod::Fast,
         },

@@ -81,6 +81,17 @@ pub async fn start() -> Option<Postgres> {
     if let Ok(url) = std::env::var("COMPLAINT_MONITOR_TEST_PG") {
         return Some(fresh_database(&url).await);
     }
+    start_cluster(false).await
+}
+
+/// A throwaway server that also offers TLS, with the test certificate for
+/// `localhost` and `127.0.0.1` (`fixtures/keys`, signed by
+/// `tls-ca.cert.pem`). Always a cluster of its own.
+pub async fn start_with_tls() -> Option<Postgres> {
+    start_cluster(true).await
+}
+
+async fn start_cluster(tls: bool) -> Option<Postgres> {
     let Some(bin) = binaries() else {
         assert!(
             std::env::var("REQUIRE_POSTGRES_TESTS").as_deref() != Ok("1"),
@@ -118,6 +129,24 @@ pub async fn start() -> Option<Postgres> {
         "initdb: {}",
         String::from_utf8_lossy(&init.stderr)
     );
+    let mut tls_settings: Vec<String> = Vec::new();
+    if tls {
+        // The server reads its key only if nobody else may.
+        let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys");
+        for (file, setting) in [
+            ("tls-localhost.cert.pem", "ssl_cert_file"),
+            ("tls-localhost.key.pem", "ssl_key_file"),
+        ] {
+            let copy = dir.path().join(file);
+            std::fs::copy(keys.join(file), &copy).unwrap();
+            std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(&copy, Some(uid), Some(gid)).unwrap();
+            }
+            tls_settings.extend(["-c".to_string(), format!("{setting}={}", copy.display())]);
+        }
+        tls_settings.extend(["-c".to_string(), "ssl=on".to_string()]);
+    }
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let server = command(&bin.join("postgres"), owner)
         .args([
@@ -139,6 +168,7 @@ pub async fn start() -> Option<Postgres> {
         // Several clusters run at once, one per test: small, and with no
         // need for /dev/shm, which containers often keep tiny.
         .args(["-c", "shared_buffers=16MB", "-c", "dynamic_shared_memory_type=mmap"])
+        .args(&tls_settings)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
