@@ -132,15 +132,7 @@ pub async fn run(
     });
 
     let dispatcher = Arc::new(Dispatcher::new(&config.alerts, db, handle.clone(), clock.clone())?);
-    let delivery = {
-        let (d, mut stop) = (dispatcher.clone(), stop.clone());
-        tokio::spawn(async move {
-            tokio::select! {
-                result = d.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
-                _ = stop.changed() => {}
-            }
-        })
-    };
+    let delivery = deliver_until(dispatcher.clone(), stop.clone());
 
     // Replies written in the inbox, posted under the same limits as the polls.
     let replies = {
@@ -213,6 +205,17 @@ pub async fn run(
         .context("the writer")??;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Delivers the outbox until told to stop (the last due notices are the
+/// caller's to drain).
+fn deliver_until(dispatcher: Arc<Dispatcher>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::select! {
+            result = dispatcher.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
+            _ = stop.changed() => {}
+        }
+    })
 }
 
 /// Polls one source until told to stop.

@@ -158,15 +158,7 @@ pub async fn run_shared(
         })
     };
     let dispatcher = Arc::new(Dispatcher::on_postgres(&config.alerts, pool.clone(), clock.clone())?);
-    let delivery = {
-        let (dispatcher, mut stopped) = (dispatcher.clone(), detect_stop.subscribe());
-        tokio::spawn(async move {
-            tokio::select! {
-                result = dispatcher.run() => if let Err(e) = result { tracing::error!("delivery stopped: {e}") },
-                _ = stopped.changed() => {}
-            }
-        })
-    };
+    let delivery = super::deliver_until(dispatcher.clone(), detect_stop.subscribe());
 
     let digests = {
         let (config, clock, mut stopped, mut held) = (

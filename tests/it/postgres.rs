@@ -1124,12 +1124,33 @@ fn replay_summary(db: &str, config: &Path) -> serde_json::Value {
     summary
 }
 
+/// Every outbox row as text, in order.
+fn outbox_rows(db: &dyn complaint_monitor::store::sql::Sql) -> Vec<String> {
+    db.rows(
+        "SELECT incident_id, channel, event, idempotency_key, payload, status, attempts FROM outbox ORDER BY id",
+        &[],
+        |r| {
+            Ok(format!(
+                "{} {} {} {} {} {} {}",
+                r.required_int(0)?,
+                r.required_text(1)?,
+                r.required_text(2)?,
+                r.required_text(3)?,
+                r.required_text(4)?,
+                r.required_text(5)?,
+                r.required_int(6)?
+            ))
+        },
+    )
+    .unwrap()
+}
+
 /// `replay --db postgres://…` runs the same pipeline into PostgreSQL: the
 /// same summary, the same mentions (exported byte for byte), the same
 /// incidents and notices as a replay into SQLite; replayed again, every
 /// line is a duplicate and nothing changes; and a database that `run`
 /// processes share is refused (replay judges every brand itself).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_into_postgres_stores_and_alerts_as_a_replay_into_sqlite() {
     use complaint_monitor::store::postgres::lease::{brand_lease, Holder, Leases};
     let Some(server) = pg::start().await else { return };
@@ -1154,46 +1175,12 @@ async fn a_replay_into_postgres_stores_and_alerts_as_a_replay_into_sqlite() {
     assert_eq!(export(&server.url, &[]), export(sqlite, &[]));
     let alerts = |db: &str| cli_ok(&["alerts", "list", "--db", db, "--json"]);
     assert_eq!(alerts(&server.url), alerts(sqlite));
-    let notices_sql =
-        "SELECT incident_id, channel, event, idempotency_key, payload, status, attempts FROM outbox ORDER BY id";
-    let pg_client = client(&server.url).await;
-    let in_postgres: Vec<String> = pg_client
-        .query(notices_sql, &[])
+    let pool = postgres::pool(&server.url, 1).await.unwrap();
+    let on_postgres = complaint_monitor::store::sql::PgBlocking::new(pool, tokio::runtime::Handle::current());
+    let in_postgres = tokio::task::spawn_blocking(move || outbox_rows(&on_postgres))
         .await
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} {} {} {} {} {}",
-                r.get::<_, i64>(0),
-                r.get::<_, String>(1),
-                r.get::<_, String>(2),
-                r.get::<_, String>(3),
-                r.get::<_, String>(4),
-                r.get::<_, String>(5),
-                r.get::<_, i64>(6)
-            )
-        })
-        .collect();
-    let in_sqlite: Vec<String> = store::open_read_only(Path::new(sqlite))
-        .unwrap()
-        .prepare(notices_sql)
-        .unwrap()
-        .query_map([], |r| {
-            Ok(format!(
-                "{} {} {} {} {} {} {}",
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?
-            ))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+        .unwrap();
+    let in_sqlite = outbox_rows(&store::open_read_only(Path::new(sqlite)).unwrap());
     assert!(!in_sqlite.is_empty());
     assert_eq!(in_postgres, in_sqlite, "the same notices, each sent once");
 
@@ -1205,7 +1192,7 @@ async fn a_replay_into_postgres_stores_and_alerts_as_a_replay_into_sqlite() {
     assert_eq!(alerts(&server.url), alerts(sqlite));
 
     let leases = Leases::new(Holder::new("elsewhere", 7, 0), std::time::Duration::from_secs(60));
-    let mut pg_client = pg_client;
+    let mut pg_client = client(&server.url).await;
     leases.claim(&mut pg_client, &[brand_lease("Acme Air")]).await.unwrap();
     let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/feed.jsonl");
     let refused = cli(&["replay", feed.to_str().unwrap(), "--db", &server.url]);

@@ -125,6 +125,17 @@ fn start(config: &Path, url: &str, log: &Path, listen: Option<&str>) -> Child {
         .unwrap()
 }
 
+/// Where a `run` serves `/healthz`, from what its log said on start.
+fn health_address(log: &str) -> String {
+    const SAID: &str = "serving /healthz and /metrics on ";
+    log[log.find(SAID).expect("the health address in the log") + SAID.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string()
+}
+
 /// Each live holder's pid and the leases named `kind:…` it holds now.
 async fn holders_of(client: &tokio_postgres::Client, kind: &str) -> BTreeMap<i64, BTreeSet<String>> {
     let mut out: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
@@ -316,14 +327,7 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
     }
 
     // `/healthz` of the last process names it as the poller of every source.
-    let log2 = std::fs::read_to_string(log(2)).unwrap();
-    const SAID: &str = "serving /healthz and /metrics on ";
-    let address = log2[log2.find(SAID).expect("the health address in the log") + SAID.len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let address = health_address(&std::fs::read_to_string(log(2)).unwrap());
     let health: serde_json::Value = reqwest::get(format!("{address}/healthz"))
         .await
         .unwrap()
@@ -598,14 +602,7 @@ async fn three_processes_open_one_incident_per_wave_and_a_notice_cut_off_by_a_ki
 
     // `/healthz` of a survivor names the process judging each brand.
     {
-        let survivor_log = std::fs::read_to_string(log(if victim == 0 { 1 } else { 0 })).unwrap();
-        const SAID: &str = "serving /healthz and /metrics on ";
-        let address = survivor_log[survivor_log.find(SAID).expect("the health address in the log") + SAID.len()..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .trim_end_matches('/')
-            .to_string();
+        let address = health_address(&std::fs::read_to_string(log(if victim == 0 { 1 } else { 0 })).unwrap());
         let health: serde_json::Value = reqwest::get(format!("{address}/healthz"))
             .await
             .unwrap()
