@@ -136,6 +136,22 @@ fn health_address(log: &str) -> String {
         .to_string()
 }
 
+/// SIGTERM to each of `processes`: each exits 0, the logs say `stopped
+/// cleanly` `clean_stops` times in all (these and any stopped before), and
+/// no process (the killed one included) logged an error.
+fn stop_cleanly(processes: &mut [Child], logs: impl Fn() -> String, clean_stops: usize) {
+    for p in processes.iter() {
+        let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
+    }
+    for p in processes.iter_mut() {
+        let exit = p.wait().unwrap();
+        assert!(exit.success(), "{exit}\n{}", logs());
+    }
+    let logs = logs();
+    assert_eq!(logs.matches("stopped cleanly").count(), clean_stops, "{logs}");
+    assert!(!logs.contains("ERROR"), "{logs}");
+}
+
 /// Each live holder's pid and the leases named `kind:…` it holds now.
 async fn holders_of(client: &tokio_postgres::Client, kind: &str) -> BTreeMap<i64, BTreeSet<String>> {
     let mut out: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
@@ -353,16 +369,13 @@ async fn three_processes_share_the_sources_and_a_killed_ones_are_taken_over_with
         .unwrap();
     assert!(metrics.contains("cm_mentions_ingested_total"), "{metrics}");
 
-    for p in &processes {
-        let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
-    }
-    for p in &mut processes {
-        let exit = p.wait().unwrap();
-        assert!(exit.success(), "{exit}\n{}", logs());
-    }
-    assert_eq!(logs().matches("stopped cleanly").count(), 2, "{}", logs());
-    assert!(!logs().contains("ERROR"), "{}", logs());
-    assert!(holders(&client).await.is_empty(), "leases handed back on SIGTERM");
+    // The one that left on SIGTERM, and the last.
+    stop_cleanly(&mut processes, logs, 2);
+    let left = complaint_monitor::store::postgres::lease::held(&client).await.unwrap();
+    assert!(
+        left.is_empty(),
+        "every lease (sources' and brands') handed back on SIGTERM: {left:?}"
+    );
 
     let rows = client
         .query("SELECT source, source_id FROM mentions", &[])
@@ -619,13 +632,5 @@ async fn three_processes_open_one_incident_per_wave_and_a_notice_cut_off_by_a_ki
         );
     }
 
-    for p in &processes {
-        let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
-    }
-    for p in &mut processes {
-        let exit = p.wait().unwrap();
-        assert!(exit.success(), "{exit}\n{}", logs());
-    }
-    assert_eq!(logs().matches("stopped cleanly").count(), 2, "{}", logs());
-    assert!(!logs().contains("ERROR"), "{}", logs());
+    stop_cleanly(&mut processes, logs, 2);
 }
