@@ -333,6 +333,9 @@ fn detect_held_brands(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut services: BTreeMap<String, AlertService> = BTreeMap::new();
+    // Brands whose ticks fail (the database is away): one clear line when
+    // a brand starts failing and one when it works again, not one a tick.
+    let mut failing: BTreeSet<String> = BTreeSet::new();
     let mut last_round = false;
     loop {
         let leases = held.borrow_and_update().clone();
@@ -359,14 +362,24 @@ fn detect_held_brands(
         }
         let now = clock.now();
         services.retain(|lease, service| match service.tick(now) {
-            Ok(_) => true,
+            Ok(_) => {
+                if failing.remove(lease) {
+                    tracing::info!(lease = %lease, "spike detection works again");
+                }
+                true
+            }
             // Taken over since the last claim: the new holder judges it.
             Err(StoreError::Conflict(why)) => {
                 tracing::info!("{why}");
+                failing.remove(lease);
                 false
             }
             Err(e) => {
-                tracing::error!(lease = %lease, "spike detection failed: {e}");
+                if failing.insert(lease.clone()) {
+                    tracing::error!(lease = %lease, "spike detection failed: {e}");
+                } else {
+                    tracing::debug!(lease = %lease, "spike detection failed again: {e}");
+                }
                 true
             }
         });
