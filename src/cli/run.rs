@@ -13,8 +13,9 @@ pub struct Args {
     /// sources that need no key, plus the demo brands.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// A SQLite file, or a `postgres://` URL to share the sources with
-    /// every other `run` on that database.
+    /// A SQLite file, or a `postgres://` URL to share the sources, spike
+    /// detection, alert delivery and digests with every other `run` on
+    /// that database.
     #[arg(long, default_value = super::DEFAULT_DB)]
     db: PathBuf,
     /// Where to serve the web UI and API. Any address but loopback needs

@@ -1314,6 +1314,20 @@ async fn connections_are_encrypted_when_the_server_offers_tls_and_its_certificat
         .get(0);
     assert!(ssl);
     assert_eq!(cli_ok(&["alerts", "list", "--db", &verified]), "");
-    let refused = cli(&["alerts", "list", "--db", &format!("{}?sslmode=require", server.url)]);
+    let required = format!("{}?sslmode=require", server.url);
+    let refused = cli(&["alerts", "list", "--db", &required]);
     assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("invalid peer certificate"), "{said}");
+    // The CA from the environment, as libpq reads it.
+    let with_env = std::process::Command::new(env!("CARGO_BIN_EXE_complaint-monitor"))
+        .args(["alerts", "list", "--db", &required])
+        .env("PGSSLROOTCERT", ca)
+        .output()
+        .unwrap();
+    assert!(
+        with_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_env.stderr)
+    );
 }
