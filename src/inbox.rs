@@ -16,7 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::mention::format_time;
@@ -642,18 +642,18 @@ pub struct GroupSize {
 }
 
 /// The size of group `id`.
-pub fn group_size(conn: &Connection, id: i64) -> Result<Option<GroupSize>, StoreError> {
-    let row = conn
-        .prepare_cached(
+pub fn group_size(db: &dyn crate::store::sql::Sql, id: i64) -> Result<Option<GroupSize>, StoreError> {
+    let separator = db.dialect().char(31);
+    let row = db.row(
+        &format!(
             "SELECT g.kind, count(b.mention_id), \
-             count(DISTINCT m.source || char(31) || coalesce(lower(m.author), 'id:' || m.id)) \
+             count(DISTINCT m.source || {separator} || coalesce(lower(m.author), 'id:' || m.id)) \
              FROM spam_groups g JOIN mention_brands b ON b.group_id = g.id JOIN mentions m ON m.id = b.mention_id \
-             WHERE g.id = ?1 GROUP BY g.id",
-        )?
-        .query_row([id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-        })
-        .optional()?;
+             WHERE g.id = ?1 GROUP BY g.id"
+        ),
+        &sql_params![id],
+        |r| Ok((r.required_text(0)?, r.required_int(1)?, r.required_int(2)?)),
+    )?;
     let Some((kind, mentions, accounts)) = row else {
         return Ok(None);
     };
@@ -1030,20 +1030,21 @@ fn fts_expression(search: &str) -> Option<String> {
 }
 
 /// The inbox page `query` asks for, at `now`, in the query's order.
-pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page, StoreError> {
-    use rusqlite::types::Value;
+pub fn page(db: &dyn crate::store::sql::Sql, query: &Query, now: DateTime<Utc>) -> Result<Page, StoreError> {
+    use crate::store::sql::{Dialect, Param};
+    let dialect = db.dialect();
     let now_ms = now.timestamp_millis();
     let mut from = String::from("mentions m LEFT JOIN mention_states s ON s.mention_id = m.id");
     let mut filters = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
+    let mut values: Vec<Param> = Vec::new();
     if let Some(brand) = &query.brand {
         // `created_at` too: the brand index's key is (brand, created_at, id).
         from.push_str(" JOIN mention_brands f ON f.mention_id = m.id AND f.brand = ? AND f.created_at = m.created_at");
-        values.push(Value::Text(brand.clone()));
+        values.push(brand.as_str().into());
     }
     if let Some(source) = &query.source {
         filters.push("m.source = ?".to_string());
-        values.push(Value::Text(source.clone()));
+        values.push(source.as_str().into());
     }
     if let Some(label) = query.label {
         // Written out, not bound: one of three fixed words, and only a
@@ -1056,28 +1057,29 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
     if !query.states.is_empty() && query.states.len() < State::ALL.len() {
         let marks = vec!["?"; query.states.len()].join(", ");
         filters.push(format!("coalesce(s.state, 'new') IN ({marks})"));
-        values.extend(query.states.iter().map(|s| Value::Text(s.as_str().into())));
+        values.extend(query.states.iter().map(|s| Param::from(s.as_str())));
     }
     if let Some(since) = query.since {
         filters.push("m.created_at >= ?".to_string());
-        values.push(Value::Integer(since.timestamp_millis()));
+        values.push(since.timestamp_millis().into());
     }
     if let Some(until) = query.until {
         filters.push("m.created_at < ?".to_string());
-        values.push(Value::Integer(until.timestamp_millis()));
+        values.push(until.timestamp_millis().into());
     }
     match &query.assignee {
         None => {}
         Some(Assignee::Nobody) => filters.push("s.assignee IS NULL".to_string()),
         Some(Assignee::Named(name)) => {
-            filters.push("s.assignee = ? COLLATE NOCASE".to_string());
-            values.push(Value::Text(name.trim().to_string()));
+            // ASCII case folding, as SQLite's NOCASE, in either database.
+            filters.push("lower(s.assignee) = lower(?)".to_string());
+            values.push(name.trim().into());
         }
     }
     let overdue_before = (now - query.response_target).timestamp_millis();
     if query.overdue {
         filters.push("coalesce(s.state, 'new') IN ('new', 'assigned') AND m.created_at < ?".to_string());
-        values.push(Value::Integer(overdue_before));
+        values.push(overdue_before.into());
     }
     if let Some(incident) = query.incident {
         filters.push(
@@ -1088,29 +1090,34 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
              AND (i.source = '' OR i.source = m.source))"
                 .to_string(),
         );
-        values.push(Value::Integer(incident));
+        values.push(incident.into());
     }
     if let Some(lang) = &query.lang {
-        filters.push("m.lang = ? COLLATE NOCASE".to_string());
-        values.push(Value::Text(lang.clone()));
+        filters.push("lower(m.lang) = lower(?)".to_string());
+        values.push(lang.as_str().into());
     }
     if let Some((low, high)) = query.rating {
         filters.push("m.rating BETWEEN ? AND ?".to_string());
-        values.push(Value::Integer(low.into()));
-        values.push(Value::Integer(high.into()));
+        values.push(i64::from(low).into());
+        values.push(i64::from(high).into());
     }
     if let Some(expression) = query.search.as_deref().and_then(fts_expression) {
+        if dialect == Dialect::Postgres {
+            return Err(StoreError::Invalid(
+                "searching the inbox needs SQLite's full-text index; it does not search PostgreSQL yet".into(),
+            ));
+        }
         filters.push("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)".to_string());
-        values.push(Value::Text(expression));
+        values.push(expression.into());
     }
     if let Some(id) = query.only {
         filters.push("m.id = ?".to_string());
-        values.push(Value::Integer(id));
+        values.push(id.into());
     }
     match query.group {
         Some(group) => {
             filters.push("m.id IN (SELECT g.mention_id FROM mention_brands g WHERE g.group_id = ?)".to_string());
-            values.push(Value::Integer(group));
+            values.push(group.into());
         }
         None if query.only.is_none() => filters.push("m.folded = 0".to_string()),
         None => {}
@@ -1122,15 +1129,16 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
             format!(" WHERE {}", filters.join(" AND "))
         }
     };
-    let counted: i64 = conn.query_row(
-        &format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {from}{} LIMIT {})",
-            where_(&filters),
-            MAX_COUNTED + 1
-        ),
-        params_from_iter(values.iter()),
-        |r| r.get(0),
-    )?;
+    let counted = db
+        .int(
+            &format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {from}{} LIMIT {}) counted",
+                where_(&filters),
+                MAX_COUNTED + 1
+            ),
+            &values,
+        )?
+        .unwrap_or(0);
     let (column, descending) = query.sort.column();
     // The bare column, so that the order is read from its index.
     let key = column;
@@ -1138,22 +1146,22 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
     // the time window checked row by row until the page is full: without
     // statistics SQLite would read every row of the window by time and sort
     // them (100,000 open complaints: the whole backlog per request).
-    let from = if query.sort == Sort::Priority && query.label == Some(Label::Negative) {
+    let from = if dialect == Dialect::Sqlite && query.sort == Sort::Priority && query.label == Some(Label::Negative) {
         from.replacen("mentions m", "mentions m INDEXED BY mentions_negative_by_priority", 1)
     } else {
         from
     };
     if let Some(after) = query.after {
         filters.push(format!("({key}, m.id) {} (?, ?)", if descending { "<" } else { ">" }));
-        values.push(Value::Real(after.value));
-        values.push(Value::Integer(after.id));
+        values.push(after.value.into());
+        values.push(after.id.into());
     }
     let direction = if descending { "DESC" } else { "ASC" };
     let limit = query.limit.clamp(1, MAX_PAGE);
     let sql = format!(
         "SELECT m.id, m.source, m.source_id, m.created_at, m.author, m.followers, m.text, m.url, m.rating, \
-         m.compound, m.label, m.reach, {key}, \
-         (SELECT group_concat(brand, char(31)) FROM mention_brands b WHERE b.mention_id = m.id), \
+         m.compound, m.label, m.reach, CAST({key} AS DOUBLE PRECISION), \
+         (SELECT {brands} FROM mention_brands b WHERE b.mention_id = m.id), \
          (SELECT i.id FROM incidents i JOIN mention_brands b ON b.brand = i.brand AND b.mention_id = m.id \
           WHERE i.state != 'resolved' AND m.label = 'negative' AND m.created_at >= i.started_at \
           AND (i.source = '' OR i.source = m.source) ORDER BY i.started_at DESC LIMIT 1), \
@@ -1165,77 +1173,76 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
         where_(&filters),
         // One more than asked: whether there is a next page.
         limit + 1,
-        if query.after.is_some() { 0 } else { query.offset }
+        if query.after.is_some() { 0 } else { query.offset },
+        brands = dialect.string_agg("brand", &dialect.char(31)),
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
-        let created_at: i64 = r.get(3)?;
-        let brands: Option<String> = r.get(13)?;
-        let state: String = r.get(15)?;
-        let updated_at: Option<i64> = r.get(20)?;
-        let id: i64 = r.get(0)?;
-        let reach: i64 = r.get(11)?;
-        let compound: f64 = r.get(9)?;
-        let rating: Option<i64> = r.get(8)?;
+    let rows = db.rows(&sql, &values, |r| {
+        let created_at = r.required_int(3)?;
+        let brands = r.text(13)?;
+        let state = r.required_text(15)?;
+        let updated_at = r.int(20)?;
+        let id = r.required_int(0)?;
+        let reach = r.required_int(11)?;
+        let compound = r.required_real(9)?;
+        let rating = r.int(8)?;
         let priority = priority(reach, compound, rating, created_at, now_ms);
         // Only a row written by hand lacks a priority key: it sorts last.
-        let sort_value: f64 = r.get::<_, Option<f64>>(12)?.unwrap_or(-f64::MAX);
+        let sort_value = r.real(12)?.unwrap_or(-f64::MAX);
         Ok((
             Row {
                 id,
-                source: r.get(1)?,
-                source_id: r.get(2)?,
+                source: r.required_text(1)?,
+                source_id: r.required_text(2)?,
                 created_at: DateTime::from_timestamp_millis(created_at)
                     .map(format_time)
                     .unwrap_or_default(),
-                time_estimated: r.get::<_, i64>(22)? != 0,
-                author: r.get(4)?,
-                audience: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
-                karma: r.get::<_, Option<i64>>(21)?.map(|v| v.max(0) as u64),
-                reply: match (r.get::<_, Option<String>>(23)?, r.get::<_, Option<i64>>(24)?) {
+                time_estimated: r.required_int(22)? != 0,
+                author: r.text(4)?,
+                audience: r.int(5)?.map(|v| v.max(0) as u64),
+                karma: r.int(21)?.map(|v| v.max(0) as u64),
+                reply: match (r.text(23)?, r.int(24)?) {
                     (Some(text), Some(at)) => {
                         DateTime::from_timestamp_millis(at).map(|at| crate::mention::OwnerReply { text, at })
                     }
                     _ => None,
                 },
-                text: r.get(6)?,
-                url: r.get(7)?,
+                text: r.required_text(6)?,
+                url: r.text(7)?,
                 rating: rating.and_then(|v| u8::try_from(v).ok()),
                 compound,
-                label: r.get(10)?,
+                label: r.required_text(10)?,
                 reach: reach.max(0) as u64,
                 priority,
                 priority_tier: priority_tier(priority),
                 age_seconds: (now_ms - created_at).max(0) / 1000,
                 overdue: matches!(state.as_str(), "new" | "assigned") && created_at < overdue_before,
-                lang: r.get(25)?,
-                not_scored: r.get::<_, i64>(26)? != 0,
+                lang: r.text(25)?,
+                not_scored: r.required_int(26)? != 0,
                 brands: brands
                     .map(|b| b.split('\u{1f}').map(str::to_string).collect())
                     .unwrap_or_default(),
-                incident: r.get(14)?,
+                incident: r.int(14)?,
                 group: None,
-                blocked: r.get(28)?,
+                blocked: r.text(28)?,
                 state: MentionState {
                     mention_id: id,
                     state: State::New,
-                    assignee: r.get(16)?,
-                    reply_url: r.get(17)?,
-                    note: r.get(18)?,
-                    updated_by: r.get(19)?,
+                    assignee: r.text(16)?,
+                    reply_url: r.text(17)?,
+                    note: r.text(18)?,
+                    updated_by: r.text(19)?,
                     updated_at: updated_at.and_then(DateTime::from_timestamp_millis).map(format_time),
                 },
             },
             state,
             sort_value,
-            r.get::<_, Option<i64>>(27)?,
+            r.int(27)?,
         ))
     })?;
     let mut out = Vec::new();
     let mut last = None;
     let mut more = false;
-    for row in rows {
-        let (mut row, state, sort_value, group) = row?;
+    for (mut row, state, sort_value, group) in rows {
         if out.len() == limit as usize {
             more = true;
             break;
@@ -1243,7 +1250,7 @@ pub fn page(conn: &Connection, query: &Query, now: DateTime<Utc>) -> Result<Page
         row.state.state = state.parse().map_err(StoreError::Corrupt)?;
         row.brands.sort();
         if let Some(group) = group {
-            row.group = group_size(conn, group)?;
+            row.group = group_size(db, group)?;
         }
         last = Some(Cursor {
             value: sort_value,

@@ -114,10 +114,7 @@ impl Args {
         let since = super::since(self.since.as_deref())?;
         let mut out = std::io::stdout().lock();
         let db = self.db.to_string_lossy();
-        if store::postgres::is_url(&db) {
-            if self.state.is_some() {
-                anyhow::bail!("the inbox (--state) does not read PostgreSQL yet; without --state, mentions are listed");
-            }
+        if store::postgres::is_url(&db) && self.state.is_none() {
             let filter = MentionFilter {
                 brand: self.brand,
                 label: self.label,
@@ -130,7 +127,6 @@ impl Args {
             super::text::print_mentions(&mentions, self.json, &mut out)?;
             return Ok(ExitCode::SUCCESS);
         }
-        let conn = store::open_read_only(&self.db)?;
         let now = WallClock.now();
         match self.state {
             // With --state, the response inbox: highest priority first.
@@ -146,7 +142,7 @@ impl Args {
                         .min(inbox::MAX_PAGE),
                     ..inbox::Query::default()
                 };
-                let page = inbox::page(&conn, &query, now)?;
+                let page = inbox::page(super::Database::open_read_only(&self.db)?.reader(), &query, now)?;
                 super::text::print_inbox(&page, self.json, &mut out)?;
             }
             None => {
@@ -156,7 +152,7 @@ impl Args {
                     since,
                     limit: Some(self.limit),
                 };
-                let mentions = store::recent_mentions(&conn, &filter)?;
+                let mentions = store::recent_mentions(&store::open_read_only(&self.db)?, &filter)?;
                 super::text::print_mentions(&mentions, self.json, &mut out)?;
             }
         }

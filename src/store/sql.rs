@@ -121,6 +121,37 @@ pub trait Sql {
 
     /// Runs a statement; returns how many rows it changed.
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, StoreError>;
+
+    /// Which database this is, for the few statements the two dialects
+    /// cannot say alike (an aggregate of strings, an index hint).
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+}
+
+/// The SQL a [`Sql`] speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The `separator`-joined aggregate of `expression`'s values.
+    pub fn string_agg(self, expression: &str, separator: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("group_concat({expression}, {separator})"),
+            Dialect::Postgres => format!("string_agg({expression}, {separator})"),
+        }
+    }
+
+    /// The character with code `n`, as SQL.
+    pub fn char(self, n: u32) -> String {
+        match self {
+            Dialect::Sqlite => format!("char({n})"),
+            Dialect::Postgres => format!("chr({n})"),
+        }
+    }
 }
 
 impl dyn Sql + '_ {
@@ -245,6 +276,10 @@ impl PgBlocking {
 }
 
 impl Sql for PgBlocking {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
     fn for_each(
         &self,
         sql: &str,
@@ -278,6 +313,10 @@ struct PgStatements<'a, C> {
 }
 
 impl<C: tokio_postgres::GenericClient + Sync> Sql for PgStatements<'_, C> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
     fn for_each(
         &self,
         sql: &str,
