@@ -441,5 +441,14 @@ pub fn migrations() -> Migrations<'static> {
         DROP TRIGGER mentions_fts_insert;
         "#,
         ),
+        M::up(
+            r#"
+        -- The inbox counts the mentions it shows (up to 10,000) by label
+        -- and time, skipping the folded copies of a campaign: without
+        -- `folded` in an index every counted row was read from the table
+        -- (9 ms a request at 100,000 open negatives instead of 1).
+        CREATE INDEX mentions_shown_by_label_time ON mentions (label, created_at) WHERE folded = 0;
+        "#,
+        ),
     ])
 }

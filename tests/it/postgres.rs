@@ -237,7 +237,7 @@ async fn migrations_raced_by_several_processes_apply_once() {
         })
         .collect();
     for racer in racers {
-        assert_eq!(racer.await.unwrap().unwrap(), 2);
+        assert_eq!(racer.await.unwrap().unwrap(), 3);
     }
     let client = client(&server.url).await;
     let applied: i64 = client
@@ -245,7 +245,7 @@ async fn migrations_raced_by_several_processes_apply_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
 }
 
 /// Runs the binary, which must succeed, and returns what it printed.

@@ -50,7 +50,11 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The schema's versions, oldest first; each is applied once, in one
 /// transaction.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("leases.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("leases.sql"),
+    include_str!("shown_index.sql"),
+];
 
 /// Tables only PostgreSQL has: its migrations' bookkeeping and the leases
 /// that share work among processes (one SQLite file has one process).
