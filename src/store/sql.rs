@@ -94,6 +94,15 @@ impl ToSql for Param {
             Param::Int(v) if *ty == Type::FLOAT8 => (*v as f64).to_sql(ty, out),
             Param::Int(v) if *ty == Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
             Param::Int(v) => v.to_sql(ty, out),
+            // A float where an integer column stands (a page cursor's key
+            // read as a float) is the integer it holds; anything else is
+            // refused rather than sent as a float's bytes.
+            Param::Real(v) if *ty == Type::INT8 || *ty == Type::INT4 => {
+                if !v.is_finite() || v.fract() != 0.0 || v.abs() > 9.0e15 {
+                    return Err(format!("{v} where the database expects an integer").into());
+                }
+                Param::Int(*v as i64).to_sql(ty, out)
+            }
             Param::Real(v) => v.to_sql(ty, out),
             Param::Text(v) => v.as_str().to_sql(ty, out),
         }

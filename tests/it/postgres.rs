@@ -1349,3 +1349,46 @@ async fn connections_are_encrypted_when_the_server_offers_tls_and_its_certificat
         String::from_utf8_lossy(&with_env.stderr)
     );
 }
+
+/// The inbox's pages from PostgreSQL follow one another as from SQLite in
+/// every order, integer keys (reach, time) included: a page's `next` read
+/// back as the cursor of the one after gives the same rows from both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_pages_from_postgres_follow_one_another_as_from_sqlite_in_every_order() {
+    use complaint_monitor::inbox::{self, Query, Sort};
+    let Some(server) = pg::start().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let (ok, _, log) = migrate(&db, &server.url);
+    assert!(ok, "{log}");
+    let pool = postgres::pool(&server.url, 2).await.unwrap();
+    let on_postgres = complaint_monitor::store::sql::PgBlocking::new(pool, tokio::runtime::Handle::current());
+    let pages = tokio::task::spawn_blocking(move || {
+        let sqlite = store::open_read_only(&db).unwrap();
+        let now = crate::support::web::cutoff();
+        let ids = |page: &inbox::Page| page.rows.iter().map(|r| r.id).collect::<Vec<_>>();
+        let mut pages = 0;
+        for sort in [Sort::Priority, Sort::Reach, Sort::Oldest, Sort::Newest] {
+            let mut query = Query {
+                label: Some(complaint_monitor::mention::scored::Label::Negative),
+                sort,
+                limit: 40,
+                ..Query::default()
+            };
+            for _ in 0..3 {
+                let from_sqlite = inbox::page(&sqlite, &query, now).unwrap();
+                let from_postgres = inbox::page(&on_postgres, &query, now).unwrap();
+                assert_eq!(ids(&from_postgres), ids(&from_sqlite), "{sort:?}");
+                assert_eq!(from_postgres.next, from_sqlite.next, "{sort:?}");
+                assert_eq!(from_postgres.total, from_sqlite.total, "{sort:?}");
+                assert_eq!(from_sqlite.rows.len(), 40, "{sort:?}");
+                query.after = Some(from_sqlite.next.as_deref().unwrap().parse().unwrap());
+                pages += 1;
+            }
+        }
+        pages
+    })
+    .await
+    .unwrap();
+    assert_eq!(pages, 12);
+}
