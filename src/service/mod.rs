@@ -150,23 +150,7 @@ pub async fn run(
         let (config, db, mut stop, clock) = (config.clone(), db.to_path_buf(), stop.clone(), clock.clone());
         tokio::spawn(async move {
             loop {
-                match digest::schedule::send_due(
-                    &config.brands,
-                    &config.inbox,
-                    &config.digest,
-                    &config.alerts.channels,
-                    &db,
-                    clock.now(),
-                )
-                .await
-                {
-                    Ok(sent) => {
-                        for s in sent {
-                            tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
-                        }
-                    }
-                    Err(e) => tracing::error!("sending digests failed: {e}"),
-                }
+                send_digests(&config, &config.brands, &db, clock.now()).await;
                 tokio::select! {
                     _ = tokio::time::sleep(DIGEST_EVERY) => {}
                     _ = stop.changed() => return,
@@ -205,6 +189,25 @@ pub async fn run(
         .context("the writer")??;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Sends the due digests of `brands` from `db`, saying what went where.
+async fn send_digests(
+    config: &Config,
+    brands: &[crate::brand::BrandConfig],
+    db: impl Into<digest::schedule::DigestDb>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let sent =
+        digest::schedule::send_due(brands, &config.inbox, &config.digest, &config.alerts.channels, db, now).await;
+    match sent {
+        Ok(sent) => {
+            for s in sent {
+                tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
+            }
+        }
+        Err(e) => tracing::error!("sending digests failed: {e}"),
+    }
 }
 
 /// Delivers the outbox until told to stop (the last due notices are the

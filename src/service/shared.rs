@@ -181,23 +181,7 @@ pub async fn run_shared(
                     .cloned()
                     .collect();
                 if !mine.is_empty() {
-                    let sent = crate::digest::schedule::send_due(
-                        &mine,
-                        &config.inbox,
-                        &config.digest,
-                        &config.alerts.channels,
-                        db.clone(),
-                        clock.now(),
-                    )
-                    .await;
-                    match sent {
-                        Ok(sent) => {
-                            for s in sent {
-                                tracing::info!("sent the {} digest of {} to {}", s.brand, s.date, s.target);
-                            }
-                        }
-                        Err(e) => tracing::error!("sending digests failed: {e}"),
-                    }
+                    super::send_digests(&config, &mine, db.clone(), clock.now()).await;
                 }
                 // Soon after a brand is taken over, then every few minutes.
                 tokio::select! {

@@ -295,23 +295,26 @@ impl Sql for PgBlocking {
         params: &[Param],
         each: &mut dyn FnMut(&dyn Columns) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let client = self.client()?;
-        let client: &tokio_postgres::Client = &client;
-        PgStatements {
-            client,
-            runtime: &self.runtime,
-        }
-        .for_each(sql, params, each)
+        self.outside_transaction(|db| db.for_each(sql, params, each))
     }
 
     fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
+        self.outside_transaction(|db| db.execute(sql, params))
+    }
+}
+
+impl PgBlocking {
+    /// Runs `statement` on a pooled client of its own, outside any transaction.
+    fn outside_transaction<T>(
+        &self,
+        statement: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let client = self.client()?;
         let client: &tokio_postgres::Client = &client;
-        PgStatements {
+        statement(&PgStatements {
             client,
             runtime: &self.runtime,
-        }
-        .execute(sql, params)
+        })
     }
 }
 
